@@ -1,0 +1,519 @@
+"""The schedule doctor: static checks over a simulated schedule.
+
+Each check is a plain function registered under its stable code in :data:`CHECKS`; :func:`check_schedule`
+simulates once and runs them all. Thresholds are the module-level constants below, chosen so the everyday
+schedules (cosine/linear/step decay over the run, warmup + cosine, HF-style LambdaLR warmup + decay to zero,
+OneCycleLR, cyclic, warm restarts, per-group LRs) produce no finding.
+
+Example:
+    >>> import torch
+    >>> from torch.optim.lr_scheduler import LinearLR
+    >>> from lightning_lrmon import check_schedule
+    >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.001)
+    >>> [f.code for f in check_schedule(LinearLR(opt, start_factor=0.5, total_iters=100), 100)]
+    ['decay-increases']
+    >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.001)
+    >>> check_schedule(LinearLR(opt, start_factor=1.0, end_factor=0.1, total_iters=100), 100)
+    []
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from torch.optim import lr_scheduler as tls
+
+from lightning_lrmon.exceptions import LRMonitorConfigError
+from lightning_lrmon.findings import Finding
+from lightning_lrmon.registry import SHAPES, describe, horizon_of, info_for
+from lightning_lrmon.simulate import DEFAULT_FALLBACK_BUDGET_S, Simulation, simulate
+
+__all__ = [
+    "CHECKS",
+    "HORIZON_LONG_COVERAGE",
+    "HORIZON_SHORT_FRACTION",
+    "JUMP_PEAK_FRACTION",
+    "JUMP_RATIO",
+    "RISE_RTOL",
+    "WARMUP_MAX_FRACTION",
+    "ZERO_RATIO",
+    "ZERO_TAIL_FRACTION",
+    "check_schedule",
+    "check_simulation",
+    "CheckContext",
+]
+
+#: A step counts as a rise when the LR grows by more than this relative amount (ignores float noise).
+RISE_RTOL = 1e-9
+#: ``horizon-too-short``: the schedule's own horizon ends before this fraction of the run.
+HORIZON_SHORT_FRACTION = 0.5
+#: ``horizon-too-long``: the run covers less than this fraction of the schedule's horizon.
+HORIZON_LONG_COVERAGE = 0.5
+#: ``lr-zero-early``: the LR counts as zero below this fraction of the group's peak LR ...
+ZERO_RATIO = 1e-6
+#: ... and the finding needs it to stay there for more than this fraction of the run (a decay reaching 0 *at*
+#: the end is normal).
+ZERO_TAIL_FRACTION = 0.1
+#: ``warmup-too-long``: the first peak of a rise-then-fall schedule lies after this fraction of the run.
+WARMUP_MAX_FRACTION = 0.5
+#: ``lr-jump``: one step multiplies the LR by at least this ...
+JUMP_RATIO = 2.0
+#: ... and moves it by at least this fraction of the group's peak LR, after the LR had come down.
+JUMP_PEAK_FRACTION = 0.2
+
+
+@dataclass
+class CheckContext:
+    """Everything a check may look at. Built by :func:`check_simulation`."""
+
+    scheduler: Any
+    sim: Simulation
+    total_steps: int
+    expect: str | None
+    configured_lrs: list[float] | None
+    optimizer_label: str
+    group_names: list[str]
+    steps_per_epoch: int | None
+    segments: list[_Segment] = field(default_factory=list)
+    claimed: set[tuple[int, int]] = field(default_factory=set)  # (group, step) already explained
+    found: list[Finding] = field(default_factory=list)  # findings so far: a check may defer to a specific one
+
+    @property
+    def lrs(self) -> np.ndarray:
+        return self.sim.lrs[: self.sim.valid_steps]
+
+    def where(self, group: int) -> str:
+        return f"{self.optimizer_label} {self.group_names[group]}"
+
+
+@dataclass
+class _Segment:
+    start: int
+    stop: int
+    shape: str | None
+    scheduler: Any
+    warmup_phase: bool = False
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# segmentation: which rows are judged by which shape
+
+
+def _rises(x: np.ndarray) -> np.ndarray:
+    """Indices i where x[i+1] rises above x[i] beyond float noise."""
+    if x.shape[0] < 2:
+        return np.empty(0, dtype=np.int64)
+    scale = max(float(np.nanmax(np.abs(x))), 1e-300)
+    return np.flatnonzero(x[1:] > x[:-1] * (1 + RISE_RTOL) + scale * 1e-14)
+
+
+def _segments(ctx: CheckContext) -> list[_Segment]:
+    s, n = ctx.scheduler, ctx.lrs.shape[0]
+    if ctx.expect is not None:
+        return [_Segment(0, n, ctx.expect, s)]
+    if isinstance(s, tls.SequentialLR):
+        return _sequential_segments(ctx, s, n)
+    if isinstance(s, tls.ChainedScheduler):
+        shapes = {(info_for(c).shape if info_for(c) else None) for c in s._schedulers}
+        return [_Segment(0, n, "warmup_decay" if shapes == {"decay"} else None, s)]
+    info = info_for(s)
+    return [_Segment(0, n, info.shape if info else None, s)]
+
+
+def _sequential_segments(ctx: CheckContext, s: tls.SequentialLR, n: int) -> list[_Segment]:
+    milestones, l0 = list(s._milestones), s.last_epoch
+    bounds = [m - l0 for m in milestones]
+    segs: list[_Segment] = []
+    start = 0
+    idx0 = bisect_right(milestones, l0)
+    for p in range(idx0, len(s._schedulers)):
+        stop = min(bounds[p], n) if p < len(bounds) else n
+        if stop <= start and p < len(bounds):
+            continue
+        child = s._schedulers[p]
+        info = info_for(child)
+        shape = info.shape if info else None
+        warm = False
+        rows = ctx.lrs[start:stop]
+        if p == 0 and shape != "cyclic" and rows.shape[0] > 1 and _rises(rows.max(axis=1)).size:
+            shape, warm = "warmup", True
+        # the step into this phase (from row start-1 to start) belongs to no phase: judged by lr-jump only
+        segs.append(_Segment(start, stop, shape, child, warmup_phase=warm))
+        start = stop
+        if start >= n:
+            break
+    return segs
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# the checks
+
+
+def _finding(ctx: CheckContext, code: str, severity: str, message: str, step: int | None, hint: str,
+             group: int | None = None, **data: Any) -> Finding:
+    return Finding(code=code, severity=severity, message=message, step=step, hint=hint,  # type: ignore[arg-type]
+                   optimizer=ctx.optimizer_label, group=group, data=data)
+
+
+def _fix_value(ctx: CheckContext, seg: _Segment, horizon: int) -> int:
+    """The horizon value that would make the segment's schedule end with the run."""
+    return horizon + (ctx.total_steps - seg.start - horizon)
+
+
+def _epochs_remark(ctx: CheckContext, value: int, wanted: int) -> str:
+    spe = ctx.steps_per_epoch
+    if spe and spe > 1 and abs(value * spe - wanted) <= max(1, spe):
+        return f" {value} looks like epochs: this run steps the scheduler {spe} times per epoch."
+    return ""
+
+
+def check_horizon_too_short(ctx: CheckContext) -> list[Finding]:
+    out = []
+    for seg in ctx.segments:
+        info = info_for(seg.scheduler)
+        if seg.warmup_phase or info is None or info.horizon_arg is None or seg.shape != "decay":
+            continue
+        if isinstance(seg.scheduler, (tls.StepLR, tls.ConstantLR)):
+            continue
+        h = horizon_of(seg.scheduler)
+        if h is None or h <= 0:
+            continue
+        e_now = 0 if seg.start > 0 else max(getattr(seg.scheduler, "last_epoch", 0), 0)
+        end_row = seg.start + h - e_now
+        span = seg.stop - seg.start
+        if end_row >= seg.stop - 1:
+            continue
+        rows = ctx.lrs[seg.start : seg.stop]
+        rises_after = _rises(rows.max(axis=1))
+        rises_after = rises_after[rises_after + seg.start >= end_row - 1]
+        climbs = bool(info.periodic and rises_after.size)
+        if not climbs and (end_row - seg.start) >= HORIZON_SHORT_FRACTION * span:
+            continue
+        arg, wanted = info.horizon_arg, _fix_value(ctx, seg, h)
+        if climbs:
+            restarts = int(np.ceil((seg.stop - end_row) / (2 * h)))
+            what = (f"after step {end_row} the cosine climbs back up to the starting LR"
+                    f" ({restarts} time{'s' if restarts != 1 else ''} before the run ends)")
+            for k in rises_after.tolist():
+                for g in range(ctx.lrs.shape[1]):
+                    ctx.claimed.add((g, k + seg.start))
+        else:
+            end_lr = float(ctx.lrs[min(end_row, ctx.lrs.shape[0] - 1)].max())
+            what = f"the LR reaches its floor ({end_lr:.3g}) at step {end_row} and stays flat until the end"
+        msg = (f"{describe(seg.scheduler)} on {ctx.optimizer_label}: its horizon {arg}={h} ends at step {end_row}, "
+               f"but this run steps it {span} times; {what}.{_epochs_remark(ctx, h, wanted)}")
+        out.append(_finding(ctx, "horizon-too-short", "warning", msg, end_row,
+                            f"use {arg}={wanted} (the run's scheduler steps) or {arg}='auto'.",
+                            arg=arg, value=h, suggested=wanted))
+    return out
+
+
+def check_horizon_too_long(ctx: CheckContext) -> list[Finding]:
+    out = []
+    for seg in ctx.segments:
+        info = info_for(seg.scheduler)
+        if seg.warmup_phase or info is None or info.horizon_arg is None:
+            continue
+        if seg.stop < ctx.lrs.shape[0] or seg.stop != ctx.total_steps:
+            continue  # only the phase that ends the run can be too long for it
+        h = horizon_of(seg.scheduler)
+        if not h:
+            continue
+        e_now = 0 if seg.start > 0 else max(getattr(seg.scheduler, "last_epoch", 0), 0)
+        remaining = h - e_now
+        span = seg.stop - seg.start
+        if remaining <= 0 or span >= HORIZON_LONG_COVERAGE * remaining:
+            continue
+        arg, wanted = info.horizon_arg, span + e_now
+        rows = ctx.lrs[seg.start : seg.stop]
+        first, last = float(rows[0].max()), float(rows[-1].max())
+        msg = (f"{describe(seg.scheduler)} on {ctx.optimizer_label}: its horizon {arg}={h} is "
+               f"{remaining / max(span, 1):.1f}x longer than the {span} scheduler steps this run takes, so the run "
+               f"ends {100 * span / remaining:.0f}% of the way through the schedule (LR {first:.3g} -> {last:.3g})."
+               )
+        if isinstance(seg.scheduler, tls.MultiStepLR):
+            fix = f"put the milestones within the run's {span} scheduler steps (or use interval='step')."
+        else:
+            fix = f"use {arg}={wanted} (the run's scheduler steps) or {arg}='auto'."
+        out.append(_finding(ctx, "horizon-too-long", "warning", msg, None, fix, arg=arg, value=h, suggested=wanted))
+    return out
+
+
+def check_scheduler_overrun(ctx: CheckContext) -> list[Finding]:
+    sim = ctx.sim
+    if sim.error is None or sim.error_step is None:
+        return []
+    step = sim.error_step
+    info = info_for(ctx.scheduler)
+    arg = info.horizon_arg if info and info.horizon_arg else None
+    fix = (f"set {arg}={ctx.total_steps} (this run's scheduler steps) or {arg}='auto'." if arg
+           else "make the schedule at least as long as the run's scheduler steps.")
+    msg = (f"{describe(ctx.scheduler)} on {ctx.optimizer_label} will crash at scheduler step {step} of the "
+           f"{ctx.total_steps} this run takes: torch raises \"{sim.error}\".")
+    return [_finding(ctx, "scheduler-overrun", "error", msg, max(step - 1, 0), fix)]
+
+
+def check_lr_invalid(ctx: CheckContext) -> list[Finding]:
+    lrs = ctx.lrs
+    bad = ~np.isfinite(lrs) | (lrs < 0)
+    if not bad.any():
+        return []
+    k, g = np.argwhere(bad)[0].tolist()
+    value = float(lrs[k, g])
+    prev = f" (step {k - 1}: {float(lrs[k - 1, g]):.4g})" if k > 0 else ""
+    msg = (f"{describe(ctx.scheduler)} gives {ctx.where(g)} an invalid LR {value!r} at step {k}{prev}; "
+           "training with it diverges or fails.")
+    hint = ("if a LambdaLR formula goes past its domain (e.g. 1 - step/total after total), clamp it "
+            "(max(0.0, ...)) or make its horizon match the run's steps ('auto').")
+    return [_finding(ctx, "lr-invalid", "error", msg, k, hint, group=g)]
+
+
+def check_lr_zero_early(ctx: CheckContext) -> list[Finding]:
+    lrs, n = ctx.lrs, ctx.lrs.shape[0]
+    out: list[Finding] = []
+    if n == 0 or ctx.expect == "cyclic":
+        return out
+    for g in range(lrs.shape[1]):
+        col = lrs[:, g]
+        if not np.all(np.isfinite(col)) or np.any(col < 0):
+            continue
+        peak = float(col.max())
+        small = col <= peak * ZERO_RATIO if peak > 0 else np.ones(n, dtype=bool)
+        if not small[-1]:
+            continue
+        not_small = np.flatnonzero(~small)
+        start = int(not_small[-1]) + 1 if not_small.size else 0
+        if n - start <= ZERO_TAIL_FRACTION * n or (n - start) < 2:
+            continue
+        if any(f.code == "horizon-too-short" for f in ctx.found):
+            continue
+        msg = (f"{describe(ctx.scheduler)} drives {ctx.where(g)} to {float(col[start]):.3g} (below {ZERO_RATIO:g} x "
+               f"its peak {peak:.3g}) at step {start} of {n} and keeps it there: the last {n - start} steps "
+               f"({100 * (n - start) / n:.0f}% of the run) train nothing.")
+        hint = ("make the decay reach its floor at the end of the run: match the horizon to the run's steps "
+                "('auto'), raise gamma closer to 1, or set a floor (eta_min / end_factor / min LR).")
+        out.append(_finding(ctx, "lr-zero-early", "warning", msg, start, hint, group=g))
+        break
+    return out
+
+
+def check_warmup_too_long(ctx: CheckContext) -> list[Finding]:
+    lrs, n = ctx.lrs, ctx.lrs.shape[0]
+    if n < 4:
+        return []
+    top = ctx.segments[0].shape if len(ctx.segments) == 1 else "warmup_decay"
+    if isinstance(ctx.scheduler, tls.SequentialLR) and ctx.expect is None:
+        if not ctx.segments or not ctx.segments[0].warmup_phase:
+            return []
+        top = "warmup_decay"
+    if top not in ("warmup_decay", None):
+        return []
+    for g in range(lrs.shape[1]):
+        col = lrs[:, g]
+        if not np.all(np.isfinite(col)):
+            return []
+        peak = float(col.max())
+        p = int(np.argmax(col >= peak * (1 - 1e-9)))
+        if p < WARMUP_MAX_FRACTION * n or not (peak > col[0] * 1.5):
+            continue
+        never = p >= n - 1
+        msg = (f"{describe(ctx.scheduler)} on {ctx.where(g)} warms up from {float(col[0]):.3g} to its peak "
+               f"{peak:.3g} at step {p} of {n} ({100 * p / n:.0f}% of the run)"
+               + (": the peak never comes before the run ends." if never else "; little of the run is left to decay."))
+        hint = _warmup_hint(ctx, p, n)
+        return [_finding(ctx, "warmup-too-long", "warning", msg, p, hint, group=g, peak_step=p)]
+    return []
+
+
+def _warmup_hint(ctx: CheckContext, p: int, n: int) -> str:
+    s = ctx.scheduler
+    suggested = max(1, round(0.05 * n))
+    if isinstance(s, tls.OneCycleLR):
+        return "lower pct_start (0.3 is the default) or check total_steps against the run's steps ('auto')."
+    if isinstance(s, tls.SequentialLR):
+        return (f"end the warmup phase early, e.g. milestones=[{suggested}] with the warmup's total_iters={suggested}"
+                " (about 5% of the run), or give them as '5%'.")
+    return f"make the warmup about 5-10% of the run (e.g. {suggested} steps); check its unit (steps vs epochs)."
+
+
+def check_decay_increases(ctx: CheckContext) -> list[Finding]:
+    lrs = ctx.lrs
+    if ctx.sim.error_step is not None:  # torch's last steps before a crash are not a shape
+        lrs = lrs[: max(ctx.sim.error_step - 2, 0)]
+    for seg in ctx.segments:
+        if seg.shape not in ("decay", "warmup_decay"):
+            continue
+        rows = lrs[seg.start : seg.stop]
+        for g in range(rows.shape[1]):
+            col = rows[:, g]
+            offset = seg.start
+            if col.size < 2:
+                continue
+            if seg.shape == "warmup_decay":
+                if not np.all(np.isfinite(col)) or col.size == 0:
+                    continue
+                p = int(np.argmax(col >= col.max() * (1 - 1e-9)))
+                col, offset = col[p:], seg.start + p
+            rises = [k for k in _rises(col).tolist() if (g, k + offset) not in ctx.claimed]
+            if not rises:
+                continue
+            k = rises[0]
+            j = k + 1
+            while j + 1 < col.size and col[j + 1] >= col[j]:
+                j += 1
+            a, b = float(col[k]), float(col[j])
+            step = k + offset
+            info = info_for(seg.scheduler)
+            hint = info.decay_hint(seg.scheduler) if info else (
+                "change the arguments so the LR never rises, or pass expect= with the shape you intend.")
+            declared = "declared" if ctx.expect else "documented"
+            what = {"decay": "a decay", "warmup_decay": "a warmup followed by a decay"}[seg.shape]
+            msg = (f"{describe(seg.scheduler)} on {ctx.where(g)} is {declared} as {what} but raises the LR from "
+                   f"{a:.4g} to {b:.4g} ({b / a if a else float('inf'):.3g}x) over steps {step}-{j + offset} "
+                   f"({j - k} step{'s' if j - k != 1 else ''}).")
+            for kk in range(k, j):
+                ctx.claimed.add((g, kk + offset))
+            return [_finding(ctx, "decay-increases", "warning", msg, step, hint, group=g, lr_from=a, lr_to=b)]
+    return []
+
+
+def check_lr_jump(ctx: CheckContext) -> list[Finding]:
+    lrs, n = ctx.lrs, ctx.lrs.shape[0]
+    if n < 2 or any(seg.shape == "cyclic" for seg in ctx.segments) or ctx.expect in ("cyclic", "warmup"):
+        return []
+    for g in range(lrs.shape[1]):
+        col = lrs[:, g]
+        if not np.all(np.isfinite(col)):
+            continue
+        peak = float(col.max())
+        if peak <= 0:
+            continue
+        run_max = np.maximum.accumulate(col)
+        prev, nxt = col[:-1], col[1:]
+        jump = (prev < run_max[:-1] * (1 - 1e-9)) & (nxt >= prev * JUMP_RATIO) & (nxt - prev >= JUMP_PEAK_FRACTION * peak)
+        for k in np.flatnonzero(jump).tolist():
+            if (g, k) in ctx.claimed:
+                continue
+            a, b = float(col[k]), float(col[k + 1])
+            phase = ""
+            if isinstance(ctx.scheduler, tls.SequentialLR):
+                phase = " at a SequentialLR milestone (the next scheduler starts again from the base LR)"
+            msg = (f"{describe(ctx.scheduler)} on {ctx.where(g)} jumps the LR from {a:.4g} to {b:.4g} "
+                   f"({b / a if a else float('inf'):.3g}x) in one step, at step {k + 1}{phase}.")
+            hint = ("make the next phase continue from where the previous one ended (e.g. a ConstantLR/LinearLR "
+                    "factor equal to the decayed ratio), or end the decay at the run's end instead of resetting.")
+            return [_finding(ctx, "lr-jump", "warning", msg, k + 1, hint, group=g, lr_from=a, lr_to=b)]
+    return []
+
+
+def check_groups_collapsed(ctx: CheckContext) -> list[Finding]:
+    lrs = ctx.lrs
+    configured = ctx.configured_lrs
+    if configured is None:
+        configured = [float(b) for b in getattr(ctx.scheduler, "base_lrs", [])]
+    if len(configured) < 2 or lrs.shape[1] < 2 or lrs.shape[0] == 0:
+        return []
+    cfg = np.asarray(configured, dtype=np.float64)
+    if np.allclose(cfg, cfg[0], rtol=1e-9, atol=0):
+        return []
+    if not np.allclose(lrs, lrs[:, :1], rtol=1e-12, atol=0, equal_nan=True):
+        return []
+    s = ctx.scheduler
+    if isinstance(s, tls.OneCycleLR):
+        ratio = float(lrs.max()) / float(cfg.max()) if cfg.max() else 1.0
+        fix = f"pass max_lr as a list, one per group, e.g. max_lr={[float(f'{c * ratio:.3g}') for c in cfg]}."
+    elif isinstance(s, tls.CyclicLR):
+        fix = "pass base_lr and max_lr as lists, one value per param group, keeping the groups' ratios."
+    else:
+        fix = "build the schedule from each group's own LR (group['initial_lr']) rather than one global value."
+    msg = (f"{describe(s)} on {ctx.optimizer_label}: the param groups were configured with different LRs "
+           f"{[float(f'{c:.4g}') for c in cfg]} but all get the same LR ({float(lrs[0, 0]):.4g} at step 0).")
+    return [_finding(ctx, "groups-collapsed", "warning", msg, 0, fix)]
+
+
+#: finding code -> check, in the order findings are reported. Unknown codes raise in :func:`check_schedule`.
+CHECKS: dict[str, Callable[[CheckContext], list[Finding]]] = {
+    "scheduler-overrun": check_scheduler_overrun,
+    "lr-invalid": check_lr_invalid,
+    "horizon-too-short": check_horizon_too_short,
+    "horizon-too-long": check_horizon_too_long,
+    "decay-increases": check_decay_increases,
+    "warmup-too-long": check_warmup_too_long,
+    "lr-zero-early": check_lr_zero_early,
+    "lr-jump": check_lr_jump,
+    "groups-collapsed": check_groups_collapsed,
+}
+
+def check_simulation(sim: Simulation, scheduler: Any, total_steps: int, *, expect: str | None = None,
+                     configured_lrs: Sequence[float] | None = None, optimizer_label: str = "the optimizer",
+                     group_names: Sequence[str] | None = None, steps_per_epoch: int | None = None) -> list[Finding]:
+    """Run every check on an existing :class:`~lightning_lrmon.simulate.Simulation`.
+
+    Example:
+        >>> import torch
+        >>> from lightning_lrmon.simulate import simulate
+        >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+        >>> s = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=1.01)
+        >>> [f.code for f in check_simulation(simulate(s, 50), s, 50)]
+        ['decay-increases']
+    """
+    if expect is not None and expect not in SHAPES:
+        raise LRMonitorConfigError(f"`expect` must be one of {list(SHAPES)} or None, got {expect!r}.")
+    n_groups = sim.lrs.shape[1]
+    names = list(group_names) if group_names is not None else [f"group {g}" for g in range(n_groups)]
+    ctx = CheckContext(scheduler, sim, total_steps, expect, list(configured_lrs) if configured_lrs else None,
+                       optimizer_label, names, steps_per_epoch)
+    out: list[Finding] = []
+    if sim.truncated:
+        out.append(Finding("simulation-truncated", "warning",
+                           f"{describe(scheduler)} is a class without a fast simulator; exact stepping of a copy ran "
+                           f"out of its time budget after {sim.valid_steps} of {total_steps} steps, so only those "
+                           "were checked.", sim.valid_steps,
+                           "pass a larger budget, or use a torch built-in scheduler.", optimizer_label))
+    if sim.method == "static" or sim.valid_steps == 0:
+        return out
+    ctx.segments = _segments(ctx)
+    ctx.found = out
+    for check in CHECKS.values():
+        out.extend(check(ctx))
+    return out
+
+
+def check_schedule(scheduler: Any, total_steps: int, *, expect: str | None = None,
+                   configured_lrs: Sequence[float] | None = None, optimizer_label: str = "the optimizer",
+                   group_names: Sequence[str] | None = None, steps_per_epoch: int | None = None,
+                   budget_s: float = DEFAULT_FALLBACK_BUDGET_S) -> list[Finding]:
+    """Simulate ``scheduler`` over ``total_steps`` optimizer steps and return every finding (empty = healthy).
+
+    Args:
+        scheduler: a torch LR scheduler, in its current state (it is not modified).
+        total_steps: scheduler steps the run will take (one per optimizer step for ``interval="step"``).
+        expect: the intended shape (``"decay"``, ``"warmup"``, ``"warmup_decay"``, ``"constant"``, ``"cyclic"``),
+            or ``None`` to infer it from the class.
+        configured_lrs: the groups' LRs before the scheduler was built (OneCycleLR/CyclicLR overwrite them);
+            defaults to the scheduler's ``base_lrs``.
+        optimizer_label: how messages name the optimizer (``LRMonitor`` passes the tag, e.g. ``"lr-SGD"``).
+        group_names: how messages name each param group.
+        steps_per_epoch: scheduler steps per epoch, to recognise horizons given in epochs.
+        budget_s: time budget for exact stepping of classes without a fast simulator.
+
+    Returns:
+        The findings, most severe causes first.
+
+    Example:
+        >>> import torch
+        >>> from torch.optim.lr_scheduler import CosineAnnealingLR
+        >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+        >>> [f.code for f in check_schedule(CosineAnnealingLR(opt, T_max=100), 1000)]
+        ['horizon-too-short']
+    """
+    if not isinstance(total_steps, (int, np.integer)) or total_steps < 0:
+        raise LRMonitorConfigError(f"`total_steps` must be a non-negative int, got {total_steps!r}.")
+    sim = simulate(scheduler, int(total_steps), budget_s=budget_s)
+    return check_simulation(sim, scheduler, int(total_steps), expect=expect, configured_lrs=configured_lrs,
+                            optimizer_label=optimizer_label, group_names=group_names,
+                            steps_per_epoch=steps_per_epoch)

@@ -1,0 +1,58 @@
+"""Warning and exception classes of lightning-lrmon.
+
+Every warning the package emits about a schedule is an :class:`LRScheduleWarning`, so a CI job can turn them
+into errors with ``warnings.filterwarnings("error", category=LRScheduleWarning)``.
+
+Example:
+    >>> import warnings
+    >>> from lightning_lrmon import LRScheduleWarning
+    >>> issubclass(LRScheduleWarning, UserWarning)
+    True
+"""
+
+from __future__ import annotations
+
+__all__ = ["LRMonitorConfigError", "LRScheduleError", "LRScheduleWarning"]
+
+
+class LRScheduleWarning(UserWarning):
+    """A finding about a learning-rate schedule (its message starts with the finding code).
+
+    Example:
+        >>> import warnings
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     warnings.warn("decay-increases: ...", LRScheduleWarning)
+        >>> caught[0].category.__name__
+        'LRScheduleWarning'
+    """
+
+
+class LRMonitorConfigError(ValueError):
+    """A bad scheduler specification or callback argument, raised before training starts.
+
+    The message names the argument, shows the bad value and says how to fix it.
+
+    Example:
+        >>> raise LRMonitorConfigError("`interval` must be 'step' or 'epoch', got 'batch'")
+        Traceback (most recent call last):
+        ...
+        lightning_lrmon.exceptions.LRMonitorConfigError: `interval` must be 'step' or 'epoch', got 'batch'
+    """
+
+
+class LRScheduleError(RuntimeError):
+    """Raised by ``LRMonitor(on_misconfig="raise")`` when the schedule check finds problems.
+
+    Attributes:
+        findings: the findings that caused it.
+
+    Example:
+        >>> err = LRScheduleError("decay-increases: ...", findings=[])
+        >>> err.findings
+        []
+    """
+
+    def __init__(self, message: str, findings: list | None = None) -> None:
+        super().__init__(message)
+        self.findings = list(findings or [])

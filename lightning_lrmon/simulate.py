@@ -1,0 +1,650 @@
+"""Exact, fast, side-effect-free simulation of a torch LR scheduler.
+
+The schedule is treated as a function of the step (timm's ``_get_lr(t)``): for every built-in torch scheduler a
+vectorised *kernel* reproduces torch's own stepping (the chainable ``get_lr`` recurrences, evaluated with numpy's
+sequential ``multiply.accumulate`` so the arithmetic is the same as torch's) from the scheduler's *current* state.
+Nothing is stepped and nothing is written: kernels only read the scheduler's attributes and the optimizer's
+``param_groups``. Schedulers without a kernel (custom classes, tensor LRs) are stepped exactly on a parameter-free
+shadow copy, within a time budget.
+
+Example:
+    >>> import torch
+    >>> from torch.optim.lr_scheduler import LinearLR
+    >>> from lightning_lrmon import simulate_schedule
+    >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.001)
+    >>> lrs = simulate_schedule(LinearLR(opt, start_factor=0.5, total_iters=100), 200)
+    >>> lrs.shape
+    (200, 1)
+    >>> float(lrs[0, 0]), float(lrs[100, 0])
+    (0.0005, 0.001)
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+import warnings
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch.optim import Optimizer
+from torch.optim import lr_scheduler as tls
+
+__all__ = ["DEFAULT_FALLBACK_BUDGET_S", "Simulation", "simulate", "simulate_schedule"]
+
+#: Seconds the exact-stepping fallback (custom scheduler classes) may spend before it stops and reports how far
+#: it got.
+DEFAULT_FALLBACK_BUDGET_S = 5.0
+
+
+class _StepError(Exception):
+    """Stepping the scheduler would raise at row ``row`` (0-based within the kernel's output)."""
+
+    def __init__(self, row: int, message: str, partial: np.ndarray | None = None) -> None:
+        super().__init__(message)
+        self.row = row
+        self.message = message
+        self.partial = partial
+
+
+class _Unsupported(Exception):
+    """The fast path cannot reproduce this configuration exactly; use the shadow fallback."""
+
+
+@dataclass
+class Simulation:
+    """What :func:`simulate` found out about a schedule.
+
+    Attributes:
+        lrs: array ``(total_steps, n_groups)``; row ``k`` is the LR of optimizer step ``k``. Rows after a
+            stepping error or a budget stop are NaN.
+        valid_steps: how many leading rows are real values.
+        error: torch's message when stepping would raise (e.g. OneCycleLR overrun), else ``None``.
+        error_step: the scheduler step (1-based count of ``.step()`` calls) that would raise.
+        truncated: the fallback ran out of its time budget after ``valid_steps`` rows.
+        method: ``"kernel"`` (vectorised), ``"shadow"`` (exact stepping of a copy) or ``"static"``
+            (ReduceLROnPlateau: depends on metrics, held constant).
+        final_lrs: the LRs after the last simulated scheduler step (the one after the last optimizer step).
+
+    Example:
+        >>> import torch
+        >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+        >>> sim = simulate(torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=10), 20)
+        >>> sim.valid_steps, sim.error_step
+        (11, 11)
+    """
+
+    lrs: np.ndarray
+    valid_steps: int
+    error: str | None = None
+    error_step: int | None = None
+    truncated: bool = False
+    method: str = "kernel"
+    final_lrs: np.ndarray | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# helpers
+
+
+def _group_lrs(optimizer: Optimizer) -> np.ndarray:
+    values = []
+    for group in optimizer.param_groups:
+        lr = group["lr"]
+        if isinstance(lr, torch.Tensor):
+            raise _Unsupported("tensor lr")
+        values.append(float(lr))
+    return np.asarray(values, dtype=np.float64)
+
+
+def _chain(lr: np.ndarray, factors: np.ndarray) -> np.ndarray:
+    """Apply ``lr <- lr * f`` step after step, exactly as torch does, for every group.
+
+    ``factors`` is ``(n,)`` (same for all groups) or ``(n, G)``.
+    """
+    n = factors.shape[0]
+    out = np.empty((n, lr.shape[0]), dtype=np.float64)
+    buf = np.empty(n + 1, dtype=np.float64)
+    for g in range(lr.shape[0]):
+        buf[0] = lr[g]
+        buf[1:] = factors if factors.ndim == 1 else factors[:, g]
+        np.multiply.accumulate(buf, out=buf)
+        out[:, g] = buf[1:]
+    return out
+
+
+def _epochs(e0: int, n: int) -> np.ndarray:
+    return np.arange(e0 + 1, e0 + n + 1, dtype=np.int64)
+
+
+def _call_lambda(fn: Callable[[int], Any], epochs: np.ndarray) -> np.ndarray:
+    """Evaluate a user lambda at every epoch; vectorised when it provably agrees with scalar calls."""
+    n = epochs.shape[0]
+    if n == 0:
+        return np.empty(0)
+    if n > 64:
+        try:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                vec = np.asarray(fn(epochs), dtype=np.float64)  # type: ignore[arg-type]
+            if vec.shape == (n,):
+                probe = np.unique(np.linspace(0, n - 1, 17).astype(np.int64))
+                scalar = np.asarray([float(fn(int(epochs[i]))) for i in probe])
+                if np.array_equal(scalar, vec[probe], equal_nan=True):
+                    return vec
+        except Exception:  # noqa: BLE001 - any failure means "not vectorisable"; use scalar calls
+            pass
+    out = np.empty(n, dtype=np.float64)
+    for i, e in enumerate(epochs.tolist()):
+        out[i] = float(fn(e))
+    return out
+
+
+def _lambda_table(fns: Sequence[Callable[[int], Any]], epochs: np.ndarray) -> np.ndarray:
+    cache: dict[int, np.ndarray] = {}
+    cols = []
+    for fn in fns:
+        key = id(fn)
+        if key not in cache:
+            cache[key] = _call_lambda(fn, epochs)
+        cols.append(cache[key])
+    return np.stack(cols, axis=1) if cols else np.empty((epochs.shape[0], 0))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# kernels: kernel(s, lr, e0, n) -> (n, G) LRs after each of n steps, starting from group LRs ``lr`` at epoch e0.
+# reset0(s, lr) -> (G,) the LR SequentialLR sets when it switches to ``s`` at a milestone (``_update_lr(0)``).
+
+
+@dataclass(frozen=True)
+class _Kernel:
+    simulate: Callable[[Any, np.ndarray, int, int], np.ndarray]
+    reset0: Callable[[Any, np.ndarray], np.ndarray] | None = None
+
+
+def _base(s: Any) -> np.ndarray:
+    vals = []
+    for b in s.base_lrs:
+        if isinstance(b, torch.Tensor):
+            raise _Unsupported("tensor base_lr")
+        vals.append(float(b))
+    return np.asarray(vals, dtype=np.float64)
+
+
+def _k_linear(s: tls.LinearLR, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
+    e = _epochs(e0, n).astype(np.float64)
+    start, end, total = s.start_factor, s.end_factor, s.total_iters
+    f = np.ones(n, dtype=np.float64)
+    live = (e >= 1) & (e <= total)
+    with np.errstate(all="ignore"):
+        f[live] = 1.0 + (end - start) / (total * start + (e[live] - 1) * (end - start))
+    zero = e == 0
+    f[zero] = start
+    if not np.all(np.isfinite(f[live])):
+        bad = int(np.argmax(~np.isfinite(f) & live))
+        raise _StepError(bad, "float division by zero in LinearLR.get_lr")
+    return _chain(lr, f)
+
+
+def _r_closed(fn: Callable[[Any, float, int], float]) -> Callable[[Any, np.ndarray], np.ndarray]:
+    def reset(s: Any, lr: np.ndarray) -> np.ndarray:
+        return np.asarray([fn(s, b, 0) for b in _base(s)], dtype=np.float64)
+
+    return reset
+
+
+def _k_constant(s: tls.ConstantLR, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
+    e = _epochs(e0, n)
+    f = np.ones(n, dtype=np.float64)
+    hit = e == s.total_iters
+    if np.any(hit):
+        if s.factor == 0:
+            raise _StepError(int(np.argmax(hit)), "float division by zero in ConstantLR.get_lr (factor=0)")
+        f[hit] = 1.0 / s.factor
+    f[e == 0] = s.factor
+    return _chain(lr, f)
+
+
+def _k_step(s: tls.StepLR, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
+    e = _epochs(e0, n)
+    if s.step_size == 0:
+        raise _StepError(0, "integer modulo by zero in StepLR.get_lr (step_size=0)")
+    f = np.where((e != 0) & (e % s.step_size == 0), s.gamma, 1.0).astype(np.float64)
+    return _chain(lr, f)
+
+
+def _k_multistep(s: tls.MultiStepLR, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
+    e = _epochs(e0, n)
+    f = np.ones(n, dtype=np.float64)
+    for milestone, count in s.milestones.items():
+        idx = milestone - (e0 + 1)
+        if 0 <= idx < n:
+            f[idx] = s.gamma**count
+    return _chain(lr, f)
+
+
+def _k_exponential(s: tls.ExponentialLR, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
+    return _chain(lr, np.full(n, float(s.gamma)))
+
+
+def _k_polynomial(s: tls.PolynomialLR, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
+    e = _epochs(e0, n).astype(np.float64)
+    total = s.total_iters
+    f = np.ones(n, dtype=np.float64)
+    live = np.flatnonzero(e <= total)
+    with np.errstate(all="ignore"):
+        ratio = (1.0 - e[live] / total) / (1.0 - (e[live] - 1) / total)
+        if s.power < 0 and np.any(ratio == 0):
+            raise _StepError(int(live[np.argmax(ratio == 0)]), "0.0 cannot be raised to a negative power")
+        f[live] = ratio**s.power
+    return _chain(lr, f)
+
+
+def _k_cosine(s: tls.CosineAnnealingLR, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
+    T, eta = s.T_max, s.eta_min
+    base = _base(s)
+    e = _epochs(e0, n)
+    special = ((e - 1 - T) % (2 * T)) == 0
+    cos = 1 + np.cos(np.pi * np.arange(e0, e0 + n + 1, dtype=np.float64) / T)
+    with np.errstate(all="ignore"):
+        ratio = cos[1:] / cos[:-1]
+    ratio[special] = 1.0
+    ratio[e == 0] = np.nan  # only reached via reset0
+    bump = (base - eta) * (1 - math.cos(math.pi / T)) / 2
+    out = np.empty((n, lr.shape[0]), dtype=np.float64)
+    cuts = np.flatnonzero(special).tolist()
+    y = lr - eta
+    start = 0
+    for cut in [*cuts, n]:
+        if cut > start:
+            seg = _chain(y, ratio[start:cut])
+            out[start:cut] = seg
+            y = seg[-1]
+        if cut < n:
+            y = (y + eta + bump) - eta
+            out[cut] = y
+            start = cut + 1
+    out += eta
+    return out
+
+
+def _r_cosine(s: tls.CosineAnnealingLR, lr: np.ndarray) -> np.ndarray:
+    return s.eta_min + (_base(s) - s.eta_min) * (1 + math.cos(0.0)) / 2
+
+
+def _k_lambda(s: tls.LambdaLR, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
+    return _base(s)[None, :] * _lambda_table(s.lr_lambdas, _epochs(e0, n))
+
+
+def _r_lambda(s: tls.LambdaLR, lr: np.ndarray) -> np.ndarray:
+    return np.asarray([b * float(fn(0)) for b, fn in zip(_base(s), s.lr_lambdas)], dtype=np.float64)
+
+
+def _k_multiplicative(s: tls.MultiplicativeLR, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
+    return _chain(lr, _lambda_table(s.lr_lambdas, _epochs(e0, n)))
+
+
+def _r_multiplicative(s: tls.MultiplicativeLR, lr: np.ndarray) -> np.ndarray:
+    return np.asarray([x * float(fn(0)) for x, fn in zip(lr, s.lr_lambdas)], dtype=np.float64)
+
+
+def _k_cyclic(s: tls.CyclicLR, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
+    return _cyclic_at(s, _epochs(e0, n))
+
+
+def _cyclic_at(s: tls.CyclicLR, e: np.ndarray) -> np.ndarray:
+    ef = e.astype(np.float64)
+    cycle = np.floor(1 + ef / s.total_size)
+    x = 1.0 + ef / s.total_size - cycle
+    with np.errstate(all="ignore"):
+        scale = np.where(x <= s.step_ratio, x / s.step_ratio, (x - 1) / (s.step_ratio - 1))
+    if s._scale_fn_custom is None and s.mode == "triangular":
+        sf = np.ones_like(ef)
+    elif s._scale_fn_custom is None and s.mode == "triangular2":
+        sf = 1 / (2.0 ** (cycle - 1))
+    elif s._scale_fn_custom is None and s.mode == "exp_range":
+        sf = np.asarray([s.gamma**k for k in e.tolist()], dtype=np.float64)
+    else:
+        arg = cycle if s.scale_mode == "cycle" else ef
+        uniq, inv = np.unique(arg, return_inverse=True)
+        vals = np.asarray([float(s.scale_fn(u)) for u in uniq.tolist()], dtype=np.float64)
+        sf = vals[inv]
+    base = _base(s)
+    maxes = np.asarray([float(m) for m in s.max_lrs], dtype=np.float64)
+    height = (maxes - base)[None, :] * scale[:, None]
+    return base[None, :] + height * sf[:, None]
+
+
+def _r_cyclic(s: tls.CyclicLR, lr: np.ndarray) -> np.ndarray:
+    return _cyclic_at(s, np.zeros(1, dtype=np.int64))[0]
+
+
+def _k_onecycle(s: tls.OneCycleLR, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
+    e = _epochs(e0, n)
+    over = np.flatnonzero(e > s.total_steps)
+    limit = int(over[0]) if over.size else n
+    vals = _onecycle_at(s, e[:limit])
+    if over.size:
+        raise _StepError(
+            limit,
+            f"Tried to step {int(e[limit])} times. The specified number of total steps is {s.total_steps}",
+            vals,
+        )
+    return vals
+
+
+def _onecycle_at(s: tls.OneCycleLR, e: np.ndarray) -> np.ndarray:
+    groups = s.optimizer.param_groups
+    out = np.empty((e.shape[0], len(groups)), dtype=np.float64)
+    ef = e.astype(np.float64)
+    phases = s._schedule_phases
+    kind = getattr(s, "_anneal_func_type", None)
+    if kind not in ("cos", "linear"):
+        raise _Unsupported("custom anneal_func")
+    assigned = np.zeros(e.shape[0], dtype=bool)
+    start_step = 0.0
+    for i, phase in enumerate(phases):
+        end_step = phase["end_step"]
+        mask = ~assigned if i == len(phases) - 1 else (~assigned & (ef <= end_step))
+        if np.any(mask):
+            if end_step - start_step == 0:
+                raise _StepError(int(np.argmax(mask)), "float division by zero in OneCycleLR.get_lr")
+            pct = (ef[mask] - start_step) / (end_step - start_step)
+            for g, group in enumerate(groups):
+                start, end = float(group[phase["start_lr"]]), float(group[phase["end_lr"]])
+                if kind == "cos":
+                    out[mask, g] = end + (start - end) / 2.0 * (np.cos(np.pi * pct) + 1)
+                else:
+                    out[mask, g] = (end - start) * pct + start
+            assigned |= mask
+        start_step = end_step
+    return out
+
+
+def _r_onecycle(s: tls.OneCycleLR, lr: np.ndarray) -> np.ndarray:
+    return _onecycle_at(s, np.zeros(1, dtype=np.int64))[0]
+
+
+def _k_warm_restarts(s: tls.CosineAnnealingWarmRestarts, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
+    t_cur = np.empty(n, dtype=np.float64)
+    t_i = np.empty(n, dtype=np.float64)
+    cur, ti, mult = s.T_cur, s.T_i, s.T_mult
+    if not isinstance(cur, int) or not isinstance(ti, int):
+        raise _Unsupported("fractional T_cur")
+    pos = 0
+    while pos < n:
+        # steps until the next restart: T_cur reaches T_i
+        left = ti - cur - 1
+        if cur + 1 >= ti:
+            cur = (cur + 1) % ti
+            ti = ti * mult
+            t_cur[pos], t_i[pos] = cur, ti
+            pos += 1
+            continue
+        m = min(left, n - pos)
+        t_cur[pos : pos + m] = np.arange(cur + 1, cur + 1 + m)
+        t_i[pos : pos + m] = ti
+        cur += m
+        pos += m
+    base = _base(s)
+    eta = s.eta_min
+    return eta + (base[None, :] - eta) * (1 + np.cos(np.pi * t_cur / t_i))[:, None] / 2
+
+
+def _k_sequential(s: tls.SequentialLR, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
+    children = list(s._schedulers)
+    milestones = list(s._milestones)
+    for child in children[1:]:
+        kern = _kernel_for(child)
+        if kern.reset0 is None:
+            raise _Unsupported(f"{type(child).__name__} after a SequentialLR milestone")
+    child_epochs = [c.last_epoch for c in children]
+    out = np.empty((n, lr.shape[0]), dtype=np.float64)
+    big_l = s.last_epoch
+    cur = lr.copy()
+    pos = 0
+    while pos < n:
+        nxt = big_l + 1
+        idx = bisect_right(milestones, nxt)
+        child = children[idx]
+        kern = _kernel_for(child)
+        if idx > 0 and milestones[idx - 1] == nxt:
+            assert kern.reset0 is not None
+            cur = kern.reset0(child, cur)
+            child_epochs[idx] = 0
+            out[pos] = cur
+            pos += 1
+            big_l = nxt
+            continue
+        seg_end = milestones[idx] - 1 if idx < len(milestones) else big_l + (n - pos)
+        m = min(seg_end - big_l, n - pos)
+        try:
+            seg = kern.simulate(child, cur, child_epochs[idx], m)
+        except _StepError as err:
+            raise _StepError(pos + err.row, err.message) from None
+        out[pos : pos + m] = seg
+        cur = seg[-1]
+        child_epochs[idx] += m
+        pos += m
+        big_l += m
+    return out
+
+
+_KERNELS: dict[type, _Kernel] = {
+    tls.LinearLR: _Kernel(
+        _k_linear,
+        _r_closed(lambda s, b, e: b * (s.start_factor + (s.end_factor - s.start_factor) * min(s.total_iters, e) / s.total_iters)),
+    ),
+    tls.ConstantLR: _Kernel(
+        _k_constant, _r_closed(lambda s, b, e: b * (s.factor + (e >= s.total_iters) * (1 - s.factor)))
+    ),
+    tls.StepLR: _Kernel(_k_step, _r_closed(lambda s, b, e: b * s.gamma ** (e // s.step_size))),
+    tls.MultiStepLR: _Kernel(
+        _k_multistep, _r_closed(lambda s, b, e: b * s.gamma ** bisect_right(sorted(s.milestones.elements()), e))
+    ),
+    tls.ExponentialLR: _Kernel(_k_exponential, _r_closed(lambda s, b, e: b * s.gamma**e)),
+    tls.PolynomialLR: _Kernel(
+        _k_polynomial, _r_closed(lambda s, b, e: b * (1.0 - min(s.total_iters, e) / s.total_iters) ** s.power)
+    ),
+    tls.CosineAnnealingLR: _Kernel(_k_cosine, _r_cosine),
+    tls.LambdaLR: _Kernel(_k_lambda, _r_lambda),
+    tls.MultiplicativeLR: _Kernel(_k_multiplicative, _r_multiplicative),
+    tls.CyclicLR: _Kernel(_k_cyclic, _r_cyclic),
+    tls.OneCycleLR: _Kernel(_k_onecycle, _r_onecycle),
+    tls.CosineAnnealingWarmRestarts: _Kernel(_k_warm_restarts, None),
+    tls.SequentialLR: _Kernel(_k_sequential, None),
+}
+
+
+def _k_chained(s: tls.ChainedScheduler, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
+    """ChainedScheduler steps every child each step; simulate child by child on the running LR.
+
+    Each child's step maps the group LR through its own rule; children whose rule ignores the incoming LR
+    (closed forms) or only multiplies it compose exactly step by step, so they are evaluated per step in order.
+    """
+    children = list(s._schedulers)
+    epochs = [c.last_epoch for c in children]
+    for child in children:
+        _kernel_for(child)
+    out = np.empty((n, lr.shape[0]), dtype=np.float64)
+    cur = lr.copy()
+    # Fast path: all children multiplicative-chainable -> factors multiply.
+    mult = (tls.LinearLR, tls.ConstantLR, tls.StepLR, tls.MultiStepLR, tls.ExponentialLR, tls.PolynomialLR,
+            tls.MultiplicativeLR)
+    if all(type(c) in mult for c in children):
+        ones = np.ones(lr.shape[0])
+        total = np.ones((n, lr.shape[0]))
+        for c, e in zip(children, epochs):
+            rows = _KERNELS[type(c)].simulate(c, ones, e, n)
+            step_f = np.empty_like(rows)
+            step_f[0] = rows[0]
+            with np.errstate(all="ignore"):
+                step_f[1:] = rows[1:] / rows[:-1]
+            if not np.all(np.isfinite(step_f)):
+                raise _Unsupported("zero factor in chain")
+            total *= step_f
+        return _chain(lr, total)
+    for k in range(n):
+        for i, c in enumerate(children):
+            try:
+                cur = _KERNELS[type(c)].simulate(c, cur, epochs[i], 1)[0]
+            except _StepError as err:
+                raise _StepError(k, err.message) from None
+            epochs[i] += 1
+        out[k] = cur
+    return out
+
+
+_KERNELS[tls.ChainedScheduler] = _Kernel(_k_chained, None)
+
+
+def _kernel_for(s: Any) -> _Kernel:
+    kern = _KERNELS.get(type(s))
+    if kern is None:
+        raise _Unsupported(type(s).__name__)
+    return kern
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# exact fallback: step a parameter-free shadow
+
+
+def _shadow(scheduler: Any) -> Any:
+    """Deep-copy ``scheduler`` onto a parameter-free copy of its optimizer (no parameter tensor is copied)."""
+    opt: Optimizer = scheduler.optimizer
+    shadow_opt = object.__new__(type(opt))
+    shadow_opt.__dict__.update({k: v for k, v in opt.__dict__.items() if k not in ("state", "param_groups", "step")})
+    shadow_opt.state = defaultdict(dict)
+    memo: dict[int, Any] = {id(opt): shadow_opt, id(opt.state): shadow_opt.state}
+    groups = []
+    for group in opt.param_groups:
+        new_group = {k: copy.deepcopy(v) for k, v in group.items() if k != "params"}
+        new_group["params"] = []
+        memo[id(group)] = new_group
+        for p in group["params"]:
+            memo[id(p)] = p
+        groups.append(new_group)
+    shadow_opt.param_groups = groups
+    shadow_opt.defaults = dict(opt.defaults)
+    return copy.deepcopy(scheduler, memo)
+
+
+def _simulate_shadow(scheduler: Any, steps: int, budget_s: float) -> Simulation:
+    sched = _shadow(scheduler)
+    groups = sched.optimizer.param_groups
+    out = np.full((steps + 1, len(groups)), np.nan, dtype=np.float64)
+    deadline = time.perf_counter() + budget_s
+    out[0] = [float(g["lr"]) for g in groups]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for k in range(1, steps + 1):
+            try:
+                sched.step()
+            except Exception as err:  # noqa: BLE001 - a stepping error is a finding, not a crash
+                return _finish(out, k, steps, error=f"{type(err).__name__}: {err}", method="shadow")
+            out[k] = [float(g["lr"]) for g in groups]
+            if (k & 255) == 0 and time.perf_counter() > deadline:
+                sim = _finish(out, k + 1, steps, method="shadow")
+                sim.truncated = True
+                return sim
+    return _finish(out, steps + 1, steps, method="shadow")
+
+
+def _finish(rows: np.ndarray, valid_rows: int, steps: int, *, error: str | None = None, method: str) -> Simulation:
+    """``rows`` holds row 0 (now) and the LR after each scheduler step; ``valid_rows`` of them are real."""
+    lrs = rows[:steps].copy()
+    valid = min(valid_rows, steps)
+    lrs[valid:] = np.nan
+    final = rows[steps] if valid_rows > steps else None
+    return Simulation(
+        lrs=lrs,
+        valid_steps=valid,
+        error=error,
+        error_step=valid_rows if error is not None else None,
+        method=method,
+        final_lrs=final,
+    )
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# public
+
+
+def simulate(scheduler: Any, total_steps: int, *, budget_s: float = DEFAULT_FALLBACK_BUDGET_S) -> Simulation:
+    """Simulate ``total_steps`` steps of ``scheduler`` from its current state, reporting errors instead of raising.
+
+    One scheduler step is assumed after each optimizer step (Lightning's ``interval="step"``); the step after the
+    last optimizer step is simulated too, so a OneCycleLR that would crash there is reported.
+
+    Args:
+        scheduler: a torch ``LRScheduler`` (any class; built-ins take the fast exact path).
+        total_steps: number of optimizer steps (rows) to simulate.
+        budget_s: time budget of the exact-stepping fallback for custom classes.
+
+    Returns:
+        A :class:`Simulation`.
+
+    Example:
+        >>> import torch
+        >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+        >>> sim = simulate(torch.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5), 5)
+        >>> sim.lrs[:, 0].tolist(), sim.method
+        ([1.0, 1.0, 0.5, 0.5, 0.25], 'kernel')
+    """
+    if total_steps < 0:
+        raise ValueError(f"`total_steps` must be >= 0, got {total_steps!r}")
+    if isinstance(scheduler, tls.ReduceLROnPlateau):
+        lr0 = np.asarray([float(g["lr"]) for g in scheduler.optimizer.param_groups])
+        return Simulation(lrs=np.tile(lr0, (total_steps, 1)), valid_steps=total_steps, method="static", final_lrs=lr0)
+    try:
+        kern = _kernel_for(scheduler)
+        lr0 = _group_lrs(scheduler.optimizer)
+        rows = np.empty((total_steps + 1, lr0.shape[0]), dtype=np.float64)
+        rows[0] = lr0
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                rows[1:] = kern.simulate(scheduler, lr0, getattr(scheduler, "last_epoch", 0), total_steps)
+        except _StepError as err:
+            partial = err.partial
+            if partial is not None and partial.shape[0] >= err.row:
+                rows[1 : err.row + 1] = partial[: err.row]
+                return _finish(rows, err.row + 1, total_steps, error=err.message, method="kernel")
+            # unknown partial values: recompute the prefix exactly by the shadow
+            return _simulate_shadow(scheduler, total_steps, budget_s)
+        return _finish(rows, total_steps + 1, total_steps, method="kernel")
+    except _Unsupported:
+        return _simulate_shadow(scheduler, total_steps, budget_s)
+
+
+def simulate_schedule(scheduler: Any, total_steps: int) -> np.ndarray:
+    """The LR every param group will use at each of the next ``total_steps`` optimizer steps.
+
+    Row ``k`` is the LR of step ``k`` starting from the scheduler's current state; it equals stepping the real
+    scheduler with torch (one ``.step()`` per optimizer step). Neither the scheduler nor its optimizer is touched
+    and no parameter tensor is copied. Rows after a step at which torch would raise (e.g. a OneCycleLR overrun)
+    are NaN; :func:`lightning_lrmon.check_schedule` reports it as ``scheduler-overrun``.
+
+    Args:
+        scheduler: a torch LR scheduler.
+        total_steps: number of optimizer steps to simulate.
+
+    Returns:
+        ``numpy.ndarray`` of shape ``(total_steps, n_param_groups)``.
+
+    Example:
+        >>> import torch
+        >>> from torch.optim.lr_scheduler import CosineAnnealingLR
+        >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+        >>> lrs = simulate_schedule(CosineAnnealingLR(opt, T_max=4), 5)
+        >>> [round(float(x), 4) for x in lrs[:, 0]]
+        [0.1, 0.0854, 0.05, 0.0146, 0.0]
+    """
+    return simulate(scheduler, total_steps).lrs
