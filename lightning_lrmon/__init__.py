@@ -5,12 +5,14 @@ from __future__ import annotations
 from lightning_lrmon.checks import check_schedule
 from lightning_lrmon.exceptions import LRMonitorConfigError, LRScheduleError, LRScheduleWarning
 from lightning_lrmon.findings import Finding
+from lightning_lrmon.lrmonitor import LRMonitor
 from lightning_lrmon.simulate import simulate_schedule
 
 __all__ = sorted(
     [
         "Finding",
         "check_schedule",
+        "LRMonitor",
         "LRMonitorConfigError",
         "LRScheduleError",
         "LRScheduleWarning",

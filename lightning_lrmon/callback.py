@@ -1,0 +1,654 @@
+"""``LRMonitor``: the Lightning wiring. Every decision lives in the pure modules; the hooks only connect them.
+
+Example:
+    >>> from lightning_lrmon import LRMonitor
+    >>> cb = LRMonitor({"class_path": "CosineAnnealingLR", "init_args": {"T_max": "auto"}})
+    >>> cb.interval, cb.frequency
+    ('step', 1)
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import json
+import logging
+import math
+import os
+import warnings
+import weakref
+from collections.abc import Callable, Mapping
+from typing import Any, Dict, Literal, Optional, Union  # noqa: UP035 - jsonargparse reads these annotations
+
+import numpy as np
+from torch.optim import Optimizer
+from torch.optim import lr_scheduler as tls
+from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
+
+from lightning_lrmon.checks import check_simulation
+from lightning_lrmon.events import EventWriter
+from lightning_lrmon.exceptions import LRMonitorConfigError, LRScheduleError, LRScheduleWarning
+from lightning_lrmon.findings import Finding
+from lightning_lrmon.registry import SHAPES, describe, info_for
+from lightning_lrmon.simulate import simulate
+from lightning_lrmon.spec import build_scheduler, has_auto, normalize_spec, resolve_class, split_per_optimizer
+from lightning_lrmon.summary import ScheduleReport, format_markdown, format_summary, plan_points
+from lightning_lrmon.tags import tag_names
+
+__all__ = ["PLAN_PREFIX", "LRMonitorBase", "SchedulerSpec", "make_callback_class"]
+
+#: Tag prefix of the planned series (``planned/lr-SGD``).
+PLAN_PREFIX = "planned/"
+_ON_MISCONFIG = ("warn", "raise", "ignore")
+#: What ``scheduler=`` accepts, spelled so LightningCLI/jsonargparse parses both a dotted or bare ``class_path``
+#: (as a callable) and a spec containing ``"auto"`` (as a plain dict).
+SchedulerSpec = Optional[Union[Callable[[Optimizer], Union[LRScheduler, ReduceLROnPlateau]], Dict[str, Any]]]
+_LIVE_WRITERS: weakref.WeakSet[EventWriter] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_live_writers() -> None:  # pragma: no cover - runs at interpreter exit
+    for writer in list(_LIVE_WRITERS):
+        try:
+            writer.close()
+        except Exception:  # noqa: BLE001
+            pass
+
+
+def _fingerprint(spec: Any) -> str:
+    if isinstance(spec, dict):
+        return hashlib.sha1(json.dumps(spec, sort_keys=True, default=repr).encode()).hexdigest()[:12]
+    return repr(getattr(spec, "func", spec))[:80]
+
+
+class LRMonitorBase:
+    """Framework-independent body of ``LRMonitor`` (mixed into ``lightning.pytorch.Callback`` or
+    ``pytorch_lightning.Callback``; ``_pl`` is that package)."""
+
+    _pl: Any = None
+
+    def __init__(
+        self,
+        scheduler: SchedulerSpec = None,
+        *,
+        interval: Literal["step", "epoch"] = "step",
+        frequency: int = 1,
+        expect: str | None = None,
+        on_misconfig: Literal["warn", "raise", "ignore"] = "warn",
+        log_momentum: bool = False,
+        log_weight_decay: bool = False,
+        name: str | None = None,
+        monitor: str | None = None,
+        prog_bar: bool = False,
+        log_plan: bool = True,
+        summary: bool = True,
+    ) -> None:
+        if interval not in ("step", "epoch"):
+            raise LRMonitorConfigError(f"`interval` must be 'step' or 'epoch', got {interval!r}.")
+        if isinstance(frequency, bool) or not isinstance(frequency, int) or frequency < 1:
+            raise LRMonitorConfigError(f"`frequency` must be a positive int (scheduler steps every N), got {frequency!r}.")
+        if expect is not None and expect not in SHAPES:
+            raise LRMonitorConfigError(f"`expect` must be one of {list(SHAPES)} or None (infer), got {expect!r}.")
+        if on_misconfig not in _ON_MISCONFIG:
+            raise LRMonitorConfigError(f"`on_misconfig` must be one of {list(_ON_MISCONFIG)}, got {on_misconfig!r}.")
+        self.interval = interval
+        self.frequency = frequency
+        self.expect = expect
+        self.on_misconfig = on_misconfig
+        self.log_momentum = log_momentum
+        self.log_weight_decay = log_weight_decay
+        self.name = name
+        self.monitor = monitor
+        self.prog_bar = prog_bar
+        self.log_plan = log_plan
+        self.summary = summary
+        self._specs: dict[int, Any] = {}
+        if scheduler is not None:
+            for idx, spec in split_per_optimizer(scheduler).items():
+                where = "scheduler" if idx == 0 and not isinstance(scheduler, Mapping) or (
+                    isinstance(scheduler, Mapping) and "class_path" in scheduler) else f"scheduler[{idx}]"
+                norm = normalize_spec(spec, where=where)
+                if isinstance(norm, dict):
+                    resolve_class(norm["class_path"], where=where)
+                self._specs[idx] = norm
+        self._reset_run_state()
+        self._restored: dict[str, Any] | None = None
+
+    # ------------------------------------------------------------------------------------------------------------
+    # state
+
+    def _reset_run_state(self) -> None:
+        self.findings: list[Finding] = []
+        self.reports: list[ScheduleReport] = []
+        self._configs: list[Any] = []  # LRSchedulerConfigs we appended
+        self._bound_steps: dict[int, int | None] = {}
+        self._writer: EventWriter | None = None
+        self._other_loggers: list[Any] = []
+        self._tags: dict[int, list[str]] = {}
+        self._extra_tags: dict[int, list[str]] = {}
+        self._warned: set[str] = set()
+        self._runtime_done: set[str] = set()
+        self._sched_start: dict[int, tuple[Any, int, int]] = {}
+        self._opt_steps: dict[int, int] = {}
+        self._no_logger_warned = False
+        self._log_failed = False
+
+    @property
+    def state_key(self) -> str:
+        return f"LRMonitor{{'interval': {self.interval!r}, 'name': {self.name!r}}}"
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "version": 1,
+            "specs": {str(k): _fingerprint(v) for k, v in self._specs.items()},
+            "bound_steps": {str(k): v for k, v in self._bound_steps.items()},
+        }
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self._restored = dict(state_dict)
+
+    # ------------------------------------------------------------------------------------------------------------
+    # helpers
+
+    def _warn(self, finding_or_text: Finding | str, trainer: Any) -> None:
+        text = str(finding_or_text)
+        if text in self._warned:
+            return
+        self._warned.add(text)
+        if trainer.is_global_zero:
+            warnings.warn(text, LRScheduleWarning, stacklevel=3)
+
+    def _run_steps(self, trainer: Any, interval: str, frequency: int) -> int | None:
+        """Scheduler steps in the whole run for a config with this interval/frequency (None = endless)."""
+        if interval == "epoch":
+            max_epochs = trainer.max_epochs
+            if max_epochs is None or max_epochs < 0:
+                est = trainer.estimated_stepping_batches
+                if not math.isfinite(est):
+                    return None
+                return None
+            return max_epochs // frequency
+        est = trainer.estimated_stepping_batches
+        if not math.isfinite(est) or est < 0:
+            return None
+        return int(est) // frequency
+
+    def _steps_per_epoch(self, trainer: Any) -> int | None:
+        try:
+            nb = trainer.num_training_batches
+        except Exception:  # noqa: BLE001
+            return None
+        if not isinstance(nb, int) and not (isinstance(nb, float) and math.isfinite(nb)):
+            return None
+        return max(1, int(math.ceil(nb / max(1, trainer.accumulate_grad_batches))))
+
+    def _logger_classes(self) -> tuple[type, ...]:
+        classes = []
+        for mod in ("lightning.pytorch.loggers", "pytorch_lightning.loggers"):
+            try:
+                module = __import__(mod, fromlist=["TensorBoardLogger"])
+                classes.append(module.TensorBoardLogger)
+            except Exception:  # noqa: BLE001
+                continue
+        return tuple(classes)
+
+    # ------------------------------------------------------------------------------------------------------------
+    # fit start: build and attach
+
+    def _on_fit_start(self, trainer: Any, pl_module: Any) -> None:
+        self._reset_run_state()
+        if not self._specs:
+            return
+        optimizers = trainer.optimizers
+        configs = trainer.strategy.lr_scheduler_configs
+        for idx, spec in sorted(self._specs.items()):
+            where = "scheduler" if len(self._specs) == 1 and idx == 0 else f"scheduler[{idx}]"
+            if idx >= len(optimizers) or idx < 0:
+                raise LRMonitorConfigError(
+                    f"`{where}` targets optimizer index {idx}, but configure_optimizers returned "
+                    f"{len(optimizers)} optimizer(s). Use indices 0..{len(optimizers) - 1}."
+                )
+            optimizer = optimizers[idx]
+            for config in configs:
+                if config.scheduler.optimizer is optimizer:
+                    raise LRMonitorConfigError(
+                        f"`{where}`: configure_optimizers already attached {describe(config.scheduler)} to optimizer "
+                        f"{idx} ({type(optimizer).__name__}); LRMonitor would add "
+                        f"{spec.get('class_path') if isinstance(spec, dict) else getattr(spec, 'func', spec)!r} on "
+                        "top, and two schedulers on one optimizer fight over its LR. Remove the scheduler from "
+                        "configure_optimizers (LRMonitor monitors and checks it when scheduler=None), or drop "
+                        "LRMonitor's scheduler."
+                    )
+            steps = self._run_steps(trainer, self.interval, self.frequency)
+            if isinstance(spec, dict) and has_auto(spec) and steps is None:
+                raise LRMonitorConfigError(
+                    f"`{where}` uses 'auto' or 'N%', which binds to the run's length, but this run is endless "
+                    f"(max_steps={trainer.max_steps}, max_epochs={trainer.max_epochs}). Set Trainer(max_steps=...) "
+                    "or Trainer(max_epochs=...), or give the horizon as a number."
+                )
+            configured = [float(g["lr"]) for g in optimizer.param_groups]
+            sched = build_scheduler(spec, optimizer, total_steps=steps, where=where)
+            sched._lrmon_configured_lrs = configured
+            config = self._make_config(sched)
+            configs.append(config)
+            self._configs.append(config)
+            self._bound_steps[idx] = steps
+
+    def _make_config(self, sched: Any) -> Any:
+        from importlib import import_module
+
+        types_mod = import_module(f"{self._pl.__name__}.utilities.types")
+        plateau = isinstance(sched, tls.ReduceLROnPlateau)
+        if plateau and not self.monitor:
+            raise LRMonitorConfigError(
+                "`scheduler` is ReduceLROnPlateau, which needs the metric to watch: pass LRMonitor(monitor='val_loss')"
+                " (a key you self.log)."
+            )
+        return types_mod.LRSchedulerConfig(
+            scheduler=sched, name=self.name, interval=self.interval, frequency=self.frequency,
+            reduce_on_plateau=plateau, monitor=self.monitor,
+        )
+
+    # ------------------------------------------------------------------------------------------------------------
+    # train start: names, writers, simulation and checks (after a resume's restore)
+
+    def _on_train_start(self, trainer: Any, pl_module: Any) -> None:
+        optimizers = [getattr(o, "optimizer", o) for o in trainer.optimizers]
+        configs = list(trainer.lr_scheduler_configs)
+        names = tag_names(optimizers, configs)
+        for opt, opt_names in zip(optimizers, names):
+            self._tags[id(opt)] = opt_names
+            self._extra_tags[id(opt)] = self._extra_names(opt, opt_names)
+            self._opt_steps[id(opt)] = 0
+        self._setup_loggers(trainer)
+        self._check_resume(trainer)
+        for config in configs:
+            self._sched_start[id(config.scheduler)] = (config, self._sched_pos(config.scheduler),
+                                                       trainer.global_step)
+        self._run_checks(trainer, optimizers, configs, names)
+
+    def _extra_names(self, opt: Any, names: list[str]) -> list[str]:
+        out = []
+        if self.log_momentum:
+            out += [f"{n}-momentum" for n in names]
+        if self.log_weight_decay:
+            out += [f"{n}-weight_decay" for n in names]
+        return out
+
+    def _setup_loggers(self, trainer: Any) -> None:
+        tb_classes = self._logger_classes()
+        loggers = list(trainer.loggers)
+        if not loggers:
+            if not self._no_logger_warned:
+                self._no_logger_warned = True
+                self._warn("no-logger: the Trainer has no logger, so LRMonitor logs nothing; the schedule is still "
+                           "checked. Fix: pass Trainer(logger=TensorBoardLogger(...)) to see the LR per step.", trainer)
+            return
+        for logger in loggers:
+            if isinstance(logger, tb_classes) and self._writer is None:
+                if trainer.is_global_zero:
+                    log_dir = logger.log_dir
+                    if trainer.global_step > 0:
+                        _truncate_own_events(log_dir, trainer.global_step)
+                    self._writer = EventWriter(log_dir)
+                    _LIVE_WRITERS.add(self._writer)
+            else:
+                self._other_loggers.append(logger)
+
+    def _sched_pos(self, sched: Any) -> int:
+        return int(getattr(sched, "_step_count", 0))
+
+    def _check_resume(self, trainer: Any) -> None:
+        restored = self._restored
+        self._restored = None
+        if restored is None or trainer.global_step == 0:
+            return
+        now_specs = {str(k): _fingerprint(v) for k, v in self._specs.items()}
+        if restored.get("specs", now_specs) != now_specs:
+            self._emit_runtime(trainer, Finding(
+                "resume-mismatch", "warning",
+                f"the scheduler spec changed since the checkpoint was saved ({restored.get('specs')} -> {now_specs}); "
+                "the restored scheduler state belongs to the old spec, so the schedule bends at the resume step.",
+                trainer.global_step,
+                "resume with the spec the checkpoint was trained with, or start a fresh run (no ckpt_path)."))
+        before = restored.get("bound_steps", {})
+        for key, steps in self._bound_steps.items():
+            old = before.get(str(key))
+            spec = self._specs.get(key)
+            if old is not None and steps is not None and old != steps and isinstance(spec, dict) and has_auto(spec):
+                self._emit_runtime(trainer, Finding(
+                    "resume-mismatch", "warning",
+                    f"the run's length changed since the checkpoint ({old} -> {steps} scheduler steps) and the "
+                    "scheduler's horizon is 'auto': the restored scheduler keeps the old horizon "
+                    f"({old}), so the schedule does not end where this run ends.",
+                    trainer.global_step,
+                    f"resume with the original length (max_steps/max_epochs giving {old} steps), or start a fresh "
+                    "run to re-bind 'auto'."))
+        for config in self._configs:
+            sched = config.scheduler
+            expected = _expected_sched_steps(trainer, config)
+            pos = int(getattr(sched, "last_epoch", expected))
+            if expected is not None and pos != expected:
+                self._emit_runtime(trainer, Finding(
+                    "resume-mismatch", "warning",
+                    f"after the resume {describe(sched)} is at step {pos}, but the run is at optimizer step "
+                    f"{trainer.global_step} (expected scheduler step {expected}): the schedule is out of place "
+                    "(a warmup would restart).",
+                    trainer.global_step,
+                    "resume from a full checkpoint (not save_weights_only) saved by the same Trainer setup."))
+
+    def _run_checks(self, trainer: Any, optimizers: list[Any], configs: list[Any], names: list[list[str]]) -> None:
+        spe = self._steps_per_epoch(trainer)
+        reports: list[ScheduleReport] = []
+        for config in configs:
+            sched = config.scheduler
+            opt = sched.optimizer
+            tags = self._tags.get(id(opt)) or [f"lr-{type(opt).__name__}"]
+            label = tags[0].split("/")[0] if len(tags) > 1 or "/" not in tags[0] else tags[0].rsplit("/", 1)[0]
+            total = self._run_steps(trainer, config.interval, config.frequency)
+            if total is None:
+                continue
+            done = _expected_sched_steps(trainer, config) or 0
+            remaining = max(total - done, 0)
+            sim = simulate(sched, remaining)
+            ours = config in self._configs
+            expect = self.expect if ours else None
+            configured = getattr(sched, "_lrmon_configured_lrs", None)
+            group_names = [f"group {g} ({tags[g]})" if len(tags) > 1 else f"({tags[g]})" for g in range(len(tags))]
+            findings = check_simulation(
+                sim, sched, remaining, expect=expect, configured_lrs=configured, optimizer_label=label,
+                group_names=group_names[: sim.lrs.shape[1]],
+                steps_per_epoch=spe if config.interval == "step" else None,
+            )
+            info = info_for(sched)
+            shape = expect or (info.shape if info else None)
+            reports.append(ScheduleReport(label, describe(sched), shape, config.interval, remaining, sim.lrs,
+                                          [t for t in tags][: sim.lrs.shape[1]], findings))
+            self.findings.extend(findings)
+            if self._writer is not None and self.log_plan and sim.valid_steps and config.interval == "step":
+                self._log_plan(trainer, config, tags, sim.lrs[: sim.valid_steps])
+        for config in configs:
+            if isinstance(config.scheduler, tls.ReduceLROnPlateau) and self.on_misconfig != "ignore":
+                pass  # checked at the first epoch end, when metrics exist
+        self.reports = reports
+        if self.summary and trainer.is_global_zero and reports:
+            logging.getLogger(f"{self._pl.__name__}.callbacks.lrmon").info(format_summary(reports))
+        if self._writer is not None and reports:
+            self._writer.add_text("lrmon/summary", format_markdown(reports), step=trainer.global_step)
+            self._writer.add_layout(_layout(self._tags, optimizers, self.log_plan))
+        if self.findings and self.on_misconfig == "raise":
+            text = "\n".join(str(f) for f in self.findings)
+            raise LRScheduleError(f"LRMonitor found {len(self.findings)} schedule problem(s):\n{text}", self.findings)
+        if self.on_misconfig == "warn":
+            for f in self.findings:
+                self._warn(f, trainer)
+
+    def _log_plan(self, trainer: Any, config: Any, tags: list[str], lrs: np.ndarray) -> None:
+        assert self._writer is not None
+        start = trainer.global_step
+        freq = config.frequency
+        plan_tags = [PLAN_PREFIX + t for t in tags[: lrs.shape[1]]]
+        for k in plan_points(lrs).tolist():
+            self._writer.add_scalars(start + k * freq, plan_tags, [float(v) for v in lrs[k]])
+        self._writer.flush()
+
+    # ------------------------------------------------------------------------------------------------------------
+    # per step
+
+    def _on_before_optimizer_step(self, trainer: Any, pl_module: Any, optimizer: Any) -> None:
+        opt = getattr(optimizer, "optimizer", optimizer)
+        key = id(opt)
+        tags = self._tags.get(key)
+        if tags is None:
+            return
+        step = trainer.fit_loop.epoch_loop._batches_that_stepped
+        values = [g["lr"] for g in opt.param_groups]
+        extra = self._extra_tags[key]
+        if extra:
+            use_betas = "betas" in opt.defaults
+            if self.log_momentum:
+                values += [g["betas"][0] if use_betas else g.get("momentum", 0) for g in opt.param_groups]
+            if self.log_weight_decay:
+                values += [g.get("weight_decay", 0) for g in opt.param_groups]
+            all_tags = tags + extra
+        else:
+            all_tags = tags
+        values = [float(v) for v in values]
+        writer = self._writer
+        if writer is not None:
+            writer.add_scalars(step, all_tags, values)
+        if self._other_loggers:
+            self._log_other(step, all_tags, values)
+        if self.prog_bar:
+            pl_module.log(tags[0], values[0], prog_bar=True, logger=False, on_step=True, on_epoch=False)
+        n = self._opt_steps[key] = self._opt_steps[key] + 1
+        for v in values[: len(tags)]:
+            if not (v >= 0 and v != math.inf):
+                self._runtime_lr_invalid(trainer, tags, values, step)
+                break
+        if n in (2, 3, 10) or n % 256 == 0:
+            self._check_double_step(trainer, opt, n)
+
+    def _log_other(self, step: int, tags: list[str], values: list[float]) -> None:
+        for logger in self._other_loggers:
+            try:
+                logger.log_metrics(dict(zip(tags, values)), step=step)
+            except Exception as err:  # noqa: BLE001 - a failing logger must not kill training
+                if not self._log_failed:
+                    self._log_failed = True
+                    warnings.warn(f"logger-failed: {type(logger).__name__}.log_metrics raised {err!r}; LRMonitor "
+                                  "keeps training and stops logging to it.", LRScheduleWarning, stacklevel=2)
+                self._other_loggers = [lg for lg in self._other_loggers if lg is not logger]
+
+    def _runtime_lr_invalid(self, trainer: Any, tags: list[str], values: list[float], step: int) -> None:
+        bad = [(t, v) for t, v in zip(tags, values) if not (v >= 0 and v != math.inf)]
+        self._emit_runtime(trainer, Finding(
+            "lr-invalid", "error", f"the LR of {bad[0][0]} is {bad[0][1]!r} at optimizer step {step}.", step,
+            "check the scheduler's formula and its horizon; a NaN/inf/negative LR destroys the weights."))
+
+    def _check_double_step(self, trainer: Any, opt: Any, n_opt_steps: int) -> None:
+        for sched_id, (config, pos0, _) in self._sched_start.items():
+            sched = config.scheduler
+            if sched.optimizer is not opt or config.interval != "step" or "double-step" in self._runtime_done:
+                continue
+            moved = self._sched_pos(sched) - pos0
+            allowed = (n_opt_steps - 1) // max(1, config.frequency) if config.frequency > 1 else n_opt_steps - 1
+            if moved > allowed + 1 and moved >= 2 * max(allowed, 1):
+                self._emit_runtime(trainer, Finding(
+                    "double-step", "warning",
+                    f"{describe(sched)} was stepped {moved} times in the first {n_opt_steps - 1} optimizer steps "
+                    f"(Lightning steps it once per optimizer step): the schedule runs {moved / max(allowed, 1):.1f}x "
+                    "too fast.",
+                    trainer.global_step,
+                    "remove the extra scheduler.step() call (e.g. in training_step); with automatic optimization "
+                    "Lightning steps the schedulers itself."))
+
+    def _emit_runtime(self, trainer: Any, finding: Finding) -> None:
+        if finding.code in self._runtime_done:
+            return
+        self._runtime_done.add(finding.code)
+        self.findings.append(finding)
+        if self.on_misconfig == "raise":
+            raise LRScheduleError(str(finding), [finding])
+        if self.on_misconfig == "warn":
+            self._warn(finding, trainer)
+        if self._writer is not None:
+            self._writer.add_text(f"lrmon/{finding.code}", f"**{finding.code}**: {finding.message} *Fix:* "
+                                  f"{finding.hint}", step=finding.step or 0)
+
+    def _on_train_epoch_end(self, trainer: Any, pl_module: Any) -> None:
+        for config in trainer.lr_scheduler_configs:
+            if not config.reduce_on_plateau or "plateau-monitor-missing" in self._runtime_done:
+                continue
+            if config.monitor is None or config.monitor in trainer.callback_metrics:
+                continue
+            if config.interval == "epoch" and trainer.check_val_every_n_epoch and not trainer.callback_metrics:
+                pass
+            available = sorted(trainer.callback_metrics)
+            self._emit_runtime(trainer, Finding(
+                "plateau-monitor-missing", "warning",
+                f"ReduceLROnPlateau watches {config.monitor!r}, but no such metric was logged in epoch "
+                f"{trainer.current_epoch}; available: {available}. It will never reduce the LR.",
+                trainer.global_step,
+                f"self.log({config.monitor!r}, ...) in training/validation, or set monitor to one of {available}."))
+
+    def _flush(self) -> None:
+        if self._writer is not None:
+            self._writer.flush()
+
+    def _close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+
+def _expected_sched_steps(trainer: Any, config: Any) -> int | None:
+    """How many times Lightning has stepped ``config``'s scheduler at the current point of the run."""
+    freq = max(1, config.frequency)
+    if config.interval == "epoch":
+        return trainer.current_epoch // freq
+    if freq == 1:
+        return int(trainer.global_step)
+    return None
+
+
+def _layout(tags: dict[int, list[str]], optimizers: list[Any], with_plan: bool) -> Any:
+    from tensorboard.plugins.custom_scalar import layout_pb2
+
+    charts = []
+    for opt in optimizers:
+        names = tags.get(id(opt), [])
+        if not names:
+            continue
+        base = names[0].split("/")[0] if len(names) > 1 else names[0]
+        series = list(names) + ([PLAN_PREFIX + n for n in names] if with_plan else [])
+        charts.append(layout_pb2.Chart(
+            title=f"{base}: all param groups" + (" (actual vs planned)" if with_plan else ""),
+            multiline=layout_pb2.MultilineChartContent(tag=[f"^{_re_escape(s)}$" for s in series]),
+        ))
+    return layout_pb2.Layout(category=[layout_pb2.Category(title="learning rate (lightning-lrmon)", chart=charts)])
+
+
+def _re_escape(text: str) -> str:
+    import re
+
+    return re.escape(text)
+
+
+def _truncate_own_events(log_dir: str, from_step: int) -> None:
+    """Drop this package's events at ``step >= from_step`` from earlier files (a resume re-logs them)."""
+    from tensorboard.backend.event_processing.event_file_loader import RawEventFileLoader
+    from tensorboard.compat.proto import event_pb2
+
+    from lightning_lrmon.events import _record
+
+    if not os.path.isdir(log_dir):
+        return
+    for fname in sorted(os.listdir(log_dir)):
+        if not (fname.startswith("events.out.tfevents.") and fname.endswith(".lrmon")):
+            continue
+        path = os.path.join(log_dir, fname)
+        kept = []
+        changed = False
+        for raw in RawEventFileLoader(path).Load():
+            event = event_pb2.Event.FromString(raw)
+            if event.HasField("summary") and event.step >= from_step:
+                changed = True
+                continue
+            kept.append(raw)
+        if changed:
+            tmp = path + ".tmp"
+            with open(tmp, "wb") as fh:
+                fh.write(b"".join(_record(r) for r in kept))
+            os.replace(tmp, path)
+
+
+def make_callback_class(pl_pkg: Any) -> type:
+    """The ``LRMonitor`` class for one Lightning package (``lightning.pytorch`` or ``pytorch_lightning``).
+
+    A callback must subclass the ``Callback`` of the package whose ``Trainer`` runs it, so each package gets
+    its own class around the same body.
+    """
+    from typing_extensions import override
+
+    base = pl_pkg.Callback
+
+    class LRMonitor(LRMonitorBase, base):  # type: ignore[valid-type,misc]
+        _pl = pl_pkg
+
+        @override
+        def on_fit_start(self, trainer: Any, pl_module: Any) -> None:
+            self._on_fit_start(trainer, pl_module)
+
+        @override
+        def on_train_start(self, trainer: Any, pl_module: Any) -> None:
+            self._on_train_start(trainer, pl_module)
+
+        @override
+        def on_before_optimizer_step(self, trainer: Any, pl_module: Any, optimizer: Any) -> None:
+            self._on_before_optimizer_step(trainer, pl_module, optimizer)
+
+        @override
+        def on_train_epoch_end(self, trainer: Any, pl_module: Any) -> None:
+            self._on_train_epoch_end(trainer, pl_module)
+            self._flush()
+
+        @override
+        def on_exception(self, trainer: Any, pl_module: Any, exception: BaseException) -> None:
+            self._close()
+
+        @override
+        def on_fit_end(self, trainer: Any, pl_module: Any) -> None:
+            self._close()
+
+        @override
+        def teardown(self, trainer: Any, pl_module: Any, stage: str) -> None:
+            self._close()
+
+        @property
+        @override
+        def state_key(self) -> str:
+            return LRMonitorBase.state_key.fget(self)  # type: ignore[attr-defined,no-any-return]
+
+        @override
+        def state_dict(self) -> dict[str, Any]:
+            return LRMonitorBase.state_dict(self)
+
+        @override
+        def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+            LRMonitorBase.load_state_dict(self, state_dict)
+
+    LRMonitor.__module__ = "lightning_lrmon"
+    LRMonitor.__qualname__ = "LRMonitor"
+    LRMonitor.__doc__ = _LRMONITOR_DOC
+    return LRMonitor
+
+
+_LRMONITOR_DOC = """Build the configured LR scheduler, log every param group's LR at every optimizer step, check the schedule.
+
+    Args:
+        scheduler: what to build for the trainer's optimizer(s): ``None`` (build nothing; monitor and check what
+            ``configure_optimizers`` returned), a callable ``optimizer -> LRScheduler``, a LightningCLI-style
+            ``{"class_path": ..., "init_args": {...}}`` dict or YAML text, or ``{optimizer_index: spec}``. Any
+            init arg ``"auto"`` binds to the run's scheduler steps, ``"N%"`` to that share.
+        interval: ``"step"`` (default) or ``"epoch"``, as in Lightning's ``lr_scheduler`` dict.
+        frequency: step the scheduler every ``frequency`` intervals.
+        expect: the intended shape (``"decay"``, ``"warmup"``, ``"warmup_decay"``, ``"constant"``, ``"cyclic"``);
+            ``None`` infers it from the scheduler class.
+        on_misconfig: ``"warn"`` (an :class:`LRScheduleWarning` per finding, once, rank zero), ``"raise"``
+            (:class:`LRScheduleError` before the first optimizer step) or ``"ignore"``.
+        log_momentum: also log ``<tag>-momentum`` (``betas[0]`` for Adam-style optimizers).
+        log_weight_decay: also log ``<tag>-weight_decay``.
+        name: tag name for the built scheduler (replaces ``lr-<Optimizer>``), as a scheduler config ``name``.
+        monitor: the metric a ``ReduceLROnPlateau`` built from ``scheduler`` watches.
+        prog_bar: show the first group's LR of each optimizer in the progress bar.
+        log_plan: log the simulated schedule as ``planned/<tag>`` next to the actual series.
+        summary: print the fit-start schedule summary (rank zero).
+
+    Example:
+        >>> from lightning_lrmon import LRMonitor
+        >>> LRMonitor("LinearLR", interval="batch")
+        Traceback (most recent call last):
+        ...
+        lightning_lrmon.exceptions.LRMonitorConfigError: `interval` must be 'step' or 'epoch', got 'batch'.
+    """

@@ -1,0 +1,389 @@
+"""Scheduler specifications: parse, validate, bind ``"auto"`` horizons and build — with errors that teach.
+
+A spec is one of:
+
+* a callable ``optimizer -> LRScheduler`` (``functools.partial(LinearLR, ...)``, LightningCLI's
+  ``LRSchedulerCallable``, or the ``functools.partial`` jsonargparse builds);
+* a LightningCLI-style dict ``{"class_path": "LinearLR", "init_args": {...}}`` — ``class_path`` is a dotted path or
+  a bare torch name; ``SequentialLR``/``ChainedScheduler`` take child specs in the same form;
+* a YAML string (or a path to a ``.yaml`` file) holding such a dict.
+
+Any init argument given as ``"auto"`` is bound to the run's scheduler steps, ``"N%"`` to that share of them
+(inside a ``SequentialLR``, ``"auto"`` means the steps of that child's phase).
+
+Example:
+    >>> import torch
+    >>> from lightning_lrmon.spec import build_scheduler
+    >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    >>> s = build_scheduler({"class_path": "CosineAnnealingLR", "init_args": {"T_max": "auto"}}, opt, total_steps=500)
+    >>> type(s).__name__, s.T_max
+    ('CosineAnnealingLR', 500)
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import importlib
+import inspect
+import os
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import yaml
+from torch.optim import Optimizer
+from torch.optim import lr_scheduler as tls
+
+from lightning_lrmon.exceptions import LRMonitorConfigError
+from lightning_lrmon.registry import SCHEDULERS
+
+__all__ = ["build_scheduler", "has_auto", "normalize_spec", "resolve_class", "split_per_optimizer"]
+
+_PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
+_COMPOSITES = ("SequentialLR", "ChainedScheduler")
+_FIX_HINTS: dict[str, str] = {
+    "Starting multiplicative factor": "start_factor",
+    "Ending multiplicative factor": "end_factor",
+    "Constant multiplicative factor": "factor",
+    "total_steps": "total_steps",
+    "steps_per_epoch": "steps_per_epoch",
+    "epochs": "epochs",
+    "pct_start": "pct_start",
+    "anneal_strategy": "anneal_strategy",
+    "T_0": "T_0",
+    "T_mult": "T_mult",
+    "eta_min": "eta_min",
+    "mode is invalid": "mode",
+    "lr_lambdas": "lr_lambda",
+    "milestone": "milestones",
+    "momentum": "cycle_momentum",
+}
+
+
+def _is_scheduler_class(obj: Any) -> bool:
+    return inspect.isclass(obj) and issubclass(obj, (tls.LRScheduler, tls.ReduceLROnPlateau))
+
+
+def resolve_class(class_path: Any, *, where: str = "scheduler") -> Callable[..., Any]:
+    """Resolve ``class_path`` to a scheduler class (or a factory function returning one).
+
+    Only the named module is imported; nothing is evaluated.
+
+    Example:
+        >>> resolve_class("LinearLR").__name__
+        'LinearLR'
+        >>> resolve_class("torch.optim.lr_scheduler.StepLR").__name__
+        'StepLR'
+        >>> resolve_class("CosineAnealingLR")
+        Traceback (most recent call last):
+        ...
+        lightning_lrmon.exceptions.LRMonitorConfigError: `scheduler` class_path 'CosineAnealingLR' is not a torch scheduler. Did you mean 'CosineAnnealingLR'? Use a name from torch.optim.lr_scheduler or a dotted path such as 'mypkg.schedulers.MyScheduler'.
+    """
+    if _is_scheduler_class(class_path):
+        return class_path  # type: ignore[no-any-return]
+    if not isinstance(class_path, str) or not class_path.strip():
+        raise LRMonitorConfigError(
+            f"`{where}` class_path must be a scheduler name or dotted path string, got {class_path!r}. "
+            "Example: {'class_path': 'CosineAnnealingLR', 'init_args': {'T_max': 'auto'}}."
+        )
+    name = class_path.strip()
+    if "." not in name:
+        obj = getattr(tls, name, None)
+        if obj is not None and _is_scheduler_class(obj):
+            return obj  # type: ignore[no-any-return]
+        close = difflib.get_close_matches(name, list(SCHEDULERS), n=3, cutoff=0.6)
+        suggestion = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        raise LRMonitorConfigError(
+            f"`{where}` class_path {name!r} is not a torch scheduler.{suggestion} Use a name from "
+            "torch.optim.lr_scheduler or a dotted path such as 'mypkg.schedulers.MyScheduler'."
+        )
+    module_name, _, attr = name.rpartition(".")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as err:
+        raise LRMonitorConfigError(
+            f"`{where}` class_path {name!r}: cannot import module {module_name!r} ({err}). "
+            "Check the spelling, or that the package is installed."
+        ) from None
+    obj = getattr(module, attr, None)
+    if obj is None:
+        close = difflib.get_close_matches(attr, [n for n in dir(module) if not n.startswith("_")], n=3)
+        suggestion = f" Did you mean {' or '.join(repr(f'{module_name}.{c}') for c in close)}?" if close else ""
+        raise LRMonitorConfigError(f"`{where}` class_path {name!r}: module {module_name!r} has no {attr!r}.{suggestion}")
+    if _is_scheduler_class(obj) or (inspect.isfunction(obj) and not inspect.isclass(obj)):
+        return obj  # type: ignore[no-any-return]
+    raise LRMonitorConfigError(
+        f"`{where}` class_path {name!r} resolves to {obj!r}, which is not an LR scheduler class. "
+        "Name a subclass of torch.optim.lr_scheduler.LRScheduler (or a function returning one)."
+    )
+
+
+def _load_yaml(text: str, *, where: str) -> Any:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        pos = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise LRMonitorConfigError(f"`{where}` is not valid YAML{pos}: {getattr(err, 'problem', err)}.") from None
+    if data is None:
+        raise LRMonitorConfigError(f"`{where}` YAML is empty; expected a mapping with class_path and init_args.")
+    return data
+
+
+def normalize_spec(spec: Any, *, where: str = "scheduler") -> Any:
+    """Turn a spec into a callable or a ``{"class_path", "init_args"}`` dict (children normalised too).
+
+    Example:
+        >>> normalize_spec("class_path: StepLR\\ninit_args: {step_size: 10}")
+        {'class_path': 'StepLR', 'init_args': {'step_size': 10}}
+        >>> normalize_spec("ExponentialLR")
+        {'class_path': 'ExponentialLR', 'init_args': {}}
+    """
+    if isinstance(spec, str):
+        text = spec.strip()
+        if text.endswith((".yaml", ".yml")) and "\n" not in text:
+            if not os.path.isfile(text):
+                raise LRMonitorConfigError(f"`{where}` YAML file {text!r} does not exist.")
+            with open(text, encoding="utf-8") as fh:
+                return normalize_spec(_load_yaml(fh.read(), where=where), where=where)
+        if ":" in text or "\n" in text or text.startswith("{"):
+            return normalize_spec(_load_yaml(text, where=where), where=where)
+        return {"class_path": text, "init_args": {}}
+    if isinstance(spec, Mapping):
+        if "class_path" not in spec:
+            raise LRMonitorConfigError(
+                f"`{where}` dict needs a 'class_path' key, got keys {sorted(map(str, spec))}. "
+                "Example: {'class_path': 'LinearLR', 'init_args': {'start_factor': 1.0, 'end_factor': 0.1}}."
+            )
+        extra = set(spec) - {"class_path", "init_args", "dict_kwargs"}
+        if extra:
+            raise LRMonitorConfigError(
+                f"`{where}` has unknown keys {sorted(extra)}; a spec has only 'class_path' and 'init_args'. "
+                "Put scheduler arguments under 'init_args'."
+            )
+        init_args = spec.get("init_args") or {}
+        if not isinstance(init_args, Mapping):
+            raise LRMonitorConfigError(f"`{where}.init_args` must be a mapping, got {init_args!r}.")
+        init_args = dict(init_args)
+        if spec.get("dict_kwargs"):
+            init_args.update(dict(spec["dict_kwargs"]))
+        if "schedulers" in init_args and isinstance(init_args["schedulers"], (list, tuple)):
+            init_args["schedulers"] = [
+                normalize_spec(child, where=f"{where}.init_args.schedulers[{i}]")
+                for i, child in enumerate(init_args["schedulers"])
+            ]
+        return {"class_path": spec["class_path"], "init_args": init_args}
+    if callable(spec):
+        return spec
+    raise LRMonitorConfigError(
+        f"`{where}` must be a callable optimizer -> scheduler, a dict with class_path/init_args, or YAML; "
+        f"got {type(spec).__name__} {spec!r}."
+    )
+
+
+def split_per_optimizer(spec: Any) -> dict[int, Any]:
+    """``{optimizer_index: spec}``: a mapping with int (or digit-string) keys, else ``{0: spec}``.
+
+    Example:
+        >>> sorted(split_per_optimizer({0: "StepLR", "1": "ExponentialLR"}))
+        [0, 1]
+    """
+    if isinstance(spec, Mapping) and spec and "class_path" not in spec:
+        out: dict[int, Any] = {}
+        for key, value in spec.items():
+            if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
+                out[int(key)] = value
+            else:
+                raise LRMonitorConfigError(
+                    f"`scheduler` mapping keys must be optimizer indices (0, 1, ...), got {key!r}. "
+                    "For one optimizer pass the spec itself: {'class_path': ..., 'init_args': ...}."
+                )
+        return out
+    return {0: spec}
+
+
+def has_auto(spec: Any) -> bool:
+    """Whether a normalised spec contains ``"auto"`` or ``"N%"`` anywhere.
+
+    Example:
+        >>> has_auto({"class_path": "StepLR", "init_args": {"step_size": "10%"}})
+        True
+    """
+    if isinstance(spec, Mapping):
+        return any(has_auto(v) for v in spec.values())
+    if isinstance(spec, (list, tuple)):
+        return any(has_auto(v) for v in spec)
+    return isinstance(spec, str) and (spec.strip().lower() == "auto" or bool(_PERCENT.match(spec)))
+
+
+def _bind_value(value: Any, steps: int | None, *, where: str) -> Any:
+    if isinstance(value, (list, tuple)):
+        return type(value)(_bind_value(v, steps, where=f"{where}[{i}]") for i, v in enumerate(value))
+    if not isinstance(value, str):
+        return value
+    is_auto = value.strip().lower() == "auto"
+    pct = _PERCENT.match(value)
+    if not is_auto and not pct:
+        return value
+    if steps is None or steps <= 0:
+        raise LRMonitorConfigError(
+            f"`{where}`={value!r} needs the run's length, but this run has no finite length "
+            f"({'unknown' if steps is None else steps} scheduler steps). Set Trainer(max_steps=...) or "
+            "Trainer(max_epochs=...), or give a number."
+        )
+    if is_auto:
+        return int(steps)
+    return max(1, int(round(float(pct.group(1)) / 100.0 * steps)))  # type: ignore[union-attr]
+
+
+def _check_args(cls: Callable[..., Any], init_args: Mapping[str, Any], *, where: str) -> None:
+    try:
+        params = inspect.signature(cls).parameters
+    except (TypeError, ValueError):
+        return
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return
+    valid = [n for n in params if n not in ("self", "optimizer")]
+    for key in init_args:
+        if key not in params or key == "optimizer":
+            close = difflib.get_close_matches(key, valid, n=2)
+            hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+            raise LRMonitorConfigError(
+                f"`{where}.init_args` has unknown argument {key!r} for {getattr(cls, '__name__', cls)}.{hint} "
+                f"Its arguments are: {', '.join(valid)}."
+            )
+    missing = [
+        n for n, p in params.items()
+        if n not in ("self", "optimizer") and p.default is inspect.Parameter.empty
+        and p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+        and n not in init_args
+    ]
+    if missing:
+        raise LRMonitorConfigError(
+            f"`{where}.init_args` is missing required argument(s) {missing} for {getattr(cls, '__name__', cls)}. "
+            f"Give them under init_args (a horizon can be 'auto' to use the run's length)."
+        )
+
+
+def _culprit(message: str, init_args: Mapping[str, Any]) -> str | None:
+    for fragment, arg in _FIX_HINTS.items():
+        if fragment in message and (arg in init_args or fragment == arg):
+            return arg
+    for arg in init_args:
+        if arg in message:
+            return arg
+    return None
+
+
+def _construct(cls: Callable[..., Any], optimizer: Optimizer, init_args: dict[str, Any], *, where: str) -> Any:
+    name = getattr(getattr(cls, "func", cls), "__name__", repr(cls))
+    shown = ", ".join(f"{k}={v!r}" for k, v in init_args.items() if k != "schedulers")
+    try:
+        sched = cls(optimizer, **init_args)
+    except (ValueError, TypeError, KeyError, ZeroDivisionError) as err:
+        arg = _culprit(str(err), init_args)
+        what = f"argument `{arg}`={init_args[arg]!r}" if arg and arg in init_args else f"arguments ({shown})"
+        raise LRMonitorConfigError(
+            f"`{where}`: torch rejected {name}({shown}): {what} — {err} "
+            f"Fix {('`' + arg + '`') if arg else 'the arguments'} to a value torch accepts."
+        ) from None
+    if not isinstance(sched, (tls.LRScheduler, tls.ReduceLROnPlateau)):
+        raise LRMonitorConfigError(
+            f"`{where}`: {name} returned {type(sched).__name__}, not an LR scheduler. A factory must return an "
+            "instance of torch.optim.lr_scheduler.LRScheduler."
+        )
+    return sched
+
+
+def build_scheduler(spec: Any, optimizer: Optimizer, *, total_steps: int | None = None,
+                    where: str = "scheduler") -> Any:
+    """Build the scheduler described by ``spec`` on ``optimizer``.
+
+    Args:
+        spec: a callable, a class_path/init_args dict, or YAML (see the module docs).
+        optimizer: the optimizer to schedule.
+        total_steps: the run's scheduler steps, for ``"auto"``/``"N%"`` (``None``: unknown).
+        where: how error messages name the argument.
+
+    Returns:
+        The scheduler; those built from a dict remember their resolved init args (``_lrmon_init_args``).
+
+    Example:
+        >>> import torch
+        >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+        >>> spec = {"class_path": "SequentialLR", "init_args": {"milestones": ["10%"], "schedulers": [
+        ...     {"class_path": "LinearLR", "init_args": {"start_factor": 0.01, "total_iters": "auto"}},
+        ...     {"class_path": "CosineAnnealingLR", "init_args": {"T_max": "auto"}}]}}
+        >>> s = build_scheduler(spec, opt, total_steps=1000)
+        >>> s._milestones, s._schedulers[0].total_iters, s._schedulers[1].T_max
+        ([100], 100, 900)
+    """
+    spec = normalize_spec(spec, where=where)
+    if not isinstance(spec, dict):
+        try:
+            sched = spec(optimizer)
+        except (ValueError, TypeError, KeyError, ZeroDivisionError) as err:
+            raise LRMonitorConfigError(f"`{where}`: calling {spec!r} on the optimizer failed: {err}") from None
+        if not isinstance(sched, (tls.LRScheduler, tls.ReduceLROnPlateau)):
+            raise LRMonitorConfigError(
+                f"`{where}` callable returned {type(sched).__name__}, not an LR scheduler. Pass e.g. "
+                "functools.partial(torch.optim.lr_scheduler.LinearLR, start_factor=1.0, end_factor=0.1)."
+            )
+        return sched
+    cls = resolve_class(spec["class_path"], where=where)
+    init_args = dict(spec["init_args"])
+    if getattr(cls, "__name__", "") in _COMPOSITES and "schedulers" in init_args:
+        return _build_composite(cls, optimizer, init_args, total_steps, where)
+    init_args = {k: _bind_value(v, total_steps, where=f"{where}.init_args.{k}") for k, v in init_args.items()}
+    _check_args(cls, init_args, where=where)
+    sched = _construct(cls, optimizer, init_args, where=where)
+    sched._lrmon_init_args = init_args
+    return sched
+
+
+def _build_composite(cls: Any, optimizer: Optimizer, init_args: dict[str, Any], total_steps: int | None,
+                     where: str) -> Any:
+    children_specs = init_args.pop("schedulers")
+    if not isinstance(children_specs, (list, tuple)) or not children_specs:
+        raise LRMonitorConfigError(f"`{where}.init_args.schedulers` must be a non-empty list of specs.")
+    milestones = init_args.get("milestones")
+    if cls is tls.SequentialLR:
+        if milestones is None:
+            raise LRMonitorConfigError(f"`{where}.init_args.milestones` is required for SequentialLR.")
+        milestones = [_bind_value(m, total_steps, where=f"{where}.init_args.milestones[{i}]")
+                      for i, m in enumerate(milestones)]
+        if len(milestones) != len(children_specs) - 1:
+            raise LRMonitorConfigError(
+                f"`{where}.init_args.milestones`={milestones!r} must have one entry fewer than schedulers "
+                f"({len(children_specs)}): a milestone is where the next scheduler takes over."
+            )
+        if any(not isinstance(m, int) or m <= 0 for m in milestones) or milestones != sorted(milestones):
+            raise LRMonitorConfigError(
+                f"`{where}.init_args.milestones`={milestones!r} must be increasing positive step counts."
+            )
+        init_args["milestones"] = milestones
+    bounds = [0, *(milestones or [])]
+    children = []
+    for i, child in enumerate(children_specs):
+        if cls is tls.SequentialLR and total_steps is not None:
+            end = bounds[i + 1] if i + 1 < len(bounds) else total_steps
+            phase = end - bounds[i]
+        else:
+            phase = total_steps
+        children.append(build_scheduler(child, optimizer, total_steps=phase,
+                                        where=f"{where}.init_args.schedulers[{i}]"))
+    _check_args(cls, {**init_args, "schedulers": children}, where=where)
+    if cls is tls.ChainedScheduler:
+        sched = _chained(children, optimizer, where)
+    else:
+        sched = _construct(functools.partial(cls, schedulers=children), optimizer, init_args, where=where)
+    sched._lrmon_init_args = init_args
+    return sched
+
+
+def _chained(children: list[Any], optimizer: Optimizer, where: str) -> Any:
+    try:
+        return tls.ChainedScheduler(children, optimizer)
+    except (ValueError, TypeError) as err:
+        raise LRMonitorConfigError(f"`{where}`: torch rejected ChainedScheduler: {err}") from None

@@ -1,0 +1,129 @@
+"""The fit-start summary: one short block per scheduler, like Lightning's model summary.
+
+Example:
+    >>> import numpy as np
+    >>> from lightning_lrmon.summary import ScheduleReport, format_summary
+    >>> r = ScheduleReport("lr-SGD", "CosineAnnealingLR(T_max=100)", "decay", "step", 100,
+    ...                    np.array([[0.1], [0.05], [0.0]]), ["group 0"], [])
+    >>> print(format_summary([r]))
+    LR schedule (lightning-lrmon)
+      lr-SGD  CosineAnnealingLR(T_max=100)
+        shape decay, 100 scheduler steps (interval=step)
+        group 0: 0.1 -> peak 0.1 @0 -> 0 (end)
+        no findings
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lightning_lrmon.findings import Finding
+
+__all__ = ["ScheduleReport", "format_markdown", "format_summary", "plan_points"]
+
+
+@dataclass
+class ScheduleReport:
+    """What the fit-start check found for one optimizer's schedule."""
+
+    label: str
+    scheduler: str
+    shape: str | None
+    interval: str
+    steps: int
+    lrs: np.ndarray
+    group_names: list[str]
+    findings: list[Finding] = field(default_factory=list)
+
+
+def _g(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def _group_lines(r: ScheduleReport) -> list[str]:
+    out = []
+    for g, name in enumerate(r.group_names):
+        col = r.lrs[:, g] if r.lrs.size else np.empty(0)
+        col = col[np.isfinite(col)]
+        if col.size == 0:
+            out.append(f"{name}: no steps")
+            continue
+        p = int(np.argmax(col))
+        out.append(f"{name}: {_g(col[0])} -> peak {_g(col[p])} @{p} -> {_g(col[-1])} (end)")
+    return out
+
+
+def format_summary(reports: Sequence[ScheduleReport]) -> str:
+    """Plain-text block for the console."""
+    lines = ["LR schedule (lightning-lrmon)"]
+    for r in reports:
+        lines.append(f"  {r.label}  {r.scheduler}")
+        lines.append(f"    shape {r.shape or 'not declared'}, {r.steps} scheduler steps (interval={r.interval})")
+        lines.extend(f"    {line}" for line in _group_lines(r))
+        if r.findings:
+            lines.extend(f"    ! {f.code} (step {f.step})" for f in r.findings)
+        else:
+            lines.append("    no findings")
+    return "\n".join(lines)
+
+
+def format_markdown(reports: Sequence[ScheduleReport]) -> str:
+    """Markdown for TensorBoard's Text tab (the findings in full).
+
+    Example:
+        >>> format_markdown([]).splitlines()[0]
+        '### LR schedule (lightning-lrmon)'
+    """
+    lines = ["### LR schedule (lightning-lrmon)", ""]
+    for r in reports:
+        lines.append(f"**{r.label}**: `{r.scheduler}` — shape {r.shape or 'not declared'}, {r.steps} scheduler "
+                     f"steps (interval={r.interval})")
+        lines.append("")
+        lines.extend(f"- {line}" for line in _group_lines(r))
+        lines.append("")
+        for f in r.findings:
+            lines.append(f"- **{f.code}** (step {f.step}): {f.message} *Fix:* {f.hint}")
+        if not r.findings:
+            lines.append("- no findings")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def plan_points(lrs: np.ndarray, max_points: int = 2000) -> np.ndarray:
+    """Row indices to log for the planned series: at most ~``max_points``, keeping every jump and both ends.
+
+    A row is kept when it starts a change of slope (so straight stretches collapse to their ends), then a
+    uniform stride thins what is left while every row around a jump (a change larger than 5% of the range in one
+    step) stays.
+
+    Example:
+        >>> import numpy as np
+        >>> lrs = np.concatenate([np.full(5000, 1.0), np.full(5000, 0.1)])[:, None]
+        >>> plan_points(lrs).tolist()
+        [0, 4999, 5000, 9999]
+    """
+    n = lrs.shape[0]
+    if n <= 2:
+        return np.arange(n)
+    x = np.nan_to_num(lrs, nan=0.0)
+    d = np.diff(x, axis=0)
+    span = float(np.ptp(x)) or 1.0
+    bend = np.any(np.abs(np.diff(d, axis=0)) > span * 1e-12, axis=1)
+    keep = np.zeros(n, dtype=bool)
+    keep[[0, n - 1]] = True
+    keep[1:-1] |= bend
+    jumps = np.flatnonzero(np.any(np.abs(d) > 0.05 * span, axis=1))
+    stride_mask = keep.copy()
+    count = int(keep.sum())
+    if count > max_points:
+        stride = int(np.ceil(count / max_points))
+        idx = np.flatnonzero(keep)
+        stride_mask = np.zeros(n, dtype=bool)
+        stride_mask[idx[::stride]] = True
+        stride_mask[[0, n - 1]] = True
+    stride_mask[jumps] = True
+    stride_mask[np.minimum(jumps + 1, n - 1)] = True
+    return np.flatnonzero(stride_mask)
