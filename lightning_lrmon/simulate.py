@@ -178,7 +178,7 @@ def _base(s: Any) -> np.ndarray:
     return np.asarray(vals, dtype=np.float64)
 
 
-def _k_linear(s: tls.LinearLR, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
+def _f_linear(s: tls.LinearLR, e0: int, n: int) -> np.ndarray:
     e = _epochs(e0, n).astype(np.float64)
     start, end, total = s.start_factor, s.end_factor, s.total_iters
     f = np.ones(n, dtype=np.float64)
@@ -190,7 +190,7 @@ def _k_linear(s: tls.LinearLR, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
     if not np.all(np.isfinite(f[live])):
         bad = int(np.argmax(~np.isfinite(f) & live))
         raise _StepError(bad, "float division by zero in LinearLR.get_lr")
-    return _chain(lr, f)
+    return f
 
 
 def _r_closed(fn: Callable[[Any, float, int], float]) -> Callable[[Any, np.ndarray], np.ndarray]:
@@ -200,7 +200,7 @@ def _r_closed(fn: Callable[[Any, float, int], float]) -> Callable[[Any, np.ndarr
     return reset
 
 
-def _k_constant(s: tls.ConstantLR, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
+def _f_constant(s: tls.ConstantLR, e0: int, n: int) -> np.ndarray:
     e = _epochs(e0, n)
     f = np.ones(n, dtype=np.float64)
     hit = e == s.total_iters
@@ -209,32 +209,32 @@ def _k_constant(s: tls.ConstantLR, lr: np.ndarray, e0: int, n: int) -> np.ndarra
             raise _StepError(int(np.argmax(hit)), "float division by zero in ConstantLR.get_lr (factor=0)")
         f[hit] = 1.0 / s.factor
     f[e == 0] = s.factor
-    return _chain(lr, f)
+    return f
 
 
-def _k_step(s: tls.StepLR, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
+def _f_step(s: tls.StepLR, e0: int, n: int) -> np.ndarray:
     e = _epochs(e0, n)
     if s.step_size == 0:
         raise _StepError(0, "integer modulo by zero in StepLR.get_lr (step_size=0)")
     f = np.where((e != 0) & (e % s.step_size == 0), s.gamma, 1.0).astype(np.float64)
-    return _chain(lr, f)
+    return f
 
 
-def _k_multistep(s: tls.MultiStepLR, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
+def _f_multistep(s: tls.MultiStepLR, e0: int, n: int) -> np.ndarray:
     e = _epochs(e0, n)
     f = np.ones(n, dtype=np.float64)
     for milestone, count in s.milestones.items():
         idx = milestone - (e0 + 1)
         if 0 <= idx < n:
             f[idx] = s.gamma**count
-    return _chain(lr, f)
+    return f
 
 
-def _k_exponential(s: tls.ExponentialLR, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
-    return _chain(lr, np.full(n, float(s.gamma)))
+def _f_exponential(s: tls.ExponentialLR, e0: int, n: int) -> np.ndarray:
+    return np.full(n, float(s.gamma))
 
 
-def _k_polynomial(s: tls.PolynomialLR, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
+def _f_polynomial(s: tls.PolynomialLR, e0: int, n: int) -> np.ndarray:
     e = _epochs(e0, n).astype(np.float64)
     total = s.total_iters
     f = np.ones(n, dtype=np.float64)
@@ -244,7 +244,7 @@ def _k_polynomial(s: tls.PolynomialLR, lr: np.ndarray, e0: int, n: int) -> np.nd
         if s.power < 0 and np.any(ratio == 0):
             raise _StepError(int(live[np.argmax(ratio == 0)]), "0.0 cannot be raised to a negative power")
         f[live] = ratio**s.power
-    return _chain(lr, f)
+    return f
 
 
 def _k_cosine(s: tls.CosineAnnealingLR, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
@@ -287,8 +287,8 @@ def _r_lambda(s: tls.LambdaLR, lr: np.ndarray) -> np.ndarray:
     return np.asarray([b * float(fn(0)) for b, fn in zip(_base(s), s.lr_lambdas)], dtype=np.float64)
 
 
-def _k_multiplicative(s: tls.MultiplicativeLR, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
-    return _chain(lr, _lambda_table(s.lr_lambdas, _epochs(e0, n)))
+def _f_multiplicative(s: tls.MultiplicativeLR, e0: int, n: int) -> np.ndarray:
+    return _lambda_table(s.lr_lambdas, _epochs(e0, n))
 
 
 def _r_multiplicative(s: tls.MultiplicativeLR, lr: np.ndarray) -> np.ndarray:
@@ -437,25 +437,43 @@ def _k_sequential(s: tls.SequentialLR, lr: np.ndarray, e0: int, n: int) -> np.nd
     return out
 
 
+def _mult(factors: Callable[[Any, int, int], np.ndarray]) -> Callable[[Any, np.ndarray, int, int], np.ndarray]:
+    def kernel(s: Any, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
+        return _chain(lr, factors(s, e0, n))
+
+    kernel.factors = factors  # type: ignore[attr-defined]
+    return kernel
+
+
+_FACTORS: dict[type, Callable[[Any, int, int], np.ndarray]] = {
+    tls.LinearLR: _f_linear,
+    tls.ConstantLR: _f_constant,
+    tls.StepLR: _f_step,
+    tls.MultiStepLR: _f_multistep,
+    tls.ExponentialLR: _f_exponential,
+    tls.PolynomialLR: _f_polynomial,
+    tls.MultiplicativeLR: _f_multiplicative,
+}
+
 _KERNELS: dict[type, _Kernel] = {
     tls.LinearLR: _Kernel(
-        _k_linear,
+        _mult(_f_linear),
         _r_closed(lambda s, b, e: b * (s.start_factor + (s.end_factor - s.start_factor) * min(s.total_iters, e) / s.total_iters)),
     ),
     tls.ConstantLR: _Kernel(
-        _k_constant, _r_closed(lambda s, b, e: b * (s.factor + (e >= s.total_iters) * (1 - s.factor)))
+        _mult(_f_constant), _r_closed(lambda s, b, e: b * (s.factor + (e >= s.total_iters) * (1 - s.factor)))
     ),
-    tls.StepLR: _Kernel(_k_step, _r_closed(lambda s, b, e: b * s.gamma ** (e // s.step_size))),
+    tls.StepLR: _Kernel(_mult(_f_step), _r_closed(lambda s, b, e: b * s.gamma ** (e // s.step_size))),
     tls.MultiStepLR: _Kernel(
-        _k_multistep, _r_closed(lambda s, b, e: b * s.gamma ** bisect_right(sorted(s.milestones.elements()), e))
+        _mult(_f_multistep), _r_closed(lambda s, b, e: b * s.gamma ** bisect_right(sorted(s.milestones.elements()), e))
     ),
-    tls.ExponentialLR: _Kernel(_k_exponential, _r_closed(lambda s, b, e: b * s.gamma**e)),
+    tls.ExponentialLR: _Kernel(_mult(_f_exponential), _r_closed(lambda s, b, e: b * s.gamma**e)),
     tls.PolynomialLR: _Kernel(
-        _k_polynomial, _r_closed(lambda s, b, e: b * (1.0 - min(s.total_iters, e) / s.total_iters) ** s.power)
+        _mult(_f_polynomial), _r_closed(lambda s, b, e: b * (1.0 - min(s.total_iters, e) / s.total_iters) ** s.power)
     ),
     tls.CosineAnnealingLR: _Kernel(_k_cosine, _r_cosine),
     tls.LambdaLR: _Kernel(_k_lambda, _r_lambda),
-    tls.MultiplicativeLR: _Kernel(_k_multiplicative, _r_multiplicative),
+    tls.MultiplicativeLR: _Kernel(_mult(_f_multiplicative), _r_multiplicative),
     tls.CyclicLR: _Kernel(_k_cyclic, _r_cyclic),
     tls.OneCycleLR: _Kernel(_k_onecycle, _r_onecycle),
     tls.CosineAnnealingWarmRestarts: _Kernel(_k_warm_restarts, None),
@@ -463,42 +481,43 @@ _KERNELS: dict[type, _Kernel] = {
 }
 
 
-def _k_chained(s: tls.ChainedScheduler, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
-    """ChainedScheduler steps every child each step; simulate child by child on the running LR.
+_CLOSED_FORM = (tls.LambdaLR, tls.CyclicLR, tls.OneCycleLR, tls.CosineAnnealingWarmRestarts)
 
-    Each child's step maps the group LR through its own rule; children whose rule ignores the incoming LR
-    (closed forms) or only multiplies it compose exactly step by step, so they are evaluated per step in order.
+
+def _k_chained(s: tls.ChainedScheduler, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
+    """ChainedScheduler steps every child each step, each child reading the LR the previous one wrote.
+
+    Multiplicative children contribute a factor per step and closed-form children (which ignore the incoming LR)
+    a value per step, both computed vectorised once; when every child multiplies, the chain is one cumulative
+    product, otherwise the children are applied in order step by step on those precomputed series.
     """
     children = list(s._schedulers)
-    epochs = [c.last_epoch for c in children]
-    for child in children:
-        _kernel_for(child)
-    out = np.empty((n, lr.shape[0]), dtype=np.float64)
-    cur = lr.copy()
-    # Fast path: all children multiplicative-chainable -> factors multiply.
-    mult = (tls.LinearLR, tls.ConstantLR, tls.StepLR, tls.MultiStepLR, tls.ExponentialLR, tls.PolynomialLR,
-            tls.MultiplicativeLR)
-    if all(type(c) in mult for c in children):
-        ones = np.ones(lr.shape[0])
-        total = np.ones((n, lr.shape[0]))
-        for c, e in zip(children, epochs):
-            rows = _KERNELS[type(c)].simulate(c, ones, e, n)
-            step_f = np.empty_like(rows)
-            step_f[0] = rows[0]
-            with np.errstate(all="ignore"):
-                step_f[1:] = rows[1:] / rows[:-1]
-            if not np.all(np.isfinite(step_f)):
-                raise _Unsupported("zero factor in chain")
-            total *= step_f
-        return _chain(lr, total)
-    for k in range(n):
-        for i, c in enumerate(children):
-            try:
-                cur = _KERNELS[type(c)].simulate(c, cur, epochs[i], 1)[0]
-            except _StepError as err:
-                raise _StepError(k, err.message) from None
-            epochs[i] += 1
-        out[k] = cur
+    g = lr.shape[0]
+    ops: list[tuple[str, np.ndarray]] = []
+    for c in children:
+        if type(c) in _FACTORS:
+            f = _FACTORS[type(c)](c, c.last_epoch, n)
+            ops.append(("mul", np.broadcast_to(f if f.ndim == 2 else f[:, None], (n, g))))
+        elif type(c) in _CLOSED_FORM:
+            ops.append(("set", _KERNELS[type(c)].simulate(c, lr, c.last_epoch, n)))
+        else:
+            raise _Unsupported(f"{type(c).__name__} inside ChainedScheduler")
+    if all(kind == "mul" for kind, _ in ops):
+        out = np.empty((n, g))
+        cur = lr.copy()
+        if n == 0:
+            return out
+        if len(ops) == 1:
+            return _chain(lr, np.ascontiguousarray(ops[0][1]))
+        # torch multiplies the running LR by each child's factor in turn: keep that order exactly
+        stacked = np.stack([f for _, f in ops], axis=1)  # (n, k, G)
+        seq = stacked.reshape(n * len(ops), g)
+        full = _chain(cur, seq)
+        return full[len(ops) - 1 :: len(ops)]
+    last_set = max(i for i, (kind, _) in enumerate(ops) if kind == "set")
+    out = ops[last_set][1].copy()
+    for _, factors in ops[last_set + 1 :]:
+        out *= factors
     return out
 
 

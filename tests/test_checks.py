@@ -1,0 +1,92 @@
+"""The catalogue: every misconfigured schedule gets its code with an actionable message; healthy ones get none."""
+
+from __future__ import annotations
+
+import pytest
+from schedule_cases import HEALTHY, MISCONFIGURED, make_optimizer
+from torch.optim import lr_scheduler as L
+
+from lightning_lrmon import Finding, check_schedule
+from lightning_lrmon.checks import CHECKS
+
+CATALOGUE_STATIC = {"decay-increases", "horizon-too-short", "horizon-too-long", "scheduler-overrun", "lr-invalid",
+                    "lr-zero-early", "warmup-too-long", "lr-jump", "groups-collapsed"}
+
+
+def test_registry_has_exactly_the_catalogue_codes():
+    assert set(CHECKS) == CATALOGUE_STATIC
+
+
+def test_every_catalogue_code_has_a_misconfigured_case():
+    assert {c.code for c in MISCONFIGURED} == CATALOGUE_STATIC
+
+
+@pytest.mark.parametrize("case", MISCONFIGURED, ids=[c.id for c in MISCONFIGURED])
+def test_misconfigured_schedule_is_caught(case):
+    opt = make_optimizer(case.lrs)
+    sched = case.build(opt)
+    before = [dict((k, v) for k, v in g.items() if k != "params") for g in opt.param_groups]
+    findings = check_schedule(sched, case.T, expect=case.expect, optimizer_label="lr-SGD", **case.kw)
+    assert [dict((k, v) for k, v in g.items() if k != "params") for g in opt.param_groups] == before
+    codes = [f.code for f in findings]
+    assert case.code in codes, findings
+    f = next(f for f in findings if f.code == case.code)
+    assert isinstance(f, Finding) and f.severity in ("warning", "error")
+    assert type(sched).__name__ in f.message  # names the scheduler ...
+    assert "lr-SGD" in f.message  # ... and the optimizer
+    assert any(ch.isdigit() for ch in f.message)  # ... with the numbers
+    assert len(f.hint) > 20  # ... and the fix
+    assert str(f).startswith(case.code + ":")
+
+
+@pytest.mark.parametrize("case", HEALTHY, ids=[c.id for c in HEALTHY])
+def test_healthy_schedule_is_silent(case):
+    opt = make_optimizer(case.lrs)
+    assert check_schedule(case.build(opt), case.T, expect=case.expect, **case.kw) == []
+
+
+def test_messages_say_which_argument_and_value_fix_a_horizon():
+    opt = make_optimizer()
+    (f,) = check_schedule(L.CosineAnnealingLR(opt, T_max=100), 1000, steps_per_epoch=10)
+    assert f.code == "horizon-too-short"
+    assert "T_max=1000" in f.hint and "'auto'" in f.hint and "looks like epochs" in f.message
+    opt = make_optimizer()
+    (f,) = check_schedule(L.OneCycleLR(opt, max_lr=0.1, total_steps=500), 1000)[:1]
+    assert f.code == "scheduler-overrun" and f.severity == "error" and "total_steps=1000" in f.hint
+    assert "Tried to step 501 times" in f.message and f.step == 500
+
+
+def test_seed_message_names_end_factor_and_numbers():
+    opt = make_optimizer((0.001,))
+    (f,) = check_schedule(L.LinearLR(opt, start_factor=0.5, total_iters=100), 101)
+    assert f.code == "decay-increases" and f.step == 0
+    assert "0.0005" in f.message and "0.001" in f.message and "end_factor" in f.hint
+
+
+def test_resumed_scheduler_is_judged_from_its_position():
+    opt = make_optimizer()
+    sched = L.CosineAnnealingLR(opt, T_max=1000)
+    for _ in range(400):
+        opt.step()
+        sched.step()
+    assert check_schedule(sched, 600) == []
+
+
+def test_custom_class_is_simulated_exactly_and_truncation_is_reported():
+    class Halving(L.LRScheduler):
+        def get_lr(self):
+            return [b * 0.5 ** (self.last_epoch // 100) for b in self.base_lrs]
+
+    opt = make_optimizer()
+    assert [f.code for f in check_schedule(Halving(opt), 1000)] == []
+    findings = check_schedule(Halving(make_optimizer()), 200_000, budget_s=0.01)
+    assert findings and findings[0].code == "simulation-truncated" and "of 200000 steps" in findings[0].message
+
+
+def test_bad_arguments():
+    from lightning_lrmon import LRMonitorConfigError
+
+    with pytest.raises(LRMonitorConfigError, match="expect"):
+        check_schedule(L.StepLR(make_optimizer(), 5), 10, expect="down")
+    with pytest.raises(LRMonitorConfigError, match="total_steps"):
+        check_schedule(L.StepLR(make_optimizer(), 5), -1)

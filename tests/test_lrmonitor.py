@@ -1,0 +1,282 @@
+"""LRMonitor through real Trainer fits: build, log (read back with tensorboard's loader), warn, raise."""
+
+from __future__ import annotations
+
+import warnings
+from functools import partial
+
+import numpy as np
+import pytest
+import torch
+from helpers import SGD, Adam, TinyModule, TwoOptimizerModule, loader, read_scalars, run_dir, series, trainer
+from lightning.pytorch.callbacks import LearningRateMonitor
+from torch.optim.lr_scheduler import CosineAnnealingLR, LinearLR, StepLR
+
+from lightning_lrmon import LRMonitor, LRMonitorConfigError, LRScheduleError, LRScheduleWarning
+
+SEED_FORMS = {
+    "callable": partial(LinearLR, start_factor=0.5, total_iters=100),
+    "dict": {"class_path": "LinearLR", "init_args": {"start_factor": 0.5, "total_iters": 100}},
+    "dotted-dict": {"class_path": "torch.optim.lr_scheduler.LinearLR",
+                    "init_args": {"start_factor": 0.5, "total_iters": 100}},
+    "yaml": "class_path: LinearLR\ninit_args:\n  start_factor: 0.5\n  total_iters: 100\n",
+}
+
+
+def seed_module() -> TinyModule:
+    return TinyModule(lambda m: SGD(m.parameters(), lr=0.001))
+
+
+def _fit(tmp_path, cb, module=None, **kw):
+    module = module or seed_module()
+    t = trainer(tmp_path, [cb], **kw)
+    t.fit(module, loader(kw.pop("n", 64)))
+    return t, module
+
+
+@pytest.mark.parametrize("form", list(SEED_FORMS))
+def test_seed_warns_with_fix_and_logs_every_applied_lr(tmp_path, form):
+    with pytest.warns(LRScheduleWarning) as record:
+        t, module = _fit(tmp_path, LRMonitor(SEED_FORMS[form]), max_steps=100, max_epochs=-1)
+    messages = [str(w.message) for w in record if issubclass(w.category, LRScheduleWarning)]
+    assert len(messages) == 1
+    msg = messages[0]
+    assert msg.startswith("decay-increases:")
+    assert "end_factor" in msg and "start_factor=1.0" in msg and "0.0005" in msg and "lr-SGD" in msg
+    applied = np.asarray(module.optimizers().optimizer.applied)
+    assert applied.shape == (100, 1)
+    assert applied[0, 0] == pytest.approx(0.0005) and applied[-1, 0] > applied[0, 0]  # it really rose
+    steps, values = series(read_scalars(run_dir(tmp_path)), "lr-SGD")
+    assert steps == list(range(100))
+    np.testing.assert_array_equal(values, applied[:, 0])  # bit-exact: float64 tensors
+
+
+def test_fixed_seed_is_silent(tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LRScheduleWarning)
+        _t, module = _fit(tmp_path, LRMonitor(partial(LinearLR, start_factor=1.0, end_factor=0.1, total_iters=100)),
+                          max_steps=100, max_epochs=-1)
+    applied = np.asarray(module.optimizers().optimizer.applied)[:, 0]
+    assert applied[0] == pytest.approx(0.001) and np.all(np.diff(applied) <= 0)
+
+
+def test_declared_warmup_is_silent(tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LRScheduleWarning)
+        _fit(tmp_path, LRMonitor(SEED_FORMS["dict"], expect="warmup"), max_steps=100, max_epochs=-1)
+
+
+def test_configure_optimizers_scheduler_is_checked_when_nothing_is_built(tmp_path):
+    def configure(m):
+        opt = SGD(m.parameters(), lr=0.001)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": LinearLR(opt, start_factor=0.5, total_iters=100),
+                                                   "interval": "step"}}
+
+    with pytest.warns(LRScheduleWarning, match="^decay-increases"):
+        _t, module = _fit(tmp_path, LRMonitor(), TinyModule(configure), max_steps=100, max_epochs=-1)
+    steps, values = series(read_scalars(run_dir(tmp_path)), "lr-SGD")
+    np.testing.assert_array_equal(values, np.asarray(module.optimizers().optimizer.applied)[:, 0])
+
+
+def test_on_misconfig_raise_stops_before_the_first_step(tmp_path):
+    module = seed_module()
+    with pytest.raises(LRScheduleError, match="decay-increases") as info:
+        _fit(tmp_path, LRMonitor(SEED_FORMS["callable"], on_misconfig="raise"), module, max_steps=100)
+    assert info.value.findings[0].code == "decay-increases"
+    assert module.optimizers().optimizer.applied == []
+
+
+def test_on_misconfig_ignore_is_silent(tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LRScheduleWarning)
+        _fit(tmp_path, LRMonitor(SEED_FORMS["callable"], on_misconfig="ignore"), max_steps=100, max_epochs=-1)
+
+
+def test_groups_named_and_unnamed_match_learning_rate_monitor_tags(tmp_path):
+    def configure(m):
+        opt = SGD([{"params": m.body.parameters(), "name": "backbone", "lr": 0.1},
+                   {"params": m.head.parameters(), "lr": 0.01}], lr=0.1)
+        return opt
+
+    module = TinyModule(configure)
+    cb = LRMonitor({"class_path": "CosineAnnealingLR", "init_args": {"T_max": "auto"}})
+    t = trainer(tmp_path, [cb, LearningRateMonitor(logging_interval="step")], max_steps=16)
+    t.fit(module, loader())
+    scalars = read_scalars(run_dir(tmp_path))
+    ours = {k for k in scalars if k.startswith("lr-")}
+    assert ours == {"lr-SGD/backbone", "lr-SGD/pg2"}
+    applied = np.asarray(module.optimizers().optimizer.applied)
+    for g, tag in enumerate(["lr-SGD/backbone", "lr-SGD/pg2"]):
+        # LearningRateMonitor and LRMonitor write the same tag; ours are the float64 points
+        pts = [(s, v) for s, v in scalars[tag]]
+        by_step: dict[int, list[float]] = {}
+        for s, v in pts:
+            by_step.setdefault(s, []).append(v)
+        for step in range(16):
+            assert applied[step, g] in by_step[step]
+    assert applied[0, 0] == pytest.approx(0.1) and applied[0, 1] == pytest.approx(0.01)
+    assert applied[-1, 0] < applied[0, 0]
+
+
+def test_name_replaces_the_default_tag(tmp_path):
+    cb = LRMonitor(partial(StepLR, step_size=5, gamma=0.5), name="my-schedule")
+    _fit(tmp_path, cb, max_steps=10)
+    assert "my-schedule" in read_scalars(run_dir(tmp_path))
+
+
+def test_two_optimizers_with_a_mapping_spec(tmp_path):
+    def configure(m):
+        return [SGD(m.body.parameters(), lr=0.1), Adam(m.head.parameters(), lr=0.01)]
+
+    module = TwoOptimizerModule(configure)
+    cb = LRMonitor({0: partial(StepLR, step_size=3, gamma=0.5),
+                    1: {"class_path": "CosineAnnealingLR", "init_args": {"T_max": "auto"}}})
+    t = trainer(tmp_path, [cb], max_steps=24, max_epochs=-1)
+    t.fit(module, loader())
+    scalars = read_scalars(run_dir(tmp_path))
+    sgd, adam = (o.optimizer for o in module.optimizers())
+    # manual optimization: global_step counts both optimizers' steps; _batches_that_stepped counts batches
+    n = len(sgd.applied)
+    assert n == len(adam.applied) and n > 0
+    steps, values = series(scalars, "lr-SGD")
+    assert steps == list(range(n))
+    np.testing.assert_array_equal(values, np.asarray(sgd.applied)[:, 0])
+    steps, values = series(scalars, "lr-Adam")
+    np.testing.assert_array_equal(values, np.asarray(adam.applied)[:, 0])
+    assert values[0] == pytest.approx(0.01) and values[-1] < values[0]
+
+
+def test_gradient_accumulation_logs_each_optimizer_step_once(tmp_path):
+    module = TinyModule(lambda m: SGD(m.parameters(), lr=0.1))
+    cb = LRMonitor({"class_path": "LinearLR", "init_args": {"start_factor": 1.0, "end_factor": 0.1,
+                                                            "total_iters": "auto"}})
+    t = trainer(tmp_path, [cb], max_steps=-1, max_epochs=2, accumulate_grad_batches=4)
+    t.fit(module, loader(64, 4))  # 16 batches/epoch -> 4 optimizer steps/epoch -> 8 steps
+    applied = np.asarray(module.optimizers().optimizer.applied)[:, 0]
+    assert applied.shape == (8,)
+    steps, values = series(read_scalars(run_dir(tmp_path)), "lr-SGD")
+    assert steps == list(range(8))
+    np.testing.assert_array_equal(values, applied)
+    assert cb._configs[0].scheduler.total_iters == 8  # 'auto' bound to optimizer steps, not batches
+
+
+def test_auto_binds_to_the_runs_length_from_epochs(tmp_path):
+    module = TinyModule(lambda m: SGD(m.parameters(), lr=0.1))
+    cb = LRMonitor({"class_path": "CosineAnnealingLR", "init_args": {"T_max": "auto", "eta_min": 0.0}})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LRScheduleWarning)
+        t = trainer(tmp_path, [cb], max_steps=-1, max_epochs=3)
+        t.fit(module, loader(64, 8))
+    sched = cb._configs[0].scheduler
+    assert sched.T_max == 24
+    applied = np.asarray(module.optimizers().optimizer.applied)[:, 0]
+    ref = [0.1 * (1 + np.cos(np.pi * k / 24)) / 2 for k in range(24)]
+    np.testing.assert_allclose(applied, ref, rtol=1e-12)
+
+
+def test_no_logger_warns_once_and_still_checks(tmp_path):
+    with pytest.warns(LRScheduleWarning) as record:
+        _fit(tmp_path, LRMonitor(SEED_FORMS["callable"]), logger=False, max_steps=100, max_epochs=-1)
+    codes = [str(w.message).split(":")[0] for w in record if issubclass(w.category, LRScheduleWarning)]
+    assert codes == ["no-logger", "decay-increases"]
+
+
+def test_epoch_interval_is_stepped_per_epoch(tmp_path):
+    module = TinyModule(lambda m: SGD(m.parameters(), lr=0.1))
+    cb = LRMonitor(partial(StepLR, step_size=1, gamma=0.5), interval="epoch")
+    t = trainer(tmp_path, [cb], max_steps=-1, max_epochs=3)
+    t.fit(module, loader(32, 8))
+    applied = np.asarray(module.optimizers().optimizer.applied)[:, 0]
+    np.testing.assert_allclose(applied, [0.1] * 4 + [0.05] * 4 + [0.025] * 4)
+    steps, values = series(read_scalars(run_dir(tmp_path)), "lr-SGD")
+    np.testing.assert_array_equal(values, applied)
+
+
+def test_momentum_and_weight_decay_tags(tmp_path):
+    module = TinyModule(lambda m: Adam(m.parameters(), lr=0.01, betas=(0.8, 0.99), weight_decay=0.1))
+    cb = LRMonitor(partial(StepLR, step_size=5), log_momentum=True, log_weight_decay=True)
+    _fit(tmp_path, cb, module, max_steps=6)
+    scalars = read_scalars(run_dir(tmp_path))
+    assert {"lr-Adam", "lr-Adam-momentum", "lr-Adam-weight_decay"} <= set(scalars)
+    assert series(scalars, "lr-Adam-momentum")[1][0] == pytest.approx(0.8)
+    assert series(scalars, "lr-Adam-weight_decay")[1][0] == pytest.approx(0.1)
+
+
+def test_plan_series_and_summary_are_written(tmp_path):
+    _fit(tmp_path, LRMonitor(SEED_FORMS["dict"], expect="warmup"), max_steps=100, max_epochs=-1)
+    scalars = read_scalars(run_dir(tmp_path))
+    steps, plan = series(scalars, "planned/lr-SGD")
+    _, actual = series(scalars, "lr-SGD")
+    assert steps[0] == 0 and steps[-1] == 99 and len(steps) < 100
+    for s, v in zip(steps, plan):
+        assert actual[s] == pytest.approx(v, rel=1e-12)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# bad configuration: clear errors before training
+
+
+BAD_SPECS = [
+    ({"class_path": "CosineAnealingLR", "init_args": {"T_max": 10}}, ["CosineAnealingLR", "CosineAnnealingLR"]),
+    ({"class_path": "LinearLR", "init_args": {"start_fctor": 1.0}}, ["start_fctor", "start_factor", "total_iters"]),
+    ({"class_path": "LinearLR", "init_args": {"start_factor": 0}}, ["start_factor", "LinearLR", "0"]),
+    ({"class_path": "StepLR", "init_args": {}}, ["step_size", "missing"]),
+    ({"class_path": "torch.nn.Linear"}, ["torch.nn.Linear", "not an LR scheduler"]),
+    ({"class_path": "no_such_pkg.Sched"}, ["no_such_pkg", "cannot import"]),
+    ({"init_args": {"T_max": 10}}, ["class_path"]),
+    ("class_path: [unclosed", ["not valid YAML"]),
+    (42, ["int", "callable"]),
+]
+
+
+@pytest.mark.parametrize(("spec", "needles"), BAD_SPECS, ids=[str(i) for i in range(len(BAD_SPECS))])
+def test_bad_specs_fail_with_a_teaching_message(tmp_path, spec, needles):
+    module = seed_module()
+    with pytest.raises(LRMonitorConfigError) as info:
+        _fit(tmp_path, LRMonitor(spec), module, max_steps=10)
+    for needle in needles:
+        assert needle in str(info.value)
+    assert module._trainer is None or module.optimizers().optimizer.applied == []
+
+
+def test_two_schedulers_on_one_optimizer_is_an_error_naming_both(tmp_path):
+    def configure(m):
+        opt = SGD(m.parameters(), lr=0.1)
+        return {"optimizer": opt, "lr_scheduler": StepLR(opt, step_size=5)}
+
+    with pytest.raises(LRMonitorConfigError, match="StepLR.*CosineAnnealingLR|CosineAnnealingLR.*StepLR"):
+        _fit(tmp_path, LRMonitor(partial(CosineAnnealingLR, T_max=10)), TinyModule(configure), max_steps=5)
+
+
+def test_auto_on_an_endless_run_is_an_error(tmp_path):
+    cb = LRMonitor({"class_path": "CosineAnnealingLR", "init_args": {"T_max": "auto"}})
+    with pytest.raises(LRMonitorConfigError, match="endless"):
+        _fit(tmp_path, cb, max_steps=-1, max_epochs=-1)
+
+
+def test_mapping_index_out_of_range(tmp_path):
+    with pytest.raises(LRMonitorConfigError, match="optimizer index 3"):
+        _fit(tmp_path, LRMonitor({3: partial(StepLR, step_size=2)}), max_steps=5)
+
+
+@pytest.mark.parametrize(("kwargs", "needle"), [
+    ({"interval": "batch"}, "interval"), ({"frequency": 0}, "frequency"), ({"expect": "decreasing"}, "expect"),
+    ({"on_misconfig": "explode"}, "on_misconfig"),
+])
+def test_bad_arguments_fail_at_construction(kwargs, needle):
+    with pytest.raises(LRMonitorConfigError, match=needle):
+        LRMonitor(**kwargs)
+
+
+def test_torch_rejection_of_callable_is_wrapped(tmp_path):
+    with pytest.raises(LRMonitorConfigError, match="calling"):
+        _fit(tmp_path, LRMonitor(partial(LinearLR, start_factor=0.0)), max_steps=5)
+
+
+def test_optimizer_lr_untouched_by_check(tmp_path):
+    # the fit-start simulation must not move the real scheduler: first applied LR is the scheduler's start
+    module = TinyModule(lambda m: SGD(m.parameters(), lr=0.2))
+    _fit(tmp_path, LRMonitor(partial(StepLR, step_size=3, gamma=0.1)), module, max_steps=7)
+    applied = np.asarray(module.optimizers().optimizer.applied)[:, 0]
+    np.testing.assert_allclose(applied, [0.2] * 3 + [0.02] * 3 + [0.002])
+    assert torch.is_tensor(next(module.parameters()))
