@@ -8,15 +8,13 @@ from lightning_lrmon.findings import Finding
 from lightning_lrmon.lrmonitor import LRMonitor
 from lightning_lrmon.simulate import simulate_schedule
 
-__all__ = sorted(
-    [
-        "Finding",
-        "check_schedule",
-        "LRMonitor",
-        "LRMonitorConfigError",
-        "LRScheduleError",
-        "LRScheduleWarning",
-        "simulate_schedule",
-    ]
-)
+__all__ = [
+    "Finding",
+    "LRMonitor",
+    "LRMonitorConfigError",
+    "LRScheduleError",
+    "LRScheduleWarning",
+    "check_schedule",
+    "simulate_schedule",
+]
 __version__ = "0.1.0"

@@ -10,6 +10,7 @@ Example:
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import json
 import logging
@@ -42,17 +43,17 @@ PLAN_PREFIX = "planned/"
 _ON_MISCONFIG = ("warn", "raise", "ignore")
 #: What ``scheduler=`` accepts, spelled so LightningCLI/jsonargparse parses both a dotted or bare ``class_path``
 #: (as a callable) and a spec containing ``"auto"`` (as a plain dict).
-SchedulerSpec = Optional[Union[Callable[[Optimizer], Union[LRScheduler, ReduceLROnPlateau]], Dict[str, Any]]]
+SchedulerSpec = Optional[  # noqa: UP045
+    Union[Callable[[Optimizer], Union[LRScheduler, ReduceLROnPlateau]], Dict[str, Any]]
+]
 _LIVE_WRITERS: weakref.WeakSet[EventWriter] = weakref.WeakSet()
 
 
 @atexit.register
 def _close_live_writers() -> None:  # pragma: no cover - runs at interpreter exit
     for writer in list(_LIVE_WRITERS):
-        try:
+        with contextlib.suppress(Exception):
             writer.close()
-        except Exception:  # noqa: BLE001
-            pass
 
 
 def _fingerprint(spec: Any) -> str:
@@ -86,7 +87,9 @@ class LRMonitorBase:
         if interval not in ("step", "epoch"):
             raise LRMonitorConfigError(f"`interval` must be 'step' or 'epoch', got {interval!r}.")
         if isinstance(frequency, bool) or not isinstance(frequency, int) or frequency < 1:
-            raise LRMonitorConfigError(f"`frequency` must be a positive int (scheduler steps every N), got {frequency!r}.")
+            raise LRMonitorConfigError(
+                f"`frequency` must be a positive int (step the scheduler every N intervals), got {frequency!r}."
+            )
         if expect is not None and expect not in SHAPES:
             raise LRMonitorConfigError(f"`expect` must be one of {list(SHAPES)} or None (infer), got {expect!r}.")
         if on_misconfig not in _ON_MISCONFIG:
@@ -105,8 +108,12 @@ class LRMonitorBase:
         self._specs: dict[int, Any] = {}
         if scheduler is not None:
             for idx, spec in split_per_optimizer(scheduler).items():
-                where = "scheduler" if idx == 0 and not isinstance(scheduler, Mapping) or (
-                    isinstance(scheduler, Mapping) and "class_path" in scheduler) else f"scheduler[{idx}]"
+                where = (
+                    "scheduler"
+                    if (idx == 0 and not isinstance(scheduler, Mapping))
+                    or (isinstance(scheduler, Mapping) and "class_path" in scheduler)
+                    else f"scheduler[{idx}]"
+                )
                 norm = normalize_spec(spec, where=where)
                 if isinstance(norm, dict):
                     resolve_class(norm["class_path"], where=where)
@@ -176,7 +183,7 @@ class LRMonitorBase:
     def _steps_per_epoch(self, trainer: Any) -> int | None:
         try:
             nb = trainer.num_training_batches
-        except Exception:  # noqa: BLE001
+        except Exception:
             return None
         if not isinstance(nb, int) and not (isinstance(nb, float) and math.isfinite(nb)):
             return None
@@ -188,7 +195,7 @@ class LRMonitorBase:
             try:
                 module = __import__(mod, fromlist=["TensorBoardLogger"])
                 classes.append(module.TensorBoardLogger)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 continue
         return tuple(classes)
 
@@ -245,8 +252,12 @@ class LRMonitorBase:
                 " (a key you self.log)."
             )
         return types_mod.LRSchedulerConfig(
-            scheduler=sched, name=self.name, interval=self.interval, frequency=self.frequency,
-            reduce_on_plateau=plateau, monitor=self.monitor,
+            scheduler=sched,
+            name=self.name,
+            interval=self.interval,
+            frequency=self.frequency,
+            reduce_on_plateau=plateau,
+            monitor=self.monitor,
         )
 
     # ------------------------------------------------------------------------------------------------------------
@@ -263,8 +274,7 @@ class LRMonitorBase:
         self._setup_loggers(trainer)
         self._check_resume(trainer)
         for config in configs:
-            self._sched_start[id(config.scheduler)] = (config, self._sched_pos(config.scheduler),
-                                                       trainer.global_step)
+            self._sched_start[id(config.scheduler)] = (config, self._sched_pos(config.scheduler), trainer.global_step)
         self._run_checks(trainer, optimizers, configs, names)
 
     def _extra_names(self, opt: Any, names: list[str]) -> list[str]:
@@ -281,13 +291,16 @@ class LRMonitorBase:
         if not loggers:
             if not self._no_logger_warned:
                 self._no_logger_warned = True
-                self._warn("no-logger: the Trainer has no logger, so LRMonitor logs nothing; the schedule is still "
-                           "checked. Fix: pass Trainer(logger=TensorBoardLogger(...)) to see the LR per step.", trainer)
+                self._warn(
+                    "no-logger: the Trainer has no logger, so LRMonitor logs nothing; the schedule is still "
+                    "checked. Fix: pass Trainer(logger=TensorBoardLogger(...)) to see the LR per step.",
+                    trainer,
+                )
             return
         for logger in loggers:
             if isinstance(logger, tb_classes) and self._writer is None:
                 if trainer.is_global_zero:
-                    log_dir = logger.log_dir
+                    log_dir = str(logger.log_dir)  # type: ignore[attr-defined]
                     if trainer.global_step > 0:
                         _truncate_own_events(log_dir, trainer.global_step)
                     self._writer = EventWriter(log_dir)
@@ -305,37 +318,53 @@ class LRMonitorBase:
             return
         now_specs = {str(k): _fingerprint(v) for k, v in self._specs.items()}
         if restored.get("specs", now_specs) != now_specs:
-            self._emit_runtime(trainer, Finding(
-                "resume-mismatch", "warning",
-                f"the scheduler spec changed since the checkpoint was saved ({restored.get('specs')} -> {now_specs}); "
-                "the restored scheduler state belongs to the old spec, so the schedule bends at the resume step.",
-                trainer.global_step,
-                "resume with the spec the checkpoint was trained with, or start a fresh run (no ckpt_path)."))
+            self._emit_runtime(
+                trainer,
+                Finding(
+                    "resume-mismatch",
+                    "warning",
+                    "the scheduler spec changed since the checkpoint was saved "
+                    f"({restored.get('specs')} -> {now_specs}); "
+                    "the restored scheduler state belongs to the old spec, so the schedule bends at the resume step.",
+                    trainer.global_step,
+                    "resume with the spec the checkpoint was trained with, or start a fresh run (no ckpt_path).",
+                ),
+            )
         before = restored.get("bound_steps", {})
         for key, steps in self._bound_steps.items():
             old = before.get(str(key))
             spec = self._specs.get(key)
             if old is not None and steps is not None and old != steps and isinstance(spec, dict) and has_auto(spec):
-                self._emit_runtime(trainer, Finding(
-                    "resume-mismatch", "warning",
-                    f"the run's length changed since the checkpoint ({old} -> {steps} scheduler steps) and the "
-                    "scheduler's horizon is 'auto': the restored scheduler keeps the old horizon "
-                    f"({old}), so the schedule does not end where this run ends.",
-                    trainer.global_step,
-                    f"resume with the original length (max_steps/max_epochs giving {old} steps), or start a fresh "
-                    "run to re-bind 'auto'."))
+                self._emit_runtime(
+                    trainer,
+                    Finding(
+                        "resume-mismatch",
+                        "warning",
+                        f"the run's length changed since the checkpoint ({old} -> {steps} scheduler steps) and the "
+                        "scheduler's horizon is 'auto': the restored scheduler keeps the old horizon "
+                        f"({old}), so the schedule does not end where this run ends.",
+                        trainer.global_step,
+                        f"resume with the original length (max_steps/max_epochs giving {old} steps), or start a fresh "
+                        "run to re-bind 'auto'.",
+                    ),
+                )
         for config in self._configs:
             sched = config.scheduler
             expected = _expected_sched_steps(trainer, config)
-            pos = int(getattr(sched, "last_epoch", expected))
-            if expected is not None and pos != expected:
-                self._emit_runtime(trainer, Finding(
-                    "resume-mismatch", "warning",
-                    f"after the resume {describe(sched)} is at step {pos}, but the run is at optimizer step "
-                    f"{trainer.global_step} (expected scheduler step {expected}): the schedule is out of place "
-                    "(a warmup would restart).",
-                    trainer.global_step,
-                    "resume from a full checkpoint (not save_weights_only) saved by the same Trainer setup."))
+            pos = getattr(sched, "last_epoch", None)
+            if expected is not None and isinstance(pos, int) and pos != expected:
+                self._emit_runtime(
+                    trainer,
+                    Finding(
+                        "resume-mismatch",
+                        "warning",
+                        f"after the resume {describe(sched)} is at step {pos}, but the run is at optimizer step "
+                        f"{trainer.global_step} (expected scheduler step {expected}): the schedule is out of place "
+                        "(a warmup would restart).",
+                        trainer.global_step,
+                        "resume from a full checkpoint (not save_weights_only) saved by the same Trainer setup.",
+                    ),
+                )
 
     def _run_checks(self, trainer: Any, optimizers: list[Any], configs: list[Any], names: list[list[str]]) -> None:
         spe = self._steps_per_epoch(trainer)
@@ -356,14 +385,29 @@ class LRMonitorBase:
             configured = getattr(sched, "_lrmon_configured_lrs", None)
             group_names = [f"group {g} ({tags[g]})" if len(tags) > 1 else f"({tags[g]})" for g in range(len(tags))]
             findings = check_simulation(
-                sim, sched, remaining, expect=expect, configured_lrs=configured, optimizer_label=label,
+                sim,
+                sched,
+                remaining,
+                expect=expect,
+                configured_lrs=configured,
+                optimizer_label=label,
                 group_names=group_names[: sim.lrs.shape[1]],
                 steps_per_epoch=spe if config.interval == "step" else None,
             )
             info = info_for(sched)
             shape = expect or (info.shape if info else None)
-            reports.append(ScheduleReport(label, describe(sched), shape, config.interval, remaining, sim.lrs,
-                                          [t for t in tags][: sim.lrs.shape[1]], findings))
+            reports.append(
+                ScheduleReport(
+                    label,
+                    describe(sched),
+                    shape,
+                    config.interval,
+                    remaining,
+                    sim.lrs,
+                    [t for t in tags][: sim.lrs.shape[1]],
+                    findings,
+                )
+            )
             self.findings.extend(findings)
             if self._writer is not None and self.log_plan and sim.valid_steps and config.interval == "step":
                 self._log_plan(trainer, config, tags, sim.lrs[: sim.valid_steps])
@@ -433,35 +477,52 @@ class LRMonitorBase:
         for logger in self._other_loggers:
             try:
                 logger.log_metrics(dict(zip(tags, values)), step=step)
-            except Exception as err:  # noqa: BLE001 - a failing logger must not kill training
+            except Exception as err:
                 if not self._log_failed:
                     self._log_failed = True
-                    warnings.warn(f"logger-failed: {type(logger).__name__}.log_metrics raised {err!r}; LRMonitor "
-                                  "keeps training and stops logging to it.", LRScheduleWarning, stacklevel=2)
+                    warnings.warn(
+                        f"logger-failed: {type(logger).__name__}.log_metrics raised {err!r}; LRMonitor "
+                        "keeps training and stops logging to it.",
+                        LRScheduleWarning,
+                        stacklevel=2,
+                    )
                 self._other_loggers = [lg for lg in self._other_loggers if lg is not logger]
 
     def _runtime_lr_invalid(self, trainer: Any, tags: list[str], values: list[float], step: int) -> None:
         bad = [(t, v) for t, v in zip(tags, values) if not (v >= 0 and v != math.inf)]
-        self._emit_runtime(trainer, Finding(
-            "lr-invalid", "error", f"the LR of {bad[0][0]} is {bad[0][1]!r} at optimizer step {step}.", step,
-            "check the scheduler's formula and its horizon; a NaN/inf/negative LR destroys the weights."))
+        self._emit_runtime(
+            trainer,
+            Finding(
+                "lr-invalid",
+                "error",
+                f"the LR of {bad[0][0]} is {bad[0][1]!r} at optimizer step {step}.",
+                step,
+                "check the scheduler's formula and its horizon; a NaN/inf/negative LR destroys the weights.",
+            ),
+        )
 
     def _check_double_step(self, trainer: Any, opt: Any, n_opt_steps: int) -> None:
-        for sched_id, (config, pos0, _) in self._sched_start.items():
+        for config, pos0, _ in self._sched_start.values():
             sched = config.scheduler
             if sched.optimizer is not opt or config.interval != "step" or "double-step" in self._runtime_done:
                 continue
             moved = self._sched_pos(sched) - pos0
             allowed = (n_opt_steps - 1) // max(1, config.frequency) if config.frequency > 1 else n_opt_steps - 1
             if moved > allowed + 1 and moved >= 2 * max(allowed, 1):
-                self._emit_runtime(trainer, Finding(
-                    "double-step", "warning",
-                    f"{describe(sched)} was stepped {moved} times in the first {n_opt_steps - 1} optimizer steps "
-                    f"(Lightning steps it once per optimizer step): the schedule runs {moved / max(allowed, 1):.1f}x "
-                    "too fast.",
-                    trainer.global_step,
-                    "remove the extra scheduler.step() call (e.g. in training_step); with automatic optimization "
-                    "Lightning steps the schedulers itself."))
+                self._emit_runtime(
+                    trainer,
+                    Finding(
+                        "double-step",
+                        "warning",
+                        f"{describe(sched)} was stepped {moved} times in the first {n_opt_steps - 1} optimizer steps "
+                        "(Lightning steps it once per optimizer step): the schedule runs "
+                        f"{moved / max(allowed, 1):.1f}x "
+                        "too fast.",
+                        trainer.global_step,
+                        "remove the extra scheduler.step() call (e.g. in training_step); with automatic optimization "
+                        "Lightning steps the schedulers itself.",
+                    ),
+                )
 
     def _emit_runtime(self, trainer: Any, finding: Finding) -> None:
         if finding.code in self._runtime_done:
@@ -473,8 +534,11 @@ class LRMonitorBase:
         if self.on_misconfig == "warn":
             self._warn(finding, trainer)
         if self._writer is not None:
-            self._writer.add_text(f"lrmon/{finding.code}", f"**{finding.code}**: {finding.message} *Fix:* "
-                                  f"{finding.hint}", step=finding.step or 0)
+            self._writer.add_text(
+                f"lrmon/{finding.code}",
+                f"**{finding.code}**: {finding.message} *Fix:* {finding.hint}",
+                step=finding.step or 0,
+            )
 
     def _on_train_epoch_end(self, trainer: Any, pl_module: Any) -> None:
         for config in trainer.lr_scheduler_configs:
@@ -485,12 +549,17 @@ class LRMonitorBase:
             if config.interval == "epoch" and trainer.check_val_every_n_epoch and not trainer.callback_metrics:
                 pass
             available = sorted(trainer.callback_metrics)
-            self._emit_runtime(trainer, Finding(
-                "plateau-monitor-missing", "warning",
-                f"ReduceLROnPlateau watches {config.monitor!r}, but no such metric was logged in epoch "
-                f"{trainer.current_epoch}; available: {available}. It will never reduce the LR.",
-                trainer.global_step,
-                f"self.log({config.monitor!r}, ...) in training/validation, or set monitor to one of {available}."))
+            self._emit_runtime(
+                trainer,
+                Finding(
+                    "plateau-monitor-missing",
+                    "warning",
+                    f"ReduceLROnPlateau watches {config.monitor!r}, but no such metric was logged in epoch "
+                    f"{trainer.current_epoch}; available: {available}. It will never reduce the LR.",
+                    trainer.global_step,
+                    f"self.log({config.monitor!r}, ...) in training/validation, or set monitor to one of {available}.",
+                ),
+            )
 
     def _flush(self) -> None:
         if self._writer is not None:
@@ -522,10 +591,12 @@ def _layout(tags: dict[int, list[str]], optimizers: list[Any], with_plan: bool) 
             continue
         base = names[0].split("/")[0] if len(names) > 1 else names[0]
         series = list(names) + ([PLAN_PREFIX + n for n in names] if with_plan else [])
-        charts.append(layout_pb2.Chart(
-            title=f"{base}: all param groups" + (" (actual vs planned)" if with_plan else ""),
-            multiline=layout_pb2.MultilineChartContent(tag=[f"^{_re_escape(s)}$" for s in series]),
-        ))
+        charts.append(
+            layout_pb2.Chart(
+                title=f"{base}: all param groups" + (" (actual vs planned)" if with_plan else ""),
+                multiline=layout_pb2.MultilineChartContent(tag=[f"^{_re_escape(s)}$" for s in series]),
+            )
+        )
     return layout_pb2.Layout(category=[layout_pb2.Category(title="learning rate (lightning-lrmon)", chart=charts)])
 
 
@@ -624,7 +695,7 @@ def make_callback_class(pl_pkg: Any) -> type:
     return LRMonitor
 
 
-_LRMONITOR_DOC = """Build the configured LR scheduler, log every param group's LR at every optimizer step, check the schedule.
+_LRMONITOR_DOC = """Build the configured LR scheduler, log every group's LR at every optimizer step, check the schedule.
 
     Args:
         scheduler: what to build for the trainer's optimizer(s): ``None`` (build nothing; monitor and check what

@@ -28,7 +28,7 @@ import numpy as np
 from torch.optim import lr_scheduler as tls
 
 from lightning_lrmon.exceptions import LRMonitorConfigError
-from lightning_lrmon.findings import Finding
+from lightning_lrmon.findings import Finding, Severity
 from lightning_lrmon.registry import SHAPES, describe, horizon_of, info_for
 from lightning_lrmon.simulate import DEFAULT_FALLBACK_BUDGET_S, Simulation, simulate
 
@@ -118,7 +118,8 @@ def _segments(ctx: CheckContext) -> list[_Segment]:
     if isinstance(s, tls.SequentialLR):
         return _sequential_segments(ctx, s, n)
     if isinstance(s, tls.ChainedScheduler):
-        shapes = {(info_for(c).shape if info_for(c) else None) for c in s._schedulers}
+        infos = [info_for(c) for c in s._schedulers]
+        shapes = {(i.shape if i else None) for i in infos}
         return [_Segment(0, n, "warmup_decay" if shapes == {"decay"} else None, s)]
     info = info_for(s)
     return [_Segment(0, n, info.shape if info else None, s)]
@@ -153,10 +154,26 @@ def _sequential_segments(ctx: CheckContext, s: tls.SequentialLR, n: int) -> list
 # the checks
 
 
-def _finding(ctx: CheckContext, code: str, severity: str, message: str, step: int | None, hint: str,
-             group: int | None = None, **data: Any) -> Finding:
-    return Finding(code=code, severity=severity, message=message, step=step, hint=hint,  # type: ignore[arg-type]
-                   optimizer=ctx.optimizer_label, group=group, data=data)
+def _finding(
+    ctx: CheckContext,
+    code: str,
+    severity: Severity,
+    message: str,
+    step: int | None,
+    hint: str,
+    group: int | None = None,
+    **data: Any,
+) -> Finding:
+    return Finding(
+        code=code,
+        severity=severity,
+        message=message,
+        step=step,
+        hint=hint,  # type: ignore[arg-type]
+        optimizer=ctx.optimizer_label,
+        group=group,
+        data=data,
+    )
 
 
 def _fix_value(ctx: CheckContext, seg: _Segment, horizon: int) -> int:
@@ -196,19 +213,33 @@ def check_horizon_too_short(ctx: CheckContext) -> list[Finding]:
         arg, wanted = info.horizon_arg, _fix_value(ctx, seg, h)
         if climbs:
             restarts = int(np.ceil((seg.stop - end_row) / (2 * h)))
-            what = (f"after step {end_row} the cosine climbs back up to the starting LR"
-                    f" ({restarts} time{'s' if restarts != 1 else ''} before the run ends)")
+            what = (
+                f"after step {end_row} the cosine climbs back up to the starting LR"
+                f" ({restarts} time{'s' if restarts != 1 else ''} before the run ends)"
+            )
             for k in rises_after.tolist():
                 for g in range(ctx.lrs.shape[1]):
                     ctx.claimed.add((g, k + seg.start))
         else:
             end_lr = float(ctx.lrs[min(end_row, ctx.lrs.shape[0] - 1)].max())
             what = f"the LR reaches its floor ({end_lr:.3g}) at step {end_row} and stays flat until the end"
-        msg = (f"{describe(seg.scheduler)} on {ctx.optimizer_label}: its horizon {arg}={h} ends at step {end_row}, "
-               f"but this run steps it {span} times; {what}.{_epochs_remark(ctx, h, wanted)}")
-        out.append(_finding(ctx, "horizon-too-short", "warning", msg, end_row,
-                            f"use {arg}={wanted} (the run's scheduler steps) or {arg}='auto'.",
-                            arg=arg, value=h, suggested=wanted))
+        msg = (
+            f"{describe(seg.scheduler)} on {ctx.optimizer_label}: its horizon {arg}={h} ends at step {end_row}, "
+            f"but this run steps it {span} times; {what}.{_epochs_remark(ctx, h, wanted)}"
+        )
+        out.append(
+            _finding(
+                ctx,
+                "horizon-too-short",
+                "warning",
+                msg,
+                end_row,
+                f"use {arg}={wanted} (the run's scheduler steps) or {arg}='auto'.",
+                arg=arg,
+                value=h,
+                suggested=wanted,
+            )
+        )
     return out
 
 
@@ -231,10 +262,11 @@ def check_horizon_too_long(ctx: CheckContext) -> list[Finding]:
         arg, wanted = info.horizon_arg, span + e_now
         rows = ctx.lrs[seg.start : seg.stop]
         first, last = float(rows[0].max()), float(rows[-1].max())
-        msg = (f"{describe(seg.scheduler)} on {ctx.optimizer_label}: its horizon {arg}={h} is "
-               f"{remaining / max(span, 1):.1f}x longer than the {span} scheduler steps this run takes, so the run "
-               f"ends {100 * span / remaining:.0f}% of the way through the schedule (LR {first:.3g} -> {last:.3g})."
-               )
+        msg = (
+            f"{describe(seg.scheduler)} on {ctx.optimizer_label}: its horizon {arg}={h} is "
+            f"{remaining / max(span, 1):.1f}x longer than the {span} scheduler steps this run takes, so the run "
+            f"ends {100 * span / remaining:.0f}% of the way through the schedule (LR {first:.3g} -> {last:.3g})."
+        )
         if isinstance(seg.scheduler, tls.MultiStepLR):
             fix = f"put the milestones within the run's {span} scheduler steps (or use interval='step')."
         else:
@@ -250,10 +282,15 @@ def check_scheduler_overrun(ctx: CheckContext) -> list[Finding]:
     step = sim.error_step
     info = info_for(ctx.scheduler)
     arg = info.horizon_arg if info and info.horizon_arg else None
-    fix = (f"set {arg}={ctx.total_steps} (this run's scheduler steps) or {arg}='auto'." if arg
-           else "make the schedule at least as long as the run's scheduler steps.")
-    msg = (f"{describe(ctx.scheduler)} on {ctx.optimizer_label} will crash at scheduler step {step} of the "
-           f"{ctx.total_steps} this run takes: torch raises \"{sim.error}\".")
+    fix = (
+        f"set {arg}={ctx.total_steps} (this run's scheduler steps) or {arg}='auto'."
+        if arg
+        else "make the schedule at least as long as the run's scheduler steps."
+    )
+    msg = (
+        f"{describe(ctx.scheduler)} on {ctx.optimizer_label} will crash at scheduler step {step} of the "
+        f'{ctx.total_steps} this run takes: torch raises "{sim.error}".'
+    )
     return [_finding(ctx, "scheduler-overrun", "error", msg, max(step - 1, 0), fix)]
 
 
@@ -265,10 +302,14 @@ def check_lr_invalid(ctx: CheckContext) -> list[Finding]:
     k, g = np.argwhere(bad)[0].tolist()
     value = float(lrs[k, g])
     prev = f" (step {k - 1}: {float(lrs[k - 1, g]):.4g})" if k > 0 else ""
-    msg = (f"{describe(ctx.scheduler)} gives {ctx.where(g)} an invalid LR {value!r} at step {k}{prev}; "
-           "training with it diverges or fails.")
-    hint = ("if a LambdaLR formula goes past its domain (e.g. 1 - step/total after total), clamp it "
-            "(max(0.0, ...)) or make its horizon match the run's steps ('auto').")
+    msg = (
+        f"{describe(ctx.scheduler)} gives {ctx.where(g)} an invalid LR {value!r} at step {k}{prev}; "
+        "training with it diverges or fails."
+    )
+    hint = (
+        "if a LambdaLR formula goes past its domain (e.g. 1 - step/total after total), clamp it "
+        "(max(0.0, ...)) or make its horizon match the run's steps ('auto')."
+    )
     return [_finding(ctx, "lr-invalid", "error", msg, k, hint, group=g)]
 
 
@@ -291,11 +332,15 @@ def check_lr_zero_early(ctx: CheckContext) -> list[Finding]:
             continue
         if any(f.code == "horizon-too-short" for f in ctx.found):
             continue
-        msg = (f"{describe(ctx.scheduler)} drives {ctx.where(g)} to {float(col[start]):.3g} (below {ZERO_RATIO:g} x "
-               f"its peak {peak:.3g}) at step {start} of {n} and keeps it there: the last {n - start} steps "
-               f"({100 * (n - start) / n:.0f}% of the run) train nothing.")
-        hint = ("make the decay reach its floor at the end of the run: match the horizon to the run's steps "
-                "('auto'), raise gamma closer to 1, or set a floor (eta_min / end_factor / min LR).")
+        msg = (
+            f"{describe(ctx.scheduler)} drives {ctx.where(g)} to {float(col[start]):.3g} (below {ZERO_RATIO:g} x "
+            f"its peak {peak:.3g}) at step {start} of {n} and keeps it there: the last {n - start} steps "
+            f"({100 * (n - start) / n:.0f}% of the run) train nothing."
+        )
+        hint = (
+            "make the decay reach its floor at the end of the run: match the horizon to the run's steps "
+            "('auto'), raise gamma closer to 1, or set a floor (eta_min / end_factor / min LR)."
+        )
         out.append(_finding(ctx, "lr-zero-early", "warning", msg, start, hint, group=g))
         break
     return out
@@ -321,9 +366,11 @@ def check_warmup_too_long(ctx: CheckContext) -> list[Finding]:
         if p < WARMUP_MAX_FRACTION * n or not (peak > col[0] * 1.5):
             continue
         never = p >= n - 1
-        msg = (f"{describe(ctx.scheduler)} on {ctx.where(g)} warms up from {float(col[0]):.3g} to its peak "
-               f"{peak:.3g} at step {p} of {n} ({100 * p / n:.0f}% of the run)"
-               + (": the peak never comes before the run ends." if never else "; little of the run is left to decay."))
+        msg = (
+            f"{describe(ctx.scheduler)} on {ctx.where(g)} warms up from {float(col[0]):.3g} to its peak "
+            f"{peak:.3g} at step {p} of {n} ({100 * p / n:.0f}% of the run)"
+            + (": the peak never comes before the run ends." if never else "; little of the run is left to decay.")
+        )
         hint = _warmup_hint(ctx, p, n)
         return [_finding(ctx, "warmup-too-long", "warning", msg, p, hint, group=g, peak_step=p)]
     return []
@@ -335,8 +382,10 @@ def _warmup_hint(ctx: CheckContext, p: int, n: int) -> str:
     if isinstance(s, tls.OneCycleLR):
         return "lower pct_start (0.3 is the default) or check total_steps against the run's steps ('auto')."
     if isinstance(s, tls.SequentialLR):
-        return (f"end the warmup phase early, e.g. milestones=[{suggested}] with the warmup's total_iters={suggested}"
-                " (about 5% of the run), or give them as '5%'.")
+        return (
+            f"end the warmup phase early, e.g. milestones=[{suggested}] with the warmup's total_iters={suggested}"
+            " (about 5% of the run), or give them as '5%'."
+        )
     return f"make the warmup about 5-10% of the run (e.g. {suggested} steps); check its unit (steps vs epochs)."
 
 
@@ -368,13 +417,18 @@ def check_decay_increases(ctx: CheckContext) -> list[Finding]:
             a, b = float(col[k]), float(col[j])
             step = k + offset
             info = info_for(seg.scheduler)
-            hint = info.decay_hint(seg.scheduler) if info else (
-                "change the arguments so the LR never rises, or pass expect= with the shape you intend.")
+            hint = (
+                info.decay_hint(seg.scheduler)
+                if info
+                else ("change the arguments so the LR never rises, or pass expect= with the shape you intend.")
+            )
             declared = "declared" if ctx.expect else "documented"
             what = {"decay": "a decay", "warmup_decay": "a warmup followed by a decay"}[seg.shape]
-            msg = (f"{describe(seg.scheduler)} on {ctx.where(g)} is {declared} as {what} but raises the LR from "
-                   f"{a:.4g} to {b:.4g} ({b / a if a else float('inf'):.3g}x) over steps {step}-{j + offset} "
-                   f"({j - k} step{'s' if j - k != 1 else ''}).")
+            msg = (
+                f"{describe(seg.scheduler)} on {ctx.where(g)} is {declared} as {what} but raises the LR from "
+                f"{a:.4g} to {b:.4g} ({b / a if a else float('inf'):.3g}x) over steps {step}-{j + offset} "
+                f"({j - k} step{'s' if j - k != 1 else ''})."
+            )
             for kk in range(k, j):
                 ctx.claimed.add((g, kk + offset))
             return [_finding(ctx, "decay-increases", "warning", msg, step, hint, group=g, lr_from=a, lr_to=b)]
@@ -394,7 +448,8 @@ def check_lr_jump(ctx: CheckContext) -> list[Finding]:
             continue
         run_max = np.maximum.accumulate(col)
         prev, nxt = col[:-1], col[1:]
-        jump = (prev < run_max[:-1] * (1 - 1e-9)) & (nxt >= prev * JUMP_RATIO) & (nxt - prev >= JUMP_PEAK_FRACTION * peak)
+        came_down = prev < run_max[:-1] * (1 - 1e-9)
+        jump = came_down & (nxt >= prev * JUMP_RATIO) & (nxt - prev >= JUMP_PEAK_FRACTION * peak)
         for k in np.flatnonzero(jump).tolist():
             if (g, k) in ctx.claimed:
                 continue
@@ -402,10 +457,14 @@ def check_lr_jump(ctx: CheckContext) -> list[Finding]:
             phase = ""
             if isinstance(ctx.scheduler, tls.SequentialLR):
                 phase = " at a SequentialLR milestone (the next scheduler starts again from the base LR)"
-            msg = (f"{describe(ctx.scheduler)} on {ctx.where(g)} jumps the LR from {a:.4g} to {b:.4g} "
-                   f"({b / a if a else float('inf'):.3g}x) in one step, at step {k + 1}{phase}.")
-            hint = ("make the next phase continue from where the previous one ended (e.g. a ConstantLR/LinearLR "
-                    "factor equal to the decayed ratio), or end the decay at the run's end instead of resetting.")
+            msg = (
+                f"{describe(ctx.scheduler)} on {ctx.where(g)} jumps the LR from {a:.4g} to {b:.4g} "
+                f"({b / a if a else float('inf'):.3g}x) in one step, at step {k + 1}{phase}."
+            )
+            hint = (
+                "make the next phase continue from where the previous one ended (e.g. a ConstantLR/LinearLR "
+                "factor equal to the decayed ratio), or end the decay at the run's end instead of resetting."
+            )
             return [_finding(ctx, "lr-jump", "warning", msg, k + 1, hint, group=g, lr_from=a, lr_to=b)]
     return []
 
@@ -430,8 +489,10 @@ def check_groups_collapsed(ctx: CheckContext) -> list[Finding]:
         fix = "pass base_lr and max_lr as lists, one value per param group, keeping the groups' ratios."
     else:
         fix = "build the schedule from each group's own LR (group['initial_lr']) rather than one global value."
-    msg = (f"{describe(s)} on {ctx.optimizer_label}: the param groups were configured with different LRs "
-           f"{[float(f'{c:.4g}') for c in cfg]} but all get the same LR ({float(lrs[0, 0]):.4g} at step 0).")
+    msg = (
+        f"{describe(s)} on {ctx.optimizer_label}: the param groups were configured with different LRs "
+        f"{[float(f'{c:.4g}') for c in cfg]} but all get the same LR ({float(lrs[0, 0]):.4g} at step 0)."
+    )
     return [_finding(ctx, "groups-collapsed", "warning", msg, 0, fix)]
 
 
@@ -448,9 +509,18 @@ CHECKS: dict[str, Callable[[CheckContext], list[Finding]]] = {
     "groups-collapsed": check_groups_collapsed,
 }
 
-def check_simulation(sim: Simulation, scheduler: Any, total_steps: int, *, expect: str | None = None,
-                     configured_lrs: Sequence[float] | None = None, optimizer_label: str = "the optimizer",
-                     group_names: Sequence[str] | None = None, steps_per_epoch: int | None = None) -> list[Finding]:
+
+def check_simulation(
+    sim: Simulation,
+    scheduler: Any,
+    total_steps: int,
+    *,
+    expect: str | None = None,
+    configured_lrs: Sequence[float] | None = None,
+    optimizer_label: str = "the optimizer",
+    group_names: Sequence[str] | None = None,
+    steps_per_epoch: int | None = None,
+) -> list[Finding]:
     """Run every check on an existing :class:`~lightning_lrmon.simulate.Simulation`.
 
     Example:
@@ -465,15 +535,30 @@ def check_simulation(sim: Simulation, scheduler: Any, total_steps: int, *, expec
         raise LRMonitorConfigError(f"`expect` must be one of {list(SHAPES)} or None, got {expect!r}.")
     n_groups = sim.lrs.shape[1]
     names = list(group_names) if group_names is not None else [f"group {g}" for g in range(n_groups)]
-    ctx = CheckContext(scheduler, sim, total_steps, expect, list(configured_lrs) if configured_lrs else None,
-                       optimizer_label, names, steps_per_epoch)
+    ctx = CheckContext(
+        scheduler,
+        sim,
+        total_steps,
+        expect,
+        list(configured_lrs) if configured_lrs else None,
+        optimizer_label,
+        names,
+        steps_per_epoch,
+    )
     out: list[Finding] = []
     if sim.truncated:
-        out.append(Finding("simulation-truncated", "warning",
-                           f"{describe(scheduler)} is a class without a fast simulator; exact stepping of a copy ran "
-                           f"out of its time budget after {sim.valid_steps} of {total_steps} steps, so only those "
-                           "were checked.", sim.valid_steps,
-                           "pass a larger budget, or use a torch built-in scheduler.", optimizer_label))
+        out.append(
+            Finding(
+                "simulation-truncated",
+                "warning",
+                f"{describe(scheduler)} is a class without a fast simulator; exact stepping of a copy ran "
+                f"out of its time budget after {sim.valid_steps} of {total_steps} steps, so only those "
+                "were checked.",
+                sim.valid_steps,
+                "pass a larger budget, or use a torch built-in scheduler.",
+                optimizer_label,
+            )
+        )
     if sim.method == "static" or sim.valid_steps == 0:
         return out
     ctx.segments = _segments(ctx)
@@ -483,10 +568,17 @@ def check_simulation(sim: Simulation, scheduler: Any, total_steps: int, *, expec
     return out
 
 
-def check_schedule(scheduler: Any, total_steps: int, *, expect: str | None = None,
-                   configured_lrs: Sequence[float] | None = None, optimizer_label: str = "the optimizer",
-                   group_names: Sequence[str] | None = None, steps_per_epoch: int | None = None,
-                   budget_s: float = DEFAULT_FALLBACK_BUDGET_S) -> list[Finding]:
+def check_schedule(
+    scheduler: Any,
+    total_steps: int,
+    *,
+    expect: str | None = None,
+    configured_lrs: Sequence[float] | None = None,
+    optimizer_label: str = "the optimizer",
+    group_names: Sequence[str] | None = None,
+    steps_per_epoch: int | None = None,
+    budget_s: float = DEFAULT_FALLBACK_BUDGET_S,
+) -> list[Finding]:
     """Simulate ``scheduler`` over ``total_steps`` optimizer steps and return every finding (empty = healthy).
 
     Args:
@@ -514,6 +606,13 @@ def check_schedule(scheduler: Any, total_steps: int, *, expect: str | None = Non
     if not isinstance(total_steps, (int, np.integer)) or total_steps < 0:
         raise LRMonitorConfigError(f"`total_steps` must be a non-negative int, got {total_steps!r}.")
     sim = simulate(scheduler, int(total_steps), budget_s=budget_s)
-    return check_simulation(sim, scheduler, int(total_steps), expect=expect, configured_lrs=configured_lrs,
-                            optimizer_label=optimizer_label, group_names=group_names,
-                            steps_per_epoch=steps_per_epoch)
+    return check_simulation(
+        sim,
+        scheduler,
+        int(total_steps),
+        expect=expect,
+        configured_lrs=configured_lrs,
+        optimizer_label=optimizer_label,
+        group_names=group_names,
+        steps_per_epoch=steps_per_epoch,
+    )

@@ -46,11 +46,12 @@ _COUNTER_LOCK = threading.Lock()
 
 
 def masked_crc32c(data: bytes) -> int:
-    """TFRecord's masked CRC-32C of ``data``.
+    """TFRecord's masked CRC-32C of ``data`` (the C CRC of google-crc32c; same result as tensorboard's own).
 
     Example:
-        >>> masked_crc32c(b"")
-        2726351576
+        >>> from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import masked_crc32c as tensorboard_crc
+        >>> masked_crc32c(b"hello") == tensorboard_crc(b"hello")
+        True
     """
     crc = google_crc32c.value(data)
     return (((crc >> 15) | (crc << 17)) + _MASK) & 0xFFFFFFFF
@@ -191,10 +192,12 @@ class EventWriter:
         """
         from tensorboard.plugins.custom_scalar import metadata as cs_metadata
 
-        tensor = tensor_pb2.TensorProto(dtype=types_pb2.DT_STRING, tensor_shape=_SCALAR_SHAPE,
-                                        string_val=[layout.SerializeToString()])
-        value = summary_pb2.Summary.Value(tag=cs_metadata.CONFIG_SUMMARY_TAG, tensor=tensor,
-                                          metadata=cs_metadata.create_summary_metadata())
+        tensor = tensor_pb2.TensorProto(
+            dtype=types_pb2.DT_STRING, tensor_shape=_SCALAR_SHAPE, string_val=[layout.SerializeToString()]
+        )
+        value = summary_pb2.Summary.Value(
+            tag=cs_metadata.CONFIG_SUMMARY_TAG, tensor=tensor, metadata=cs_metadata.create_summary_metadata()
+        )
         event = event_pb2.Event(wall_time=time.time(), step=0, summary=summary_pb2.Summary(value=[value]))
         self.flush(extra=[event.SerializeToString()])
 

@@ -78,7 +78,7 @@ def resolve_class(class_path: Any, *, where: str = "scheduler") -> Callable[...,
         >>> resolve_class("CosineAnealingLR")
         Traceback (most recent call last):
         ...
-        lightning_lrmon.exceptions.LRMonitorConfigError: `scheduler` class_path 'CosineAnealingLR' is not a torch scheduler. Did you mean 'CosineAnnealingLR'? Use a name from torch.optim.lr_scheduler or a dotted path such as 'mypkg.schedulers.MyScheduler'.
+        lightning_lrmon.exceptions.LRMonitorConfigError: `scheduler` class_path 'CosineAnealingLR' is not a ...
     """
     if _is_scheduler_class(class_path):
         return class_path  # type: ignore[no-any-return]
@@ -110,7 +110,9 @@ def resolve_class(class_path: Any, *, where: str = "scheduler") -> Callable[...,
     if obj is None:
         close = difflib.get_close_matches(attr, [n for n in dir(module) if not n.startswith("_")], n=3)
         suggestion = f" Did you mean {' or '.join(repr(f'{module_name}.{c}') for c in close)}?" if close else ""
-        raise LRMonitorConfigError(f"`{where}` class_path {name!r}: module {module_name!r} has no {attr!r}.{suggestion}")
+        raise LRMonitorConfigError(
+            f"`{where}` class_path {name!r}: module {module_name!r} has no {attr!r}.{suggestion}"
+        )
     if _is_scheduler_class(obj) or (inspect.isfunction(obj) and not inspect.isclass(obj)):
         return obj  # type: ignore[no-any-return]
     raise LRMonitorConfigError(
@@ -254,8 +256,10 @@ def _check_args(cls: Callable[..., Any], init_args: Mapping[str, Any], *, where:
                 f"Its arguments are: {', '.join(valid)}."
             )
     missing = [
-        n for n, p in params.items()
-        if n not in ("self", "optimizer") and p.default is inspect.Parameter.empty
+        n
+        for n, p in params.items()
+        if n not in ("self", "optimizer")
+        and p.default is inspect.Parameter.empty
         and p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
         and n not in init_args
     ]
@@ -296,8 +300,9 @@ def _construct(cls: Callable[..., Any], optimizer: Optimizer, init_args: dict[st
     return sched
 
 
-def build_scheduler(spec: Any, optimizer: Optimizer, *, total_steps: int | None = None,
-                    where: str = "scheduler") -> Any:
+def build_scheduler(
+    spec: Any, optimizer: Optimizer, *, total_steps: int | None = None, where: str = "scheduler"
+) -> Any:
     """Build the scheduler described by ``spec`` on ``optimizer``.
 
     Args:
@@ -342,8 +347,9 @@ def build_scheduler(spec: Any, optimizer: Optimizer, *, total_steps: int | None 
     return sched
 
 
-def _build_composite(cls: Any, optimizer: Optimizer, init_args: dict[str, Any], total_steps: int | None,
-                     where: str) -> Any:
+def _build_composite(
+    cls: Any, optimizer: Optimizer, init_args: dict[str, Any], total_steps: int | None, where: str
+) -> Any:
     children_specs = init_args.pop("schedulers")
     if not isinstance(children_specs, (list, tuple)) or not children_specs:
         raise LRMonitorConfigError(f"`{where}.init_args.schedulers` must be a non-empty list of specs.")
@@ -351,8 +357,9 @@ def _build_composite(cls: Any, optimizer: Optimizer, init_args: dict[str, Any], 
     if cls is tls.SequentialLR:
         if milestones is None:
             raise LRMonitorConfigError(f"`{where}.init_args.milestones` is required for SequentialLR.")
-        milestones = [_bind_value(m, total_steps, where=f"{where}.init_args.milestones[{i}]")
-                      for i, m in enumerate(milestones)]
+        milestones = [
+            _bind_value(m, total_steps, where=f"{where}.init_args.milestones[{i}]") for i, m in enumerate(milestones)
+        ]
         if len(milestones) != len(children_specs) - 1:
             raise LRMonitorConfigError(
                 f"`{where}.init_args.milestones`={milestones!r} must have one entry fewer than schedulers "
@@ -371,8 +378,9 @@ def _build_composite(cls: Any, optimizer: Optimizer, init_args: dict[str, Any], 
             phase = end - bounds[i]
         else:
             phase = total_steps
-        children.append(build_scheduler(child, optimizer, total_steps=phase,
-                                        where=f"{where}.init_args.schedulers[{i}]"))
+        children.append(
+            build_scheduler(child, optimizer, total_steps=phase, where=f"{where}.init_args.schedulers[{i}]")
+        )
     _check_args(cls, {**init_args, "schedulers": children}, where=where)
     if cls is tls.ChainedScheduler:
         sched = _chained(children, optimizer, where)

@@ -79,8 +79,10 @@ def format_markdown(reports: Sequence[ScheduleReport]) -> str:
     """
     lines = ["### LR schedule (lightning-lrmon)", ""]
     for r in reports:
-        lines.append(f"**{r.label}**: `{r.scheduler}` — shape {r.shape or 'not declared'}, {r.steps} scheduler "
-                     f"steps (interval={r.interval})")
+        lines.append(
+            f"**{r.label}**: `{r.scheduler}` — shape {r.shape or 'not declared'}, {r.steps} scheduler "
+            f"steps (interval={r.interval})"
+        )
         lines.append("")
         lines.extend(f"- {line}" for line in _group_lines(r))
         lines.append("")

@@ -51,8 +51,13 @@ def dataset(n: int = 64, dim: int = 4) -> TensorDataset:
 class TinyModule(pl.LightningModule):
     """A linear regressor whose ``configure_optimizers`` is given as a function of the module."""
 
-    def __init__(self, configure: Callable[[TinyModule], Any] | None = None, fail_at_step: int | None = None,
-                 interrupt_at_step: int | None = None, extra_step: bool = False) -> None:
+    def __init__(
+        self,
+        configure: Callable[[TinyModule], Any] | None = None,
+        fail_at_step: int | None = None,
+        interrupt_at_step: int | None = None,
+        extra_step: bool = False,
+    ) -> None:
         super().__init__()
         self.body = torch.nn.Linear(4, 4)
         self.head = torch.nn.Linear(4, 1)
@@ -104,13 +109,22 @@ class TwoOptimizerModule(TinyModule):
             sched.step()
 
 
-def trainer(tmp_path: Any, callbacks: list[Any], *, logger: Any = "tb", version: int | str = 0, **kwargs: Any
-            ) -> pl.Trainer:
+def trainer(
+    tmp_path: Any, callbacks: list[Any], *, logger: Any = "tb", version: int | str = 0, **kwargs: Any
+) -> pl.Trainer:
     if logger == "tb":
         logger = TensorBoardLogger(str(tmp_path), name="tb", version=version)
     defaults: dict[str, Any] = dict(
-        accelerator="cpu", devices=1, max_steps=20, logger=logger, callbacks=callbacks, enable_checkpointing=False,
-        enable_model_summary=False, enable_progress_bar=False, log_every_n_steps=1, num_sanity_val_steps=0,
+        accelerator="cpu",
+        devices=1,
+        max_steps=20,
+        logger=logger,
+        callbacks=callbacks,
+        enable_checkpointing=False,
+        enable_model_summary=False,
+        enable_progress_bar=False,
+        log_every_n_steps=1,
+        num_sanity_val_steps=0,
         default_root_dir=str(tmp_path),
     )
     defaults.update(kwargs)

@@ -9,8 +9,17 @@ from torch.optim import lr_scheduler as L
 from lightning_lrmon import Finding, check_schedule
 from lightning_lrmon.checks import CHECKS
 
-CATALOGUE_STATIC = {"decay-increases", "horizon-too-short", "horizon-too-long", "scheduler-overrun", "lr-invalid",
-                    "lr-zero-early", "warmup-too-long", "lr-jump", "groups-collapsed"}
+CATALOGUE_STATIC = {
+    "decay-increases",
+    "horizon-too-short",
+    "horizon-too-long",
+    "scheduler-overrun",
+    "lr-invalid",
+    "lr-zero-early",
+    "warmup-too-long",
+    "lr-jump",
+    "groups-collapsed",
+}
 
 
 def test_registry_has_exactly_the_catalogue_codes():

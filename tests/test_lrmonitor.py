@@ -17,8 +17,10 @@ from lightning_lrmon import LRMonitor, LRMonitorConfigError, LRScheduleError, LR
 SEED_FORMS = {
     "callable": partial(LinearLR, start_factor=0.5, total_iters=100),
     "dict": {"class_path": "LinearLR", "init_args": {"start_factor": 0.5, "total_iters": 100}},
-    "dotted-dict": {"class_path": "torch.optim.lr_scheduler.LinearLR",
-                    "init_args": {"start_factor": 0.5, "total_iters": 100}},
+    "dotted-dict": {
+        "class_path": "torch.optim.lr_scheduler.LinearLR",
+        "init_args": {"start_factor": 0.5, "total_iters": 100},
+    },
     "yaml": "class_path: LinearLR\ninit_args:\n  start_factor: 0.5\n  total_iters: 100\n",
 }
 
@@ -54,8 +56,12 @@ def test_seed_warns_with_fix_and_logs_every_applied_lr(tmp_path, form):
 def test_fixed_seed_is_silent(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error", LRScheduleWarning)
-        _t, module = _fit(tmp_path, LRMonitor(partial(LinearLR, start_factor=1.0, end_factor=0.1, total_iters=100)),
-                          max_steps=100, max_epochs=-1)
+        _t, module = _fit(
+            tmp_path,
+            LRMonitor(partial(LinearLR, start_factor=1.0, end_factor=0.1, total_iters=100)),
+            max_steps=100,
+            max_epochs=-1,
+        )
     applied = np.asarray(module.optimizers().optimizer.applied)[:, 0]
     assert applied[0] == pytest.approx(0.001) and np.all(np.diff(applied) <= 0)
 
@@ -69,8 +75,10 @@ def test_declared_warmup_is_silent(tmp_path):
 def test_configure_optimizers_scheduler_is_checked_when_nothing_is_built(tmp_path):
     def configure(m):
         opt = SGD(m.parameters(), lr=0.001)
-        return {"optimizer": opt, "lr_scheduler": {"scheduler": LinearLR(opt, start_factor=0.5, total_iters=100),
-                                                   "interval": "step"}}
+        return {
+            "optimizer": opt,
+            "lr_scheduler": {"scheduler": LinearLR(opt, start_factor=0.5, total_iters=100), "interval": "step"},
+        }
 
     with pytest.warns(LRScheduleWarning, match="^decay-increases"):
         _t, module = _fit(tmp_path, LRMonitor(), TinyModule(configure), max_steps=100, max_epochs=-1)
@@ -94,8 +102,13 @@ def test_on_misconfig_ignore_is_silent(tmp_path):
 
 def test_groups_named_and_unnamed_match_learning_rate_monitor_tags(tmp_path):
     def configure(m):
-        opt = SGD([{"params": m.body.parameters(), "name": "backbone", "lr": 0.1},
-                   {"params": m.head.parameters(), "lr": 0.01}], lr=0.1)
+        opt = SGD(
+            [
+                {"params": m.body.parameters(), "name": "backbone", "lr": 0.1},
+                {"params": m.head.parameters(), "lr": 0.01},
+            ],
+            lr=0.1,
+        )
         return opt
 
     module = TinyModule(configure)
@@ -129,8 +142,12 @@ def test_two_optimizers_with_a_mapping_spec(tmp_path):
         return [SGD(m.body.parameters(), lr=0.1), Adam(m.head.parameters(), lr=0.01)]
 
     module = TwoOptimizerModule(configure)
-    cb = LRMonitor({0: partial(StepLR, step_size=3, gamma=0.5),
-                    1: {"class_path": "CosineAnnealingLR", "init_args": {"T_max": "auto"}}})
+    cb = LRMonitor(
+        {
+            0: partial(StepLR, step_size=3, gamma=0.5),
+            1: {"class_path": "CosineAnnealingLR", "init_args": {"T_max": "auto"}},
+        }
+    )
     t = trainer(tmp_path, [cb], max_steps=24, max_epochs=-1)
     t.fit(module, loader())
     scalars = read_scalars(run_dir(tmp_path))
@@ -148,8 +165,9 @@ def test_two_optimizers_with_a_mapping_spec(tmp_path):
 
 def test_gradient_accumulation_logs_each_optimizer_step_once(tmp_path):
     module = TinyModule(lambda m: SGD(m.parameters(), lr=0.1))
-    cb = LRMonitor({"class_path": "LinearLR", "init_args": {"start_factor": 1.0, "end_factor": 0.1,
-                                                            "total_iters": "auto"}})
+    cb = LRMonitor(
+        {"class_path": "LinearLR", "init_args": {"start_factor": 1.0, "end_factor": 0.1, "total_iters": "auto"}}
+    )
     t = trainer(tmp_path, [cb], max_steps=-1, max_epochs=2, accumulate_grad_batches=4)
     t.fit(module, loader(64, 4))  # 16 batches/epoch -> 4 optimizer steps/epoch -> 8 steps
     applied = np.asarray(module.optimizers().optimizer.applied)[:, 0]
@@ -244,7 +262,7 @@ def test_two_schedulers_on_one_optimizer_is_an_error_naming_both(tmp_path):
         opt = SGD(m.parameters(), lr=0.1)
         return {"optimizer": opt, "lr_scheduler": StepLR(opt, step_size=5)}
 
-    with pytest.raises(LRMonitorConfigError, match="StepLR.*CosineAnnealingLR|CosineAnnealingLR.*StepLR"):
+    with pytest.raises(LRMonitorConfigError, match=r"StepLR.*CosineAnnealingLR|CosineAnnealingLR.*StepLR"):
         _fit(tmp_path, LRMonitor(partial(CosineAnnealingLR, T_max=10)), TinyModule(configure), max_steps=5)
 
 
@@ -259,10 +277,15 @@ def test_mapping_index_out_of_range(tmp_path):
         _fit(tmp_path, LRMonitor({3: partial(StepLR, step_size=2)}), max_steps=5)
 
 
-@pytest.mark.parametrize(("kwargs", "needle"), [
-    ({"interval": "batch"}, "interval"), ({"frequency": 0}, "frequency"), ({"expect": "decreasing"}, "expect"),
-    ({"on_misconfig": "explode"}, "on_misconfig"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "needle"),
+    [
+        ({"interval": "batch"}, "interval"),
+        ({"frequency": 0}, "frequency"),
+        ({"expect": "decreasing"}, "expect"),
+        ({"on_misconfig": "explode"}, "on_misconfig"),
+    ],
+)
 def test_bad_arguments_fail_at_construction(kwargs, needle):
     with pytest.raises(LRMonitorConfigError, match=needle):
         LRMonitor(**kwargs)

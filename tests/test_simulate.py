@@ -24,8 +24,9 @@ RTOL = 1e-9
 
 
 def optimizer(lrs):
-    return torch.optim.SGD([{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": lr} for lr in lrs], lr=lrs[0],
-                           momentum=0.9)
+    return torch.optim.SGD(
+        [{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": lr} for lr in lrs], lr=lrs[0], momentum=0.9
+    )
 
 
 def torch_steps(sched, n):
@@ -78,19 +79,33 @@ def _leaf(draw, kind):
         return lambda o, g=draw(st.floats(0.95, 1.0)): L.MultiplicativeLR(o, lambda s: g)
     if kind == "cyclic":
         return lambda o, up=draw(small), mode=draw(st.sampled_from(["triangular", "triangular2", "exp_range"])): (
-            L.CyclicLR(o, 1e-4, 0.1, up, mode=mode, gamma=0.99))
+            L.CyclicLR(o, 1e-4, 0.1, up, mode=mode, gamma=0.99)
+        )
     if kind == "onecycle":
-        return lambda o, t=draw(st.integers(10, 200)), p=draw(st.floats(0.1, 0.9)), a=draw(
-            st.sampled_from(["cos", "linear"])), three=draw(st.booleans()): L.OneCycleLR(
-            o, 0.1, total_steps=t, pct_start=p, anneal_strategy=a, three_phase=three)
+        t, p = draw(st.integers(10, 200)), draw(st.floats(0.1, 0.9))
+        a, three = draw(st.sampled_from(["cos", "linear"])), draw(st.booleans())
+        return lambda o: L.OneCycleLR(o, 0.1, total_steps=t, pct_start=p, anneal_strategy=a, three_phase=three)
     if kind == "warm":
         return lambda o, t0=draw(small), tm=draw(st.integers(1, 3)), e=draw(st.floats(0, 1e-3)): (
-            L.CosineAnnealingWarmRestarts(o, t0, tm, e))
+            L.CosineAnnealingWarmRestarts(o, t0, tm, e)
+        )
     raise AssertionError(kind)
 
 
-KINDS = ["linear", "constant", "step", "multistep", "exp", "poly", "cos", "lambda", "mult", "cyclic", "onecycle",
-         "warm"]
+KINDS = [
+    "linear",
+    "constant",
+    "step",
+    "multistep",
+    "exp",
+    "poly",
+    "cos",
+    "lambda",
+    "mult",
+    "cyclic",
+    "onecycle",
+    "warm",
+]
 
 
 @st.composite
@@ -98,12 +113,13 @@ def schedules(draw):
     kind = draw(st.sampled_from([*KINDS, "sequential", "chained", "nested"]))
     if kind == "sequential":
         parts = [_children(draw)[1] for _ in range(draw(st.integers(2, 3)))]
-        ms = sorted(draw(st.lists(st.integers(1, 120), min_size=len(parts) - 1, max_size=len(parts) - 1,
-                                  unique=True)))
+        ms = sorted(draw(st.lists(st.integers(1, 120), min_size=len(parts) - 1, max_size=len(parts) - 1, unique=True)))
         return lambda o: L.SequentialLR(o, [p(o) for p in parts], ms)
     if kind == "chained":
-        parts = [_leaf(draw, draw(st.sampled_from(["linear", "step", "exp", "multistep", "lambda", "cyclic", "mult"])))
-                 for _ in range(draw(st.integers(2, 3)))]
+        parts = [
+            _leaf(draw, draw(st.sampled_from(["linear", "step", "exp", "multistep", "lambda", "cyclic", "mult"])))
+            for _ in range(draw(st.integers(2, 3)))
+        ]
         return lambda o: L.ChainedScheduler([p(o) for p in parts])
     if kind == "nested":
         inner = [_children(draw)[1] for _ in range(2)]
@@ -133,7 +149,8 @@ def test_simulation_equals_torch_stepping(build, lrs, pre, n):
     result = simulate(sched, n)
     # never mutates the real scheduler or optimizer
     assert {k: v for k, v in sched.state_dict().items() if k != "_schedulers"} == {
-        k: v for k, v in state.items() if k != "_schedulers"}
+        k: v for k, v in state.items() if k != "_schedulers"
+    }
     assert [{k: v for k, v in g.items() if k != "params"} for g in opt.param_groups] == groups
     rows, ref_error = [], None
     with warnings.catch_warnings():
@@ -158,8 +175,12 @@ def test_simulation_equals_torch_stepping(build, lrs, pre, n):
 @pytest.mark.parametrize("n_groups", [1, 4])
 def test_past_the_horizon_and_long_runs(n_groups):
     lrs = [0.1 / (g + 1) for g in range(n_groups)]
-    for build in (lambda o: L.CosineAnnealingLR(o, 37, 1e-4), lambda o: L.LinearLR(o, 1.0, 0.05, 100),
-                  lambda o: L.PolynomialLR(o, 50, 2.0), lambda o: L.CosineAnnealingWarmRestarts(o, 7, 2)):
+    for build in (
+        lambda o: L.CosineAnnealingLR(o, 37, 1e-4),
+        lambda o: L.LinearLR(o, 1.0, 0.05, 100),
+        lambda o: L.PolynomialLR(o, 50, 2.0),
+        lambda o: L.CosineAnnealingWarmRestarts(o, 7, 2),
+    ):
         opt = optimizer(lrs)
         sched = build(opt)
         twin = copy.deepcopy(sched)
@@ -169,7 +190,7 @@ def test_past_the_horizon_and_long_runs(n_groups):
 def test_no_parameter_is_copied_by_the_fallback():
     class Custom(L.LRScheduler):
         def get_lr(self):
-            return [b * 0.9 ** self.last_epoch for b in self.base_lrs]
+            return [b * 0.9**self.last_epoch for b in self.base_lrs]
 
     big = torch.nn.Parameter(torch.zeros(1000, 1000))
     opt = torch.optim.SGD([big], lr=0.1)

@@ -1,0 +1,42 @@
+# Everything installs into .venv from requirements-lock.txt (pinned, tested versions; torch is the CPU build).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint bench tensorboard screenshots clean
+
+$(STAMP): pyproject.toml requirements-lock.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-lock.txt
+	$(PY) -m pip install -q --no-deps -e .
+	touch $(STAMP)
+
+## demo: train the seed's misconfigured schedule, show the warning, write TensorBoard logs to runs/
+demo: $(STAMP)
+	$(PY) examples/demo.py
+
+## test: lint, type-check and run the whole test suite (what CI runs)
+test: $(STAMP) lint
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(PY) -m ruff check lightning_lrmon tests examples benchmarks scripts
+	$(PY) -m ruff format --check lightning_lrmon tests examples benchmarks scripts
+	$(PY) -m mypy lightning_lrmon
+
+## bench: the benchmark scripts at full size (numbers quoted in the README)
+bench: $(STAMP)
+	$(PY) benchmarks/simulate.py
+	$(PY) benchmarks/overhead.py
+
+tensorboard: $(STAMP)
+	$(VENV)/bin/tensorboard --logdir runs --host 127.0.0.1
+
+## screenshots: re-make docs/img/*.png (needs Debian's chromium: apt-get install chromium)
+screenshots: $(STAMP)
+	$(PY) scripts/screenshots.py
+
+clean:
+	rm -rf runs .pytest_cache .mypy_cache .ruff_cache
