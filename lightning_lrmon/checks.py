@@ -296,9 +296,9 @@ def check_scheduler_overrun(ctx: CheckContext) -> list[Finding]:
 
 def check_lr_invalid(ctx: CheckContext) -> list[Finding]:
     lrs = ctx.lrs
-    bad = ~np.isfinite(lrs) | (lrs < 0)
-    if not bad.any():
+    if lrs.size == 0 or (lrs.min() >= 0 and np.isfinite(lrs.max())):  # NaN fails `>= 0`
         return []
+    bad = ~np.isfinite(lrs) | (lrs < 0)
     k, g = np.argwhere(bad)[0].tolist()
     value = float(lrs[k, g])
     prev = f" (step {k - 1}: {float(lrs[k - 1, g]):.4g})" if k > 0 else ""
@@ -317,6 +317,9 @@ def check_lr_zero_early(ctx: CheckContext) -> list[Finding]:
     lrs, n = ctx.lrs, ctx.lrs.shape[0]
     out: list[Finding] = []
     if n == 0 or ctx.expect == "cyclic":
+        return out
+    peaks = np.nanmax(np.abs(lrs), axis=0)
+    if not np.any(lrs[-1] <= peaks * ZERO_RATIO):  # the LR is not near zero at the end: nothing to find
         return out
     for g in range(lrs.shape[1]):
         col = lrs[:, g]
@@ -439,6 +442,9 @@ def check_lr_jump(ctx: CheckContext) -> list[Finding]:
     lrs, n = ctx.lrs, ctx.lrs.shape[0]
     if n < 2 or any(seg.shape == "cyclic" for seg in ctx.segments) or ctx.expect in ("cyclic", "warmup"):
         return []
+    with np.errstate(invalid="ignore"):
+        if not np.any(lrs[1:] >= lrs[:-1] * JUMP_RATIO):  # cheap pre-filter: no step even doubles the LR
+            return []
     for g in range(lrs.shape[1]):
         col = lrs[:, g]
         if not np.all(np.isfinite(col)):
@@ -478,6 +484,8 @@ def check_groups_collapsed(ctx: CheckContext) -> list[Finding]:
         return []
     cfg = np.asarray(configured, dtype=np.float64)
     if np.allclose(cfg, cfg[0], rtol=1e-9, atol=0):
+        return []
+    if not np.allclose(lrs[0], lrs[0, 0], rtol=1e-12, atol=0):  # groups differ at once: not collapsed
         return []
     if not np.allclose(lrs, lrs[:, :1], rtol=1e-12, atol=0, equal_nan=True):
         return []

@@ -141,10 +141,7 @@ def _call_lambda(fn: Callable[[int], Any], epochs: np.ndarray) -> np.ndarray:
                     return vec
         except Exception:
             pass
-    out = np.empty(n, dtype=np.float64)
-    for i, e in enumerate(epochs.tolist()):
-        out[i] = float(fn(e))
-    return out
+    return np.fromiter(map(fn, epochs.tolist()), dtype=np.float64, count=n)
 
 
 def _lambda_table(fns: Sequence[Callable[[int], Any]], epochs: np.ndarray) -> np.ndarray:
@@ -581,9 +578,10 @@ def _simulate_shadow(scheduler: Any, steps: int, budget_s: float) -> Simulation:
 
 def _finish(rows: np.ndarray, valid_rows: int, steps: int, *, error: str | None = None, method: str) -> Simulation:
     """``rows`` holds row 0 (now) and the LR after each scheduler step; ``valid_rows`` of them are real."""
-    lrs = rows[:steps].copy()
+    lrs = rows[:steps]
     valid = min(valid_rows, steps)
-    lrs[valid:] = np.nan
+    if valid < steps:
+        lrs[valid:] = np.nan
     final = rows[steps] if valid_rows > steps else None
     return Simulation(
         lrs=lrs,

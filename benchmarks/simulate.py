@@ -1,0 +1,91 @@
+"""check_schedule vs stepping a copy of the scheduler (what Ignite's simulate_values / skorch's simulate do).
+
+Prints, side by side in one run, the wall time of ``check_schedule`` (simulation + every check) and of stepping a
+deep copy of the scheduler (reading each group's LR after every step), for 4 param groups, one core.
+
+Usage: python benchmarks/simulate.py [--smoke]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import math
+import os
+import time
+import warnings
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import torch  # noqa: E402
+from torch.optim import lr_scheduler as L  # noqa: E402
+
+from lightning_lrmon import check_schedule  # noqa: E402
+
+torch.set_num_threads(1)
+
+
+def optimizer() -> torch.optim.Optimizer:
+    groups = [{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": 0.1 / (g + 1)} for g in range(4)]
+    return torch.optim.SGD(groups, lr=0.1, momentum=0.9)
+
+
+def hf_cosine(warmup: int, total: int, step: int) -> float:
+    if step < warmup:
+        return step / max(1, warmup)
+    progress = (step - warmup) / max(1, total - warmup)
+    return max(0.0, 0.5 * (1.0 + math.cos(math.pi * progress)))
+
+
+SCHEDULES: dict[str, Callable[[torch.optim.Optimizer, int], Any]] = {
+    "CosineAnnealingLR": lambda o, n: L.CosineAnnealingLR(o, T_max=n),
+    "warmup+cosine (SequentialLR)": lambda o, n: L.SequentialLR(
+        o, [L.LinearLR(o, 0.01, 1.0, n // 20), L.CosineAnnealingLR(o, n - n // 20)], [n // 20]
+    ),
+    "OneCycleLR": lambda o, n: L.OneCycleLR(o, max_lr=[0.1, 0.05, 0.02, 0.01], total_steps=n),
+    "HF warmup+cosine (LambdaLR)": lambda o, n: L.LambdaLR(o, partial(hf_cosine, n // 20, n)),
+}
+
+
+def step_copy(sched: Any, n: int) -> list[list[float]]:
+    twin = copy.deepcopy(sched)
+    out = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(n):
+            out.append([g["lr"] for g in twin.optimizer.param_groups])
+            twin.step()
+    return out
+
+
+def best_of(fn: Callable[[], Any], reps: int) -> float:
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, for the test suite")
+    args = parser.parse_args()
+    sizes = [1_000, 10_000] if args.smoke else [10_000, 100_000, 1_000_000]
+    print(f"{'steps':>9}  {'schedule':30}  {'check_schedule':>15}  {'stepping a copy':>16}  {'speed-up':>8}")
+    for n in sizes:
+        for name, build in SCHEDULES.items():
+            sched = build(optimizer(), n)
+            reps = 3
+            ours = best_of(lambda s=sched, n=n: check_schedule(s, n), reps)
+            theirs = best_of(lambda s=sched, n=n: step_copy(s, n), 1 if n >= 100_000 else reps)
+            findings = check_schedule(sched, n)
+            assert not findings, findings
+            print(f"{n:>9,}  {name:30}  {ours * 1e3:>12.1f} ms  {theirs * 1e3:>13.1f} ms  {theirs / ours:>7.0f}x")
+
+
+if __name__ == "__main__":
+    main()
