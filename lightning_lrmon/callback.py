@@ -105,6 +105,7 @@ class LRMonitorBase:
         self.prog_bar = prog_bar
         self.log_plan = log_plan
         self.summary = summary
+        self._state_key = f"LRMonitor{{'interval': {interval!r}, 'name': {name!r}}}"
         self._specs: dict[int, Any] = {}
         if scheduler is not None:
             for idx, spec in split_per_optimizer(scheduler).items():
@@ -132,6 +133,7 @@ class LRMonitorBase:
         self._writer: EventWriter | None = None
         self._other_loggers: list[Any] = []
         self._tags: dict[int, list[str]] = {}
+        self._hot: dict[int, tuple[Any, list[str], list[str]]] = {}
         self._extra_tags: dict[int, list[str]] = {}
         self._warned: set[str] = set()
         self._runtime_done: set[str] = set()
@@ -142,7 +144,8 @@ class LRMonitorBase:
 
     @property
     def state_key(self) -> str:
-        return f"LRMonitor{{'interval': {self.interval!r}, 'name': {self.name!r}}}"
+        # Lightning reads this at every hook call (profiler names): keep it a plain attribute read
+        return self._state_key
 
     def state_dict(self) -> dict[str, Any]:
         return {
@@ -440,24 +443,18 @@ class LRMonitorBase:
     # per step
 
     def _on_before_optimizer_step(self, trainer: Any, pl_module: Any, optimizer: Any) -> None:
-        opt = getattr(optimizer, "optimizer", optimizer)
-        key = id(opt)
-        tags = self._tags.get(key)
-        if tags is None:
-            return
-        step = trainer.fit_loop.epoch_loop._batches_that_stepped
-        values = [g["lr"] for g in opt.param_groups]
-        extra = self._extra_tags[key]
-        if extra:
-            use_betas = "betas" in opt.defaults
-            if self.log_momentum:
-                values += [g["betas"][0] if use_betas else g.get("momentum", 0) for g in opt.param_groups]
-            if self.log_weight_decay:
-                values += [g.get("weight_decay", 0) for g in opt.param_groups]
-            all_tags = tags + extra
+        entry = self._hot.get(id(optimizer))
+        if entry is None:
+            entry = self._hot_entry(optimizer)
+            if entry is None:
+                return
+        opt, tags, all_tags = entry
+        groups = opt.param_groups
+        if all_tags is tags:
+            values = [float(g["lr"]) for g in groups]
         else:
-            all_tags = tags
-        values = [float(v) for v in values]
+            values = self._values_with_extras(opt, groups)
+        step = trainer.fit_loop.epoch_loop._batches_that_stepped
         writer = self._writer
         if writer is not None:
             writer.add_scalars(step, all_tags, values)
@@ -465,13 +462,30 @@ class LRMonitorBase:
             self._log_other(step, all_tags, values)
         if self.prog_bar:
             pl_module.log(tags[0], values[0], prog_bar=True, logger=False, on_step=True, on_epoch=False)
-        n = self._opt_steps[key] = self._opt_steps[key] + 1
-        for v in values[: len(tags)]:
-            if not (v >= 0 and v != math.inf):
-                self._runtime_lr_invalid(trainer, tags, values, step)
-                break
-        if n in (2, 3, 10) or n % 256 == 0:
+        if not (min(values) >= 0 and max(values) < math.inf):  # NaN fails both comparisons
+            self._runtime_lr_invalid(trainer, tags, values, step)
+        n = self._opt_steps[id(opt)] = self._opt_steps[id(opt)] + 1
+        if n in (2, 3, 10) or not n & 255:
             self._check_double_step(trainer, opt, n)
+
+    def _hot_entry(self, optimizer: Any) -> tuple[Any, list[str], list[str]] | None:
+        opt = getattr(optimizer, "optimizer", optimizer)
+        tags = self._tags.get(id(opt))
+        if tags is None:
+            return None
+        extra = self._extra_tags[id(opt)]
+        entry = (opt, tags, tags + extra if extra else tags)
+        self._hot[id(optimizer)] = entry
+        return entry
+
+    def _values_with_extras(self, opt: Any, groups: list[dict]) -> list[float]:
+        values = [float(g["lr"]) for g in groups]
+        use_betas = "betas" in opt.defaults
+        if self.log_momentum:
+            values += [float(g["betas"][0] if use_betas else g.get("momentum", 0)) for g in groups]
+        if self.log_weight_decay:
+            values += [float(g.get("weight_decay", 0)) for g in groups]
+        return values
 
     def _log_other(self, step: int, tags: list[str], values: list[float]) -> None:
         for logger in self._other_loggers:
@@ -679,7 +693,7 @@ def make_callback_class(pl_pkg: Any) -> type:
         @property
         @override
         def state_key(self) -> str:
-            return LRMonitorBase.state_key.fget(self)  # type: ignore[attr-defined,no-any-return]
+            return self._state_key
 
         @override
         def state_dict(self) -> dict[str, Any]:

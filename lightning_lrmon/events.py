@@ -27,8 +27,10 @@ import struct
 import threading
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import google_crc32c
+import numpy as np
 from google.protobuf.internal.encoder import _VarintBytes
 from tensorboard.compat.proto import event_pb2, summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
 from tensorboard.plugins.custom_scalar import layout_pb2
@@ -41,6 +43,7 @@ _SCALAR_METADATA = scalar_metadata.create_summary_metadata(display_name="", desc
 _TEXT_METADATA = text_metadata.create_summary_metadata(display_name="", description="")
 _SCALAR_SHAPE = tensor_shape_pb2.TensorShapeProto()
 _MASK = 0xA282EAD8
+_WALL = struct.Struct("<Bd")
 _FILE_COUNTER = 0
 _COUNTER_LOCK = threading.Lock()
 
@@ -94,6 +97,7 @@ class EventWriter:
         self._max_pending = max_pending
         self._lock = threading.Lock()
         self._templates: dict[str, tuple[bytes, bytes]] = {}
+        self._packers: dict[tuple[str, ...], tuple[struct.Struct, list[bytes], bytes] | None] = {}
         self.closed = False
         self._write([event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2").SerializeToString()])
 
@@ -150,21 +154,43 @@ class EventWriter:
             self._templates[tag] = tpl
         return tpl
 
+    def _packer(self, tags: Sequence[str]) -> tuple[struct.Struct, list[bytes], bytes] | None:
+        """One ``struct.Struct`` that writes a whole Summary for this tag list in a single C call."""
+        key = tuple(tags)
+        packer = self._packers.get(key)
+        if packer is None:
+            parts: list[bytes] = []
+            for tag in tags:
+                tpl = self._template(tag)
+                if tpl is None:
+                    return None
+                parts.append(tpl[0])
+                parts.append(tpl[1])
+            # constants between the doubles: prefix_0, suffix_0 + prefix_1, ..., suffix_last
+            consts = [parts[0]] + [parts[2 * i + 1] + parts[2 * i + 2] for i in range(len(tags) - 1)] + [parts[-1]]
+            fmt = "<" + "".join(f"{len(c)}sd" for c in consts[:-1]) + f"{len(consts[-1])}s"
+            size = sum(len(c) for c in consts) + 8 * len(tags)
+            packer = (struct.Struct(fmt), consts, b"\x2a" + _VarintBytes(size))
+            self._packers[key] = packer
+        return packer
+
     def _scalar_event(self, wall_time: float, step: int, tags: Sequence[str], values: list[float]) -> bytes:
         if any(t not in self._seen_tags for t in tags):
             return self._scalar_event_proto(wall_time, step, tags, values)
-        parts = []
-        for tag, value in zip(tags, values):
-            tpl = self._template(tag)
-            if tpl is None:
-                return self._scalar_event_proto(wall_time, step, tags, values)
-            parts.append(tpl[0] + struct.pack("<d", value) + tpl[1])
-        summary = b"".join(parts)
-        # Event: wall_time (field 1, fixed64), step (field 2, varint), summary (field 5, length-delimited)
-        head = b"\x09" + struct.pack("<d", wall_time)
+        packer = self._packer(tags)
+        if packer is None:
+            return self._scalar_event_proto(wall_time, step, tags, values)
+        fmt, consts, summary_head = packer
+        args: list[Any] = []
+        for c, v in zip(consts, values):
+            args.append(c)
+            args.append(v)
+        args.append(consts[-1])
+        # Event: wall_time (field 1, fixed64), step (field 2, varint; omitted when 0), summary (field 5)
+        head = _WALL.pack(0x09, wall_time)
         if step:
             head += b"\x10" + _VarintBytes(step)
-        return head + b"\x2a" + _VarintBytes(len(summary)) + summary
+        return head + summary_head + fmt.pack(*args)
 
     def add_text(self, tag: str, markdown: str, step: int = 0) -> None:
         """Write a text summary (TensorBoard's Text tab renders markdown) at once.
@@ -207,11 +233,91 @@ class EventWriter:
             if self.closed:
                 return
             pending, self._pending = self._pending, []
-            payloads = [self._scalar_event(*item) for item in pending]
+            chunks: list[bytes] = []
+            i = 0
+            while i < len(pending):
+                tags = pending[i][2]
+                if any(t not in self._seen_tags for t in tags) or self._packer(tags) is None:
+                    chunks.append(_record(self._scalar_event(*pending[i])))
+                    i += 1
+                    continue
+                j = i + 1
+                while j < len(pending) and pending[j][2] is tags:
+                    j += 1
+                chunks.append(self._encode_run(tags, pending[i:j]))
+                i = j
             if extra:
-                payloads.extend(extra)
-            if payloads:
-                self._write(payloads)
+                chunks.extend(_record(p) for p in extra)
+            if chunks:
+                self._fh.write(b"".join(chunks))
+
+    def _encode_run(self, tags: Sequence[str], rows: list[tuple[float, int, Sequence[str], list[float]]]) -> bytes:
+        """Framed records for consecutive steps with the same tags, built column-wise with numpy.
+
+        Byte-for-byte what :meth:`_scalar_event` (and so protobuf) produces: the same constant pieces, with the
+        wall times, varint steps and float64 values filled in as columns, then one C CRC-32C per record.
+        """
+        packer = self._packer(tags)
+        assert packer is not None
+        _, consts, summary_head = packer
+        walls = np.fromiter((r[0] for r in rows), dtype=np.float64, count=len(rows))
+        steps = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
+        values = np.asarray([r[3] for r in rows], dtype=np.float64).reshape(len(rows), len(tags))
+        # varint length of each step (0: the field is omitted, as protobuf omits a zero int64)
+        nbytes = np.zeros(len(rows), dtype=np.int64)
+        rest = steps.copy()
+        while np.any(rest > 0):
+            nbytes += rest > 0
+            rest >>= 7
+        out: list[bytes] = []
+        start = 0
+        cuts = np.flatnonzero(np.diff(nbytes)) + 1
+        for stop in [*cuts.tolist(), len(rows)]:
+            out.append(
+                self._encode_block(
+                    consts, summary_head, walls[start:stop], steps[start:stop], values[start:stop], int(nbytes[start])
+                )
+            )
+            start = stop
+        return b"".join(out)
+
+    @staticmethod
+    def _encode_block(
+        consts: list[bytes], summary_head: bytes, walls: np.ndarray, steps: np.ndarray, values: np.ndarray, k: int
+    ) -> bytes:
+        fields: list[tuple[str, Any]] = [("len", "<u8"), ("lcrc", "<u4"), ("t1", "u1"), ("wall", "<f8")]
+        if k:
+            fields += [("t2", "u1"), ("step", "u1", (k,))]
+        fields.append(("sh", f"S{len(summary_head)}"))
+        for i, c in enumerate(consts[:-1]):
+            fields += [(f"c{i}", f"S{len(c)}"), (f"v{i}", "<f8")]
+        fields += [("clast", f"S{len(consts[-1])}"), ("dcrc", "<u4")]
+        dtype = np.dtype(fields)
+        data_len = dtype.itemsize - 16
+        arr = np.empty(walls.shape[0], dtype=dtype)
+        arr["len"] = data_len
+        arr["lcrc"] = masked_crc32c(struct.pack("<Q", data_len))
+        arr["t1"] = 0x09
+        arr["wall"] = walls
+        if k:
+            arr["t2"] = 0x10
+            for j in range(k):
+                byte = (steps >> (7 * j)) & 0x7F
+                arr["step"][:, j] = byte | 0x80 if j < k - 1 else byte
+        arr["sh"] = summary_head
+        for i, c in enumerate(consts[:-1]):
+            arr[f"c{i}"] = c
+            arr[f"v{i}"] = values[:, i]
+        arr["clast"] = consts[-1]
+        raw = arr.tobytes()
+        size = dtype.itemsize
+        crcs = np.fromiter(
+            (google_crc32c.value(raw[off + 12 : off + 12 + data_len]) for off in range(0, len(raw), size)),
+            dtype=np.uint64,
+            count=walls.shape[0],
+        )
+        arr["dcrc"] = (((crcs >> 15) | (crcs << 17)) + _MASK) & 0xFFFFFFFF
+        return arr.tobytes()
 
     def _write(self, payloads: list[bytes]) -> None:
         self._fh.write(b"".join(_record(p) for p in payloads))

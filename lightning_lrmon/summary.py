@@ -94,7 +94,7 @@ def format_markdown(reports: Sequence[ScheduleReport]) -> str:
     return "\n".join(lines)
 
 
-def plan_points(lrs: np.ndarray, max_points: int = 2000) -> np.ndarray:
+def plan_points(lrs: np.ndarray, max_points: int = 1000) -> np.ndarray:
     """Row indices to log for the planned series: at most ~``max_points``, keeping every jump and both ends.
 
     A row is kept when it starts a change of slope (so straight stretches collapse to their ends), then a
