@@ -22,13 +22,13 @@ from typing import Any
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import lightning.pytorch as pl  # noqa: E402
-import torch  # noqa: E402
-from lightning.pytorch.callbacks import LearningRateMonitor  # noqa: E402
-from lightning.pytorch.loggers import TensorBoardLogger  # noqa: E402
-from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
+import lightning.pytorch as pl
+import torch
+from lightning.pytorch.callbacks import LearningRateMonitor
+from lightning.pytorch.loggers import TensorBoardLogger
+from torch.utils.data import DataLoader, TensorDataset
 
-from lightning_lrmon import LRMonitor  # noqa: E402
+from lightning_lrmon import LRMonitor
 
 torch.set_num_threads(1)
 warnings.filterwarnings("ignore")

@@ -20,10 +20,10 @@ from typing import Any
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import torch  # noqa: E402
-from torch.optim import lr_scheduler as L  # noqa: E402
+import torch
+from torch.optim import lr_scheduler as L
 
-from lightning_lrmon import check_schedule  # noqa: E402
+from lightning_lrmon import check_schedule
 
 torch.set_num_threads(1)
 

@@ -450,10 +450,7 @@ class LRMonitorBase:
                 return
         opt, tags, all_tags = entry
         groups = opt.param_groups
-        if all_tags is tags:
-            values = [float(g["lr"]) for g in groups]
-        else:
-            values = self._values_with_extras(opt, groups)
+        values = [float(g["lr"]) for g in groups] if all_tags is tags else self._values_with_extras(opt, groups)
         step = trainer.fit_loop.epoch_loop._batches_that_stepped
         writer = self._writer
         if writer is not None:

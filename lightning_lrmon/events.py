@@ -285,7 +285,7 @@ class EventWriter:
     def _encode_block(
         consts: list[bytes], summary_head: bytes, walls: np.ndarray, steps: np.ndarray, values: np.ndarray, k: int
     ) -> bytes:
-        fields: list[tuple[str, Any]] = [("len", "<u8"), ("lcrc", "<u4"), ("t1", "u1"), ("wall", "<f8")]
+        fields: list[tuple[Any, ...]] = [("len", "<u8"), ("lcrc", "<u4"), ("t1", "u1"), ("wall", "<f8")]
         if k:
             fields += [("t2", "u1"), ("step", "u1", (k,))]
         fields.append(("sh", f"S{len(summary_head)}"))
