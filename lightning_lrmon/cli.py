@@ -1,0 +1,364 @@
+"""``lrmon``: lint and preview the LR schedules of a LightningCLI config file, without training.
+
+``lrmon check CONFIG.yaml`` exits 0 when the schedule is healthy, 1 with findings, 2 for unusable input
+(unreadable or malformed YAML, unknown classes, no run length), always with a one-line reason and no traceback.
+
+Example:
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "seed.yaml")
+    >>> with open(path, "w") as fh:
+    ...     _ = fh.write('''
+    ... trainer:
+    ...   max_steps: 100
+    ...   callbacks:
+    ...     - class_path: lightning_lrmon.LRMonitor
+    ...       init_args:
+    ...         scheduler: {class_path: LinearLR, init_args: {start_factor: 0.5, total_iters: 100}}
+    ... ''')
+    >>> main(["check", path, "--format", "json", "--lr", "0.001"])  # doctest: +ELLIPSIS
+    {"ok": false, "schedules": [{"source": "trainer.callbacks[0] (LRMonitor)", ...
+    1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+import yaml
+
+from lightning_lrmon.checks import check_simulation
+from lightning_lrmon.exceptions import LRMonitorConfigError
+from lightning_lrmon.findings import Finding
+from lightning_lrmon.registry import SHAPES, describe, info_for
+from lightning_lrmon.simulate import simulate
+from lightning_lrmon.spec import build_scheduler, normalize_spec, resolve_class, split_per_optimizer
+
+__all__ = ["main"]
+
+EPOCH_NOTE = (
+    "note: LightningCLI steps the top-level `lr_scheduler:` once per EPOCH (interval='epoch'), so its horizons "
+    "count epochs. To step per batch, configure it as LRMonitor(scheduler=..., interval='step') under "
+    "trainer.callbacks."
+)
+
+
+class InputError(Exception):
+    """Unusable input: exit code 2 with this one-line reason."""
+
+
+@dataclass
+class Plan:
+    source: str
+    spec: Any
+    interval: str
+    frequency: int
+    expect: str | None
+    optimizer_spec: Any
+    steps: int = 0
+    lrs: np.ndarray | None = None
+    scheduler: str = ""
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _load(path: str) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except OSError as err:
+        raise InputError(f"cannot read {path}: {err.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise InputError(f"{path} is not valid YAML{where}: {getattr(err, 'problem', err)}") from None
+    if data is None:
+        raise InputError(f"{path} is empty")
+    if not isinstance(data, dict):
+        raise InputError(f"{path} must be a LightningCLI config (a mapping), got {type(data).__name__}")
+    return data
+
+
+def _plans(config: dict[str, Any], expect: str | None) -> list[Plan]:
+    trainer = config.get("trainer") or {}
+    if not isinstance(trainer, dict):
+        raise InputError("`trainer` must be a mapping")
+    plans: list[Plan] = []
+    top_opt = config.get("optimizer")
+    for i, cb in enumerate(trainer.get("callbacks") or []):
+        if not isinstance(cb, dict) or not str(cb.get("class_path", "")).endswith("LRMonitor"):
+            continue
+        args = cb.get("init_args") or {}
+        if args.get("scheduler") is None:
+            continue
+        for idx, spec in split_per_optimizer(args["scheduler"]).items():
+            suffix = f"[{idx}]" if isinstance(args["scheduler"], dict) and "class_path" not in args["scheduler"] else ""
+            plans.append(
+                Plan(
+                    f"trainer.callbacks[{i}] (LRMonitor){suffix}",
+                    spec,
+                    args.get("interval", "step"),
+                    int(args.get("frequency", 1)),
+                    expect or args.get("expect"),
+                    top_opt,
+                )
+            )
+    if config.get("lr_scheduler") is not None:
+        plans.append(
+            Plan("lr_scheduler (LightningCLI)", config["lr_scheduler"], "epoch", 1, expect, top_opt, notes=[EPOCH_NOTE])
+        )
+    if not plans:
+        raise InputError(
+            "no schedule found: expected an LRMonitor with `scheduler` under trainer.callbacks, "
+            "or a top-level `lr_scheduler:`"
+        )
+    return plans
+
+
+def _run_length(trainer: dict[str, Any], plan: Plan, steps: int | None, steps_per_epoch: int | None) -> int:
+    max_steps = trainer.get("max_steps")
+    max_epochs = trainer.get("max_epochs")
+    if plan.interval == "epoch":
+        if isinstance(max_epochs, int) and max_epochs > 0:
+            return max_epochs // plan.frequency
+        if steps and steps_per_epoch:
+            return steps // steps_per_epoch // plan.frequency
+        raise InputError(
+            f"{plan.source} steps per epoch: set trainer.max_epochs (or pass --steps and --steps-per-epoch)"
+        )
+    if steps:
+        return steps // plan.frequency
+    if isinstance(max_steps, int) and max_steps > 0:
+        return max_steps // plan.frequency
+    if isinstance(max_epochs, int) and max_epochs > 0:
+        if steps_per_epoch:
+            return max_epochs * steps_per_epoch // plan.frequency
+        raise InputError(
+            f"the run length is trainer.max_epochs={max_epochs} epochs; pass --steps-per-epoch N "
+            "(optimizer steps per epoch) or --steps N"
+        )
+    raise InputError("missing run length: set trainer.max_steps or trainer.max_epochs in the config, or pass --steps")
+
+
+def _shadow_optimizer(spec: Any, lr: float | None) -> torch.optim.Optimizer:
+    """The configured optimizer on one empty parameter (no model is built)."""
+    param = [torch.nn.Parameter(torch.zeros(0))]
+    if spec is None:
+        return torch.optim.SGD(param, lr=1.0 if lr is None else lr)
+    norm = spec if isinstance(spec, dict) else {"class_path": spec}
+    path = norm.get("class_path")
+    if not isinstance(path, str):
+        raise InputError(f"`optimizer` needs a class_path, got {spec!r}")
+    try:
+        if "." in path:
+            module, _, name = path.rpartition(".")
+            cls = getattr(__import__(module, fromlist=[name]), name)
+        else:
+            cls = getattr(torch.optim, path)
+    except (ImportError, AttributeError):
+        raise InputError(f"`optimizer` class_path {path!r} is not importable") from None
+    if not (isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer)):
+        raise InputError(f"`optimizer` class_path {path!r} is not a torch optimizer")
+    init = dict(norm.get("init_args") or {})
+    if lr is not None:
+        init["lr"] = lr
+    try:
+        return cls(param, **init)  # type: ignore[no-any-return]
+    except (TypeError, ValueError) as err:
+        raise InputError(f"`optimizer` {path}({init}) rejected: {err}") from None
+
+
+def _evaluate(config: dict[str, Any], args: argparse.Namespace) -> list[Plan]:
+    trainer = config.get("trainer") or {}
+    plans = _plans(config, args.expect)
+    for plan in plans:
+        plan.steps = _run_length(trainer, plan, args.steps, args.steps_per_epoch)
+        opt = _shadow_optimizer(plan.optimizer_spec, args.lr)
+        if plan.optimizer_spec is None and args.lr is None:
+            plan.notes.append(
+                "no `optimizer:` in the config: simulated on lr=1.0, so LRs read as multiples of "
+                "your optimizer's LR (pass --lr to use yours)"
+            )
+        configured = [float(g["lr"]) for g in opt.param_groups]
+        try:
+            spec = normalize_spec(plan.spec, where=plan.source)
+            if isinstance(spec, dict):
+                resolve_class(spec["class_path"], where=plan.source)
+            sched = build_scheduler(spec, opt, total_steps=plan.steps, where=plan.source)
+        except LRMonitorConfigError as err:
+            raise InputError(str(err)) from None
+        sim = simulate(sched, plan.steps)
+        spe = args.steps_per_epoch if plan.interval == "step" else None
+        plan.findings = check_simulation(
+            sim,
+            sched,
+            plan.steps,
+            expect=plan.expect,
+            configured_lrs=configured,
+            optimizer_label=f"lr-{type(opt).__name__}",
+            steps_per_epoch=spe,
+        )
+        plan.lrs = sim.lrs
+        plan.scheduler = describe(sched)
+        info = info_for(sched)
+        plan.notes = [n for n in plan.notes if n != EPOCH_NOTE or plan.steps > 1 or plan.findings] + []
+        if info is None and plan.expect is None and not plan.findings:
+            plan.notes.append("no expected shape for this class: only validity checks ran (pass --expect)")
+    return plans
+
+
+def _text(plans: Sequence[Plan]) -> str:
+    lines = []
+    for p in plans:
+        assert p.lrs is not None
+        lines.append(f"{p.source}: {p.scheduler}, {p.steps} scheduler steps (interval={p.interval})")
+        finite = p.lrs[np.isfinite(p.lrs).all(axis=1)] if p.lrs.size else p.lrs
+        if finite.size:
+            lines.append(f"  LR {finite[0].tolist()} -> peak {finite.max(axis=0).tolist()} -> {finite[-1].tolist()}")
+        for note in p.notes:
+            lines.append(f"  {note}")
+        for f in p.findings:
+            lines.append(f"  {f.severity.upper()} {f}")
+        if not p.findings:
+            lines.append("  ok: no findings")
+    return "\n".join(lines)
+
+
+def _json(plans: Sequence[Plan]) -> str:
+    return json.dumps(
+        {
+            "ok": not any(p.findings for p in plans),
+            "schedules": [
+                {
+                    "source": p.source,
+                    "scheduler": p.scheduler,
+                    "interval": p.interval,
+                    "steps": p.steps,
+                    "notes": p.notes,
+                    "findings": [f.to_dict() for f in p.findings],
+                }
+                for p in plans
+            ],
+        }
+    )
+
+
+def _terminal_plot(plans: Sequence[Plan]) -> str:
+    try:
+        import plotext as plt
+    except ImportError:
+        raise InputError(
+            "the terminal preview needs plotext: pip install 'lightning-lrmon[plot]' (or pass --out schedule.png)"
+        ) from None
+    out = []
+    for p in plans:
+        assert p.lrs is not None
+        plt.clf()
+        plt.plotsize(100, 20)
+        plt.theme("clear")
+        x = np.arange(p.lrs.shape[0])
+        for g in range(p.lrs.shape[1]):
+            plt.plot(x.tolist(), np.nan_to_num(p.lrs[:, g]).tolist(), label=f"group {g}", marker="braille")
+        for f in p.findings:
+            if f.step is not None:
+                plt.vline(f.step)
+        plt.xlabel(f"{'epoch' if p.interval == 'epoch' else 'step'}")
+        out.append(f"{p.source}: {p.scheduler}")
+        out.append(plt.uncolorize(plt.build()))
+        for f in p.findings:
+            out.append(f"  | {f.code} at step {f.step}")
+    return "\n".join(out)
+
+
+def _png(plans: Sequence[Plan], path: str) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise InputError("--out needs matplotlib: pip install 'lightning-lrmon[plot]'") from None
+    fig, axes = plt.subplots(len(plans), 1, figsize=(9, 3.2 * len(plans)), squeeze=False)
+    for ax, p in zip(axes[:, 0], plans):
+        assert p.lrs is not None
+        for g in range(p.lrs.shape[1]):
+            ax.plot(p.lrs[:, g], label=f"group {g}")
+        for f in p.findings:
+            if f.step is not None:
+                ax.axvline(f.step, color="crimson", linestyle="--", linewidth=1)
+                ax.annotate(
+                    f.code,
+                    (f.step, float(np.nanmax(p.lrs))),
+                    color="crimson",
+                    fontsize=8,
+                    textcoords="offset points",
+                    xytext=(4, -10),
+                )
+        ax.set_title(textwrap.fill(f"{p.source}: {p.scheduler}", 110), fontsize=8)
+        ax.set_xlabel("epoch" if p.interval == "epoch" else "optimizer step")
+        ax.set_ylabel("learning rate")
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lrmon", description="Lint and preview LR schedules of a LightningCLI config, without training."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, helptext in (
+        ("check", "simulate and check; exit 0 healthy, 1 findings, 2 unusable input"),
+        ("preview", "plot the LR per group over the run, findings marked"),
+    ):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("config", help="LightningCLI YAML config")
+        p.add_argument("--steps", type=int, help="optimizer steps of the run (overrides trainer.max_steps)")
+        p.add_argument("--steps-per-epoch", type=int, help="optimizer steps per epoch (with trainer.max_epochs)")
+        p.add_argument("--expect", choices=SHAPES, help="the intended shape (default: inferred from the class)")
+        p.add_argument("--lr", type=float, help="the optimizer's LR (default: from `optimizer:` in the config)")
+        if name == "check":
+            p.add_argument("--format", choices=("text", "json"), default="text")
+        else:
+            p.add_argument("--out", help="write a PNG (matplotlib) instead of a terminal plot")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``lrmon`` console script; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        for name in ("steps", "steps_per_epoch"):
+            value = getattr(args, name)
+            if value is not None and value <= 0:
+                raise InputError(f"--{name.replace('_', '-')} must be a positive number of steps, got {value}")
+        config = _load(args.config)
+        plans = _evaluate(config, args)
+        if args.command == "check":
+            print(_json(plans) if args.format == "json" else _text(plans))
+        elif args.out:
+            _png(plans, args.out)
+            print(_text(plans))
+            print(f"wrote {os.path.abspath(args.out)}")
+        else:
+            print(_terminal_plot(plans))
+    except InputError as err:
+        print(f"lrmon: error: {err}", file=sys.stderr)
+        return 2
+    return 1 if any(p.findings for p in plans) else 0
+
+
+def run() -> None:  # pragma: no cover - console script wrapper
+    sys.exit(main())

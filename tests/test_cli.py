@@ -1,0 +1,152 @@
+"""`lrmon check/preview` on real config files, and a real LightningCLI fit configured from YAML."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from helpers import read_scalars
+
+from lightning_lrmon import LRScheduleWarning
+from lightning_lrmon.cli import main
+
+EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "examples", "cli")
+
+
+def cfg(name: str) -> str:
+    return os.path.join(EXAMPLES, name)
+
+
+def test_check_seed_exits_1_naming_decay_increases(capsys):
+    assert main(["check", cfg("seed.yaml"), "--lr", "0.001"]) == 1
+    out = capsys.readouterr().out
+    assert "decay-increases" in out and "end_factor" in out and "0.0005" in out
+
+
+def test_check_fix_exits_0(capsys):
+    assert main(["check", cfg("fixed.yaml")]) == 0
+    assert "ok: no findings" in capsys.readouterr().out
+
+
+def test_check_good_with_auto_and_percent_milestones(capsys):
+    assert main(["check", cfg("good.yaml"), "--steps-per-epoch", "32", "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] is True
+    (sched,) = report["schedules"]
+    assert sched["steps"] == 128 and "milestones=[6]" in sched["scheduler"] and "T_max=122" in sched["scheduler"]
+
+
+def test_lightningcli_lr_scheduler_is_stepped_per_epoch_and_says_so(capsys):
+    assert main(["check", cfg("epochs.yaml")]) == 1
+    out = capsys.readouterr().out
+    assert "once per EPOCH" in out and "horizon-too-long" in out and "T_max=10" in out
+
+
+def test_json_output_is_machine_readable(capsys):
+    assert main(["check", cfg("seed.yaml"), "--format", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] is False
+    assert report["schedules"][0]["findings"][0]["code"] == "decay-increases"
+
+
+BROKEN = {
+    "malformed.yaml": "trainer: [unclosed\n",
+    "empty.yaml": "",
+    "list.yaml": "- a\n- b\n",
+    "unknown-class.yaml": (
+        "trainer:\n  max_steps: 10\nlr_scheduler:\n  class_path: CosineAnealingLR\n  init_args: {T_max: 5}\n"
+    ),
+    "no-length.yaml": "lr_scheduler:\n  class_path: StepLR\n  init_args: {step_size: 5}\n",
+    "no-schedule.yaml": "trainer:\n  max_steps: 10\n",
+    "bad-arg.yaml": (
+        "trainer:\n  max_epochs: 5\nlr_scheduler:\n  class_path: LinearLR\n  init_args: {start_factor: 0}\n"
+    ),
+    "not-a-scheduler.yaml": "trainer:\n  max_epochs: 5\nlr_scheduler:\n  class_path: torch.nn.Linear\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN))
+def test_unusable_input_exits_2_with_one_line(tmp_path, name, capsys):
+    path = tmp_path / name
+    path.write_text(BROKEN[name])
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("lrmon: error:")
+
+
+@pytest.mark.parametrize("name", ["malformed.yaml", "unknown-class.yaml"])
+def test_console_script_prints_no_traceback(tmp_path, name):
+    path = tmp_path / name
+    path.write_text(BROKEN[name])
+    proc = subprocess.run(
+        [sys.executable, "-m", "lightning_lrmon", "check", str(path)], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stderr.startswith("lrmon: error:")
+
+
+def test_missing_file_exits_2(tmp_path, capsys):
+    assert main(["check", str(tmp_path / "nope.yaml")]) == 2
+    assert "cannot read" in capsys.readouterr().err
+
+
+def test_preview_terminal_and_png(tmp_path, capsys):
+    assert main(["preview", cfg("seed.yaml"), "--lr", "0.001"]) == 1
+    out = capsys.readouterr().out
+    assert "decay-increases at step 0" in out and "LinearLR" in out
+    png = tmp_path / "schedule.png"
+    assert main(["preview", cfg("good.yaml"), "--steps-per-epoch", "32", "--out", str(png)]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# a real LightningCLI fit, LRMonitor configured under trainer.callbacks
+
+
+def _cli(config: str, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(sys, "argv", ["main.py"])
+    sys.path.insert(0, EXAMPLES)
+    try:
+        from main import main as cli_main  # examples/cli/main.py
+
+        cli_main(
+            [
+                "fit",
+                "--config",
+                config,
+                "--trainer.logger.init_args.save_dir",
+                str(tmp_path),
+                "--trainer.default_root_dir",
+                str(tmp_path),
+                "--trainer.enable_model_summary",
+                "false",
+            ]
+        )
+    finally:
+        sys.path.remove(EXAMPLES)
+
+
+def test_lightningcli_fit_from_yaml_warns_on_the_seed(tmp_path, monkeypatch):
+    with pytest.warns(LRScheduleWarning, match="^decay-increases") as record:
+        _cli(cfg("seed.yaml"), tmp_path, monkeypatch)
+    assert len([w for w in record if issubclass(w.category, LRScheduleWarning)]) == 1
+    scalars = read_scalars(os.path.join(str(tmp_path), "cli-seed", "version_0"))
+    values = [v for _, v in scalars["lr-SGD"]]
+    assert len(values) == 100 and values[0] == pytest.approx(0.0005) and values[-1] > values[0]
+
+
+def test_lightningcli_fit_binds_auto_from_yaml(tmp_path, monkeypatch):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LRScheduleWarning)
+        _cli(cfg("good.yaml"), tmp_path, monkeypatch)
+    scalars = read_scalars(os.path.join(str(tmp_path), "cli-good", "version_0"))
+    steps = [s for s, _ in scalars["lr-SGD"]]
+    values = [v for _, v in scalars["lr-SGD"]]
+    assert steps == list(range(128))
+    assert values[0] == pytest.approx(1e-5) and max(values) == pytest.approx(0.001) and values[-1] < 1e-6
