@@ -396,6 +396,7 @@ class LRMonitorBase:
                 optimizer_label=label,
                 group_names=group_names[: sim.lrs.shape[1]],
                 steps_per_epoch=spe if config.interval == "step" else None,
+                step_offset=trainer.global_step if config.interval == "step" and config.frequency == 1 else 0,
             )
             info = info_for(sched)
             shape = expect or (info.shape if info else None)

@@ -81,6 +81,11 @@ class CheckContext:
     segments: list[_Segment] = field(default_factory=list)
     claimed: set[tuple[int, int]] = field(default_factory=set)  # (group, step) already explained
     found: list[Finding] = field(default_factory=list)  # findings so far: a check may defer to a specific one
+    offset: int = 0  # optimizer step of row 0 (a resumed run starts part-way)
+
+    def at(self, row: int) -> int:
+        """The run's optimizer step of simulation row ``row``."""
+        return row + self.offset
 
     @property
     def lrs(self) -> np.ndarray:
@@ -168,7 +173,7 @@ def _finding(
         code=code,
         severity=severity,
         message=message,
-        step=step,
+        step=None if step is None else step + ctx.offset,
         hint=hint,  # type: ignore[arg-type]
         optimizer=ctx.optimizer_label,
         group=group,
@@ -214,7 +219,7 @@ def check_horizon_too_short(ctx: CheckContext) -> list[Finding]:
         if climbs:
             restarts = int(np.ceil((seg.stop - end_row) / (2 * h)))
             what = (
-                f"after step {end_row} the cosine climbs back up to the starting LR"
+                f"after step {ctx.at(end_row)} the cosine climbs back up to the starting LR"
                 f" ({restarts} time{'s' if restarts != 1 else ''} before the run ends)"
             )
             for k in rises_after.tolist():
@@ -222,9 +227,10 @@ def check_horizon_too_short(ctx: CheckContext) -> list[Finding]:
                     ctx.claimed.add((g, k + seg.start))
         else:
             end_lr = float(ctx.lrs[min(end_row, ctx.lrs.shape[0] - 1)].max())
-            what = f"the LR reaches its floor ({end_lr:.3g}) at step {end_row} and stays flat until the end"
+            what = f"the LR reaches its floor ({end_lr:.3g}) at step {ctx.at(end_row)} and stays flat until the end"
         msg = (
-            f"{describe(seg.scheduler)} on {ctx.optimizer_label}: its horizon {arg}={h} ends at step {end_row}, "
+            f"{describe(seg.scheduler)} on {ctx.optimizer_label}: its horizon {arg}={h} ends at step "
+            f"{ctx.at(end_row)}, "
             f"but this run steps it {span} times; {what}.{_epochs_remark(ctx, h, wanted)}"
         )
         out.append(
@@ -301,9 +307,9 @@ def check_lr_invalid(ctx: CheckContext) -> list[Finding]:
     bad = ~np.isfinite(lrs) | (lrs < 0)
     k, g = np.argwhere(bad)[0].tolist()
     value = float(lrs[k, g])
-    prev = f" (step {k - 1}: {float(lrs[k - 1, g]):.4g})" if k > 0 else ""
+    prev = f" (step {ctx.at(k - 1)}: {float(lrs[k - 1, g]):.4g})" if k > 0 else ""
     msg = (
-        f"{describe(ctx.scheduler)} gives {ctx.where(g)} an invalid LR {value!r} at step {k}{prev}; "
+        f"{describe(ctx.scheduler)} gives {ctx.where(g)} an invalid LR {value!r} at step {ctx.at(k)}{prev}; "
         "training with it diverges or fails."
     )
     hint = (
@@ -337,7 +343,8 @@ def check_lr_zero_early(ctx: CheckContext) -> list[Finding]:
             continue
         msg = (
             f"{describe(ctx.scheduler)} drives {ctx.where(g)} to {float(col[start]):.3g} (below {ZERO_RATIO:g} x "
-            f"its peak {peak:.3g}) at step {start} of {n} and keeps it there: the last {n - start} steps "
+            f"its peak {peak:.3g}) at step {ctx.at(start)} of {ctx.at(n)} and keeps it there: the last {n - start} "
+            "steps "
             f"({100 * (n - start) / n:.0f}% of the run) train nothing."
         )
         hint = (
@@ -371,7 +378,7 @@ def check_warmup_too_long(ctx: CheckContext) -> list[Finding]:
         never = p >= n - 1
         msg = (
             f"{describe(ctx.scheduler)} on {ctx.where(g)} warms up from {float(col[0]):.3g} to its peak "
-            f"{peak:.3g} at step {p} of {n} ({100 * p / n:.0f}% of the run)"
+            f"{peak:.3g} at step {ctx.at(p)} of {ctx.at(n)} ({100 * p / n:.0f}% of the run)"
             + (": the peak never comes before the run ends." if never else "; little of the run is left to decay.")
         )
         hint = _warmup_hint(ctx, p, n)
@@ -429,7 +436,8 @@ def check_decay_increases(ctx: CheckContext) -> list[Finding]:
             what = {"decay": "a decay", "warmup_decay": "a warmup followed by a decay"}[seg.shape]
             msg = (
                 f"{describe(seg.scheduler)} on {ctx.where(g)} is {declared} as {what} but raises the LR from "
-                f"{a:.4g} to {b:.4g} ({b / a if a else float('inf'):.3g}x) over steps {step}-{j + offset} "
+                f"{a:.4g} to {b:.4g} ({b / a if a else float('inf'):.3g}x) over steps "
+                f"{ctx.at(step)}-{ctx.at(j + offset)} "
                 f"({j - k} step{'s' if j - k != 1 else ''})."
             )
             for kk in range(k, j):
@@ -465,7 +473,7 @@ def check_lr_jump(ctx: CheckContext) -> list[Finding]:
                 phase = " at a SequentialLR milestone (the next scheduler starts again from the base LR)"
             msg = (
                 f"{describe(ctx.scheduler)} on {ctx.where(g)} jumps the LR from {a:.4g} to {b:.4g} "
-                f"({b / a if a else float('inf'):.3g}x) in one step, at step {k + 1}{phase}."
+                f"({b / a if a else float('inf'):.3g}x) in one step, at step {ctx.at(k + 1)}{phase}."
             )
             hint = (
                 "make the next phase continue from where the previous one ended (e.g. a ConstantLR/LinearLR "
@@ -528,6 +536,7 @@ def check_simulation(
     optimizer_label: str = "the optimizer",
     group_names: Sequence[str] | None = None,
     steps_per_epoch: int | None = None,
+    step_offset: int = 0,
 ) -> list[Finding]:
     """Run every check on an existing :class:`~lightning_lrmon.simulate.Simulation`.
 
@@ -552,6 +561,7 @@ def check_simulation(
         optimizer_label,
         names,
         steps_per_epoch,
+        offset=step_offset,
     )
     out: list[Finding] = []
     if sim.truncated:

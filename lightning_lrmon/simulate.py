@@ -632,6 +632,8 @@ def simulate(scheduler: Any, total_steps: int, *, budget_s: float = DEFAULT_FALL
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 rows[1:] = kern.simulate(scheduler, lr0, getattr(scheduler, "last_epoch", 0), total_steps)
+        except _Unsupported:
+            raise
         except _StepError as err:
             partial = err.partial
             if partial is not None and partial.shape[0] >= err.row:
@@ -641,6 +643,9 @@ def simulate(scheduler: Any, total_steps: int, *, budget_s: float = DEFAULT_FALL
             return _simulate_shadow(scheduler, total_steps, budget_s)
         return _finish(rows, total_steps + 1, total_steps, method="kernel")
     except _Unsupported:
+        return _simulate_shadow(scheduler, total_steps, budget_s)
+    except (TypeError, ValueError, ArithmeticError, IndexError, KeyError, AttributeError):
+        # attributes the kernel cannot read as numbers (e.g. set after construction): torch's own stepping decides
         return _simulate_shadow(scheduler, total_steps, budget_s)
 
 

@@ -22,12 +22,15 @@ Example:
 
 from __future__ import annotations
 
+import collections.abc
 import difflib
 import functools
 import importlib
 import inspect
 import os
 import re
+import types
+import typing
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -113,8 +116,17 @@ def resolve_class(class_path: Any, *, where: str = "scheduler") -> Callable[...,
         raise LRMonitorConfigError(
             f"`{where}` class_path {name!r}: module {module_name!r} has no {attr!r}.{suggestion}"
         )
-    if _is_scheduler_class(obj) or (inspect.isfunction(obj) and not inspect.isclass(obj)):
+    if _is_scheduler_class(obj):
         return obj  # type: ignore[no-any-return]
+    if inspect.isfunction(obj):
+        returns = _hints(obj).get("return")
+        if inspect.isclass(returns) and issubclass(returns, (tls.LRScheduler, tls.ReduceLROnPlateau)):
+            return obj  # type: ignore[no-any-return]
+        raise LRMonitorConfigError(
+            f"`{where}` class_path {name!r} is a function that does not declare it returns an LR scheduler "
+            "(its return annotation). Only scheduler classes, or factory functions annotated "
+            "`-> torch.optim.lr_scheduler.LRScheduler`, are called from a config."
+        )
     raise LRMonitorConfigError(
         f"`{where}` class_path {name!r} resolves to {obj!r}, which is not an LR scheduler class. "
         "Name a subclass of torch.optim.lr_scheduler.LRScheduler (or a function returning one)."
@@ -270,6 +282,66 @@ def _check_args(cls: Callable[..., Any], init_args: Mapping[str, Any], *, where:
         )
 
 
+def _hints(cls: Any) -> dict[str, Any]:
+    target = cls.__init__ if inspect.isclass(cls) else cls
+    try:
+        return typing.get_type_hints(target)
+    except Exception:
+        raw = getattr(target, "__annotations__", {}) or {}
+        return {k: v for k, v in raw.items() if not isinstance(v, str)}
+
+
+def _matches(value: Any, annotation: Any) -> bool | None:
+    """Whether ``value`` fits ``annotation`` (``None``: cannot tell; accept)."""
+    if annotation is Any or annotation is inspect.Parameter.empty:
+        return None
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        results = [_matches(value, arg) for arg in typing.get_args(annotation)]
+        return any(r is not False for r in results)
+    if origin is typing.Literal:
+        return value in typing.get_args(annotation)
+    if origin in (list, tuple, collections.abc.Sequence, collections.abc.Iterable):
+        return isinstance(value, (list, tuple))
+    if annotation is type(None):
+        return value is None
+    if annotation is bool:
+        return isinstance(value, bool)
+    if annotation is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if annotation is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if annotation is str:
+        return isinstance(value, str)
+    return None
+
+
+def _type_name(annotation: Any) -> str:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Literal:
+        return f"one of {list(typing.get_args(annotation))}"
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in typing.get_args(annotation))
+    if annotation is type(None):
+        return "None"
+    if origin is not None:
+        return str(annotation).replace("typing.", "")
+    name = getattr(annotation, "__name__", str(annotation))
+    return {"int": "an int", "float": "a number", "bool": "true/false", "str": "a string"}.get(name, name)
+
+
+def _check_types(cls: Any, init_args: Mapping[str, Any], *, where: str) -> None:
+    hints = _hints(cls)
+    name = getattr(cls, "__name__", repr(cls))
+    for key, value in init_args.items():
+        if key in hints and _matches(value, hints[key]) is False:
+            raise LRMonitorConfigError(
+                f"`{where}.init_args.{key}`={value!r} does not fit {name}: `{key}` must be "
+                f"{_type_name(hints[key])}."
+                + (" A step count may also be 'auto' or 'N%'." if hints[key] is int else "")
+            )
+
+
 def _culprit(message: str, init_args: Mapping[str, Any]) -> str | None:
     for fragment, arg in _FIX_HINTS.items():
         if fragment in message and (arg in init_args or fragment == arg):
@@ -342,6 +414,7 @@ def build_scheduler(
         return _build_composite(cls, optimizer, init_args, total_steps, where)
     init_args = {k: _bind_value(v, total_steps, where=f"{where}.init_args.{k}") for k, v in init_args.items()}
     _check_args(cls, init_args, where=where)
+    _check_types(cls, init_args, where=where)
     sched = _construct(cls, optimizer, init_args, where=where)
     sched._lrmon_init_args = init_args
     return sched

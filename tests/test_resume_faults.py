@@ -1,0 +1,309 @@
+"""Resume continues the schedule exactly; crashes, Ctrl-C and failing loggers lose nothing; bad input fails early."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import warnings
+from functools import partial
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from helpers import SGD, TinyModule, loader, read_scalars, read_texts, run_dir, series, trainer
+from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.loggers import Logger
+from torch.optim.lr_scheduler import CosineAnnealingLR
+
+from lightning_lrmon import LRMonitor, LRMonitorConfigError, LRScheduleWarning
+
+HERE = os.path.dirname(__file__)
+SPECS = {
+    "fixed": {"class_path": "CosineAnnealingLR", "init_args": {"T_max": 40}},
+    "auto": {
+        "class_path": "SequentialLR",
+        "init_args": {
+            "milestones": ["10%"],
+            "schedulers": [
+                {"class_path": "LinearLR", "init_args": {"start_factor": 0.1, "total_iters": "auto"}},
+                {"class_path": "CosineAnnealingLR", "init_args": {"T_max": "auto"}},
+            ],
+        },
+    },
+}
+
+
+def module(**kw: Any) -> TinyModule:
+    return TinyModule(lambda m: SGD(m.parameters(), lr=0.1), **kw)
+
+
+def applied(m: TinyModule) -> np.ndarray:
+    return np.asarray(m.optimizers().optimizer.applied)[:, 0]
+
+
+@pytest.mark.parametrize("kind", list(SPECS))
+def test_preempted_and_resumed_run_applies_exactly_the_uninterrupted_lrs(tmp_path, kind):
+    spec = SPECS[kind]
+    full = module()
+    trainer(tmp_path / "a", [LRMonitor(spec)], max_steps=40, max_epochs=-1).fit(full, loader(64, 4))
+    reference = applied(full)
+
+    ckpt = _ckpt(tmp_path / "ckpt")
+    crashed = module(fail_at_step=35)
+    with pytest.raises(RuntimeError, match="boom"):
+        trainer(tmp_path / "b", [LRMonitor(spec), ckpt], max_steps=40, max_epochs=-1, enable_checkpointing=True).fit(
+            crashed, loader(64, 4)
+        )
+    np.testing.assert_array_equal(applied(crashed), reference[:35])
+
+    resumed = module()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LRScheduleWarning)
+        trainer(
+            tmp_path / "b",
+            [LRMonitor(spec), _ckpt(tmp_path / "ckpt")],
+            max_steps=40,
+            max_epochs=-1,
+            enable_checkpointing=True,
+        ).fit(resumed, loader(64, 4), ckpt_path=str(tmp_path / "ckpt" / "epoch=1-step=32.ckpt"))
+    np.testing.assert_array_equal(applied(resumed), reference[32:])
+    # same run directory: every step exactly once, the values of the uninterrupted run
+    steps, values = series(read_scalars(run_dir(tmp_path / "b")), "lr-SGD")
+    assert steps == list(range(40))
+    np.testing.assert_array_equal(values, reference)
+
+
+def _ckpt(path, **kw):
+    return ModelCheckpoint(dirpath=path, every_n_epochs=1, save_top_k=-1, **kw)  # end of epoch: 16 steps
+
+
+def _resume(tmp_path, spec, path, **limits):
+    return trainer(tmp_path, [LRMonitor(spec), _ckpt(tmp_path / "ckpt")], enable_checkpointing=True, **limits).fit(
+        module(), loader(64, 4), ckpt_path=path
+    )
+
+
+def _ckpt_run(tmp_path, spec, **kw):
+    ckpt = _ckpt(tmp_path / "ckpt", **kw)
+    trainer(tmp_path, [LRMonitor(spec), ckpt], max_steps=32, max_epochs=-1, enable_checkpointing=True).fit(
+        module(), loader(64, 4)
+    )
+    return str(tmp_path / "ckpt" / "epoch=1-step=32.ckpt")
+
+
+def test_resume_with_a_changed_run_length_under_auto_is_reported(tmp_path):
+    path = _ckpt_run(tmp_path, SPECS["auto"])
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always", LRScheduleWarning)
+        _resume(tmp_path, SPECS["auto"], path, max_steps=64, max_epochs=-1)
+    found = [str(w.message) for w in record if issubclass(w.category, LRScheduleWarning)]
+    mismatch = [m for m in found if m.startswith("resume-mismatch")]
+    assert len(mismatch) == 1 and "32 -> 64 scheduler steps" in mismatch[0]
+    # and the bent schedule itself: the restored cosine ends at step 32 of 64 and climbs back
+    assert any(m.startswith("horizon-too-short") for m in found)
+
+
+def test_resume_with_a_changed_spec_is_reported(tmp_path):
+    path = _ckpt_run(tmp_path, SPECS["fixed"])
+    other = {"class_path": "CosineAnnealingLR", "init_args": {"T_max": 80}}
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always", LRScheduleWarning)
+        _resume(tmp_path, other, path, max_steps=48, max_epochs=-1)
+    found = [str(w.message) for w in record if issubclass(w.category, LRScheduleWarning)]
+    assert any(m.startswith("resume-mismatch") and "spec changed" in m for m in found)
+    # the restored scheduler (T_max=40) is what really runs: its climb after step 40 is reported in run steps
+    assert any(m.startswith("horizon-too-short") and "ends at step 40" in m for m in found)
+
+
+def test_weights_only_checkpoint_resume_fails_with_a_clear_message(tmp_path):
+    path = _ckpt_run(tmp_path, SPECS["fixed"], save_weights_only=True)
+    with pytest.raises(KeyError, match="save_weights_only"):
+        _resume(tmp_path, SPECS["fixed"], path, max_steps=48, max_epochs=-1)
+
+
+def test_crash_leaves_every_logged_step_on_disk(tmp_path):
+    m = module(fail_at_step=33)
+    with pytest.raises(RuntimeError, match="boom"):
+        trainer(tmp_path, [LRMonitor(SPECS["fixed"])], max_steps=40, max_epochs=-1).fit(m, loader(64, 4))
+    steps, values = series(read_scalars(run_dir(tmp_path)), "lr-SGD")
+    assert steps == list(range(33))
+    np.testing.assert_array_equal(values, applied(m))
+
+
+def test_ctrl_c_leaves_every_logged_step_on_disk(tmp_path):
+    """A real SIGINT in a real process: Lightning's graceful shutdown path, then the event file is read back."""
+    proc = subprocess.run(
+        [sys.executable, os.path.join(HERE, "scripts", "interrupted_run.py"), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 1, proc.stderr[-2000:]  # Lightning exits 1 after a KeyboardInterrupt
+    assert "Detected KeyboardInterrupt" in proc.stdout + proc.stderr
+    recorded = np.load(tmp_path / "applied.npy")
+    steps, values = series(read_scalars(os.path.join(str(tmp_path), "tb", "version_0")), "lr-SGD")
+    assert len(recorded) == 37 and steps == list(range(37))
+    np.testing.assert_array_equal(values, recorded)
+
+
+class BrokenDiskLogger(Logger):
+    """A real Lightning Logger whose writes fail, as on a full or vanished disk."""
+
+    @property
+    def name(self) -> str:
+        return "broken"
+
+    @property
+    def version(self) -> int:
+        return 0
+
+    def log_hyperparams(self, params: Any, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
+        if any(k.startswith("lr-") for k in metrics):
+            raise OSError(28, "No space left on device")
+
+
+def test_a_failing_logger_does_not_kill_training(tmp_path):
+    m = module()
+    with pytest.warns(LRScheduleWarning, match="^logger-failed") as record:
+        trainer(tmp_path, [LRMonitor(SPECS["fixed"])], logger=BrokenDiskLogger(), max_steps=40, max_epochs=-1).fit(
+            m, loader(64, 4)
+        )
+    assert len(applied(m)) == 40
+    assert len([w for w in record if "logger-failed" in str(w.message)]) == 1
+
+
+class NaNAtStep(TinyModule):
+    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        if self.global_step == 7:
+            self.optimizers().param_groups[0]["lr"] = float("nan")
+        return super().training_step(batch, batch_idx)
+
+
+def test_nan_lr_at_runtime_is_reported_once_with_its_step(tmp_path):
+    m = NaNAtStep(lambda mod: SGD(mod.parameters(), lr=0.1))
+    with pytest.warns(LRScheduleWarning, match=r"^lr-invalid: the LR of lr-SGD is nan at optimizer step 7") as rec:
+        trainer(tmp_path, [LRMonitor()], max_steps=12).fit(m, loader(64, 4))
+    assert len([w for w in rec if str(w.message).startswith("lr-invalid")]) == 1
+    assert "lrmon/lr-invalid" in read_texts(run_dir(tmp_path))
+
+
+def test_double_step_is_reported(tmp_path):
+    m = TinyModule(lambda mod: SGD(mod.parameters(), lr=0.1), extra_step=True)
+    with pytest.warns(LRScheduleWarning, match="^double-step") as rec:
+        trainer(tmp_path, [LRMonitor(partial(CosineAnnealingLR, T_max=40))], max_steps=40).fit(m, loader(64, 4))
+    assert len([w for w in rec if str(w.message).startswith("double-step")]) == 1
+
+
+def test_plateau_monitor_missing_is_reported_before_lightning_raises(tmp_path):
+    def configure(mod):
+        opt = SGD(mod.parameters(), lr=0.1)
+        sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "monitor": "val_los"}}
+
+    with (
+        pytest.warns(LRScheduleWarning, match="^plateau-monitor-missing.*'val_los'.*train_loss"),
+        pytest.raises(Exception, match="val_los"),
+    ):
+        trainer(tmp_path, [LRMonitor()], max_steps=-1, max_epochs=2).fit(TinyModule(configure), loader(32, 8))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# hostile and broken input: a clear early error naming the argument, never a deep traceback
+
+
+HOSTILE = [
+    ({"class_path": "CosineAnnealingLR", "init_args": {"T_max": "ten"}}, "T_max"),
+    ({"class_path": "StepLR", "init_args": {"step_size": 5, "gamma": None}}, "gamma"),
+    ({"class_path": "OneCycleLR", "init_args": {"max_lr": 0.1, "total_steps": -3}}, "total_steps"),
+    ({"class_path": "CosineAnnealingWarmRestarts", "init_args": {"T_0": 0}}, "T_0"),
+    (
+        {
+            "class_path": "SequentialLR",
+            "init_args": {
+                "milestones": [5],
+                "schedulers": [
+                    {"class_path": "LinearLR", "init_args": {}},
+                    {"class_path": "StepLR", "init_args": {"step_sz": 1}},
+                ],
+            },
+        },
+        "schedulers[1]",
+    ),
+    (
+        {
+            "class_path": "SequentialLR",
+            "init_args": {"milestones": [5, 3], "schedulers": ["ConstantLR", "ConstantLR", "ConstantLR"]},
+        },
+        "increasing",
+    ),
+    ({"class_path": "os.path.join"}, "os.path.join"),
+    (
+        {"class_path": "OneCycleLR", "init_args": {"max_lr": 0.1, "total_steps": 9, "anneal_strategy": "cosine"}},
+        "one of ['cos', 'linear']",
+    ),
+    ({"class_path": "torch.optim.SGD"}, "not an LR scheduler"),
+    ("!!python/object/apply:os.system ['echo pwned']", "YAML"),
+    ("", "class_path"),
+    ({"class_path": "LinearLR", "init_args": {"start_factor": 1.0}, "extra": 1}, "unknown keys"),
+    ({"class_path": "LinearLR", "init_args": ["start_factor", 1.0]}, "init_args"),
+]
+
+
+@pytest.mark.parametrize(("spec", "needle"), HOSTILE, ids=[str(i) for i in range(len(HOSTILE))])
+def test_hostile_specs_fail_before_training(tmp_path, spec, needle):
+    m = module()
+    with pytest.raises(LRMonitorConfigError) as info:
+        trainer(tmp_path, [LRMonitor(spec)], max_steps=10).fit(m, loader())
+    assert needle in str(info.value)
+    assert m._trainer is None or m.optimizers().optimizer.applied == []
+
+
+def test_yaml_is_loaded_safely(tmp_path):
+    marker = tmp_path / "pwned"
+    with pytest.raises(LRMonitorConfigError, match="YAML"):
+        LRMonitor(f"!!python/object/apply:os.system ['touch {marker}']")
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("limits", [{"max_steps": -1, "max_epochs": -1}])
+def test_auto_on_an_endless_run(tmp_path, limits):
+    with pytest.raises(LRMonitorConfigError, match=r"endless.*max_steps"):
+        trainer(tmp_path, [LRMonitor(SPECS["auto"])], **limits).fit(module(), loader())
+
+
+def test_pytorch_lightning_package_is_supported(tmp_path):
+    import pytorch_lightning as ptl
+    from pytorch_lightning.loggers import TensorBoardLogger as PtlTB
+
+    from lightning_lrmon.pl import LRMonitor as PtlLRMonitor
+
+    class PtlModule(ptl.LightningModule):
+        def __init__(self) -> None:
+            super().__init__()
+            self.layer = torch.nn.Linear(4, 1)
+
+        def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+            return torch.nn.functional.mse_loss(self.layer(batch[0]), batch[1])
+
+        def configure_optimizers(self) -> Any:
+            return SGD(self.parameters(), lr=0.001)
+
+    m = PtlModule()
+    with pytest.warns(LRScheduleWarning, match="^decay-increases"):
+        ptl.Trainer(
+            accelerator="cpu",
+            max_steps=30,
+            logger=PtlTB(str(tmp_path), name="tb", version=0),
+            callbacks=[PtlLRMonitor(partial(torch.optim.lr_scheduler.LinearLR, start_factor=0.5, total_iters=30))],
+            enable_checkpointing=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+            log_every_n_steps=1,
+        ).fit(m, loader())
+    steps, values = series(read_scalars(run_dir(tmp_path)), "lr-SGD")
+    np.testing.assert_array_equal(values, np.asarray(m.optimizers().optimizer.applied)[:, 0])
