@@ -64,7 +64,7 @@ def format_summary(reports: Sequence[ScheduleReport]) -> str:
         lines.append(f"    shape {r.shape or 'not declared'}, {r.steps} scheduler steps (interval={r.interval})")
         lines.extend(f"    {line}" for line in _group_lines(r))
         if r.findings:
-            lines.extend(f"    ! {f.code} (step {f.step})" for f in r.findings)
+            lines.extend(f"    ! {f.code}" + (f" (step {f.step})" if f.step is not None else "") for f in r.findings)
         else:
             lines.append("    no findings")
     return "\n".join(lines)
@@ -87,7 +87,8 @@ def format_markdown(reports: Sequence[ScheduleReport]) -> str:
         lines.extend(f"- {line}" for line in _group_lines(r))
         lines.append("")
         for f in r.findings:
-            lines.append(f"- **{f.code}** (step {f.step}): {f.message} *Fix:* {f.hint}")
+            at = f" (step {f.step})" if f.step is not None else ""
+            lines.append(f"- **{f.code}**{at}: {f.message} *Fix:* {f.hint}")
         if not r.findings:
             lines.append("- no findings")
         lines.append("")

@@ -8,7 +8,18 @@ from functools import partial
 import numpy as np
 import pytest
 import torch
-from helpers import SGD, Adam, TinyModule, TwoOptimizerModule, loader, read_scalars, run_dir, series, trainer
+from helpers import (
+    SGD,
+    Adam,
+    TinyModule,
+    TwoOptimizerModule,
+    loader,
+    read_scalars,
+    read_texts,
+    run_dir,
+    series,
+    trainer,
+)
 from lightning.pytorch.callbacks import LearningRateMonitor
 from torch.optim.lr_scheduler import CosineAnnealingLR, LinearLR, StepLR
 
@@ -303,3 +314,53 @@ def test_optimizer_lr_untouched_by_check(tmp_path):
     applied = np.asarray(module.optimizers().optimizer.applied)[:, 0]
     np.testing.assert_allclose(applied, [0.2] * 3 + [0.02] * 3 + [0.002])
     assert torch.is_tensor(next(module.parameters()))
+
+
+def test_layout_one_chart_per_optimizer_and_text_summary(tmp_path):
+    from tensorboard.backend.event_processing import event_accumulator as ea
+    from tensorboard.plugins.custom_scalar import layout_pb2
+
+    def configure(m):
+        return [
+            SGD([{"params": m.body.parameters()}, {"params": m.head.parameters(), "lr": 0.01}], lr=0.1),
+            Adam(m.head.parameters(), lr=0.01),
+        ]
+
+    module = TwoOptimizerModule(configure)
+    with pytest.warns(LRScheduleWarning, match="^decay-increases"):
+        seed = {"class_path": "LinearLR", "init_args": {"start_factor": 0.5, "total_iters": "auto"}}
+        t = trainer(tmp_path, [LRMonitor({0: seed, 1: partial(StepLR, step_size=4)})], max_steps=10)
+        t.fit(module, loader())
+    acc = ea.EventAccumulator(run_dir(tmp_path), size_guidance={ea.TENSORS: 0})
+    acc.Reload()
+    raw = acc.Tensors("custom_scalars__config__")[0].tensor_proto.string_val[0]
+    layout = layout_pb2.Layout.FromString(raw)
+    charts = layout.category[0].chart
+    assert [c.title.split(":")[0] for c in charts] == ["lr-SGD", "lr-Adam"]
+    assert set(charts[0].multiline.tag) == {
+        "^lr\\-SGD/pg1$",
+        "^lr\\-SGD/pg2$",
+        "^planned/lr\\-SGD/pg1$",
+        "^planned/lr\\-SGD/pg2$",
+    }
+    texts = read_texts(run_dir(tmp_path))
+    summary = texts["lrmon/summary"][0]
+    assert "LR schedule" in summary and "decay-increases" in summary and "StepLR" in summary
+
+
+def test_prog_bar_shows_the_lr(tmp_path):
+    module = TinyModule(lambda m: SGD(m.parameters(), lr=0.1))
+    t = trainer(tmp_path, [LRMonitor(partial(StepLR, step_size=3, gamma=0.5), prog_bar=True)], max_steps=7)
+    t.fit(module, loader())
+    assert t.progress_bar_metrics["lr-SGD"] == pytest.approx(0.1 * 0.5**2)
+
+
+def test_memory_stays_flat(tmp_path):
+    module = TinyModule(lambda m: SGD(m.parameters(), lr=0.1))
+    cb = LRMonitor(partial(StepLR, step_size=100))
+    t = trainer(tmp_path, [cb], max_steps=600, max_epochs=-1)
+    t.fit(module, loader(64, 1))
+    sizes = {k: len(v) for k, v in vars(cb).items() if hasattr(v, "__len__") and not isinstance(v, str)}
+    assert max(sizes.values()) < 50, sizes  # nothing grows with the number of steps
+    steps, _ = series(read_scalars(run_dir(tmp_path)), "lr-SGD")
+    assert steps == list(range(600))
