@@ -155,8 +155,8 @@ def read_texts(log_dir: str) -> dict[str, list[str]]:
     out = {}
     for tag in acc.Tags()["tensors"]:
         events = acc.Tensors(tag)
-        if events and events[0].tensor_proto.dtype == 7:  # DT_STRING
-            out[tag] = [tensor_util.make_ndarray(e.tensor_proto).reshape(-1)[0].decode() for e in events]
+        if events and events[0].tensor_proto.dtype == 7 and tag != "custom_scalars__config__":  # text
+            out[tag] = [e.tensor_proto.string_val[0].decode() for e in events]
     return out
 
 

@@ -15,9 +15,9 @@ import numpy as np
 from torch.optim.lr_scheduler import LinearLR
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from helpers import SGD, TinyModule, loader, trainer  # noqa: E402
+from helpers import SGD, TinyModule, loader, trainer
 
-from lightning_lrmon import LRMonitor, LRScheduleError, LRScheduleWarning  # noqa: E402
+from lightning_lrmon import LRMonitor, LRScheduleError, LRScheduleWarning
 
 OUT, MODE = sys.argv[1], sys.argv[2]
 
