@@ -386,7 +386,7 @@ class LRMonitorBase:
             ours = config in self._configs
             expect = self.expect if ours else None
             configured = getattr(sched, "_lrmon_configured_lrs", None)
-            group_names = [f"group {g} ({tags[g]})" if len(tags) > 1 else f"({tags[g]})" for g in range(len(tags))]
+            group_names = [f"group '{t.rsplit('/', 1)[-1]}'" if len(tags) > 1 else "" for t in tags]
             findings = check_simulation(
                 sim,
                 sched,

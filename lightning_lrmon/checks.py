@@ -92,7 +92,7 @@ class CheckContext:
         return self.sim.lrs[: self.sim.valid_steps]
 
     def where(self, group: int) -> str:
-        return f"{self.optimizer_label} {self.group_names[group]}"
+        return f"{self.optimizer_label} {self.group_names[group]}".strip()
 
 
 @dataclass

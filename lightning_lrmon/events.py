@@ -3,8 +3,9 @@
 Why not ``SummaryWriter``: it builds one event per scalar and pushes each through a blocking queue to a thread
 that computes a pure-Python CRC — about 0.1 ms per scalar. Here a step's values are kept as plain floats in a
 list (no per-step protobuf, no queue) and serialised in batches with tensorboard's own protobuf classes, framed
-with a C CRC-32C (``google-crc32c``). Values are written as float64 scalar tensors (TensorBoard's scalar plugin
-reads them), so the logged LR is bit-for-bit the LR the step used. The file is a normal ``events.out.tfevents.*``
+with a C CRC-32C (``google-crc32c``). Values are written as float32 scalar tensors, the one scalar type both of
+TensorBoard's loaders read (its default Rust data server ignores float64 scalars): the logged LR is the LR the step
+used, rounded to float32 exactly as every TensorBoard scalar is. The file is a normal ``events.out.tfevents.*``
 file that TensorBoard and tensorboard's ``EventFileLoader`` read.
 
 Example:
@@ -121,7 +122,7 @@ class EventWriter:
             self.flush()
 
     def _value_proto(self, tag: str, value: float, first: bool) -> summary_pb2.Summary.Value:
-        tensor = tensor_pb2.TensorProto(dtype=types_pb2.DT_DOUBLE, tensor_shape=_SCALAR_SHAPE, double_val=[value])
+        tensor = tensor_pb2.TensorProto(dtype=types_pb2.DT_FLOAT, tensor_shape=_SCALAR_SHAPE, float_val=[value])
         if first:
             return summary_pb2.Summary.Value(tag=tag, tensor=tensor, metadata=_SCALAR_METADATA)
         return summary_pb2.Summary.Value(tag=tag, tensor=tensor)
@@ -134,22 +135,22 @@ class EventWriter:
         return event_pb2.Event(wall_time=wall_time, step=step, summary=summary).SerializeToString()
 
     def _template(self, tag: str) -> tuple[bytes, bytes] | None:
-        """(prefix, suffix) such that ``prefix + <8-byte double> + suffix`` is the serialised Summary.Value entry.
+        """(prefix, suffix) such that ``prefix + <4-byte float> + suffix`` is the serialised Summary.Value entry.
 
         Made once per tag by protobuf itself and checked against a second protobuf serialisation.
         """
         tpl = self._templates.get(tag)
         if tpl is None:
-            probe = 1.2345678901234567
+            probe = 1.2345678
             raw = self._value_proto(tag, probe, False).SerializeToString()
-            packed = struct.pack("<d", probe)
+            packed = struct.pack("<f", probe)
             at = raw.find(packed)
             if at < 0 or raw.count(packed) != 1:
                 return None
             entry = b"\x0a" + _VarintBytes(len(raw))  # Summary.value (field 1, length-delimited)
-            tpl = (entry + raw[:at], raw[at + 8 :])
+            tpl = (entry + raw[:at], raw[at + 4 :])
             check = self._value_proto(tag, 0.5, False).SerializeToString()
-            if entry + check != tpl[0] + struct.pack("<d", 0.5) + tpl[1]:
+            if entry + check != tpl[0] + struct.pack("<f", 0.5) + tpl[1]:
                 return None
             self._templates[tag] = tpl
         return tpl
@@ -168,8 +169,8 @@ class EventWriter:
                 parts.append(tpl[1])
             # constants between the doubles: prefix_0, suffix_0 + prefix_1, ..., suffix_last
             consts = [parts[0]] + [parts[2 * i + 1] + parts[2 * i + 2] for i in range(len(tags) - 1)] + [parts[-1]]
-            fmt = "<" + "".join(f"{len(c)}sd" for c in consts[:-1]) + f"{len(consts[-1])}s"
-            size = sum(len(c) for c in consts) + 8 * len(tags)
+            fmt = "<" + "".join(f"{len(c)}sf" for c in consts[:-1]) + f"{len(consts[-1])}s"
+            size = sum(len(c) for c in consts) + 4 * len(tags)
             packer = (struct.Struct(fmt), consts, b"\x2a" + _VarintBytes(size))
             self._packers[key] = packer
         return packer
@@ -255,7 +256,7 @@ class EventWriter:
         """Framed records for consecutive steps with the same tags, built column-wise with numpy.
 
         Byte-for-byte what :meth:`_scalar_event` (and so protobuf) produces: the same constant pieces, with the
-        wall times, varint steps and float64 values filled in as columns, then one C CRC-32C per record.
+        wall times, varint steps and float32 values filled in as columns, then one C CRC-32C per record.
         """
         packer = self._packer(tags)
         assert packer is not None
@@ -290,7 +291,7 @@ class EventWriter:
             fields += [("t2", "u1"), ("step", "u1", (k,))]
         fields.append(("sh", f"S{len(summary_head)}"))
         for i, c in enumerate(consts[:-1]):
-            fields += [(f"c{i}", f"S{len(c)}"), (f"v{i}", "<f8")]
+            fields += [(f"c{i}", f"S{len(c)}"), (f"v{i}", "<f4")]
         fields += [("clast", f"S{len(consts[-1])}"), ("dcrc", "<u4")]
         dtype = np.dtype(fields)
         data_len = dtype.itemsize - 16

@@ -178,3 +178,8 @@ def run_dir(tmp_path: Any, version: int | str = 0) -> str:
 def quiet() -> Any:
     ctx = warnings.catch_warnings(record=True)
     return ctx
+
+
+def f32(values: Any) -> np.ndarray:
+    """What TensorBoard stores for a float64 LR: its float32 rounding (TensorBoard scalars are float32)."""
+    return np.asarray(values, dtype=np.float64).astype(np.float32).astype(np.float64)

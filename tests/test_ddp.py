@@ -10,7 +10,7 @@ import sys
 
 import numpy as np
 import pytest
-from helpers import read_scalars
+from helpers import f32, read_scalars
 
 SCRIPT = os.path.join(os.path.dirname(__file__), "scripts", "ddp_run.py")
 
@@ -41,7 +41,7 @@ def test_ddp_two_processes_identical_schedule_single_writer(tmp_path, mode):
     assert len(glob.glob(os.path.join(run_dir, "*.lrmon"))) == 1
     steps = [s for s, _ in read_scalars(run_dir)["lr-SGD"]]
     assert steps == list(range(40))
-    np.testing.assert_array_equal([v for _, v in read_scalars(run_dir)["lr-SGD"]], a0[:, 0])
+    np.testing.assert_array_equal([v for _, v in read_scalars(run_dir)["lr-SGD"]], f32(a0[:, 0]))
     # warnings and the summary once, on rank zero
     out = proc.stdout + proc.stderr
     assert out.count("LR schedule (lightning-lrmon)") == 1

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from helpers import SGD, TinyModule, loader, read_scalars, read_texts, run_dir, series, trainer
+from helpers import SGD, TinyModule, f32, loader, read_scalars, read_texts, run_dir, series, trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import Logger
 from torch.optim.lr_scheduler import CosineAnnealingLR
@@ -72,7 +72,7 @@ def test_preempted_and_resumed_run_applies_exactly_the_uninterrupted_lrs(tmp_pat
     # same run directory: every step exactly once, the values of the uninterrupted run
     steps, values = series(read_scalars(run_dir(tmp_path / "b")), "lr-SGD")
     assert steps == list(range(40))
-    np.testing.assert_array_equal(values, reference)
+    np.testing.assert_array_equal(values, f32(reference))
 
 
 def _ckpt(path, **kw):
@@ -129,7 +129,7 @@ def test_crash_leaves_every_logged_step_on_disk(tmp_path):
         trainer(tmp_path, [LRMonitor(SPECS["fixed"])], max_steps=40, max_epochs=-1).fit(m, loader(64, 4))
     steps, values = series(read_scalars(run_dir(tmp_path)), "lr-SGD")
     assert steps == list(range(33))
-    np.testing.assert_array_equal(values, applied(m))
+    np.testing.assert_array_equal(values, f32(applied(m)))
 
 
 def test_ctrl_c_leaves_every_logged_step_on_disk(tmp_path):
@@ -145,7 +145,7 @@ def test_ctrl_c_leaves_every_logged_step_on_disk(tmp_path):
     recorded = np.load(tmp_path / "applied.npy")
     steps, values = series(read_scalars(os.path.join(str(tmp_path), "tb", "version_0")), "lr-SGD")
     assert len(recorded) == 37 and steps == list(range(37))
-    np.testing.assert_array_equal(values, recorded)
+    np.testing.assert_array_equal(values, f32(recorded))
 
 
 class BrokenDiskLogger(Logger):
@@ -306,4 +306,4 @@ def test_pytorch_lightning_package_is_supported(tmp_path):
             log_every_n_steps=1,
         ).fit(m, loader())
     steps, values = series(read_scalars(run_dir(tmp_path)), "lr-SGD")
-    np.testing.assert_array_equal(values, np.asarray(m.optimizers().optimizer.applied)[:, 0])
+    np.testing.assert_array_equal(values, f32(np.asarray(m.optimizers().optimizer.applied)[:, 0]))
