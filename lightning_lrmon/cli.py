@@ -207,6 +207,7 @@ def _evaluate(config: dict[str, Any], args: argparse.Namespace) -> list[Plan]:
             configured_lrs=configured,
             optimizer_label=f"lr-{type(opt).__name__}",
             steps_per_epoch=spe,
+            group_names=[""] if len(configured) == 1 else None,
         )
         plan.lrs = sim.lrs
         plan.scheduler = describe(sched)
@@ -224,7 +225,11 @@ def _text(plans: Sequence[Plan]) -> str:
         lines.append(f"{p.source}: {p.scheduler}, {p.steps} scheduler steps (interval={p.interval})")
         finite = p.lrs[np.isfinite(p.lrs).all(axis=1)] if p.lrs.size else p.lrs
         if finite.size:
-            lines.append(f"  LR {finite[0].tolist()} -> peak {finite.max(axis=0).tolist()} -> {finite[-1].tolist()}")
+
+            def fmt(row: np.ndarray) -> str:
+                return ", ".join(f"{v:.4g}" for v in row.tolist())
+
+            lines.append(f"  LR {fmt(finite[0])} -> peak {fmt(finite.max(axis=0))} -> {fmt(finite[-1])} (end)")
         for note in p.notes:
             lines.append(f"  {note}")
         for f in p.findings:
