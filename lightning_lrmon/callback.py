@@ -414,7 +414,10 @@ class LRMonitorBase:
             )
             self.findings.extend(findings)
             if self._writer is not None and self.log_plan and sim.valid_steps and config.interval == "step":
-                self._log_plan(trainer, config, tags, sim.lrs[: sim.valid_steps])
+                try:
+                    self._log_plan(trainer, config, tags, sim.lrs[: sim.valid_steps])
+                except OSError as err:
+                    self._writer_failed(err)
         for config in configs:
             if isinstance(config.scheduler, tls.ReduceLROnPlateau) and self.on_misconfig != "ignore":
                 pass  # checked at the first epoch end, when metrics exist
@@ -422,8 +425,11 @@ class LRMonitorBase:
         if self.summary and trainer.is_global_zero and reports:
             logging.getLogger(f"{self._pl.__name__}.callbacks.lrmon").info(format_summary(reports))
         if self._writer is not None and reports:
-            self._writer.add_text("lrmon/summary", format_markdown(reports), step=trainer.global_step)
-            self._writer.add_layout(_layout(self._tags, optimizers, self.log_plan))
+            try:
+                self._writer.add_text("lrmon/summary", format_markdown(reports), step=trainer.global_step)
+                self._writer.add_layout(_layout(self._tags, optimizers, self.log_plan))
+            except OSError as err:
+                self._writer_failed(err)
         if self.findings and self.on_misconfig == "raise":
             text = "\n".join(str(f) for f in self.findings)
             raise LRScheduleError(f"LRMonitor found {len(self.findings)} schedule problem(s):\n{text}", self.findings)
@@ -455,7 +461,10 @@ class LRMonitorBase:
         step = trainer.fit_loop.epoch_loop._batches_that_stepped
         writer = self._writer
         if writer is not None:
-            writer.add_scalars(step, all_tags, values)
+            try:
+                writer.add_scalars(step, all_tags, values)
+            except OSError as err:  # a full or vanished disk must not kill training
+                self._writer_failed(err)
         if self._other_loggers:
             self._log_other(step, all_tags, values)
         if self.prog_bar:
@@ -546,11 +555,14 @@ class LRMonitorBase:
         if self.on_misconfig == "warn":
             self._warn(finding, trainer)
         if self._writer is not None:
-            self._writer.add_text(
-                f"lrmon/{finding.code}",
-                f"**{finding.code}**: {finding.message} *Fix:* {finding.hint}",
-                step=finding.step or 0,
-            )
+            try:
+                self._writer.add_text(
+                    f"lrmon/{finding.code}",
+                    f"**{finding.code}**: {finding.message} *Fix:* {finding.hint}",
+                    step=finding.step or 0,
+                )
+            except OSError as err:
+                self._writer_failed(err)
 
     def _on_train_epoch_end(self, trainer: Any, pl_module: Any) -> None:
         for config in trainer.lr_scheduler_configs:
@@ -573,13 +585,34 @@ class LRMonitorBase:
                 ),
             )
 
+    def _writer_failed(self, err: OSError) -> None:
+        path = self._writer.path if self._writer is not None else "?"
+        if self._writer is not None:
+            self._writer.abandon()
+        self._writer = None
+        if not self._log_failed:
+            self._log_failed = True
+            warnings.warn(
+                f"logger-failed: writing TensorBoard events to {path} failed ({err}); LRMonitor keeps training, "
+                "stops writing events, and still checks the schedule. Fix: free disk space or point the logger's "
+                "save_dir somewhere writable.",
+                LRScheduleWarning,
+                stacklevel=3,
+            )
+
     def _flush(self) -> None:
         if self._writer is not None:
-            self._writer.flush()
+            try:
+                self._writer.flush()
+            except OSError as err:
+                self._writer_failed(err)
 
     def _close(self) -> None:
         if self._writer is not None:
-            self._writer.close()
+            try:
+                self._writer.close()
+            except OSError as err:
+                self._writer_failed(err)
             self._writer = None
 
 

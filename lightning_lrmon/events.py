@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import struct
@@ -322,6 +323,14 @@ class EventWriter:
 
     def _write(self, payloads: list[bytes]) -> None:
         self._fh.write(b"".join(_record(p) for p in payloads))
+
+    def abandon(self) -> None:
+        """Drop what is buffered and release the file without writing (after a write failed)."""
+        with self._lock:
+            self._pending = []
+            self.closed = True
+            with contextlib.suppress(OSError):
+                self._fh.close()
 
     def close(self) -> None:
         """Flush and close the file (idempotent)."""

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 from helpers import SGD, TinyModule, f32, loader, read_scalars, read_texts, run_dir, series, trainer
-from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from lightning.pytorch.loggers import Logger
 from torch.optim.lr_scheduler import CosineAnnealingLR
 
@@ -174,6 +174,25 @@ def test_a_failing_logger_does_not_kill_training(tmp_path):
             m, loader(64, 4)
         )
     assert len(applied(m)) == 40
+    assert len([w for w in record if "logger-failed" in str(w.message)]) == 1
+
+
+class DiskVanishes(Callback):
+    """At step 10 the event file's descriptor stops working (as when its disk goes away)."""
+
+    def on_train_batch_start(self, trainer: Any, pl_module: Any, batch: Any, batch_idx: int) -> None:
+        if trainer.global_step == 10:
+            monitor = next(cb for cb in trainer.callbacks if isinstance(cb, LRMonitor))
+            os.close(monitor._writer._fh.fileno())
+
+
+def test_a_failing_event_file_does_not_kill_training(tmp_path):
+    m = module()
+    with pytest.warns(LRScheduleWarning, match="^logger-failed: writing TensorBoard events") as record:
+        trainer(tmp_path, [LRMonitor(SPECS["auto"]), DiskVanishes()], max_steps=300, max_epochs=-1).fit(
+            m, loader(64, 1)
+        )
+    assert len(applied(m)) == 300
     assert len([w for w in record if "logger-failed" in str(w.message)]) == 1
 
 
