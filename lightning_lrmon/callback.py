@@ -26,11 +26,11 @@ from torch.optim import Optimizer
 from torch.optim import lr_scheduler as tls
 from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 
-from lightning_lrmon.checks import check_simulation
+from lightning_lrmon.checks import check_simulation, describe_shape
 from lightning_lrmon.events import EventWriter
 from lightning_lrmon.exceptions import LRMonitorConfigError, LRScheduleError, LRScheduleWarning
 from lightning_lrmon.findings import Finding
-from lightning_lrmon.registry import SHAPES, describe, info_for
+from lightning_lrmon.registry import SHAPES, describe
 from lightning_lrmon.simulate import simulate
 from lightning_lrmon.spec import build_scheduler, has_auto, normalize_spec, resolve_class, split_per_optimizer
 from lightning_lrmon.summary import ScheduleReport, format_markdown, format_summary, plan_points
@@ -398,8 +398,7 @@ class LRMonitorBase:
                 steps_per_epoch=spe if config.interval == "step" else None,
                 step_offset=trainer.global_step if config.interval == "step" and config.frequency == 1 else 0,
             )
-            info = info_for(sched)
-            shape = expect or (info.shape if info else None)
+            shape = describe_shape(sched, sim.lrs[: sim.valid_steps], expect)
             reports.append(
                 ScheduleReport(
                     label,

@@ -44,6 +44,7 @@ __all__ = [
     "ZERO_TAIL_FRACTION",
     "check_schedule",
     "check_simulation",
+    "describe_shape",
     "CheckContext",
 ]
 
@@ -524,6 +525,37 @@ CHECKS: dict[str, Callable[[CheckContext], list[Finding]]] = {
     "lr-jump": check_lr_jump,
     "groups-collapsed": check_groups_collapsed,
 }
+
+
+def describe_shape(scheduler: Any, lrs: np.ndarray, expect: str | None = None) -> str:
+    """The shape the checks judge ``scheduler`` by, in words (for summaries).
+
+    Example:
+        >>> import torch
+        >>> from torch.optim import lr_scheduler as L
+        >>> from lightning_lrmon.simulate import simulate_schedule
+        >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+        >>> s = L.SequentialLR(opt, [L.LinearLR(opt, 0.1, 1.0, 10), L.CosineAnnealingLR(opt, 90)], [10])
+        >>> describe_shape(s, simulate_schedule(s, 100))
+        'warmup (LinearLR) -> decay (CosineAnnealingLR)'
+    """
+    if expect is not None:
+        return f"{expect} (declared)"
+    if isinstance(scheduler, tls.SequentialLR):
+        parts = []
+        bounds = [0, *[m - scheduler.last_epoch for m in scheduler._milestones], lrs.shape[0]]
+        for p, child in enumerate(scheduler._schedulers):
+            info = info_for(child)
+            label = info.shape if info and info.shape else "custom"
+            rows = lrs[max(bounds[p], 0) : max(bounds[p + 1], 0)]
+            if p == 0 and label != "cyclic" and rows.shape[0] > 1 and _rises(rows.max(axis=1)).size:
+                label = "warmup"
+            parts.append(f"{label} ({type(child).__name__})")
+        return " -> ".join(parts)
+    if isinstance(scheduler, tls.ChainedScheduler):
+        return "chained: " + ", ".join(type(c).__name__ for c in scheduler._schedulers)
+    info = info_for(scheduler)
+    return info.shape if info and info.shape else "not declared (validity checks only)"
 
 
 def check_simulation(

@@ -40,7 +40,7 @@ from lightning_lrmon.exceptions import LRMonitorConfigError
 from lightning_lrmon.findings import Finding
 from lightning_lrmon.registry import SHAPES, describe, info_for
 from lightning_lrmon.simulate import simulate
-from lightning_lrmon.spec import build_scheduler, normalize_spec, resolve_class, split_per_optimizer
+from lightning_lrmon.spec import build_scheduler, normalize_spec, resolve_class, split_per_optimizer, yaml_error
 
 __all__ = ["main"]
 
@@ -79,9 +79,7 @@ def _load(path: str) -> dict[str, Any]:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        raise InputError(f"{path} is not valid YAML{where}: {getattr(err, 'problem', err)}") from None
+        raise InputError(f"{path} is not valid YAML{yaml_error(err)}") from None
     if data is None:
         raise InputError(f"{path} is empty")
     if not isinstance(data, dict):

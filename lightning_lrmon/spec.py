@@ -41,7 +41,7 @@ from torch.optim import lr_scheduler as tls
 from lightning_lrmon.exceptions import LRMonitorConfigError
 from lightning_lrmon.registry import SCHEDULERS
 
-__all__ = ["build_scheduler", "has_auto", "normalize_spec", "resolve_class", "split_per_optimizer"]
+__all__ = ["build_scheduler", "has_auto", "normalize_spec", "resolve_class", "split_per_optimizer", "yaml_error"]
 
 _PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
 _COMPOSITES = ("SequentialLR", "ChainedScheduler")
@@ -133,13 +133,26 @@ def resolve_class(class_path: Any, *, where: str = "scheduler") -> Callable[...,
     )
 
 
+def yaml_error(err: yaml.YAMLError) -> str:
+    """``" at line L, column C: <problem>"`` for a YAML parse error (safe_load never builds Python objects).
+
+    Example:
+        >>> try:
+        ...     yaml.safe_load("a: [1")
+        ... except yaml.YAMLError as err:
+        ...     print(yaml_error(err))
+         at line 1, column 6: expected ',' or ']', but got '<stream end>'
+    """
+    mark = getattr(err, "problem_mark", None)
+    pos = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return f"{pos}: {getattr(err, 'problem', err)}"
+
+
 def _load_yaml(text: str, *, where: str) -> Any:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        pos = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        raise LRMonitorConfigError(f"`{where}` is not valid YAML{pos}: {getattr(err, 'problem', err)}.") from None
+        raise LRMonitorConfigError(f"`{where}` is not valid YAML{yaml_error(err)}.") from None
     if data is None:
         raise LRMonitorConfigError(f"`{where}` YAML is empty; expected a mapping with class_path and init_args.")
     return data
