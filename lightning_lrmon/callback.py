@@ -312,7 +312,9 @@ class LRMonitorBase:
                 self._other_loggers.append(logger)
 
     def _sched_pos(self, sched: Any) -> int:
-        return int(getattr(sched, "_step_count", 0))
+        # last_epoch counts .step() calls for every torch scheduler (SequentialLR does not bump _step_count)
+        pos = getattr(sched, "last_epoch", None)
+        return pos if isinstance(pos, int) else int(getattr(sched, "_step_count", 0))
 
     def _check_resume(self, trainer: Any) -> None:
         restored = self._restored
@@ -412,9 +414,10 @@ class LRMonitorBase:
                 )
             )
             self.findings.extend(findings)
-            if self._writer is not None and self.log_plan and sim.valid_steps and config.interval == "step":
+            steps_per_sched = config.frequency * (1 if config.interval == "step" else (spe or 0))
+            if self._writer is not None and self.log_plan and sim.valid_steps and steps_per_sched:
                 try:
-                    self._log_plan(trainer, config, tags, sim.lrs[: sim.valid_steps])
+                    self._log_plan(trainer, steps_per_sched, tags, sim.lrs[: sim.valid_steps])
                 except OSError as err:
                     self._writer_failed(err)
         for config in configs:
@@ -436,13 +439,18 @@ class LRMonitorBase:
             for f in self.findings:
                 self._warn(f, trainer)
 
-    def _log_plan(self, trainer: Any, config: Any, tags: list[str], lrs: np.ndarray) -> None:
+    def _log_plan(self, trainer: Any, steps_per_sched: int, tags: list[str], lrs: np.ndarray) -> None:
+        """Log the simulated schedule as ``planned/<tag>``: scheduler step ``k`` starts at optimizer step
+        ``start + k * steps_per_sched`` (an epoch interval holds each value for a whole epoch: both ends are logged).
+        """
         assert self._writer is not None
         start = trainer.global_step
-        freq = config.frequency
         plan_tags = [PLAN_PREFIX + t for t in tags[: lrs.shape[1]]]
         for k in plan_points(lrs).tolist():
-            self._writer.add_scalars(start + k * freq, plan_tags, [float(v) for v in lrs[k]])
+            values = [float(v) for v in lrs[k]]
+            self._writer.add_scalars(start + k * steps_per_sched, plan_tags, values)
+            if steps_per_sched > 1:
+                self._writer.add_scalars(start + (k + 1) * steps_per_sched - 1, plan_tags, values)
         self._writer.flush()
 
     # ------------------------------------------------------------------------------------------------------------

@@ -379,3 +379,51 @@ def test_reduce_on_plateau_built_from_a_spec_needs_and_uses_monitor(tmp_path):
     assert applied[0] == pytest.approx(0.1) and applied[-1] < applied[0]
     _, values = series(read_scalars(run_dir(tmp_path)), "lr-SGD")
     np.testing.assert_array_equal(values, f32(applied))
+
+
+def test_frequency_two_steps_every_other_batch_and_logs_every_step(tmp_path):
+    module = TinyModule(lambda m: SGD(m.parameters(), lr=0.1))
+    spec = {"class_path": "LinearLR", "init_args": {"start_factor": 1.0, "end_factor": 0.1, "total_iters": "auto"}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LRScheduleWarning)
+        t = trainer(tmp_path, [LRMonitor(spec, frequency=2)], max_steps=20, max_epochs=-1)
+        t.fit(module, loader(64, 4))
+    applied = np.asarray(module.optimizers().optimizer.applied)[:, 0]
+    assert applied.shape == (20,)
+    assert np.all(applied[0::2] == applied[1::2])  # the scheduler moved every second step
+    assert t.lr_scheduler_configs[-1].scheduler.total_iters == 10  # 'auto' = scheduler steps, not batches
+    steps, values = series(read_scalars(run_dir(tmp_path)), "lr-SGD")
+    assert steps == list(range(20))
+    np.testing.assert_array_equal(values, f32(applied))
+
+
+def test_double_step_is_caught_for_a_sequential_schedule(tmp_path):
+    spec = {
+        "class_path": "SequentialLR",
+        "init_args": {
+            "milestones": [5],
+            "schedulers": [
+                {"class_path": "LinearLR", "init_args": {"start_factor": 0.1, "total_iters": 5}},
+                {"class_path": "CosineAnnealingLR", "init_args": {"T_max": 35}},
+            ],
+        },
+    }
+    module = TinyModule(lambda m: SGD(m.parameters(), lr=0.1), extra_step=True)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always", LRScheduleWarning)
+        trainer(tmp_path, [LRMonitor(spec)], max_steps=40, max_epochs=-1).fit(module, loader(64, 4))
+    codes = [str(w.message).split(":")[0] for w in record if issubclass(w.category, LRScheduleWarning)]
+    assert codes.count("double-step") == 1
+
+
+def test_plan_of_an_epoch_schedule_lines_up_with_the_steps(tmp_path):
+    module = TinyModule(lambda m: SGD(m.parameters(), lr=0.1))
+    t = trainer(
+        tmp_path, [LRMonitor(partial(StepLR, step_size=1, gamma=0.5), interval="epoch")], max_steps=-1, max_epochs=3
+    )
+    t.fit(module, loader(32, 8))  # 4 optimizer steps per epoch
+    scalars = read_scalars(run_dir(tmp_path))
+    actual = dict(scalars["lr-SGD"])
+    for step, value in scalars["planned/lr-SGD"]:
+        assert actual[step] == value
+    assert {s for s, _ in scalars["planned/lr-SGD"]} >= {0, 3, 4, 7, 8, 11}

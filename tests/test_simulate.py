@@ -211,3 +211,12 @@ def test_onecycle_overrun_is_reported_not_raised():
     sim = simulate(L.OneCycleLR(opt, 0.1, total_steps=100), 200)
     assert sim.error is not None and "Tried to step 101 times" in sim.error
     assert sim.valid_steps == 101 and np.isnan(sim.lrs[101:]).all() and math.isfinite(sim.lrs[100, 0])
+
+
+def test_tensor_lrs_are_simulated_exactly():
+    opt = torch.optim.Adam([torch.nn.Parameter(torch.zeros(2))], lr=torch.tensor(0.01))
+    sched = L.CosineAnnealingLR(opt, T_max=50)
+    twin = copy.deepcopy(sched)
+    sim = simulate(sched, 80)
+    assert sim.method == "shadow"  # tensor LRs: exact stepping of the parameter-free copy
+    assert_exact(sim.lrs, torch_steps(twin, 80))
