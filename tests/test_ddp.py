@@ -1,4 +1,5 @@
-"""Lightning's real `ddp` strategy, 2 CPU processes (gloo): same schedule on both ranks, rank zero writes once."""
+"""Lightning's real `ddp` (and `fsdp`) strategy, 2 CPU processes (gloo): same schedule on both ranks, rank zero
+writes once."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from helpers import f32, read_scalars
 SCRIPT = os.path.join(os.path.dirname(__file__), "scripts", "ddp_run.py")
 
 
-def run(tmp_path, mode: str) -> subprocess.CompletedProcess:
+def run(tmp_path, mode: str, strategy: str = "ddp") -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("LOCAL_RANK", "NODE_RANK", "WORLD_SIZE", "MASTER_PORT")}
+    env["LRMON_STRATEGY"] = strategy
     return subprocess.run(
         [sys.executable, SCRIPT, str(tmp_path), mode], capture_output=True, text=True, timeout=300, env=env
     )
@@ -26,9 +28,9 @@ def ranks(tmp_path) -> list[dict]:
     return [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
 
 
-@pytest.mark.parametrize("mode", ["seed", "fixed"])
-def test_ddp_two_processes_identical_schedule_single_writer(tmp_path, mode):
-    proc = run(tmp_path, mode)
+@pytest.mark.parametrize(("strategy", "mode"), [("ddp", "seed"), ("ddp", "fixed"), ("fsdp", "seed")])
+def test_two_processes_identical_schedule_single_writer(tmp_path, strategy, mode):
+    proc = run(tmp_path, mode, strategy)
     assert proc.returncode == 0, proc.stderr[-3000:]
     r0, r1 = ranks(tmp_path)
     assert r0["world_size"] == r1["world_size"] == 2
