@@ -173,11 +173,8 @@ class LRMonitorBase:
         if interval == "epoch":
             max_epochs = trainer.max_epochs
             if max_epochs is None or max_epochs < 0:
-                est = trainer.estimated_stepping_batches
-                if not math.isfinite(est):
-                    return None
-                return None
-            return max_epochs // frequency
+                return None  # epochs are only bounded by max_steps: the number of epoch steps is unknown
+            return int(max_epochs) // frequency
         est = trainer.estimated_stepping_batches
         if not math.isfinite(est) or est < 0:
             return None
@@ -420,9 +417,6 @@ class LRMonitorBase:
                     self._log_plan(trainer, steps_per_sched, tags, sim.lrs[: sim.valid_steps])
                 except OSError as err:
                     self._writer_failed(err)
-        for config in configs:
-            if isinstance(config.scheduler, tls.ReduceLROnPlateau) and self.on_misconfig != "ignore":
-                pass  # checked at the first epoch end, when metrics exist
         self.reports = reports
         if self.summary and trainer.is_global_zero and reports:
             logging.getLogger(f"{self._pl.__name__}.callbacks.lrmon").info(format_summary(reports))
@@ -577,8 +571,8 @@ class LRMonitorBase:
                 continue
             if config.monitor is None or config.monitor in trainer.callback_metrics:
                 continue
-            if config.interval == "epoch" and trainer.check_val_every_n_epoch and not trainer.callback_metrics:
-                pass
+            if not self._validation_ran_this_epoch(trainer):
+                continue  # a validation metric may still come in a later epoch
             available = sorted(trainer.callback_metrics)
             self._emit_runtime(
                 trainer,
@@ -591,6 +585,17 @@ class LRMonitorBase:
                     f"self.log({config.monitor!r}, ...) in training/validation, or set monitor to one of {available}.",
                 ),
             )
+
+    def _validation_ran_this_epoch(self, trainer: Any) -> bool:
+        """False while a validation loop exists that has not run in this epoch yet."""
+        from importlib import import_module
+
+        is_overridden = import_module(f"{self._pl.__name__}.utilities.model_helpers").is_overridden
+        has_val = is_overridden("validation_step", trainer.lightning_module) and trainer.limit_val_batches != 0
+        if not has_val:
+            return True  # no validation at all: every metric there will be is logged by now
+        every = trainer.check_val_every_n_epoch
+        return every is None or (trainer.current_epoch + 1) % every == 0
 
     def _writer_failed(self, err: OSError) -> None:
         path = self._writer.path if self._writer is not None else "?"

@@ -326,3 +326,23 @@ def test_pytorch_lightning_package_is_supported(tmp_path):
         ).fit(m, loader())
     steps, values = series(read_scalars(run_dir(tmp_path)), "lr-SGD")
     np.testing.assert_array_equal(values, f32(np.asarray(m.optimizers().optimizer.applied)[:, 0]))
+
+
+class WithValidation(TinyModule):
+    def validation_step(self, batch: Any, batch_idx: int) -> None:
+        x, y = batch
+        self.log("val_loss", torch.nn.functional.mse_loss(self(x), y))
+
+
+def test_plateau_on_a_validation_metric_every_other_epoch_is_not_a_false_alarm(tmp_path):
+    def configure(mod):
+        opt = SGD(mod.parameters(), lr=0.1)
+        sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "monitor": "val_loss", "strict": False}}
+
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")  # Lightning itself warns (RuntimeWarning) when strict=False skips an update
+        trainer(
+            tmp_path, [LRMonitor()], max_steps=-1, max_epochs=4, check_val_every_n_epoch=2, limit_val_batches=2
+        ).fit(WithValidation(configure), loader(32, 8), loader(16, 8))
+    assert [str(w.message) for w in record if issubclass(w.category, LRScheduleWarning)] == []
