@@ -125,7 +125,11 @@ def _epochs(e0: int, n: int) -> np.ndarray:
 
 
 def _call_lambda(fn: Callable[[int], Any], epochs: np.ndarray) -> np.ndarray:
-    """Evaluate a user lambda at every epoch; vectorised when it provably agrees with scalar calls."""
+    """Evaluate a user lambda at every epoch (``epochs`` is a contiguous range).
+
+    The lambda is first tried on the whole numpy array; that result is used only when it has the right shape and
+    equals scalar calls exactly at 17 probe points (any exception, e.g. an ``if`` on an array, means scalar calls).
+    """
     n = epochs.shape[0]
     if n == 0:
         return np.empty(0)
@@ -141,7 +145,8 @@ def _call_lambda(fn: Callable[[int], Any], epochs: np.ndarray) -> np.ndarray:
                     return vec
         except Exception:
             pass
-    return np.fromiter(map(fn, epochs.tolist()), dtype=np.float64, count=n)
+    first = int(epochs[0])
+    return np.fromiter(map(fn, range(first, first + n)), dtype=np.float64, count=n)
 
 
 def _lambda_table(fns: Sequence[Callable[[int], Any]], epochs: np.ndarray) -> np.ndarray:
