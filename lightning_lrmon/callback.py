@@ -486,7 +486,7 @@ class LRMonitorBase:
         self._hot[id(optimizer)] = entry
         return entry
 
-    def _values_with_extras(self, opt: Any, groups: list[dict]) -> list[float]:
+    def _values_with_extras(self, opt: Any, groups: list[dict[str, Any]]) -> list[float]:
         values = [float(g["lr"]) for g in groups]
         use_betas = "betas" in opt.defaults
         if self.log_momentum:
@@ -630,9 +630,9 @@ class LRMonitorBase:
 
 def _expected_sched_steps(trainer: Any, config: Any) -> int | None:
     """How many times Lightning has stepped ``config``'s scheduler at the current point of the run."""
-    freq = max(1, config.frequency)
+    freq = max(1, int(config.frequency))
     if config.interval == "epoch":
-        return trainer.current_epoch // freq
+        return int(trainer.current_epoch) // freq
     if freq == 1:
         return int(trainer.global_step)
     return None

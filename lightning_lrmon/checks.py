@@ -175,7 +175,7 @@ def _finding(
         severity=severity,
         message=message,
         step=None if step is None else step + ctx.offset,
-        hint=hint,  # type: ignore[arg-type]
+        hint=hint,
         optimizer=ctx.optimizer_label,
         group=group,
         data=data,

@@ -171,7 +171,7 @@ def _shadow_optimizer(spec: Any, lr: float | None) -> torch.optim.Optimizer:
     if lr is not None:
         init["lr"] = lr
     try:
-        return cls(param, **init)  # type: ignore[no-any-return]
+        return cls(param, **init)
     except (TypeError, ValueError) as err:
         raise InputError(f"`optimizer` {path}({init}) rejected: {err}") from None
 

@@ -59,7 +59,7 @@ def masked_crc32c(data: bytes) -> int:
         True
     """
     crc = google_crc32c.value(data)
-    return (((crc >> 15) | (crc << 17)) + _MASK) & 0xFFFFFFFF
+    return int((((crc >> 15) | (crc << 17)) + _MASK) & 0xFFFFFFFF)
 
 
 def _record(data: bytes) -> bytes:
@@ -133,7 +133,7 @@ class EventWriter:
         first = [t not in self._seen_tags for t in tags]
         self._seen_tags.update(tags)
         summary = summary_pb2.Summary(value=[self._value_proto(t, v, f) for t, v, f in zip(tags, values, first)])
-        return event_pb2.Event(wall_time=wall_time, step=step, summary=summary).SerializeToString()
+        return bytes(event_pb2.Event(wall_time=wall_time, step=step, summary=summary).SerializeToString())
 
     def _template(self, tag: str) -> tuple[bytes, bytes] | None:
         """(prefix, suffix) such that ``prefix + <4-byte float> + suffix`` is the serialised Summary.Value entry.

@@ -12,6 +12,8 @@ Example:
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = ["LRMonitorConfigError", "LRScheduleError", "LRScheduleWarning"]
 
 
@@ -53,6 +55,6 @@ class LRScheduleError(RuntimeError):
         []
     """
 
-    def __init__(self, message: str, findings: list | None = None) -> None:
+    def __init__(self, message: str, findings: list[Any] | None = None) -> None:
         super().__init__(message)
         self.findings = list(findings or [])

@@ -12,7 +12,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 __all__ = ["Finding", "Severity"]
 
@@ -44,7 +44,7 @@ class Finding:
     hint: str = ""
     optimizer: str | None = None
     group: int | None = None
-    data: dict = field(default_factory=dict, compare=False, repr=False)
+    data: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __str__(self) -> str:
         text = f"{self.code}: {self.message}"
@@ -52,7 +52,7 @@ class Finding:
             text += f" Fix: {self.hint}"
         return text
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of the public fields.
 
         Example:

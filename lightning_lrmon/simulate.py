@@ -281,7 +281,7 @@ def _r_cosine(s: tls.CosineAnnealingLR, lr: np.ndarray) -> np.ndarray:
 
 
 def _k_lambda(s: tls.LambdaLR, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
-    return _base(s)[None, :] * _lambda_table(s.lr_lambdas, _epochs(e0, n))
+    return np.asarray(_base(s)[None, :] * _lambda_table(s.lr_lambdas, _epochs(e0, n)), dtype=np.float64)
 
 
 def _r_lambda(s: tls.LambdaLR, lr: np.ndarray) -> np.ndarray:
@@ -320,11 +320,11 @@ def _cyclic_at(s: tls.CyclicLR, e: np.ndarray) -> np.ndarray:
     base = _base(s)
     maxes = np.asarray([float(m) for m in s.max_lrs], dtype=np.float64)
     height = (maxes - base)[None, :] * scale[:, None]
-    return base[None, :] + height * sf[:, None]
+    return np.asarray(base[None, :] + height * sf[:, None], dtype=np.float64)
 
 
 def _r_cyclic(s: tls.CyclicLR, lr: np.ndarray) -> np.ndarray:
-    return _cyclic_at(s, np.zeros(1, dtype=np.int64))[0]
+    return np.asarray(_cyclic_at(s, np.zeros(1, dtype=np.int64))[0], dtype=np.float64)
 
 
 def _k_onecycle(s: tls.OneCycleLR, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
@@ -370,7 +370,7 @@ def _onecycle_at(s: tls.OneCycleLR, e: np.ndarray) -> np.ndarray:
 
 
 def _r_onecycle(s: tls.OneCycleLR, lr: np.ndarray) -> np.ndarray:
-    return _onecycle_at(s, np.zeros(1, dtype=np.int64))[0]
+    return np.asarray(_onecycle_at(s, np.zeros(1, dtype=np.int64))[0], dtype=np.float64)
 
 
 def _k_warm_restarts(s: tls.CosineAnnealingWarmRestarts, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
@@ -396,7 +396,7 @@ def _k_warm_restarts(s: tls.CosineAnnealingWarmRestarts, lr: np.ndarray, e0: int
         pos += m
     base = _base(s)
     eta = s.eta_min
-    return eta + (base[None, :] - eta) * (1 + np.cos(np.pi * t_cur / t_i))[:, None] / 2
+    return np.asarray(eta + (base[None, :] - eta) * (1 + np.cos(np.pi * t_cur / t_i))[:, None] / 2, dtype=np.float64)
 
 
 def _k_sequential(s: tls.SequentialLR, lr: np.ndarray, e0: int, n: int) -> np.ndarray:

@@ -121,7 +121,7 @@ def resolve_class(class_path: Any, *, where: str = "scheduler") -> Callable[...,
     if inspect.isfunction(obj):
         returns = _hints(obj).get("return")
         if inspect.isclass(returns) and issubclass(returns, (tls.LRScheduler, tls.ReduceLROnPlateau)):
-            return obj  # type: ignore[no-any-return]
+            return obj
         raise LRMonitorConfigError(
             f"`{where}` class_path {name!r} is a function that does not declare it returns an LR scheduler "
             "(its return annotation). Only scheduler classes, or factory functions annotated "

@@ -25,7 +25,7 @@ from lightning_lrmon.exceptions import LRMonitorConfigError
 __all__ = ["tag_names"]
 
 
-def _suffix(name: str, groups: list[dict], i: int) -> str:
+def _suffix(name: str, groups: list[dict[str, Any]], i: int) -> str:
     if len(groups) > 1:
         return f"{name}/{groups[i].get('name', f'pg{i + 1}')}"
     pg_name = groups[i].get("name")
