@@ -8,6 +8,8 @@ TensorBoard logs to ``runs/demo``. Pass ``--fixed`` to train with the fix (``sta
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import warnings
 from functools import partial
 
@@ -48,9 +50,11 @@ def main(argv: list[str] | None = None) -> None:
     else:
         schedule = partial(LinearLR, start_factor=0.5, total_iters=100)  # the seed: documented "decay", rises
     warnings.simplefilter("always", LRScheduleWarning)
+    name = "demo-fixed" if args.fixed else "demo"
+    shutil.rmtree(os.path.join(args.out, name, "version_0"), ignore_errors=True)  # a re-run replaces the last one
     trainer = pl.Trainer(
         max_steps=100,
-        logger=TensorBoardLogger(args.out, name="demo-fixed" if args.fixed else "demo", version=0),
+        logger=TensorBoardLogger(args.out, name=name, version=0),
         callbacks=[LRMonitor(schedule)],
         log_every_n_steps=1,
         enable_checkpointing=False,
