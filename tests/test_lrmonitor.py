@@ -427,3 +427,21 @@ def test_plan_of_an_epoch_schedule_lines_up_with_the_steps(tmp_path):
     for step, value in scalars["planned/lr-SGD"]:
         assert actual[step] == value
     assert {s for s, _ in scalars["planned/lr-SGD"]} >= {0, 3, 4, 7, 8, 11}
+
+
+def test_other_loggers_get_log_metrics_every_step(tmp_path):
+    import csv
+
+    from lightning.pytorch.loggers import CSVLogger
+
+    module = TinyModule(lambda m: SGD(m.parameters(), lr=0.1))
+    logger = CSVLogger(str(tmp_path), name="csv", version=0)
+    trainer(tmp_path, [LRMonitor(partial(StepLR, step_size=3, gamma=0.5))], logger=logger, max_steps=9).fit(
+        module, loader()
+    )
+    with open(tmp_path / "csv" / "version_0" / "metrics.csv") as fh:
+        rows = [r for r in csv.DictReader(fh) if r.get("lr-SGD")]
+    assert [int(r["step"]) for r in rows] == list(range(9))
+    np.testing.assert_allclose(
+        [float(r["lr-SGD"]) for r in rows], np.asarray(module.optimizers().optimizer.applied)[:, 0]
+    )
