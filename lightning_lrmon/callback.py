@@ -316,7 +316,10 @@ class LRMonitorBase:
     def _check_resume(self, trainer: Any) -> None:
         restored = self._restored
         self._restored = None
-        if restored is None or trainer.global_step == 0:
+        if trainer.global_step == 0:
+            return
+        self._check_positions(trainer)
+        if restored is None:
             return
         now_specs = {str(k): _fingerprint(v) for k, v in self._specs.items()}
         if restored.get("specs", now_specs) != now_specs:
@@ -350,6 +353,9 @@ class LRMonitorBase:
                         "run to re-bind 'auto'.",
                     ),
                 )
+
+    def _check_positions(self, trainer: Any) -> None:
+        """After a resume, each scheduler LRMonitor built must be where the run is (not restarted at 0)."""
         for config in self._configs:
             sched = config.scheduler
             expected = _expected_sched_steps(trainer, config)
@@ -364,7 +370,9 @@ class LRMonitorBase:
                         f"{trainer.global_step} (expected scheduler step {expected}): the schedule is out of place "
                         "(a warmup would restart).",
                         trainer.global_step,
-                        "resume from a full checkpoint (not save_weights_only) saved by the same Trainer setup.",
+                        "the checkpoint holds no state for this scheduler (was LRMonitor added, or its scheduler "
+                        "count changed, since it was saved?): resume from a checkpoint saved with this LRMonitor, or "
+                        "start a fresh run.",
                     ),
                 )
 

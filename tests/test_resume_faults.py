@@ -346,3 +346,15 @@ def test_plateau_on_a_validation_metric_every_other_epoch_is_not_a_false_alarm(t
             tmp_path, [LRMonitor()], max_steps=-1, max_epochs=4, check_val_every_n_epoch=2, limit_val_batches=2
         ).fit(WithValidation(configure), loader(32, 8), loader(16, 8))
     assert [str(w.message) for w in record if issubclass(w.category, LRScheduleWarning)] == []
+
+
+def test_schedule_added_on_resume_is_out_of_place_and_reported(tmp_path):
+    """The checkpoint has no scheduler state (LRMonitor was added for the resume): warmup would restart at 0."""
+    trainer(tmp_path, [_ckpt(tmp_path / "ckpt")], max_steps=32, max_epochs=-1, enable_checkpointing=True).fit(
+        module(), loader(64, 4)
+    )
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always", LRScheduleWarning)
+        _resume(tmp_path, SPECS["fixed"], str(tmp_path / "ckpt" / "epoch=1-step=32.ckpt"), max_steps=40, max_epochs=-1)
+    found = [str(w.message) for w in record if issubclass(w.category, LRScheduleWarning)]
+    assert any(m.startswith("resume-mismatch") and "is at step 0" in m and "optimizer step 32" in m for m in found)
