@@ -386,6 +386,14 @@ class LRMonitorBase:
             label = tags[0].split("/")[0] if len(tags) > 1 or "/" not in tags[0] else tags[0].rsplit("/", 1)[0]
             total = self._run_steps(trainer, config.interval, config.frequency)
             if total is None:
+                if trainer.is_global_zero:
+                    logging.getLogger(f"{self._pl.__name__}.callbacks.lrmon").info(
+                        "LRMonitor: %s on %s not checked: the run's length in %ss is unknown (set max_steps or "
+                        "max_epochs).",
+                        describe(sched),
+                        label,
+                        config.interval,
+                    )
                 continue
             done = _expected_sched_steps(trainer, config) or 0
             remaining = max(total - done, 0)
