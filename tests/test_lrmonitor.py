@@ -368,11 +368,14 @@ def test_memory_stays_flat(tmp_path):
 
 
 def test_reduce_on_plateau_built_from_a_spec_needs_and_uses_monitor(tmp_path):
-    spec = {"class_path": "ReduceLROnPlateau", "init_args": {"mode": "max", "patience": 0, "factor": 0.5}}
+    spec = {
+        "class_path": "ReduceLROnPlateau",
+        "init_args": {"mode": "max", "patience": 0, "factor": 0.5, "threshold": 10.0},
+    }
     with pytest.raises(LRMonitorConfigError, match="monitor"):
         _fit(tmp_path, LRMonitor(spec, interval="epoch"), max_steps=-1, max_epochs=1)
     module = TinyModule(lambda m: SGD(m.parameters(), lr=0.1))
-    # mode="max" on a falling loss: no improvement after the first epoch, so every epoch end halves the LR
+    # mode="max" with a 1000% threshold: the loss never "improves", so every epoch end after the first halves the LR
     t = trainer(tmp_path, [LRMonitor(spec, interval="epoch", monitor="train_loss")], max_steps=-1, max_epochs=3)
     t.fit(module, loader(32, 8))
     applied = np.asarray(module.optimizers().optimizer.applied)[:, 0]
