@@ -7,6 +7,7 @@ largest LR (values that torch's chainable recurrences leave at ~1e-18 instead of
 from __future__ import annotations
 
 import copy
+import os
 import math
 import warnings
 
@@ -129,7 +130,12 @@ def schedules(draw):
     return _leaf(draw, kind)
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=int(os.environ.get("LRMON_EXAMPLES", "400")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=bool(os.environ.get("CI")),
+)
 @given(build=schedules(), lrs=lrs_st, pre=st.integers(0, 80), n=st.integers(1, 300))
 def test_simulation_equals_torch_stepping(build, lrs, pre, n):
     opt = optimizer(lrs)
