@@ -7,8 +7,8 @@ largest LR (values that torch's chainable recurrences leave at ~1e-18 instead of
 from __future__ import annotations
 
 import copy
-import os
 import math
+import os
 import warnings
 
 import numpy as np
