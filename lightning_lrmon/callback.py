@@ -397,23 +397,34 @@ class LRMonitorBase:
                 continue
             done = _expected_sched_steps(trainer, config) or 0
             remaining = max(total - done, 0)
-            sim = simulate(sched, remaining)
             ours = config in self._configs
             expect = self.expect if ours else None
             configured = getattr(sched, "_lrmon_configured_lrs", None)
             group_names = [f"group '{t.rsplit('/', 1)[-1]}'" if len(tags) > 1 else "" for t in tags]
-            findings = check_simulation(
-                sim,
-                sched,
-                remaining,
-                expect=expect,
-                configured_lrs=configured,
-                optimizer_label=label,
-                group_names=group_names[: sim.lrs.shape[1]],
-                steps_per_epoch=spe if config.interval == "step" else None,
-                step_offset=trainer.global_step if config.interval == "step" and config.frequency == 1 else 0,
-            )
-            shape = describe_shape(sched, sim.lrs[: sim.valid_steps], expect)
+            try:
+                sim = simulate(sched, remaining)
+                findings = check_simulation(
+                    sim,
+                    sched,
+                    remaining,
+                    expect=expect,
+                    configured_lrs=configured,
+                    optimizer_label=label,
+                    group_names=group_names[: sim.lrs.shape[1]],
+                    steps_per_epoch=spe if config.interval == "step" else None,
+                    step_offset=trainer.global_step if config.interval == "step" and config.frequency == 1 else 0,
+                )
+                shape = describe_shape(sched, sim.lrs[: sim.valid_steps], expect)
+            except LRMonitorConfigError:
+                raise
+            except Exception as err:  # the checker must never be what kills a training run
+                self._warn(
+                    f"check-failed: lightning-lrmon could not simulate {describe(sched)} on {label} "
+                    f"({type(err).__name__}: {err}); training goes on unchecked. Fix: please report this with the "
+                    "scheduler's arguments.",
+                    trainer,
+                )
+                continue
             reports.append(
                 ScheduleReport(
                     label,

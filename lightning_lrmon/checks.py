@@ -597,15 +597,16 @@ def check_simulation(
     )
     out: list[Finding] = []
     if sim.truncated:
+        why = sim.notes[0] if sim.notes else "exact stepping of a copy ran out of its time budget"
         out.append(
             Finding(
                 "simulation-truncated",
                 "warning",
-                f"{describe(scheduler)} is a class without a fast simulator; exact stepping of a copy ran "
-                f"out of its time budget after {sim.valid_steps} of {total_steps} steps, so only those "
-                "were checked.",
-                sim.valid_steps,
-                "pass a larger budget, or use a torch built-in scheduler.",
+                f"{describe(scheduler)} is a class without a fast simulator; {why}: {sim.valid_steps} of "
+                f"{total_steps} steps were checked.",
+                sim.valid_steps + step_offset,
+                "pass a larger budget, make the scheduler copyable (no locks/files in its attributes), or use a "
+                "torch built-in scheduler.",
                 optimizer_label,
             )
         )

@@ -561,7 +561,18 @@ def _shadow(scheduler: Any) -> Any:
 
 
 def _simulate_shadow(scheduler: Any, steps: int, budget_s: float) -> Simulation:
-    sched = _shadow(scheduler)
+    try:
+        sched = _shadow(scheduler)
+    except Exception as err:
+        lr0 = np.asarray([float(g["lr"]) for g in scheduler.optimizer.param_groups], dtype=np.float64)
+        lrs = np.full((steps, lr0.shape[0]), np.nan)
+        return Simulation(
+            lrs=lrs,
+            valid_steps=0,
+            truncated=True,
+            method="unavailable",
+            notes=[f"the scheduler could not be copied to step it ({type(err).__name__}: {err})"],
+        )
     groups = sched.optimizer.param_groups
     out = np.full((steps + 1, len(groups)), np.nan, dtype=np.float64)
     deadline = time.perf_counter() + budget_s

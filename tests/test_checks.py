@@ -99,3 +99,18 @@ def test_bad_arguments():
         check_schedule(L.StepLR(make_optimizer(), 5), 10, expect="down")
     with pytest.raises(LRMonitorConfigError, match="total_steps"):
         check_schedule(L.StepLR(make_optimizer(), 5), -1)
+
+
+def test_a_scheduler_that_cannot_be_copied_is_reported_not_raised():
+    import threading
+
+    class Locked(L.LRScheduler):
+        def __init__(self, opt):
+            self.lock = threading.Lock()  # deepcopy fails on locks
+            super().__init__(opt)
+
+        def get_lr(self):
+            return [b * 0.5 for b in self.base_lrs]
+
+    (f,) = check_schedule(Locked(make_optimizer()), 100)
+    assert f.code == "simulation-truncated" and "could not be copied" in f.message and "0 of 100" in f.message
