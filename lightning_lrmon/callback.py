@@ -26,6 +26,7 @@ from torch.optim import Optimizer
 from torch.optim import lr_scheduler as tls
 from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 
+from lightning_lrmon import runtime
 from lightning_lrmon.checks import check_simulation, describe_shape
 from lightning_lrmon.events import EventWriter
 from lightning_lrmon.exceptions import LRMonitorConfigError, LRScheduleError, LRScheduleWarning
@@ -322,59 +323,31 @@ class LRMonitorBase:
         if restored is None:
             return
         now_specs = {str(k): _fingerprint(v) for k, v in self._specs.items()}
-        if restored.get("specs", now_specs) != now_specs:
-            self._emit_runtime(
-                trainer,
-                Finding(
-                    "resume-mismatch",
-                    "warning",
-                    "the scheduler spec changed since the checkpoint was saved "
-                    f"({restored.get('specs')} -> {now_specs}); "
-                    "the restored scheduler state belongs to the old spec, so the schedule bends at the resume step.",
-                    trainer.global_step,
-                    "resume with the spec the checkpoint was trained with, or start a fresh run (no ckpt_path).",
-                ),
-            )
+        self._emit_runtime(
+            trainer, runtime.spec_changed(restored.get("specs", now_specs), now_specs, trainer.global_step)
+        )
         before = restored.get("bound_steps", {})
         for key, steps in self._bound_steps.items():
-            old = before.get(str(key))
             spec = self._specs.get(key)
-            if old is not None and steps is not None and old != steps and isinstance(spec, dict) and has_auto(spec):
-                self._emit_runtime(
-                    trainer,
-                    Finding(
-                        "resume-mismatch",
-                        "warning",
-                        f"the run's length changed since the checkpoint ({old} -> {steps} scheduler steps) and the "
-                        "scheduler's horizon is 'auto': the restored scheduler keeps the old horizon "
-                        f"({old}), so the schedule does not end where this run ends.",
-                        trainer.global_step,
-                        f"resume with the original length (max_steps/max_epochs giving {old} steps), or start a fresh "
-                        "run to re-bind 'auto'.",
-                    ),
-                )
+            uses_auto = isinstance(spec, dict) and has_auto(spec)
+            self._emit_runtime(
+                trainer,
+                runtime.run_length_changed(before.get(str(key)), steps, uses_auto=uses_auto, step=trainer.global_step),
+            )
 
     def _check_positions(self, trainer: Any) -> None:
         """After a resume, each scheduler LRMonitor built must be where the run is (not restarted at 0)."""
         for config in self._configs:
-            sched = config.scheduler
-            expected = _expected_sched_steps(trainer, config)
-            pos = getattr(sched, "last_epoch", None)
-            if expected is not None and isinstance(pos, int) and pos != expected:
-                self._emit_runtime(
-                    trainer,
-                    Finding(
-                        "resume-mismatch",
-                        "warning",
-                        f"after the resume {describe(sched)} is at step {pos}, but the run is at optimizer step "
-                        f"{trainer.global_step} (expected scheduler step {expected}): the schedule is out of place "
-                        "(a warmup would restart).",
-                        trainer.global_step,
-                        "the checkpoint holds no state for this scheduler (was LRMonitor added, or its scheduler "
-                        "count changed, since it was saved?): resume from a checkpoint saved with this LRMonitor, or "
-                        "start a fresh run.",
-                    ),
-                )
+            pos = getattr(config.scheduler, "last_epoch", None)
+            self._emit_runtime(
+                trainer,
+                runtime.scheduler_out_of_place(
+                    describe(config.scheduler),
+                    position=pos if isinstance(pos, int) else None,
+                    expected=_expected_sched_steps(trainer, config),
+                    step=trainer.global_step,
+                ),
+            )
 
     def _run_checks(self, trainer: Any, optimizers: list[Any], configs: list[Any], names: list[list[str]]) -> None:
         spe = self._steps_per_epoch(trainer)
@@ -538,43 +511,24 @@ class LRMonitorBase:
                 self._other_loggers = [lg for lg in self._other_loggers if lg is not logger]
 
     def _runtime_lr_invalid(self, trainer: Any, tags: list[str], values: list[float], step: int) -> None:
-        bad = [(t, v) for t, v in zip(tags, values) if not (v >= 0 and v != math.inf)]
-        self._emit_runtime(
-            trainer,
-            Finding(
-                "lr-invalid",
-                "error",
-                f"the LR of {bad[0][0]} is {bad[0][1]!r} at optimizer step {step}.",
-                step,
-                "check the scheduler's formula and its horizon; a NaN/inf/negative LR destroys the weights.",
-            ),
-        )
+        self._emit_runtime(trainer, runtime.lr_invalid_at_runtime(tags, values, step))
 
     def _check_double_step(self, trainer: Any, opt: Any, n_opt_steps: int) -> None:
         for config, pos0, _ in self._sched_start.values():
             sched = config.scheduler
             if sched.optimizer is not opt or config.interval != "step" or "double-step" in self._runtime_done:
                 continue
-            moved = self._sched_pos(sched) - pos0
-            allowed = (n_opt_steps - 1) // max(1, config.frequency) if config.frequency > 1 else n_opt_steps - 1
-            if moved > allowed + 1 and moved >= 2 * max(allowed, 1):
-                self._emit_runtime(
-                    trainer,
-                    Finding(
-                        "double-step",
-                        "warning",
-                        f"{describe(sched)} was stepped {moved} times in the first {n_opt_steps - 1} optimizer steps "
-                        "(Lightning steps it once per optimizer step): the schedule runs "
-                        f"{moved / max(allowed, 1):.1f}x "
-                        "too fast.",
-                        trainer.global_step,
-                        "remove the extra scheduler.step() call (e.g. in training_step); with automatic optimization "
-                        "Lightning steps the schedulers itself.",
-                    ),
-                )
+            finding = runtime.double_step(
+                describe(sched),
+                moved=self._sched_pos(sched) - pos0,
+                n_opt_steps=n_opt_steps,
+                frequency=config.frequency,
+                step=trainer.global_step,
+            )
+            self._emit_runtime(trainer, finding)
 
-    def _emit_runtime(self, trainer: Any, finding: Finding) -> None:
-        if finding.code in self._runtime_done:
+    def _emit_runtime(self, trainer: Any, finding: Finding | None) -> None:
+        if finding is None or finding.code in self._runtime_done:
             return
         self._runtime_done.add(finding.code)
         self.findings.append(finding)
@@ -600,18 +554,13 @@ class LRMonitorBase:
                 continue
             if not self._validation_ran_this_epoch(trainer):
                 continue  # a validation metric may still come in a later epoch
-            available = sorted(trainer.callback_metrics)
-            self._emit_runtime(
-                trainer,
-                Finding(
-                    "plateau-monitor-missing",
-                    "warning",
-                    f"ReduceLROnPlateau watches {config.monitor!r}, but no such metric was logged in epoch "
-                    f"{trainer.current_epoch}; available: {available}. It will never reduce the LR.",
-                    trainer.global_step,
-                    f"self.log({config.monitor!r}, ...) in training/validation, or set monitor to one of {available}.",
-                ),
+            finding = runtime.plateau_monitor_missing(
+                config.monitor,
+                epoch=trainer.current_epoch,
+                available=list(trainer.callback_metrics),
+                step=trainer.global_step,
             )
+            self._emit_runtime(trainer, finding)
 
     def _validation_ran_this_epoch(self, trainer: Any) -> bool:
         """False while a validation loop exists that has not run in this epoch yet."""

@@ -1,0 +1,149 @@
+"""The runtime checks of the catalogue as pure functions: numbers in, a :class:`Finding` (or ``None``) out.
+
+``LRMonitor`` gathers the numbers from the live run (scheduler positions, optimizer step counts, logged metric
+names, the restored callback state) and emits what these return, once each.
+
+Example:
+    >>> f = double_step("StepLR(step_size=5)", moved=20, n_opt_steps=11, frequency=1, step=10)
+    >>> f.code, f.message.split(" (")[0]
+    ('double-step', 'StepLR(step_size=5) was stepped 20 times in the first 10 optimizer steps')
+    >>> double_step("StepLR(step_size=5)", moved=10, n_opt_steps=11, frequency=1, step=10) is None
+    True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from lightning_lrmon.findings import Finding
+
+__all__ = [
+    "double_step",
+    "lr_invalid_at_runtime",
+    "plateau_monitor_missing",
+    "run_length_changed",
+    "scheduler_out_of_place",
+    "spec_changed",
+]
+
+
+def double_step(scheduler: str, *, moved: int, n_opt_steps: int, frequency: int, step: int) -> Finding | None:
+    """``double-step``: the scheduler moved at least twice as often as the optimizer steps allow.
+
+    Args:
+        scheduler: the scheduler's description.
+        moved: scheduler steps since the check started.
+        n_opt_steps: optimizer steps seen (the current one included; the scheduler has not stepped for it yet).
+        frequency: the config's frequency.
+        step: the run's optimizer step, for the finding.
+    """
+    done = n_opt_steps - 1
+    allowed = done // max(1, frequency)
+    if moved <= allowed + 1 or moved < 2 * max(allowed, 1):
+        return None
+    return Finding(
+        "double-step",
+        "warning",
+        f"{scheduler} was stepped {moved} times in the first {done} optimizer steps (Lightning steps it once per "
+        f"optimizer step): the schedule runs {moved / max(allowed, 1):.1f}x too fast.",
+        step,
+        "remove the extra scheduler.step() call (e.g. in training_step); with automatic optimization Lightning "
+        "steps the schedulers itself.",
+    )
+
+
+def plateau_monitor_missing(monitor: str, *, epoch: int, available: Sequence[str], step: int) -> Finding:
+    """``plateau-monitor-missing``: ReduceLROnPlateau's metric is not among the logged ones.
+
+    Example:
+        >>> plateau_monitor_missing("val_los", epoch=0, available=["val_loss"], step=16).hint
+        "self.log('val_los', ...) in training/validation, or set monitor to one of ['val_loss']."
+    """
+    names = sorted(available)
+    return Finding(
+        "plateau-monitor-missing",
+        "warning",
+        f"ReduceLROnPlateau watches {monitor!r}, but no such metric was logged in epoch {epoch}; available: {names}. "
+        "It will never reduce the LR.",
+        step,
+        f"self.log({monitor!r}, ...) in training/validation, or set monitor to one of {names}.",
+    )
+
+
+def lr_invalid_at_runtime(tags: Sequence[str], values: Sequence[float], step: int) -> Finding | None:
+    """``lr-invalid`` during the run: the first NaN, infinite or negative LR among ``values``.
+
+    Example:
+        >>> lr_invalid_at_runtime(["lr-SGD"], [float("nan")], 7).message
+        'the LR of lr-SGD is nan at optimizer step 7.'
+    """
+    bad = [(t, v) for t, v in zip(tags, values) if not (v >= 0 and v != float("inf"))]
+    if not bad:
+        return None
+    return Finding(
+        "lr-invalid",
+        "error",
+        f"the LR of {bad[0][0]} is {bad[0][1]!r} at optimizer step {step}.",
+        step,
+        "check the scheduler's formula and its horizon; a NaN/inf/negative LR destroys the weights.",
+    )
+
+
+def spec_changed(saved: Mapping[str, str], now: Mapping[str, str], step: int) -> Finding | None:
+    """``resume-mismatch``: the scheduler spec's fingerprint differs from the checkpoint's.
+
+    Example:
+        >>> spec_changed({"0": "a1"}, {"0": "a1"}, 32) is None
+        True
+    """
+    if dict(saved) == dict(now):
+        return None
+    return Finding(
+        "resume-mismatch",
+        "warning",
+        f"the scheduler spec changed since the checkpoint was saved ({dict(saved)} -> {dict(now)}); the restored "
+        "scheduler state belongs to the old spec, so the schedule bends at the resume step.",
+        step,
+        "resume with the spec the checkpoint was trained with, or start a fresh run (no ckpt_path).",
+    )
+
+
+def run_length_changed(saved: int | None, now: int | None, *, uses_auto: bool, step: int) -> Finding | None:
+    """``resume-mismatch``: the run's scheduler steps changed under an ``"auto"`` horizon.
+
+    Example:
+        >>> run_length_changed(32, 64, uses_auto=True, step=32).message.split(" and ")[0]
+        "the run's length changed since the checkpoint (32 -> 64 scheduler steps)"
+    """
+    if not uses_auto or saved is None or now is None or saved == now:
+        return None
+    return Finding(
+        "resume-mismatch",
+        "warning",
+        f"the run's length changed since the checkpoint ({saved} -> {now} scheduler steps) and the scheduler's "
+        f"horizon is 'auto': the restored scheduler keeps the old horizon ({saved}), so the schedule does not end "
+        "where this run ends.",
+        step,
+        f"resume with the original length (max_steps/max_epochs giving {saved} steps), or start a fresh run to "
+        "re-bind 'auto'.",
+    )
+
+
+def scheduler_out_of_place(scheduler: str, *, position: int | None, expected: int | None, step: int) -> Finding | None:
+    """``resume-mismatch``: after a resume the scheduler is not at the run's step (e.g. restarted at 0).
+
+    Example:
+        >>> scheduler_out_of_place("LinearLR(...)", position=0, expected=32, step=32).code
+        'resume-mismatch'
+    """
+    if position is None or expected is None or position == expected:
+        return None
+    return Finding(
+        "resume-mismatch",
+        "warning",
+        f"after the resume {scheduler} is at step {position}, but the run is at optimizer step {step} (expected "
+        f"scheduler step {expected}): the schedule is out of place (a warmup would restart).",
+        step,
+        "the checkpoint holds no state for this scheduler (was LRMonitor added, or its scheduler count changed, "
+        "since it was saved?): resume from a checkpoint saved with this LRMonitor, or start a fresh run.",
+    )
