@@ -45,7 +45,6 @@ _SCALAR_METADATA = scalar_metadata.create_summary_metadata(display_name="", desc
 _TEXT_METADATA = text_metadata.create_summary_metadata(display_name="", description="")
 _SCALAR_SHAPE = tensor_shape_pb2.TensorShapeProto()
 _MASK = 0xA282EAD8
-_WALL = struct.Struct("<Bd")
 _FILE_COUNTER = 0
 _COUNTER_LOCK = threading.Lock()
 
@@ -99,7 +98,7 @@ class EventWriter:
         self._max_pending = max_pending
         self._lock = threading.Lock()
         self._templates: dict[str, tuple[bytes, bytes]] = {}
-        self._packers: dict[tuple[str, ...], tuple[struct.Struct, list[bytes], bytes] | None] = {}
+        self._layouts: dict[tuple[str, ...], tuple[list[bytes], bytes] | None] = {}
         self.closed = False
         self._write([event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2").SerializeToString()])
 
@@ -156,43 +155,26 @@ class EventWriter:
             self._templates[tag] = tpl
         return tpl
 
-    def _packer(self, tags: Sequence[str]) -> tuple[struct.Struct, list[bytes], bytes] | None:
-        """One ``struct.Struct`` that writes a whole Summary for this tag list in a single C call."""
+    def _summary_layout(self, tags: Sequence[str]) -> tuple[list[bytes], bytes] | None:
+        """The constant byte pieces of a Summary for this tag list, and its length-prefixed field header.
+
+        ``consts[0] + f_0 + consts[1] + f_1 + ... + consts[-1]`` (each ``f_i`` a little-endian float32) is the
+        serialised Summary; ``None`` when a tag's template could not be verified (protobuf is used instead).
+        """
         key = tuple(tags)
-        packer = self._packers.get(key)
-        if packer is None:
+        if key not in self._layouts:
             parts: list[bytes] = []
             for tag in tags:
                 tpl = self._template(tag)
                 if tpl is None:
+                    self._layouts[key] = None
                     return None
-                parts.append(tpl[0])
-                parts.append(tpl[1])
-            # constants between the doubles: prefix_0, suffix_0 + prefix_1, ..., suffix_last
+                parts += tpl
+            # constants between the floats: prefix_0, suffix_0 + prefix_1, ..., suffix_last
             consts = [parts[0]] + [parts[2 * i + 1] + parts[2 * i + 2] for i in range(len(tags) - 1)] + [parts[-1]]
-            fmt = "<" + "".join(f"{len(c)}sf" for c in consts[:-1]) + f"{len(consts[-1])}s"
             size = sum(len(c) for c in consts) + 4 * len(tags)
-            packer = (struct.Struct(fmt), consts, b"\x2a" + _VarintBytes(size))
-            self._packers[key] = packer
-        return packer
-
-    def _scalar_event(self, wall_time: float, step: int, tags: Sequence[str], values: list[float]) -> bytes:
-        if any(t not in self._seen_tags for t in tags):
-            return self._scalar_event_proto(wall_time, step, tags, values)
-        packer = self._packer(tags)
-        if packer is None:
-            return self._scalar_event_proto(wall_time, step, tags, values)
-        fmt, consts, summary_head = packer
-        args: list[Any] = []
-        for c, v in zip(consts, values):
-            args.append(c)
-            args.append(v)
-        args.append(consts[-1])
-        # Event: wall_time (field 1, fixed64), step (field 2, varint; omitted when 0), summary (field 5)
-        head = _WALL.pack(0x09, wall_time)
-        if step:
-            head += b"\x10" + _VarintBytes(step)
-        return head + summary_head + fmt.pack(*args)
+            self._layouts[key] = (consts, b"\x2a" + _VarintBytes(size))
+        return self._layouts[key]
 
     def add_text(self, tag: str, markdown: str, step: int = 0) -> None:
         """Write a text summary (TensorBoard's Text tab renders markdown) at once.
@@ -239,8 +221,8 @@ class EventWriter:
             i = 0
             while i < len(pending):
                 tags = pending[i][2]
-                if any(t not in self._seen_tags for t in tags) or self._packer(tags) is None:
-                    chunks.append(_record(self._scalar_event(*pending[i])))
+                if any(t not in self._seen_tags for t in tags) or self._summary_layout(tags) is None:
+                    chunks.append(_record(self._scalar_event_proto(*pending[i])))
                     i += 1
                     continue
                 j = i + 1
@@ -256,12 +238,12 @@ class EventWriter:
     def _encode_run(self, tags: Sequence[str], rows: list[tuple[float, int, Sequence[str], list[float]]]) -> bytes:
         """Framed records for consecutive steps with the same tags, built column-wise with numpy.
 
-        Byte-for-byte what :meth:`_scalar_event` (and so protobuf) produces: the same constant pieces, with the
+        Byte-for-byte what :meth:`_scalar_event_proto` (protobuf) produces: the same constant pieces, with the
         wall times, varint steps and float32 values filled in as columns, then one C CRC-32C per record.
         """
-        packer = self._packer(tags)
-        assert packer is not None
-        _, consts, summary_head = packer
+        layout = self._summary_layout(tags)
+        assert layout is not None
+        consts, summary_head = layout
         walls = np.fromiter((r[0] for r in rows), dtype=np.float64, count=len(rows))
         steps = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
         values = np.asarray([r[3] for r in rows], dtype=np.float64).reshape(len(rows), len(tags))
