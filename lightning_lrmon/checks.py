@@ -122,7 +122,7 @@ def _segments(ctx: CheckContext) -> list[_Segment]:
     if ctx.expect is not None:
         return [_Segment(0, n, ctx.expect, s)]
     if isinstance(s, tls.SequentialLR):
-        return _sequential_segments(ctx, s, n)
+        return _sequential_segments(s, ctx.lrs)
     if isinstance(s, tls.ChainedScheduler):
         infos = [info_for(c) for c in s._schedulers]
         shapes = {(i.shape if i else None) for i in infos}
@@ -131,7 +131,9 @@ def _segments(ctx: CheckContext) -> list[_Segment]:
     return [_Segment(0, n, info.shape if info else None, s)]
 
 
-def _sequential_segments(ctx: CheckContext, s: tls.SequentialLR, n: int) -> list[_Segment]:
+def _sequential_segments(s: tls.SequentialLR, lrs: np.ndarray) -> list[_Segment]:
+    """One segment per phase still ahead; a rising first phase is a warmup, later ones keep their class's shape."""
+    n = lrs.shape[0]
     milestones, l0 = list(s._milestones), s.last_epoch
     bounds = [m - l0 for m in milestones]
     segs: list[_Segment] = []
@@ -145,7 +147,7 @@ def _sequential_segments(ctx: CheckContext, s: tls.SequentialLR, n: int) -> list
         info = info_for(child)
         shape = info.shape if info else None
         warm = False
-        rows = ctx.lrs[start:stop]
+        rows = lrs[start:stop]
         if p == 0 and shape != "cyclic" and rows.shape[0] > 1 and _rises(rows.max(axis=1)).size:
             shape, warm = "warmup", True
         # the step into this phase (from row start-1 to start) belongs to no phase: judged by lr-jump only
@@ -182,11 +184,6 @@ def _finding(
     )
 
 
-def _fix_value(ctx: CheckContext, seg: _Segment, horizon: int) -> int:
-    """The horizon value that would make the segment's schedule end with the run."""
-    return horizon + (ctx.total_steps - seg.start - horizon)
-
-
 def _epochs_remark(ctx: CheckContext, value: int, wanted: int) -> str:
     spe = ctx.steps_per_epoch
     if spe and spe > 1 and abs(value * spe - wanted) <= max(1, spe):
@@ -216,7 +213,7 @@ def check_horizon_too_short(ctx: CheckContext) -> list[Finding]:
         climbs = bool(info.periodic and rises_after.size)
         if not climbs and (end_row - seg.start) >= HORIZON_SHORT_FRACTION * span:
             continue
-        arg, wanted = info.horizon_arg, _fix_value(ctx, seg, h)
+        arg, wanted = info.horizon_arg, ctx.total_steps - seg.start  # the horizon that ends with the run
         if climbs:
             restarts = int(np.ceil((seg.stop - end_row) / (2 * h)))
             what = (
@@ -542,16 +539,9 @@ def describe_shape(scheduler: Any, lrs: np.ndarray, expect: str | None = None) -
     if expect is not None:
         return f"{expect} (declared)"
     if isinstance(scheduler, tls.SequentialLR):
-        parts = []
-        bounds = [0, *[m - scheduler.last_epoch for m in scheduler._milestones], lrs.shape[0]]
-        for p, child in enumerate(scheduler._schedulers):
-            info = info_for(child)
-            label = info.shape if info and info.shape else "custom"
-            rows = lrs[max(bounds[p], 0) : max(bounds[p + 1], 0)]
-            if p == 0 and label != "cyclic" and rows.shape[0] > 1 and _rises(rows.max(axis=1)).size:
-                label = "warmup"
-            parts.append(f"{label} ({type(child).__name__})")
-        return " -> ".join(parts)
+        return " -> ".join(
+            f"{seg.shape or 'custom'} ({type(seg.scheduler).__name__})" for seg in _sequential_segments(scheduler, lrs)
+        )
     if isinstance(scheduler, tls.ChainedScheduler):
         return "chained: " + ", ".join(type(c).__name__ for c in scheduler._schedulers)
     info = info_for(scheduler)

@@ -442,7 +442,6 @@ def _mult(factors: Callable[[Any, int, int], np.ndarray]) -> Callable[[Any, np.n
     def kernel(s: Any, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
         return _chain(lr, factors(s, e0, n))
 
-    kernel.factors = factors  # type: ignore[attr-defined]
     return kernel
 
 
@@ -508,16 +507,11 @@ def _k_chained(s: tls.ChainedScheduler, lr: np.ndarray, e0: int, n: int) -> np.n
         else:
             raise _Unsupported(f"{type(c).__name__} inside ChainedScheduler")
     if all(kind == "mul" for kind, _ in ops):
-        out = np.empty((n, g))
-        cur = lr.copy()
         if n == 0:
-            return out
-        if len(ops) == 1:
-            return _chain(lr, np.ascontiguousarray(ops[0][1]))
+            return np.empty((0, g))
         # torch multiplies the running LR by each child's factor in turn: keep that order exactly
         stacked = np.stack([f for _, f in ops], axis=1)  # (n, k, G)
-        seq = stacked.reshape(n * len(ops), g)
-        full = _chain(cur, seq)
+        full = _chain(lr, stacked.reshape(n * len(ops), g))
         return full[len(ops) - 1 :: len(ops)]
     last_set = max(i for i, (kind, _) in enumerate(ops) if kind == "set")
     out = ops[last_set][1].copy()
@@ -648,8 +642,6 @@ def simulate(scheduler: Any, total_steps: int, *, budget_s: float = DEFAULT_FALL
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 rows[1:] = kern.simulate(scheduler, lr0, getattr(scheduler, "last_epoch", 0), total_steps)
-        except _Unsupported:
-            raise
         except _StepError as err:
             partial = err.partial
             if partial is not None and partial.shape[0] >= err.row:
