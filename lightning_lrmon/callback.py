@@ -16,6 +16,7 @@ import json
 import logging
 import math
 import os
+import re
 import warnings
 import weakref
 from collections.abc import Callable, Mapping
@@ -108,18 +109,16 @@ class LRMonitorBase:
         self.summary = summary
         self._state_key = f"LRMonitor{{'interval': {interval!r}, 'name': {name!r}}}"
         self._specs: dict[int, Any] = {}
+        self._where: dict[int, str] = {}  # how messages name each spec's argument
         if scheduler is not None:
+            per_optimizer = isinstance(scheduler, Mapping) and "class_path" not in scheduler
             for idx, spec in split_per_optimizer(scheduler).items():
-                where = (
-                    "scheduler"
-                    if (idx == 0 and not isinstance(scheduler, Mapping))
-                    or (isinstance(scheduler, Mapping) and "class_path" in scheduler)
-                    else f"scheduler[{idx}]"
-                )
+                where = f"scheduler[{idx}]" if per_optimizer else "scheduler"
                 norm = normalize_spec(spec, where=where)
                 if isinstance(norm, dict):
                     resolve_class(norm["class_path"], where=where)
                 self._specs[idx] = norm
+                self._where[idx] = where
         self._reset_run_state()
         self._restored: dict[str, Any] | None = None
 
@@ -135,12 +134,10 @@ class LRMonitorBase:
         self._other_loggers: list[Any] = []
         self._tags: dict[int, list[str]] = {}
         self._hot: dict[int, tuple[Any, list[str], list[str]]] = {}
-        self._extra_tags: dict[int, list[str]] = {}
         self._warned: set[str] = set()
         self._runtime_done: set[str] = set()
-        self._sched_start: dict[int, tuple[Any, int, int]] = {}
+        self._sched_start: dict[int, tuple[Any, int]] = {}  # scheduler id -> (config, position at train start)
         self._opt_steps: dict[int, int] = {}
-        self._no_logger_warned = False
         self._log_failed = False
 
     @property
@@ -210,7 +207,7 @@ class LRMonitorBase:
         optimizers = trainer.optimizers
         configs = trainer.strategy.lr_scheduler_configs
         for idx, spec in sorted(self._specs.items()):
-            where = "scheduler" if len(self._specs) == 1 and idx == 0 else f"scheduler[{idx}]"
+            where = self._where[idx]
             if idx >= len(optimizers) or idx < 0:
                 raise LRMonitorConfigError(
                     f"`{where}` targets optimizer index {idx}, but configure_optimizers returned "
@@ -270,15 +267,14 @@ class LRMonitorBase:
         names = tag_names(optimizers, configs)
         for opt, opt_names in zip(optimizers, names):
             self._tags[id(opt)] = opt_names
-            self._extra_tags[id(opt)] = self._extra_names(opt, opt_names)
             self._opt_steps[id(opt)] = 0
         self._setup_loggers(trainer)
         self._check_resume(trainer)
         for config in configs:
-            self._sched_start[id(config.scheduler)] = (config, self._sched_pos(config.scheduler), trainer.global_step)
-        self._run_checks(trainer, optimizers, configs, names)
+            self._sched_start[id(config.scheduler)] = (config, self._sched_pos(config.scheduler))
+        self._run_checks(trainer, optimizers, configs)
 
-    def _extra_names(self, opt: Any, names: list[str]) -> list[str]:
+    def _extra_names(self, names: list[str]) -> list[str]:
         out = []
         if self.log_momentum:
             out += [f"{n}-momentum" for n in names]
@@ -290,13 +286,11 @@ class LRMonitorBase:
         tb_classes = self._logger_classes()
         loggers = list(trainer.loggers)
         if not loggers:
-            if not self._no_logger_warned:
-                self._no_logger_warned = True
-                self._warn(
-                    "no-logger: the Trainer has no logger, so LRMonitor logs nothing; the schedule is still "
-                    "checked. Fix: pass Trainer(logger=TensorBoardLogger(...)) to see the LR per step.",
-                    trainer,
-                )
+            self._warn(  # once: _warn keeps what it said
+                "no-logger: the Trainer has no logger, so LRMonitor logs nothing; the schedule is still "
+                "checked. Fix: pass Trainer(logger=TensorBoardLogger(...)) to see the LR per step.",
+                trainer,
+            )
             return
         for logger in loggers:
             if isinstance(logger, tb_classes) and self._writer is None:
@@ -349,7 +343,7 @@ class LRMonitorBase:
                 ),
             )
 
-    def _run_checks(self, trainer: Any, optimizers: list[Any], configs: list[Any], names: list[list[str]]) -> None:
+    def _run_checks(self, trainer: Any, optimizers: list[Any], configs: list[Any]) -> None:
         spe = self._steps_per_epoch(trainer)
         reports: list[ScheduleReport] = []
         for config in configs:
@@ -481,7 +475,7 @@ class LRMonitorBase:
         tags = self._tags.get(id(opt))
         if tags is None:
             return None
-        extra = self._extra_tags[id(opt)]
+        extra = self._extra_names(tags)
         entry = (opt, tags, tags + extra if extra else tags)
         self._hot[id(optimizer)] = entry
         return entry
@@ -514,7 +508,7 @@ class LRMonitorBase:
         self._emit_runtime(trainer, runtime.lr_invalid_at_runtime(tags, values, step))
 
     def _check_double_step(self, trainer: Any, opt: Any, n_opt_steps: int) -> None:
-        for config, pos0, _ in self._sched_start.values():
+        for config, pos0 in self._sched_start.values():
             sched = config.scheduler
             if sched.optimizer is not opt or config.interval != "step" or "double-step" in self._runtime_done:
                 continue
@@ -627,16 +621,10 @@ def _layout(tags: dict[int, list[str]], optimizers: list[Any], with_plan: bool) 
         charts.append(
             layout_pb2.Chart(
                 title=f"{base}: all param groups" + (" (actual vs planned)" if with_plan else ""),
-                multiline=layout_pb2.MultilineChartContent(tag=[f"^{_re_escape(s)}$" for s in series]),
+                multiline=layout_pb2.MultilineChartContent(tag=[f"^{re.escape(s)}$" for s in series]),
             )
         )
     return layout_pb2.Layout(category=[layout_pb2.Category(title="learning rate (lightning-lrmon)", chart=charts)])
-
-
-def _re_escape(text: str) -> str:
-    import re
-
-    return re.escape(text)
 
 
 def _truncate_own_events(log_dir: str, from_step: int) -> None:
@@ -708,19 +696,6 @@ def make_callback_class(pl_pkg: Any) -> type:
         @override
         def teardown(self, trainer: Any, pl_module: Any, stage: str) -> None:
             self._close()
-
-        @property
-        @override
-        def state_key(self) -> str:
-            return self._state_key
-
-        @override
-        def state_dict(self) -> dict[str, Any]:
-            return LRMonitorBase.state_dict(self)
-
-        @override
-        def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-            LRMonitorBase.load_state_dict(self, state_dict)
 
     LRMonitor.__module__ = "lightning_lrmon"
     LRMonitor.__qualname__ = "LRMonitor"

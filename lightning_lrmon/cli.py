@@ -40,7 +40,7 @@ from lightning_lrmon.exceptions import LRMonitorConfigError
 from lightning_lrmon.findings import Finding
 from lightning_lrmon.registry import SHAPES, describe, info_for
 from lightning_lrmon.simulate import simulate
-from lightning_lrmon.spec import build_scheduler, normalize_spec, resolve_class, split_per_optimizer, yaml_error
+from lightning_lrmon.spec import build_scheduler, split_per_optimizer, yaml_error
 
 __all__ = ["main"]
 
@@ -189,10 +189,7 @@ def _evaluate(config: dict[str, Any], args: argparse.Namespace) -> list[Plan]:
             )
         configured = [float(g["lr"]) for g in opt.param_groups]
         try:
-            spec = normalize_spec(plan.spec, where=plan.source)
-            if isinstance(spec, dict):
-                resolve_class(spec["class_path"], where=plan.source)
-            sched = build_scheduler(spec, opt, total_steps=plan.steps, where=plan.source)
+            sched = build_scheduler(plan.spec, opt, total_steps=plan.steps, where=plan.source)
         except LRMonitorConfigError as err:
             raise InputError(str(err)) from None
         sim = simulate(sched, plan.steps)
@@ -210,7 +207,7 @@ def _evaluate(config: dict[str, Any], args: argparse.Namespace) -> list[Plan]:
         plan.lrs = sim.lrs
         plan.scheduler = describe(sched)
         info = info_for(sched)
-        plan.notes = [n for n in plan.notes if n != EPOCH_NOTE or plan.steps > 1 or plan.findings] + []
+        plan.notes = [n for n in plan.notes if n != EPOCH_NOTE or plan.steps > 1 or plan.findings]
         if info is None and plan.expect is None and not plan.findings:
             plan.notes.append("no expected shape for this class: only validity checks ran (pass --expect)")
     return plans
