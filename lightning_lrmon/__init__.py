@@ -1,5 +1,9 @@
 """lightning-lrmon: build, log and check learning-rate schedules in PyTorch Lightning.
 
+The public surface is this package's ``__all__`` (and ``lightning_lrmon.pl.LRMonitor`` for ``pytorch_lightning``);
+modules whose names start with ``_`` are internal. Names are imported on first use, so ``import lightning_lrmon``
+costs nothing and the ``lrmon`` command starts without Lightning.
+
 Example:
     >>> import torch
     >>> from torch.optim.lr_scheduler import LinearLR
@@ -13,13 +17,19 @@ Example:
 
 from __future__ import annotations
 
-from lightning_lrmon.checks import check_schedule
-from lightning_lrmon.exceptions import LRMonitorConfigError, LRScheduleError, LRScheduleWarning
-from lightning_lrmon.findings import Finding
-from lightning_lrmon.lrmonitor import LRMonitor
-from lightning_lrmon.simulate import simulate_schedule
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from lightning_lrmon._exceptions import LRMonitorConfigError, LRScheduleError, LRScheduleWarning
+
+if TYPE_CHECKING:
+    from lightning_lrmon._callback import LRMonitor
+    from lightning_lrmon._checks import check_schedule
+    from lightning_lrmon._findings import CODES, Finding
+    from lightning_lrmon._simulate import simulate_schedule
 
 __all__ = [
+    "CODES",
     "Finding",
     "LRMonitor",
     "LRMonitorConfigError",
@@ -28,4 +38,25 @@ __all__ = [
     "check_schedule",
     "simulate_schedule",
 ]
-__version__ = "0.1.0"
+__version__ = "0.2.0"
+
+_LAZY = {
+    "CODES": "lightning_lrmon._findings",
+    "Finding": "lightning_lrmon._findings",
+    "LRMonitor": "lightning_lrmon._callback",
+    "check_schedule": "lightning_lrmon._checks",
+    "simulate_schedule": "lightning_lrmon._simulate",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'lightning_lrmon' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,7 +1,7 @@
 """``LRMonitor`` for the standalone ``pytorch_lightning`` package.
 
-A callback from ``lightning.pytorch`` is rejected by a ``pytorch_lightning.Trainer`` and the other way round;
-import this one when your code uses ``import pytorch_lightning as pl``.
+Use this one when your code does ``import pytorch_lightning as pl``: it is the same callback, a subclass of both
+packages' ``Callback``, with its scheduler configs made by ``pytorch_lightning``.
 
 Example:
     >>> import pytorch_lightning as pl
@@ -14,8 +14,12 @@ from __future__ import annotations
 
 import pytorch_lightning as _pl
 
-from lightning_lrmon.callback import make_callback_class
+from lightning_lrmon._callback import LRMonitor as _LRMonitor
 
 __all__ = ["LRMonitor"]
 
-LRMonitor = make_callback_class(_pl)
+
+class LRMonitor(_LRMonitor, _pl.Callback):  # type: ignore[misc]
+    """:class:`lightning_lrmon.LRMonitor` for ``pytorch_lightning.Trainer`` (same arguments)."""
+
+    _package = "pytorch_lightning"

@@ -11,7 +11,7 @@ from tensorboard.compat.proto import event_pb2, summary_pb2, tensor_pb2, tensor_
 from tensorboard.plugins.scalar import metadata as scalar_metadata
 from tensorboard.summary.writer.record_writer import RecordWriter
 
-from lightning_lrmon.events import EventWriter
+from lightning_lrmon._events import EventWriter
 
 TAGS = ["lr-SGD/backbone", "lr-SGD/pg2", "lr-SGD/head", "lr-SGD/pg4"]
 STEPS = [0, 1, 2, 127, 128, 129, 16383, 16384, 2**21, 2**40, 5]

@@ -187,7 +187,7 @@ def test_gradient_accumulation_logs_each_optimizer_step_once(tmp_path):
     steps, values = series(read_scalars(run_dir(tmp_path)), "lr-SGD")
     assert steps == list(range(8))
     np.testing.assert_array_equal(values, f32(applied))
-    assert cb._configs[0].scheduler.total_iters == 8  # 'auto' bound to optimizer steps, not batches
+    assert t.lr_scheduler_configs[0].scheduler.total_iters == 8  # 'auto' bound to optimizer steps, not batches
 
 
 def test_auto_binds_to_the_runs_length_from_epochs(tmp_path):
@@ -197,7 +197,7 @@ def test_auto_binds_to_the_runs_length_from_epochs(tmp_path):
         warnings.simplefilter("error", LRScheduleWarning)
         t = trainer(tmp_path, [cb], max_steps=-1, max_epochs=3)
         t.fit(module, loader(64, 8))
-    sched = cb._configs[0].scheduler
+    sched = t.lr_scheduler_configs[0].scheduler
     assert sched.T_max == 24
     applied = np.asarray(module.optimizers().optimizer.applied)[:, 0]
     ref = [0.1 * (1 + np.cos(np.pi * k / 24)) / 2 for k in range(24)]

@@ -4,7 +4,7 @@ Everything that differs between scheduler classes lives here (style rule: regist
 class simply has no entry: it gets no inferred shape and only the validity checks.
 
 Example:
-    >>> from lightning_lrmon.registry import SCHEDULERS, info_for
+    >>> from lightning_lrmon._registry import SCHEDULERS, info_for
     >>> SCHEDULERS["CosineAnnealingLR"].shape, SCHEDULERS["CosineAnnealingLR"].horizon_arg
     ('decay', 'T_max')
     >>> info_for(object()) is None
@@ -149,7 +149,7 @@ _SKIP = {"self", "optimizer", "last_epoch", "verbose", "schedulers"}
 
 
 def init_args_of(scheduler: Any) -> dict[str, Any]:
-    """The init arguments of ``scheduler``: those it was built with by lightning-lrmon, else read back.
+    """The init arguments of ``scheduler``, read back from its attributes (named as in its signature).
 
     Example:
         >>> import torch
@@ -157,9 +157,6 @@ def init_args_of(scheduler: Any) -> dict[str, Any]:
         >>> init_args_of(torch.optim.lr_scheduler.LinearLR(opt, start_factor=0.5, total_iters=100))
         {'start_factor': 0.5, 'end_factor': 1.0, 'total_iters': 100}
     """
-    stored = getattr(scheduler, "_lrmon_init_args", None)
-    if isinstance(stored, dict):
-        return dict(stored)
     out: dict[str, Any] = {}
     try:
         params = inspect.signature(type(scheduler).__init__).parameters

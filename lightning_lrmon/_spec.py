@@ -13,7 +13,7 @@ Any init argument given as ``"auto"`` is bound to the run's scheduler steps, ``"
 
 Example:
     >>> import torch
-    >>> from lightning_lrmon.spec import build_scheduler
+    >>> from lightning_lrmon._spec import build_scheduler
     >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
     >>> s = build_scheduler({"class_path": "CosineAnnealingLR", "init_args": {"T_max": "auto"}}, opt, total_steps=500)
     >>> type(s).__name__, s.T_max
@@ -38,10 +38,18 @@ import yaml
 from torch.optim import Optimizer
 from torch.optim import lr_scheduler as tls
 
-from lightning_lrmon.exceptions import LRMonitorConfigError
-from lightning_lrmon.registry import SCHEDULERS
+from lightning_lrmon._exceptions import LRMonitorConfigError
+from lightning_lrmon._registry import SCHEDULERS
 
-__all__ = ["build_scheduler", "has_auto", "normalize_spec", "resolve_class", "split_per_optimizer", "yaml_error"]
+__all__ = [
+    "build_scheduler",
+    "has_auto",
+    "normalize_spec",
+    "resolve_class",
+    "spec_identity",
+    "split_per_optimizer",
+    "yaml_error",
+]
 
 _PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
 _COMPOSITES = ("SequentialLR", "ChainedScheduler")
@@ -81,7 +89,7 @@ def resolve_class(class_path: Any, *, where: str = "scheduler") -> Callable[...,
         >>> resolve_class("CosineAnealingLR")
         Traceback (most recent call last):
         ...
-        lightning_lrmon.exceptions.LRMonitorConfigError: `scheduler` class_path 'CosineAnealingLR' is not a ...
+        lightning_lrmon.LRMonitorConfigError: `scheduler` class_path 'CosineAnealingLR' is not a ...
     """
     if _is_scheduler_class(class_path):
         return class_path  # type: ignore[no-any-return]
@@ -397,7 +405,7 @@ def build_scheduler(
         where: how error messages name the argument.
 
     Returns:
-        The scheduler; those built from a dict remember their resolved init args (``_lrmon_init_args``).
+        The scheduler (nothing is written onto it: torch copies a scheduler's attributes into checkpoints).
 
     Example:
         >>> import torch
@@ -429,7 +437,6 @@ def build_scheduler(
     _check_args(cls, init_args, where=where)
     _check_types(cls, init_args, where=where)
     sched = _construct(cls, optimizer, init_args, where=where)
-    sched._lrmon_init_args = init_args
     return sched
 
 
@@ -472,7 +479,6 @@ def _build_composite(
         sched = _chained(children, optimizer, where)
     else:
         sched = _construct(functools.partial(cls, schedulers=children), optimizer, init_args, where=where)
-    sched._lrmon_init_args = init_args
     return sched
 
 
@@ -481,3 +487,37 @@ def _chained(children: list[Any], optimizer: Optimizer, where: str) -> Any:
         return tls.ChainedScheduler(children, optimizer)
     except (ValueError, TypeError) as err:
         raise LRMonitorConfigError(f"`{where}`: torch rejected ChainedScheduler: {err}") from None
+
+
+def _callable_name(fn: Any) -> str:
+    if isinstance(fn, functools.partial):
+        args = [spec_identity(a) for a in fn.args] + [f"{k}={spec_identity(v)}" for k, v in sorted(fn.keywords.items())]
+        return f"{_callable_name(fn.func)}({', '.join(args)})"
+    if inspect.isfunction(fn) or inspect.isclass(fn) or inspect.isbuiltin(fn):
+        return f"{fn.__module__}.{fn.__qualname__}"
+    if inspect.ismethod(fn):
+        return f"{_callable_name(fn.__func__)} of {type(fn.__self__).__qualname__}"
+    return f"{type(fn).__module__}.{type(fn).__qualname__} instance"
+
+
+def spec_identity(spec: Any) -> str:
+    """What defines a spec, as readable text that is the same in every process (no memory addresses).
+
+    A resume compares it with the checkpoint's to tell the user what changed.
+
+    Example:
+        >>> spec_identity(functools.partial(tls.LinearLR, start_factor=1.0, total_iters=40))
+        'torch.optim.lr_scheduler.LinearLR(start_factor=1.0, total_iters=40)'
+        >>> spec_identity({"class_path": "StepLR", "init_args": {"step_size": "auto"}})
+        "StepLR(step_size='auto')"
+    """
+    if isinstance(spec, Mapping) and "class_path" in spec:
+        args = ", ".join(f"{k}={spec_identity(v)}" for k, v in sorted((spec.get("init_args") or {}).items()))
+        return f"{spec['class_path']}({args})"
+    if isinstance(spec, (list, tuple)):
+        return "[" + ", ".join(spec_identity(v) for v in spec) + "]"
+    if isinstance(spec, Mapping):
+        return "{" + ", ".join(f"{k}: {spec_identity(v)}" for k, v in sorted(spec.items(), key=str)) + "}"
+    if callable(spec):
+        return _callable_name(spec)
+    return repr(spec)

@@ -39,7 +39,7 @@ class LRMonitorConfigError(ValueError):
         >>> raise LRMonitorConfigError("`interval` must be 'step' or 'epoch', got 'batch'")
         Traceback (most recent call last):
         ...
-        lightning_lrmon.exceptions.LRMonitorConfigError: `interval` must be 'step' or 'epoch', got 'batch'
+        lightning_lrmon.LRMonitorConfigError: `interval` must be 'step' or 'epoch', got 'batch'
     """
 
 
@@ -58,3 +58,7 @@ class LRScheduleError(RuntimeError):
     def __init__(self, message: str, findings: list[Any] | None = None) -> None:
         super().__init__(message)
         self.findings = list(findings or [])
+
+
+for _cls in (LRScheduleWarning, LRMonitorConfigError, LRScheduleError):
+    _cls.__module__ = "lightning_lrmon"  # tracebacks show the public name

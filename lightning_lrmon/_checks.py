@@ -27,10 +27,10 @@ from typing import Any
 import numpy as np
 from torch.optim import lr_scheduler as tls
 
-from lightning_lrmon.exceptions import LRMonitorConfigError
-from lightning_lrmon.findings import Finding, Severity
-from lightning_lrmon.registry import SHAPES, describe, horizon_of, info_for
-from lightning_lrmon.simulate import DEFAULT_FALLBACK_BUDGET_S, Simulation, simulate
+from lightning_lrmon._exceptions import LRMonitorConfigError
+from lightning_lrmon._findings import Finding, Severity, tooling
+from lightning_lrmon._registry import SHAPES, describe, horizon_of, info_for
+from lightning_lrmon._simulate import DEFAULT_FALLBACK_BUDGET_S, Simulation, simulate
 
 __all__ = [
     "CHECKS",
@@ -43,9 +43,10 @@ __all__ = [
     "ZERO_RATIO",
     "ZERO_TAIL_FRACTION",
     "check_schedule",
-    "check_simulation",
     "describe_shape",
+    "run_checks",
     "CheckContext",
+    "Subject",
 ]
 
 #: A step counts as a rise when the LR grows by more than this relative amount (ignores float noise).
@@ -530,7 +531,7 @@ def describe_shape(scheduler: Any, lrs: np.ndarray, expect: str | None = None) -
     Example:
         >>> import torch
         >>> from torch.optim import lr_scheduler as L
-        >>> from lightning_lrmon.simulate import simulate_schedule
+        >>> from lightning_lrmon._simulate import simulate_schedule
         >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
         >>> s = L.SequentialLR(opt, [L.LinearLR(opt, 0.1, 1.0, 10), L.CosineAnnealingLR(opt, 90)], [10])
         >>> describe_shape(s, simulate_schedule(s, 100))
@@ -548,59 +549,95 @@ def describe_shape(scheduler: Any, lrs: np.ndarray, expect: str | None = None) -
     return info.shape if info and info.shape else "not declared (validity checks only)"
 
 
-def check_simulation(
-    sim: Simulation,
-    scheduler: Any,
-    total_steps: int,
-    *,
-    expect: str | None = None,
-    configured_lrs: Sequence[float] | None = None,
-    optimizer_label: str = "the optimizer",
-    group_names: Sequence[str] | None = None,
-    steps_per_epoch: int | None = None,
-    step_offset: int = 0,
-) -> list[Finding]:
-    """Run every check on an existing :class:`~lightning_lrmon.simulate.Simulation`.
+@dataclass(frozen=True)
+class Subject:
+    """One schedule to review and the numbers around it (what a door — the callback or ``lrmon`` — gathers).
+
+    Attributes:
+        scheduler: the scheduler, in its current state (never modified).
+        steps: scheduler steps the run still takes (one per optimizer step for ``interval="step"``).
+        expect: the intended shape, or ``None`` to infer it from the class.
+        configured_lrs: the groups' LRs before the scheduler was built (OneCycleLR/CyclicLR overwrite them).
+        label: how messages name the optimizer (the tag, e.g. ``"lr-SGD"``).
+        tags: the tag of each param group (messages say ``group 'pg1'`` when there are several).
+        steps_per_epoch: scheduler steps per epoch, to recognise horizons given in epochs.
+        step_offset: the run's optimizer step of simulation row 0 (a resumed run starts part-way).
+        interval: ``"step"`` or ``"epoch"`` (for summaries).
+        budget_s: time budget of exact stepping for classes without a fast simulator.
+    """
+
+    scheduler: Any
+    steps: int
+    expect: str | None = None
+    configured_lrs: Sequence[float] | None = None
+    label: str = "the optimizer"
+    tags: Sequence[str] | None = None
+    steps_per_epoch: int | None = None
+    step_offset: int = 0
+    interval: str = "step"
+    budget_s: float = DEFAULT_FALLBACK_BUDGET_S
+
+    def group_names(self, n_groups: int) -> list[str]:
+        """How messages name each group: ``group 'pg1'`` (from the tags), ``group 0``, or nothing for one group."""
+        if self.tags is not None and len(self.tags) >= n_groups:
+            return [f"group '{t.rsplit('/', 1)[-1]}'" if n_groups > 1 else "" for t in self.tags[:n_groups]]
+        return [f"group {g}" if n_groups > 1 else "" for g in range(n_groups)]
+
+
+def _tooling_findings(sim: Simulation, subject: Subject) -> list[Finding]:
+    name = describe(subject.scheduler)
+    if sim.method == "unavailable" and not sim.truncated:
+        why = sim.notes[0] if sim.notes else "it cannot be simulated safely"
+        return [
+            tooling(
+                "not-simulated",
+                f"{name} on {subject.label} was not simulated: {why}. The LR is still logged at every step.",
+                "use a torch built-in scheduler (or a LambdaLR whose lambda keeps no state) to have it checked.",
+                optimizer=subject.label,
+            )
+        ]
+    if sim.truncated:
+        why = sim.notes[0] if sim.notes else "exact stepping of a copy ran out of its time budget"
+        return [
+            tooling(
+                "simulation-truncated",
+                f"{name} is a class without a fast simulator; {why}: {sim.valid_steps} of {subject.steps} steps "
+                "were checked.",
+                "pass a larger budget, make the scheduler copyable (no locks/files in its attributes), or use a "
+                "torch built-in scheduler.",
+                optimizer=subject.label,
+                step=sim.valid_steps + subject.step_offset,
+            )
+        ]
+    return []
+
+
+def run_checks(sim: Simulation, subject: Subject) -> list[Finding]:
+    """Every check of :data:`CHECKS` on a simulation of ``subject`` (plus a tooling note if it was cut short).
 
     Example:
         >>> import torch
-        >>> from lightning_lrmon.simulate import simulate
+        >>> from lightning_lrmon._simulate import simulate
         >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
         >>> s = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=1.01)
-        >>> [f.code for f in check_simulation(simulate(s, 50), s, 50)]
+        >>> [f.code for f in run_checks(simulate(s, 50), Subject(s, 50))]
         ['decay-increases']
     """
-    if expect is not None and expect not in SHAPES:
-        raise LRMonitorConfigError(f"`expect` must be one of {list(SHAPES)} or None, got {expect!r}.")
-    n_groups = sim.lrs.shape[1]
-    names = list(group_names) if group_names is not None else [f"group {g}" for g in range(n_groups)]
+    if subject.expect is not None and subject.expect not in SHAPES:
+        raise LRMonitorConfigError(f"`expect` must be one of {list(SHAPES)} or None, got {subject.expect!r}.")
     ctx = CheckContext(
-        scheduler,
+        subject.scheduler,
         sim,
-        total_steps,
-        expect,
-        list(configured_lrs) if configured_lrs else None,
-        optimizer_label,
-        names,
-        steps_per_epoch,
-        offset=step_offset,
+        subject.steps,
+        subject.expect,
+        list(subject.configured_lrs) if subject.configured_lrs else None,
+        subject.label,
+        subject.group_names(sim.lrs.shape[1]),
+        subject.steps_per_epoch,
+        offset=subject.step_offset,
     )
-    out: list[Finding] = []
-    if sim.truncated:
-        why = sim.notes[0] if sim.notes else "exact stepping of a copy ran out of its time budget"
-        out.append(
-            Finding(
-                "simulation-truncated",
-                "warning",
-                f"{describe(scheduler)} is a class without a fast simulator; {why}: {sim.valid_steps} of "
-                f"{total_steps} steps were checked.",
-                sim.valid_steps + step_offset,
-                "pass a larger budget, make the scheduler copyable (no locks/files in its attributes), or use a "
-                "torch built-in scheduler.",
-                optimizer_label,
-            )
-        )
-    if sim.method == "static" or sim.valid_steps == 0:
+    out = _tooling_findings(sim, subject)
+    if sim.method in ("static", "unavailable") or sim.valid_steps == 0:
         return out
     ctx.segments = _segments(ctx)
     ctx.found = out
@@ -630,7 +667,7 @@ def check_schedule(
         configured_lrs: the groups' LRs before the scheduler was built (OneCycleLR/CyclicLR overwrite them);
             defaults to the scheduler's ``base_lrs``.
         optimizer_label: how messages name the optimizer (``LRMonitor`` passes the tag, e.g. ``"lr-SGD"``).
-        group_names: how messages name each param group.
+        group_names: the tag of each param group, for messages.
         steps_per_epoch: scheduler steps per epoch, to recognise horizons given in epochs.
         budget_s: time budget for exact stepping of classes without a fast simulator.
 
@@ -644,16 +681,16 @@ def check_schedule(
         >>> [f.code for f in check_schedule(CosineAnnealingLR(opt, T_max=100), 1000)]
         ['horizon-too-short']
     """
-    if not isinstance(total_steps, (int, np.integer)) or total_steps < 0:
+    if isinstance(total_steps, bool) or not isinstance(total_steps, (int, np.integer)) or total_steps < 0:
         raise LRMonitorConfigError(f"`total_steps` must be a non-negative int, got {total_steps!r}.")
-    sim = simulate(scheduler, int(total_steps), budget_s=budget_s)
-    return check_simulation(
-        sim,
+    subject = Subject(
         scheduler,
         int(total_steps),
         expect=expect,
         configured_lrs=configured_lrs,
-        optimizer_label=optimizer_label,
-        group_names=group_names,
+        label=optimizer_label,
+        tags=group_names,
         steps_per_epoch=steps_per_epoch,
+        budget_s=budget_s,
     )
+    return run_checks(simulate(scheduler, subject.steps, budget_s=budget_s), subject)

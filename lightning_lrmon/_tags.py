@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from lightning_lrmon.exceptions import LRMonitorConfigError
+from lightning_lrmon._exceptions import LRMonitorConfigError
 
 __all__ = ["tag_names"]
 
@@ -70,4 +70,32 @@ def tag_names(optimizers: Sequence[Any], scheduler_configs: Sequence[Any]) -> li
         if any(opt is s for s in seen):
             continue
         add(opt, f"lr-{type(opt).__name__}", False)
-    return [by_id[id(o)] for o in raw]
+    return _unique([by_id[id(o)] for o in raw])
+
+
+def _renamed(names: list[str], k: int) -> list[str]:
+    out = []
+    for n in names:
+        base, sep, rest = n.partition("/")
+        out.append(f"{base}-{k}{sep}{rest}")
+    return out
+
+
+def _unique(per_optimizer: list[list[str]]) -> list[list[str]]:
+    """Two optimizers never share a tag: a later one whose names are taken gets ``-1``, ``-2``... on its base name.
+
+    Example:
+        >>> _unique([["lr"], ["lr"], ["lr-1"]])
+        [['lr'], ['lr-1'], ['lr-1-1']]
+    """
+    taken: set[str] = set()
+    out = []
+    for names in per_optimizer:
+        k = 0
+        candidate = names
+        while any(n in taken for n in candidate):
+            k += 1
+            candidate = _renamed(names, k)
+        taken.update(candidate)
+        out.append(candidate)
+    return out

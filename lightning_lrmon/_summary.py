@@ -1,68 +1,38 @@
 """The fit-start summary: one short block per scheduler, like Lightning's model summary.
 
 Example:
-    >>> import numpy as np
-    >>> from lightning_lrmon.summary import ScheduleReport, format_summary
-    >>> r = ScheduleReport("lr-SGD", "CosineAnnealingLR(T_max=100)", "decay", "step", 100,
-    ...                    np.array([[0.1], [0.05], [0.0]]), ["group 0"], [])
+    >>> from lightning_lrmon._review import GroupStats, Review
+    >>> r = Review("lr-SGD", "CosineAnnealingLR(T_max=100)", "decay", "step", 100,
+    ...            [GroupStats("lr-SGD", 0.1, 0.1, 0, 0.0)])
     >>> print(format_summary([r]))
     LR schedule (lightning-lrmon)
       lr-SGD  CosineAnnealingLR(T_max=100)
         shape decay, 100 scheduler steps (interval=step)
-        group 0: 0.1 -> peak 0.1 @0 -> 0 (end)
+        lr-SGD: 0.1 -> peak 0.1 @0 -> 0 (end)
         no findings
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from lightning_lrmon.findings import Finding
+if TYPE_CHECKING:
+    from lightning_lrmon._review import Review
 
-__all__ = ["ScheduleReport", "format_markdown", "format_summary", "plan_points"]
-
-
-@dataclass
-class ScheduleReport:
-    """What the fit-start check found for one optimizer's schedule."""
-
-    label: str
-    scheduler: str
-    shape: str | None
-    interval: str
-    steps: int
-    lrs: np.ndarray
-    group_names: list[str]
-    findings: list[Finding] = field(default_factory=list)
+__all__ = ["format_markdown", "format_summary", "plan_points"]
 
 
-def _g(x: float) -> str:
-    return f"{x:.4g}"
-
-
-def _group_lines(r: ScheduleReport) -> list[str]:
-    out = []
-    for g, name in enumerate(r.group_names):
-        col = r.lrs[:, g] if r.lrs.size else np.empty(0)
-        col = col[np.isfinite(col)]
-        if col.size == 0:
-            out.append(f"{name}: no steps")
-            continue
-        p = int(np.argmax(col))
-        out.append(f"{name}: {_g(col[0])} -> peak {_g(col[p])} @{p} -> {_g(col[-1])} (end)")
-    return out
-
-
-def format_summary(reports: Sequence[ScheduleReport]) -> str:
+def format_summary(reviews: Sequence[Review]) -> str:
     """Plain-text block for the console."""
     lines = ["LR schedule (lightning-lrmon)"]
-    for r in reports:
+    for r in reviews:
         lines.append(f"  {r.label}  {r.scheduler}")
-        lines.append(f"    shape {r.shape or 'not declared'}, {r.steps} scheduler steps (interval={r.interval})")
-        lines.extend(f"    {line}" for line in _group_lines(r))
+        lines.append(f"    shape {r.shape}, {r.steps} scheduler steps (interval={r.interval})")
+        lines.extend(f"    {g.line()}" for g in r.groups)
+        lines.extend(f"    note: {n}" for n in r.notes)
         if r.findings:
             lines.extend(f"    ! {f.code}" + (f" (step {f.step})" if f.step is not None else "") for f in r.findings)
         else:
@@ -70,7 +40,7 @@ def format_summary(reports: Sequence[ScheduleReport]) -> str:
     return "\n".join(lines)
 
 
-def format_markdown(reports: Sequence[ScheduleReport]) -> str:
+def format_markdown(reviews: Sequence[Review]) -> str:
     """Markdown for TensorBoard's Text tab (the findings in full).
 
     Example:
@@ -78,13 +48,13 @@ def format_markdown(reports: Sequence[ScheduleReport]) -> str:
         '### LR schedule (lightning-lrmon)'
     """
     lines = ["### LR schedule (lightning-lrmon)", ""]
-    for r in reports:
+    for r in reviews:
         lines.append(
-            f"**{r.label}**: `{r.scheduler}` — shape {r.shape or 'not declared'}, {r.steps} scheduler "
-            f"steps (interval={r.interval})"
+            f"**{r.label}**: `{r.scheduler}` — shape {r.shape}, {r.steps} scheduler steps (interval={r.interval})"
         )
         lines.append("")
-        lines.extend(f"- {line}" for line in _group_lines(r))
+        lines.extend(f"- {g.line()}" for g in r.groups)
+        lines.extend(f"- note: {n}" for n in r.notes)
         lines.append("")
         for f in r.findings:
             at = f" (step {f.step})" if f.step is not None else ""

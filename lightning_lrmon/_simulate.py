@@ -36,6 +36,8 @@ import torch
 from torch.optim import Optimizer
 from torch.optim import lr_scheduler as tls
 
+from lightning_lrmon._isolate import isolated, keep_rng
+
 __all__ = ["DEFAULT_FALLBACK_BUDGET_S", "Simulation", "simulate", "simulate_schedule"]
 
 #: Seconds the exact-stepping fallback (custom scheduler classes) may spend before it stops and reports how far
@@ -57,6 +59,10 @@ class _Unsupported(Exception):
     """The fast path cannot reproduce this configuration exactly; use the shadow fallback."""
 
 
+class _NotIsolated(Exception):
+    """User code inside the scheduler cannot be called on copies of its state: do not simulate."""
+
+
 @dataclass
 class Simulation:
     """What :func:`simulate` found out about a schedule.
@@ -68,8 +74,9 @@ class Simulation:
         error: torch's message when stepping would raise (e.g. OneCycleLR overrun), else ``None``.
         error_step: the scheduler step (1-based count of ``.step()`` calls) that would raise.
         truncated: the fallback ran out of its time budget after ``valid_steps`` rows.
-        method: ``"kernel"`` (vectorised), ``"shadow"`` (exact stepping of a copy) or ``"static"``
-            (ReduceLROnPlateau: depends on metrics, held constant).
+        method: ``"kernel"`` (vectorised), ``"shadow"`` (exact stepping of a copy), ``"static"``
+            (ReduceLROnPlateau: depends on metrics, held constant) or ``"unavailable"`` (not simulated: ``notes``
+            says why; ``truncated`` tells whether a copy ran out of time or none could be made safely).
         final_lrs: the LRs after the last simulated scheduler step (the one after the last optimizer step).
 
     Example:
@@ -551,12 +558,44 @@ def _shadow(scheduler: Any) -> Any:
         groups.append(new_group)
     shadow_opt.param_groups = groups
     shadow_opt.defaults = dict(opt.defaults)
-    return copy.deepcopy(scheduler, memo)
+    shadow = copy.deepcopy(scheduler, memo)
+    for key, value in list(vars(shadow).items()):
+        if isinstance(value, (list, tuple)) and any(callable(v) for v in value):
+            vars(shadow)[key] = type(value)(_isolated_or_raise(v) if callable(v) else v for v in value)
+        elif callable(value) and not isinstance(value, (Optimizer, tls.LRScheduler)):
+            vars(shadow)[key] = _isolated_or_raise(value)
+    return shadow
+
+
+def _isolated_or_raise(fn: Any) -> Any:
+    out = isolated(fn)
+    if out is None:
+        raise _NotIsolated(f"{getattr(fn, '__qualname__', type(fn).__name__)} cannot be copied safely")
+    return out
+
+
+def _isolated_view(s: Any) -> Any:
+    """``s`` with every user callable it holds replaced by an isolated copy (a shallow copy; ``s`` is untouched)."""
+    if isinstance(s, (tls.LambdaLR, tls.MultiplicativeLR)):
+        view = copy.copy(s)
+        view.lr_lambdas = [_isolated_or_raise(fn) for fn in s.lr_lambdas]
+        return view
+    if isinstance(s, tls.CyclicLR) and getattr(s, "_scale_fn_custom", None) is not None:
+        cyclic = copy.copy(s)
+        cyclic._scale_fn_custom = _isolated_or_raise(s._scale_fn_custom)
+        return cyclic
+    if isinstance(s, (tls.SequentialLR, tls.ChainedScheduler)):
+        composite = copy.copy(s)
+        composite._schedulers = [_isolated_view(c) for c in s._schedulers]
+        return composite
+    return s
 
 
 def _simulate_shadow(scheduler: Any, steps: int, budget_s: float) -> Simulation:
     try:
         sched = _shadow(scheduler)
+    except _NotIsolated as err:
+        return _not_isolated(scheduler, steps, err)
     except Exception as err:
         lr0 = np.asarray([float(g["lr"]) for g in scheduler.optimizer.param_groups], dtype=np.float64)
         lrs = np.full((steps, lr0.shape[0]), np.nan)
@@ -584,6 +623,16 @@ def _simulate_shadow(scheduler: Any, steps: int, budget_s: float) -> Simulation:
                 sim.truncated = True
                 return sim
     return _finish(out, steps + 1, steps, method="shadow")
+
+
+def _not_isolated(scheduler: Any, steps: int, err: Exception) -> Simulation:
+    n = len(scheduler.optimizer.param_groups)
+    return Simulation(
+        lrs=np.full((steps, n), np.nan),
+        valid_steps=0,
+        method="unavailable",
+        notes=[f"it holds user code that cannot be run on a copy of its state ({err})"],
+    )
 
 
 def _finish(rows: np.ndarray, valid_rows: int, steps: int, *, error: str | None = None, method: str) -> Simulation:
@@ -630,18 +679,42 @@ def simulate(scheduler: Any, total_steps: int, *, budget_s: float = DEFAULT_FALL
     """
     if total_steps < 0:
         raise ValueError(f"`total_steps` must be >= 0, got {total_steps!r}")
+    with keep_rng():
+        return _simulate(scheduler, total_steps, budget_s)
+
+
+def _not_torch(scheduler: Any, steps: int) -> Simulation:
+    groups = getattr(getattr(scheduler, "optimizer", None), "param_groups", None) or []
+    return Simulation(
+        lrs=np.full((steps, len(groups)), np.nan),
+        valid_steps=0,
+        method="unavailable",
+        notes=[
+            f"{type(scheduler).__name__} is not a torch LR scheduler; Lightning steps it through the "
+            "LightningModule's lr_scheduler_step, which the simulation cannot reproduce"
+        ],
+    )
+
+
+def _simulate(scheduler: Any, total_steps: int, budget_s: float) -> Simulation:
+    if not isinstance(scheduler, (tls.LRScheduler, tls.ReduceLROnPlateau)):
+        return _not_torch(scheduler, total_steps)
     if isinstance(scheduler, tls.ReduceLROnPlateau):
         lr0 = np.asarray([float(g["lr"]) for g in scheduler.optimizer.param_groups])
         return Simulation(lrs=np.tile(lr0, (total_steps, 1)), valid_steps=total_steps, method="static", final_lrs=lr0)
     try:
-        kern = _kernel_for(scheduler)
+        view = _isolated_view(scheduler)
+    except _NotIsolated as err:
+        return _not_isolated(scheduler, total_steps, err)
+    try:
+        kern = _kernel_for(view)
         lr0 = _group_lrs(scheduler.optimizer)
         rows = np.empty((total_steps + 1, lr0.shape[0]), dtype=np.float64)
         rows[0] = lr0
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                rows[1:] = kern.simulate(scheduler, lr0, getattr(scheduler, "last_epoch", 0), total_steps)
+                rows[1:] = kern.simulate(view, lr0, getattr(scheduler, "last_epoch", 0), total_steps)
         except _StepError as err:
             partial = err.partial
             if partial is not None and partial.shape[0] >= err.row:

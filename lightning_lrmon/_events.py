@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import struct
 import threading
@@ -33,13 +34,15 @@ from typing import Any
 
 import google_crc32c
 import numpy as np
-from google.protobuf.internal.encoder import _VarintBytes
 from tensorboard.compat.proto import event_pb2, summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
 from tensorboard.plugins.custom_scalar import layout_pb2
 from tensorboard.plugins.scalar import metadata as scalar_metadata
 from tensorboard.plugins.text import metadata as text_metadata
 
-__all__ = ["EventWriter", "masked_crc32c"]
+__all__ = ["PLAN_PREFIX", "EventWriter", "layout_for", "masked_crc32c", "truncate_own_events"]
+
+#: Tag prefix of the planned series (``planned/lr-SGD``).
+PLAN_PREFIX = "planned/"
 
 _SCALAR_METADATA = scalar_metadata.create_summary_metadata(display_name="", description="")
 _TEXT_METADATA = text_metadata.create_summary_metadata(display_name="", description="")
@@ -59,6 +62,22 @@ def masked_crc32c(data: bytes) -> int:
     """
     crc = google_crc32c.value(data)
     return int((((crc >> 15) | (crc << 17)) + _MASK) & 0xFFFFFFFF)
+
+
+def _varint(n: int) -> bytes:
+    """Protobuf's base-128 varint of a non-negative int (the length prefix of a length-delimited field).
+
+    Example:
+        >>> _varint(1), _varint(300)
+        (b'\\x01', b'\\xac\\x02')
+    """
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        if not n:
+            out.append(byte)
+            return bytes(out)
+        out.append(byte | 0x80)
 
 
 def _record(data: bytes) -> bytes:
@@ -147,7 +166,7 @@ class EventWriter:
             at = raw.find(packed)
             if at < 0 or raw.count(packed) != 1:
                 return None
-            entry = b"\x0a" + _VarintBytes(len(raw))  # Summary.value (field 1, length-delimited)
+            entry = b"\x0a" + _varint(len(raw))  # Summary.value (field 1, length-delimited)
             tpl = (entry + raw[:at], raw[at + 4 :])
             check = self._value_proto(tag, 0.5, False).SerializeToString()
             if entry + check != tpl[0] + struct.pack("<f", 0.5) + tpl[1]:
@@ -173,7 +192,7 @@ class EventWriter:
             # constants between the floats: prefix_0, suffix_0 + prefix_1, ..., suffix_last
             consts = [parts[0]] + [parts[2 * i + 1] + parts[2 * i + 2] for i in range(len(tags) - 1)] + [parts[-1]]
             size = sum(len(c) for c in consts) + 4 * len(tags)
-            self._layouts[key] = (consts, b"\x2a" + _VarintBytes(size))
+            self._layouts[key] = (consts, b"\x2a" + _varint(size))
         return self._layouts[key]
 
     def add_text(self, tag: str, markdown: str, step: int = 0) -> None:
@@ -322,3 +341,45 @@ class EventWriter:
         with self._lock:
             self.closed = True
             self._fh.close()
+
+
+def layout_for(charts: list[tuple[str, list[str]]], with_plan: bool) -> Any:
+    """A custom-scalars layout: one chart per optimizer with all its groups (and their planned series)."""
+    from tensorboard.plugins.custom_scalar import layout_pb2
+
+    out = []
+    for base, names in charts:
+        series = list(names) + ([PLAN_PREFIX + n for n in names] if with_plan else [])
+        out.append(
+            layout_pb2.Chart(
+                title=f"{base}: all param groups" + (" (actual vs planned)" if with_plan else ""),
+                multiline=layout_pb2.MultilineChartContent(tag=[f"^{re.escape(s)}$" for s in series]),
+            )
+        )
+    return layout_pb2.Layout(category=[layout_pb2.Category(title="learning rate (lightning-lrmon)", chart=out)])
+
+
+def truncate_own_events(log_dir: str, from_step: int) -> None:
+    """Drop this package's events at ``step >= from_step`` from earlier files (a resume re-logs them)."""
+    from tensorboard.backend.event_processing.event_file_loader import RawEventFileLoader
+    from tensorboard.compat.proto import event_pb2
+
+    if not os.path.isdir(log_dir):
+        return
+    for fname in sorted(os.listdir(log_dir)):
+        if not (fname.startswith("events.out.tfevents.") and fname.endswith(".lrmon")):
+            continue
+        path = os.path.join(log_dir, fname)
+        kept = []
+        changed = False
+        for raw in RawEventFileLoader(path).Load():
+            event = event_pb2.Event.FromString(raw)
+            if event.HasField("summary") and event.step >= from_step:
+                changed = True
+                continue
+            kept.append(raw)
+        if changed:
+            tmp = path + ".tmp"
+            with open(tmp, "wb") as fh:
+                fh.write(b"".join(_record(r) for r in kept))
+            os.replace(tmp, path)

@@ -16,7 +16,7 @@ Example:
     ...         scheduler: {class_path: LinearLR, init_args: {start_factor: 0.5, total_iters: 100}}
     ... ''')
     >>> main(["check", path, "--format", "json", "--lr", "0.001"])  # doctest: +ELLIPSIS
-    {"ok": false, "schedules": [{"source": "trainer.callbacks[0] (LRMonitor)", ...
+    {"version": 1, "ok": false, "schedules": [{"source": "trainer.callbacks[0] (LRMonitor)", ...
     1
 """
 
@@ -29,18 +29,17 @@ import sys
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import torch
-import yaml
+if TYPE_CHECKING:  # the CLI imports torch, numpy and yaml only when it runs a command (``--help`` stays fast)
+    import torch
 
-from lightning_lrmon.checks import check_simulation
-from lightning_lrmon.exceptions import LRMonitorConfigError
-from lightning_lrmon.findings import Finding
-from lightning_lrmon.registry import SHAPES, describe, info_for
-from lightning_lrmon.simulate import simulate
-from lightning_lrmon.spec import build_scheduler, split_per_optimizer, yaml_error
+    from lightning_lrmon._review import Review
+    from lightning_lrmon._runlength import RunFacts
+
+#: the shapes ``--expect`` accepts (the same tuple as ``lightning_lrmon._registry.SHAPES``; a test pins them equal)
+SHAPES = ("decay", "warmup", "warmup_decay", "constant", "cyclic")
+JSON_VERSION = 1
 
 __all__ = ["main"]
 
@@ -64,13 +63,19 @@ class Plan:
     expect: str | None
     optimizer_spec: Any
     steps: int = 0
-    lrs: np.ndarray | None = None
-    scheduler: str = ""
-    findings: list[Finding] = field(default_factory=list)
+    review: Review | None = None
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def findings(self) -> list[Any]:
+        return self.review.findings if self.review is not None else []
 
 
 def _load(path: str) -> dict[str, Any]:
+    import yaml
+
+    from lightning_lrmon._spec import yaml_error
+
     try:
         with open(path, encoding="utf-8") as fh:
             text = fh.read()
@@ -88,6 +93,8 @@ def _load(path: str) -> dict[str, Any]:
 
 
 def _plans(config: dict[str, Any], expect: str | None) -> list[Plan]:
+    from lightning_lrmon._spec import split_per_optimizer
+
     trainer = config.get("trainer") or {}
     if not isinstance(trainer, dict):
         raise InputError("`trainer` must be a mapping")
@@ -123,26 +130,38 @@ def _plans(config: dict[str, Any], expect: str | None) -> list[Plan]:
     return plans
 
 
-def _run_length(trainer: dict[str, Any], plan: Plan, steps: int | None, steps_per_epoch: int | None) -> int:
-    max_steps = trainer.get("max_steps")
+def _facts(trainer: dict[str, Any], steps: int | None, steps_per_epoch: int | None) -> RunFacts:
+    """The run's numbers from ``trainer:`` (``--steps`` overrides ``max_steps``).
+
+    ``--steps-per-epoch`` counts optimizer steps.
+    """
+    from lightning_lrmon._runlength import RunFacts
+
+    acc = trainer.get("accumulate_grad_batches") or 1
+    max_steps = steps if steps else trainer.get("max_steps")
     max_epochs = trainer.get("max_epochs")
-    if plan.interval == "epoch":
-        if isinstance(max_epochs, int) and max_epochs > 0:
-            return max_epochs // plan.frequency
-        if steps and steps_per_epoch:
-            return steps // steps_per_epoch // plan.frequency
+    return RunFacts(
+        max_steps=max_steps if isinstance(max_steps, int) and max_steps > 0 else -1,
+        max_epochs=max_epochs if isinstance(max_epochs, int) and not steps else None,
+        batches_per_epoch=steps_per_epoch * acc if steps_per_epoch else None,
+        accumulate=acc if isinstance(acc, int) else 1,
+    )
+
+
+def _run_length(trainer: dict[str, Any], plan: Plan, steps: int | None, steps_per_epoch: int | None) -> int:
+    from lightning_lrmon._runlength import scheduler_steps
+
+    facts = _facts(trainer, steps, steps_per_epoch)
+    if plan.interval == "epoch" and facts.batches_per_epoch is None and steps and not facts.epochs_limited:
         raise InputError(
             f"{plan.source} steps per epoch: set trainer.max_epochs (or pass --steps and --steps-per-epoch)"
         )
-    if steps:
-        return steps // plan.frequency
-    if isinstance(max_steps, int) and max_steps > 0:
-        return max_steps // plan.frequency
-    if isinstance(max_epochs, int) and max_epochs > 0:
-        if steps_per_epoch:
-            return max_epochs * steps_per_epoch // plan.frequency
+    total = scheduler_steps(facts, plan.interval, plan.frequency)  # type: ignore[arg-type]
+    if total is not None:
+        return total
+    if facts.epochs_limited and plan.interval == "step":
         raise InputError(
-            f"the run length is trainer.max_epochs={max_epochs} epochs; pass --steps-per-epoch N "
+            f"the run length is trainer.max_epochs={facts.max_epochs} epochs; pass --steps-per-epoch N "
             "(optimizer steps per epoch) or --steps N"
         )
     raise InputError("missing run length: set trainer.max_steps or trainer.max_epochs in the config, or pass --steps")
@@ -150,6 +169,8 @@ def _run_length(trainer: dict[str, Any], plan: Plan, steps: int | None, steps_pe
 
 def _shadow_optimizer(spec: Any, lr: float | None) -> torch.optim.Optimizer:
     """The configured optimizer on one empty parameter (no model is built)."""
+    import torch
+
     param = [torch.nn.Parameter(torch.zeros(0))]
     if spec is None:
         return torch.optim.SGD(param, lr=1.0 if lr is None else lr)
@@ -176,59 +197,60 @@ def _shadow_optimizer(spec: Any, lr: float | None) -> torch.optim.Optimizer:
         raise InputError(f"`optimizer` {path}({init}) rejected: {err}") from None
 
 
-def _evaluate(config: dict[str, Any], args: argparse.Namespace) -> list[Plan]:
+def _review_plan(plan: Plan, trainer: dict[str, Any], args: argparse.Namespace, keep_lrs: bool) -> None:
+    from lightning_lrmon._checks import Subject
+    from lightning_lrmon._exceptions import LRMonitorConfigError
+    from lightning_lrmon._registry import info_for
+    from lightning_lrmon._review import review
+    from lightning_lrmon._spec import build_scheduler
+    from lightning_lrmon._tags import tag_names
+
+    plan.steps = _run_length(trainer, plan, args.steps, args.steps_per_epoch)
+    opt = _shadow_optimizer(plan.optimizer_spec, args.lr)
+    if plan.optimizer_spec is None and args.lr is None:
+        plan.notes.append(
+            "no `optimizer:` in the config: simulated on lr=1.0, so LRs read as multiples of "
+            "your optimizer's LR (pass --lr to use yours)"
+        )
+    configured = [float(g["lr"]) for g in opt.param_groups]
+    try:
+        sched = build_scheduler(plan.spec, opt, total_steps=plan.steps, where=plan.source)
+    except LRMonitorConfigError as err:
+        raise InputError(str(err)) from None
+    (tags,) = tag_names([opt], [])
+    subject = Subject(
+        sched,
+        plan.steps,
+        expect=plan.expect,
+        configured_lrs=configured,
+        label=tags[0].split("/")[0],
+        tags=tags,
+        steps_per_epoch=args.steps_per_epoch if plan.interval == "step" else None,
+        interval=plan.interval,
+    )
+    plan.review = review(subject, keep_lrs=keep_lrs)
+    plan.notes = [n for n in plan.notes if n != EPOCH_NOTE or plan.steps > 1 or plan.findings]
+    if info_for(sched) is None and plan.expect is None and not plan.findings:
+        plan.notes.append("no expected shape for this class: only validity checks ran (pass --expect)")
+
+
+def _evaluate(config: dict[str, Any], args: argparse.Namespace, keep_lrs: bool = False) -> list[Plan]:
     trainer = config.get("trainer") or {}
     plans = _plans(config, args.expect)
     for plan in plans:
-        plan.steps = _run_length(trainer, plan, args.steps, args.steps_per_epoch)
-        opt = _shadow_optimizer(plan.optimizer_spec, args.lr)
-        if plan.optimizer_spec is None and args.lr is None:
-            plan.notes.append(
-                "no `optimizer:` in the config: simulated on lr=1.0, so LRs read as multiples of "
-                "your optimizer's LR (pass --lr to use yours)"
-            )
-        configured = [float(g["lr"]) for g in opt.param_groups]
-        try:
-            sched = build_scheduler(plan.spec, opt, total_steps=plan.steps, where=plan.source)
-        except LRMonitorConfigError as err:
-            raise InputError(str(err)) from None
-        sim = simulate(sched, plan.steps)
-        spe = args.steps_per_epoch if plan.interval == "step" else None
-        plan.findings = check_simulation(
-            sim,
-            sched,
-            plan.steps,
-            expect=plan.expect,
-            configured_lrs=configured,
-            optimizer_label=f"lr-{type(opt).__name__}",
-            steps_per_epoch=spe,
-            group_names=[""] if len(configured) == 1 else None,
-        )
-        plan.lrs = sim.lrs
-        plan.scheduler = describe(sched)
-        info = info_for(sched)
-        plan.notes = [n for n in plan.notes if n != EPOCH_NOTE or plan.steps > 1 or plan.findings]
-        if info is None and plan.expect is None and not plan.findings:
-            plan.notes.append("no expected shape for this class: only validity checks ran (pass --expect)")
+        _review_plan(plan, trainer, args, keep_lrs)
     return plans
 
 
 def _text(plans: Sequence[Plan]) -> str:
     lines = []
     for p in plans:
-        assert p.lrs is not None
-        lines.append(f"{p.source}: {p.scheduler}, {p.steps} scheduler steps (interval={p.interval})")
-        finite = p.lrs[np.isfinite(p.lrs).all(axis=1)] if p.lrs.size else p.lrs
-        if finite.size:
-
-            def fmt(row: np.ndarray) -> str:
-                return ", ".join(f"{v:.4g}" for v in row.tolist())
-
-            lines.append(f"  LR {fmt(finite[0])} -> peak {fmt(finite.max(axis=0))} -> {fmt(finite[-1])} (end)")
-        for note in p.notes:
-            lines.append(f"  {note}")
-        for f in p.findings:
-            lines.append(f"  {f.severity.upper()} {f}")
+        assert p.review is not None
+        lines.append(f"{p.source}: {p.review.scheduler}, {p.steps} scheduler steps (interval={p.interval})")
+        lines.append(f"  shape {p.review.shape}")
+        lines.extend(f"  {g.line()}" for g in p.review.groups)
+        lines.extend(f"  {note}" for note in p.notes)
+        lines.extend(f"  {f.severity.upper()} {f}" for f in p.findings)
         if not p.findings:
             lines.append("  ok: no findings")
     return "\n".join(lines)
@@ -237,11 +259,13 @@ def _text(plans: Sequence[Plan]) -> str:
 def _json(plans: Sequence[Plan]) -> str:
     return json.dumps(
         {
+            "version": JSON_VERSION,
             "ok": not any(p.findings for p in plans),
             "schedules": [
                 {
                     "source": p.source,
-                    "scheduler": p.scheduler,
+                    "scheduler": p.review.scheduler if p.review else "",
+                    "shape": p.review.shape if p.review else "",
                     "interval": p.interval,
                     "steps": p.steps,
                     "notes": p.notes,
@@ -254,6 +278,8 @@ def _json(plans: Sequence[Plan]) -> str:
 
 
 def _terminal_plot(plans: Sequence[Plan]) -> str:
+    import numpy as np
+
     try:
         import plotext as plt
     except ImportError:
@@ -262,18 +288,19 @@ def _terminal_plot(plans: Sequence[Plan]) -> str:
         ) from None
     out = []
     for p in plans:
-        assert p.lrs is not None
+        lrs = p.review.lrs if p.review is not None else None
+        assert lrs is not None
         plt.clf()
         plt.plotsize(100, 20)
         plt.theme("clear")
-        x = np.arange(p.lrs.shape[0])
-        for g in range(p.lrs.shape[1]):
-            plt.plot(x.tolist(), np.nan_to_num(p.lrs[:, g]).tolist(), label=f"group {g}", marker="braille")
+        x = np.arange(lrs.shape[0])
+        for g in range(lrs.shape[1]):
+            plt.plot(x.tolist(), np.nan_to_num(lrs[:, g]).tolist(), label=f"group {g}", marker="braille")
         for f in p.findings:
             if f.step is not None:
                 plt.vline(f.step)
         plt.xlabel(f"{'epoch' if p.interval == 'epoch' else 'step'}")
-        out.append(f"{p.source}: {p.scheduler}")
+        out.append(f"{p.source}: {p.review.scheduler if p.review else ''}")
         out.append(plt.uncolorize(plt.build()))
         for f in p.findings:
             out.append(f"  | {f.code} at step {f.step}")
@@ -281,6 +308,8 @@ def _terminal_plot(plans: Sequence[Plan]) -> str:
 
 
 def _png(plans: Sequence[Plan], path: str) -> None:
+    import numpy as np
+
     try:
         import matplotlib
 
@@ -290,21 +319,22 @@ def _png(plans: Sequence[Plan], path: str) -> None:
         raise InputError("--out needs matplotlib: pip install 'lightning-lrmon[plot]'") from None
     fig, axes = plt.subplots(len(plans), 1, figsize=(9, 3.2 * len(plans)), squeeze=False)
     for ax, p in zip(axes[:, 0], plans):
-        assert p.lrs is not None
-        for g in range(p.lrs.shape[1]):
-            ax.plot(p.lrs[:, g], label=f"group {g}")
+        lrs = p.review.lrs if p.review is not None else None
+        assert lrs is not None
+        for g in range(lrs.shape[1]):
+            ax.plot(lrs[:, g], label=f"group {g}")
         for f in p.findings:
             if f.step is not None:
                 ax.axvline(f.step, color="crimson", linestyle="--", linewidth=1)
                 ax.annotate(
                     f.code,
-                    (f.step, float(np.nanmax(p.lrs))),
+                    (f.step, float(np.nanmax(lrs))),
                     color="crimson",
                     fontsize=8,
                     textcoords="offset points",
                     xytext=(4, -10),
                 )
-        ax.set_title(textwrap.fill(f"{p.source}: {p.scheduler}", 110), fontsize=8)
+        ax.set_title(textwrap.fill(f"{p.source}: {p.review.scheduler if p.review else ''}", 110), fontsize=8)
         ax.set_xlabel("epoch" if p.interval == "epoch" else "optimizer step")
         ax.set_ylabel("learning rate")
         ax.grid(alpha=0.3)
@@ -317,6 +347,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lrmon", description="Lint and preview LR schedules of a LightningCLI config, without training."
     )
+    from lightning_lrmon import __version__
+
+    parser.add_argument("--version", action="version", version=f"lrmon {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, helptext in (
         ("check", "simulate and check; exit 0 healthy, 1 findings, 2 unusable input"),
@@ -339,13 +372,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``lrmon`` console script; returns the exit code."""
     parser = _parser()
     args = parser.parse_args(argv)
+
     try:
         for name in ("steps", "steps_per_epoch"):
             value = getattr(args, name)
             if value is not None and value <= 0:
                 raise InputError(f"--{name.replace('_', '-')} must be a positive number of steps, got {value}")
         config = _load(args.config)
-        plans = _evaluate(config, args)
+        plans = _evaluate(config, args, keep_lrs=args.command == "preview")
         if args.command == "check":
             print(_json(plans) if args.format == "json" else _text(plans))
         elif args.out:

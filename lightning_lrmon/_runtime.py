@@ -4,10 +4,10 @@
 names, the restored callback state) and emits what these return, once each.
 
 Example:
-    >>> f = double_step("StepLR(step_size=5)", moved=20, n_opt_steps=11, frequency=1, step=10)
+    >>> f = double_step("StepLR(step_size=5)", moved=20, allowed=10, done=10, step=10)
     >>> f.code, f.message.split(" (")[0]
     ('double-step', 'StepLR(step_size=5) was stepped 20 times in the first 10 optimizer steps')
-    >>> double_step("StepLR(step_size=5)", moved=10, n_opt_steps=11, frequency=1, step=10) is None
+    >>> double_step("StepLR(step_size=5)", moved=10, allowed=10, done=10, step=10) is None
     True
 """
 
@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from lightning_lrmon.findings import Finding
+from lightning_lrmon._findings import Finding
 
 __all__ = [
     "double_step",
+    "not_stepped",
     "lr_invalid_at_runtime",
     "plateau_monitor_missing",
     "run_length_changed",
@@ -27,28 +28,46 @@ __all__ = [
 ]
 
 
-def double_step(scheduler: str, *, moved: int, n_opt_steps: int, frequency: int, step: int) -> Finding | None:
-    """``double-step``: the scheduler moved at least twice as often as the optimizer steps allow.
+def double_step(scheduler: str, *, moved: int, allowed: int, done: int, step: int) -> Finding | None:
+    """``double-step``: the scheduler moved at least twice as often as Lightning steps it.
 
     Args:
         scheduler: the scheduler's description.
         moved: scheduler steps since the check started.
-        n_opt_steps: optimizer steps seen (the current one included; the scheduler has not stepped for it yet).
-        frequency: the config's frequency.
+        allowed: scheduler steps Lightning takes over the same optimizer steps.
+        done: optimizer steps completed since the check started.
         step: the run's optimizer step, for the finding.
     """
-    done = n_opt_steps - 1
-    allowed = done // max(1, frequency)
     if moved <= allowed + 1 or moved < 2 * max(allowed, 1):
         return None
     return Finding(
         "double-step",
         "warning",
-        f"{scheduler} was stepped {moved} times in the first {done} optimizer steps (Lightning steps it once per "
-        f"optimizer step): the schedule runs {moved / max(allowed, 1):.1f}x too fast.",
+        f"{scheduler} was stepped {moved} times in the first {done} optimizer steps (Lightning steps it {allowed} "
+        f"times there): the schedule runs {moved / max(allowed, 1):.1f}x too fast.",
         step,
         "remove the extra scheduler.step() call (e.g. in training_step); with automatic optimization Lightning "
         "steps the schedulers itself.",
+    )
+
+
+def not_stepped(scheduler: str, *, expected: int, done: int, step: int) -> Finding | None:
+    """``scheduler-not-stepped``: under manual optimization nobody steps the scheduler LRMonitor built.
+
+    Example:
+        >>> not_stepped("CosineAnnealingLR(T_max=300)", expected=300, done=300, step=300).code
+        'scheduler-not-stepped'
+    """
+    if expected < 2:
+        return None
+    return Finding(
+        "scheduler-not-stepped",
+        "warning",
+        f"{scheduler} was never stepped in {done} optimizer steps (the plan stepped it {expected} times): with "
+        "manual optimization Lightning does not step schedulers, so the LR stays at its start.",
+        step,
+        "call self.lr_schedulers().step() in training_step after opt.step() (once per optimizer step for "
+        "interval='step'), or use automatic optimization.",
     )
 
 
@@ -90,18 +109,25 @@ def lr_invalid_at_runtime(tags: Sequence[str], values: Sequence[float], step: in
 
 
 def spec_changed(saved: Mapping[str, str], now: Mapping[str, str], step: int) -> Finding | None:
-    """``resume-mismatch``: the scheduler spec's fingerprint differs from the checkpoint's.
+    """``resume-mismatch``: the scheduler spec differs from the checkpoint's; the message shows what changed.
 
     Example:
-        >>> spec_changed({"0": "a1"}, {"0": "a1"}, 32) is None
+        >>> spec_changed({"0": "LinearLR(total_iters=40)"}, {"0": "LinearLR(total_iters=40)"}, 32) is None
         True
+        >>> f = spec_changed({"0": "LinearLR(total_iters=40)"}, {"0": "LinearLR(total_iters=400)"}, 32)
+        >>> f.message.split("; ")[0].split(" (")[1]
+        'scheduler[0]: LinearLR(total_iters=40) -> LinearLR(total_iters=400))'
     """
     if dict(saved) == dict(now):
         return None
+    keys = sorted(set(saved) | set(now))
+    changes = "; ".join(
+        f"scheduler[{k}]: {saved.get(k, 'none')} -> {now.get(k, 'none')}" for k in keys if saved.get(k) != now.get(k)
+    )
     return Finding(
         "resume-mismatch",
         "warning",
-        f"the scheduler spec changed since the checkpoint was saved ({dict(saved)} -> {dict(now)}); the restored "
+        f"the scheduler spec changed since the checkpoint was saved ({changes}); the restored "
         "scheduler state belongs to the old spec, so the schedule bends at the resume step.",
         step,
         "resume with the spec the checkpoint was trained with, or start a fresh run (no ckpt_path).",

@@ -1,0 +1,200 @@
+"""``LRMonitor``: Lightning wiring only. It gathers numbers from the ``Trainer`` and hands them to the pure modules.
+
+Example:
+    >>> from lightning_lrmon import LRMonitor
+    >>> cb = LRMonitor({"class_path": "CosineAnnealingLR", "init_args": {"T_max": "auto"}})
+    >>> cb.interval, cb.frequency
+    ('step', 1)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, Dict, Literal, Optional, Union  # noqa: UP035 - jsonargparse reads these annotations
+
+import torch
+from lightning.pytorch import LightningModule, Trainer
+from lightning.pytorch.callbacks import Callback
+from torch.optim import Optimizer
+from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
+from typing_extensions import override
+
+from lightning_lrmon import _fit
+from lightning_lrmon._exceptions import LRMonitorConfigError
+from lightning_lrmon._registry import Shape
+from lightning_lrmon._session import Built, Session
+
+__all__ = ["LRMonitor", "SchedulerSpec"]
+
+#: What ``scheduler=`` accepts, spelled so LightningCLI/jsonargparse parses both a dotted or bare ``class_path``
+#: (as a callable) and a spec containing ``"auto"`` (as a plain dict).
+SchedulerSpec = Optional[  # noqa: UP045
+    Union[Callable[[Optimizer], Union[LRScheduler, ReduceLROnPlateau]], Dict[str, Any]]
+]
+OnMisconfig = Literal["warn", "raise", "ignore"]
+
+
+class LRMonitor(Callback):
+    """Build the configured LR scheduler, log every group's LR at every optimizer step, check the schedule.
+
+    Args:
+        scheduler: what to build for the trainer's optimizer(s): ``None`` (build nothing; monitor and check what
+            ``configure_optimizers`` returned), a callable ``optimizer -> LRScheduler``, a LightningCLI-style
+            ``{"class_path": ..., "init_args": {...}}`` dict or YAML text, or ``{optimizer_index: spec}``. Any
+            init arg ``"auto"`` binds to the run's scheduler steps, ``"N%"`` to that share.
+        interval: ``"step"`` (default) or ``"epoch"``, as in Lightning's ``lr_scheduler`` dict (for ``scheduler``).
+        frequency: step the built scheduler every ``frequency`` intervals (Lightning counts batches for "step").
+        expect: the intended shape of the built scheduler; ``None`` infers it from the class.
+        on_misconfig: ``"warn"`` (an :class:`LRScheduleWarning` per finding, once, rank zero), ``"raise"``
+            (:class:`LRScheduleError` on every rank before the first optimizer step; only schedule problems
+            count, tooling notes never do) or ``"ignore"``.
+        log_momentum: also log ``<tag>-momentum`` (``betas[0]`` for Adam-style optimizers).
+        log_weight_decay: also log ``<tag>-weight_decay``.
+        name: tag name for the built scheduler (replaces ``lr-<Optimizer>``), as a scheduler config ``name``.
+        monitor: the metric a ``ReduceLROnPlateau`` built from ``scheduler`` watches.
+        prog_bar: show the first group's LR of each optimizer in the progress bar.
+        log_plan: log the simulated schedule as ``planned/<tag>`` next to the actual series.
+        summary: print the fit-start schedule summary (rank zero).
+
+    Example:
+        >>> from lightning_lrmon import LRMonitor
+        >>> LRMonitor("LinearLR", interval="batch")  # type: ignore[arg-type]
+        Traceback (most recent call last):
+        ...
+        lightning_lrmon.LRMonitorConfigError: `interval` must be 'step' or 'epoch', got 'batch'.
+    """
+
+    #: the Lightning package whose ``Trainer`` runs this class (``lightning_lrmon.pl.LRMonitor`` overrides it)
+    _package = "lightning.pytorch"
+
+    def __init__(
+        self,
+        scheduler: SchedulerSpec = None,
+        *,
+        interval: Literal["step", "epoch"] = "step",
+        frequency: int = 1,
+        expect: Optional[Shape] = None,  # noqa: UP045
+        on_misconfig: OnMisconfig = "warn",
+        log_momentum: bool = False,
+        log_weight_decay: bool = False,
+        name: Optional[str] = None,  # noqa: UP045
+        monitor: Optional[str] = None,  # noqa: UP045
+        prog_bar: bool = False,
+        log_plan: bool = True,
+        summary: bool = True,
+    ) -> None:
+        options = _fit.Options(interval, frequency, expect, on_misconfig, name, monitor)
+        self._specs = _fit.validate(scheduler, options)
+        self.interval, self.frequency, self.expect = interval, frequency, expect
+        self.on_misconfig, self.name, self.monitor = on_misconfig, name, monitor
+        self.log_momentum, self.log_weight_decay = log_momentum, log_weight_decay
+        self.prog_bar, self.log_plan, self.summary = prog_bar, log_plan, summary
+        self._options = options
+        self._state_key = f"LRMonitor{{'interval': {interval!r}, 'name': {name!r}}}"
+        self._built: list[Built] = []
+        self._restored: dict[str, Any] | None = None
+        self.session = Session(on_misconfig, is_zero=True)
+
+    @property
+    def findings(self) -> list[Any]:
+        """Every finding of the current (or last) fit: schedule problems and tooling notes."""
+        return self.session.findings
+
+    @property
+    def reviews(self) -> list[Any]:
+        """The fit-start review of every schedule (shape, first/peak/end LR per group, findings)."""
+        return getattr(self, "_reviews", [])
+
+    @property
+    @override
+    def state_key(self) -> str:
+        return self._state_key  # Lightning reads this at every hook call: keep it a plain attribute read
+
+    @override
+    def state_dict(self) -> dict[str, Any]:
+        return _fit.state_of(self._built)
+
+    @override
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self._restored = dict(state_dict)
+
+    @override
+    def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
+        others = [c for c in trainer.callbacks if isinstance(c, LRMonitor) and c is not self]  # type: ignore[attr-defined]
+        if others:
+            raise LRMonitorConfigError(
+                "`callbacks` holds more than one LRMonitor; each would log every optimizer's LR under the same tags. "
+                "Use one LRMonitor: give it a spec per optimizer as scheduler={0: spec0, 1: spec1}."
+            )
+
+    @override
+    def on_fit_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        facts = _fit.facts(trainer)
+        self._built = _fit.build_all(
+            self._specs,
+            self._options,
+            trainer.optimizers,
+            trainer.strategy.lr_scheduler_configs,
+            facts,
+            config_type=_fit.config_type(self._package),
+        )
+
+    @override
+    def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        session = Session(self.on_misconfig, trainer.is_global_zero, self.log_momentum, self.log_weight_decay)
+        self.session = session
+        restored, self._restored = self._restored, None
+        self._reviews = _fit.start(session, trainer, pl_module, self._built, restored, self._options, self.log_plan)
+        if self.summary and trainer.is_global_zero and self._reviews:
+            logging.getLogger(f"{self._package}.callbacks.lrmon").info(_fit.summary_text(self._reviews))
+        _fit.decide_raise(session, trainer)
+
+    @override
+    def on_before_optimizer_step(self, trainer: Trainer, pl_module: LightningModule, optimizer: Optimizer) -> None:
+        values = self.session.log_step(optimizer, trainer.fit_loop.epoch_loop._batches_that_stepped)
+        if values is not None and self.prog_bar:
+            tag = self.session.tracker.tags_of(optimizer)[0]
+            pl_module.log(tag, values[0], prog_bar=True, logger=False, on_step=True, on_epoch=False)
+        if self.session.wants_raise and trainer.world_size == 1:
+            _fit.decide_raise(self.session, trainer)
+
+    @override
+    def on_train_batch_end(
+        self, trainer: Trainer, pl_module: LightningModule, outputs: Any, batch: Any, batch_idx: int
+    ) -> None:
+        if trainer.global_step % max(1, getattr(trainer, "log_every_n_steps", 50)) == 0:
+            _publish(trainer, self.session)
+
+    @override
+    def on_train_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        _publish(trainer, self.session)
+        _fit.epoch_end_checks(self.session, trainer, pl_module, self._built)
+        self.session.flush()
+        _fit.decide_raise(self.session, trainer)
+
+    @override
+    def on_validation_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        if trainer.state.fn == "fit":
+            _publish(trainer, self.session)
+
+    @override
+    def on_exception(self, trainer: Trainer, pl_module: LightningModule, exception: BaseException) -> None:
+        self.session.close()
+
+    @override
+    def on_fit_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self.session.close()
+
+    @override
+    def teardown(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
+        self.session.close()
+
+
+def _publish(trainer: Trainer, session: Session) -> None:
+    """The LRs the last optimizer steps used, as ``trainer.callback_metrics`` (EarlyStopping, ModelCheckpoint)."""
+    latest = session.tracker.latest()
+    if latest:
+        device = trainer.strategy.root_device
+        values = torch.tensor(list(latest.values()), dtype=torch.float64, device=device).unbind()
+        trainer.callback_metrics.update(zip(latest.keys(), values))

@@ -1,0 +1,479 @@
+"""What ``LRMonitor``'s hooks do, as small functions over a ``Trainer`` (public attributes only) and a Session.
+
+Kept apart from ``_callback.py`` so the callback class stays a list of hooks; nothing here subclasses or imports a
+Lightning class, so the ``lightning.pytorch`` and ``pytorch_lightning`` callbacks share it.
+
+Example:
+    >>> validate("StepLR", Options())[0].spec
+    {'class_path': 'StepLR', 'init_args': {}}
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from lightning_lrmon import _runtime
+from lightning_lrmon._checks import Subject
+from lightning_lrmon._events import PLAN_PREFIX, EventWriter, layout_for, truncate_own_events
+from lightning_lrmon._exceptions import LRMonitorConfigError, LRScheduleError
+from lightning_lrmon._findings import Finding, tooling
+from lightning_lrmon._registry import SHAPES, describe
+from lightning_lrmon._review import Review, review
+from lightning_lrmon._runlength import (
+    RunFacts,
+    facts_from_trainer,
+    opt_step_of_rows,
+    scheduler_steps,
+    steps_done,
+    unknown_length_reason,
+)
+from lightning_lrmon._session import Built, Session
+from lightning_lrmon._spec import (
+    build_scheduler,
+    has_auto,
+    normalize_spec,
+    resolve_class,
+    spec_identity,
+    split_per_optimizer,
+)
+from lightning_lrmon._summary import format_markdown, format_summary
+
+__all__ = ["Options", "Spec", "build_all", "decide_raise", "epoch_end_checks", "start", "state_of", "validate"]
+
+_ON_MISCONFIG = ("warn", "raise", "ignore")
+
+
+@dataclass(frozen=True)
+class Options:
+    """The arguments of ``LRMonitor`` that shape the schedule it builds and how it reacts."""
+
+    interval: str = "step"
+    frequency: int = 1
+    expect: str | None = None
+    on_misconfig: str = "warn"
+    name: str | None = None
+    monitor: str | None = None
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One optimizer's spec, normalised, and how messages name it."""
+
+    index: int
+    spec: Any
+    where: str
+
+
+def _check_options(o: Options) -> None:
+    if o.interval not in ("step", "epoch"):
+        raise LRMonitorConfigError(f"`interval` must be 'step' or 'epoch', got {o.interval!r}.")
+    if isinstance(o.frequency, bool) or not isinstance(o.frequency, int) or o.frequency < 1:
+        raise LRMonitorConfigError(
+            f"`frequency` must be a positive int (step the scheduler every N intervals), got {o.frequency!r}."
+        )
+    if o.expect is not None and o.expect not in SHAPES:
+        raise LRMonitorConfigError(f"`expect` must be one of {list(SHAPES)} or None (infer), got {o.expect!r}.")
+    if o.on_misconfig not in _ON_MISCONFIG:
+        raise LRMonitorConfigError(f"`on_misconfig` must be one of {list(_ON_MISCONFIG)}, got {o.on_misconfig!r}.")
+
+
+def _check_needs_scheduler(o: Options) -> None:
+    given = {"interval": o.interval != "step", "frequency": o.frequency != 1, "expect": o.expect is not None}
+    given |= {"name": o.name is not None, "monitor": o.monitor is not None}
+    used = [k for k, v in given.items() if v]
+    if used:
+        raise LRMonitorConfigError(
+            f"LRMonitor({', '.join(f'{k}=...' for k in used)}) without `scheduler`: these arguments describe the "
+            "scheduler LRMonitor builds, and there is none. LRMonitor always logs the LR of every optimizer step "
+            "(what the step used). Pass scheduler=... to build one, or drop "
+            f"{' and '.join(f'`{k}`' for k in used)}; for a scheduler from configure_optimizers, set interval and "
+            "frequency in its lr_scheduler dict."
+        )
+
+
+def validate(scheduler: Any, options: Options) -> list[Spec]:
+    """Check the arguments and normalise the spec(s); raises :class:`LRMonitorConfigError` with the fix."""
+    _check_options(options)
+    if scheduler is None:
+        _check_needs_scheduler(options)
+        return []
+    per_optimizer = isinstance(scheduler, Mapping) and "class_path" not in scheduler
+    out = []
+    for idx, spec in split_per_optimizer(scheduler).items():
+        where = f"scheduler[{idx}]" if per_optimizer else "scheduler"
+        norm = normalize_spec(spec, where=where)
+        if isinstance(norm, dict):
+            resolve_class(norm["class_path"], where=where)
+        out.append(Spec(idx, norm, where))
+    if options.name is not None and len(out) > 1:
+        raise LRMonitorConfigError(
+            f"`name`={options.name!r} with {len(out)} schedulers would log both optimizers under one tag. Drop "
+            "`name` (tags are then lr-<Optimizer>, made unique like LearningRateMonitor's) or use one scheduler."
+        )
+    return out
+
+
+def facts(trainer: Any) -> RunFacts:
+    return facts_from_trainer(trainer)
+
+
+def config_type(package: str) -> Any:
+    return importlib.import_module(f"{package}.utilities.types").LRSchedulerConfig
+
+
+def _refuse_second_scheduler(spec: Spec, optimizer: Any, configs: list[Any]) -> None:
+    for config in configs:
+        if config.scheduler.optimizer is optimizer:
+            raise LRMonitorConfigError(
+                f"`{spec.where}`: configure_optimizers already attached {describe(config.scheduler)} to optimizer "
+                f"{spec.index} ({type(optimizer).__name__}); LRMonitor would add {spec_identity(spec.spec)} on top, "
+                "and two schedulers on one optimizer fight over its LR. Remove the scheduler from "
+                "configure_optimizers (LRMonitor monitors and checks it when scheduler=None), or drop "
+                "LRMonitor's scheduler."
+            )
+
+
+def _bound_steps(spec: Spec, options: Options, facts: RunFacts) -> int | None:
+    steps = scheduler_steps(facts, options.interval, options.frequency)  # type: ignore[arg-type]
+    if steps is None and isinstance(spec.spec, dict) and has_auto(spec.spec):
+        raise LRMonitorConfigError(
+            f"`{spec.where}` uses 'auto' or 'N%', which binds to the run's length, but "
+            f"{unknown_length_reason(facts, options.interval)}, or give the horizon as a number."  # type: ignore[arg-type]
+        )
+    return steps
+
+
+def build_all(
+    specs: list[Spec], options: Options, optimizers: list[Any], configs: list[Any], facts: RunFacts, config_type: Any
+) -> list[Built]:
+    """Build every spec on its optimizer and append a scheduler config, so Lightning steps and checkpoints it."""
+    built = []
+    for spec in specs:
+        if not 0 <= spec.index < len(optimizers):
+            raise LRMonitorConfigError(
+                f"`{spec.where}` targets optimizer index {spec.index}, but configure_optimizers returned "
+                f"{len(optimizers)} optimizer(s). Use indices 0..{len(optimizers) - 1}."
+            )
+        optimizer = optimizers[spec.index]
+        _refuse_second_scheduler(spec, optimizer, configs)
+        steps = _bound_steps(spec, options, facts)
+        configured = [float(g["lr"]) for g in optimizer.param_groups]
+        sched = build_scheduler(spec.spec, optimizer, total_steps=steps, where=spec.where)
+        config = _make_config(config_type, sched, options)
+        configs.append(config)
+        built.append(Built(spec.index, spec.where, spec.spec, spec_identity(spec.spec), steps, configured, config))
+    return built
+
+
+def _make_config(config_type: Any, sched: Any, options: Options) -> Any:
+    from torch.optim.lr_scheduler import ReduceLROnPlateau
+
+    plateau = isinstance(sched, ReduceLROnPlateau)
+    if plateau and not options.monitor:
+        raise LRMonitorConfigError(
+            "`scheduler` is ReduceLROnPlateau, which needs the metric to watch: pass LRMonitor(monitor='val_loss')"
+            " (a key you self.log)."
+        )
+    return config_type(
+        scheduler=sched,
+        name=options.name,
+        interval=options.interval,
+        frequency=options.frequency,
+        reduce_on_plateau=plateau,
+        monitor=options.monitor,
+    )
+
+
+def state_of(built: list[Built]) -> dict[str, Any]:
+    return {
+        "version": 2,
+        "specs": {str(b.index): b.identity for b in built},
+        "bound_steps": {str(b.index): b.steps for b in built},
+    }
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# train start
+
+
+def _is_tensorboard(logger: Any) -> bool:
+    return any(c.__name__ == "TensorBoardLogger" for c in type(logger).__mro__) and hasattr(logger, "log_dir")
+
+
+def _setup_loggers(session: Session, trainer: Any) -> None:
+    loggers = list(trainer.loggers)
+    if not loggers:
+        session.emit(
+            tooling(
+                "no-logger",
+                "the Trainer has no logger, so LRMonitor logs nothing; the schedule is still checked.",
+                "pass Trainer(logger=TensorBoardLogger(...)) to see the LR per step.",
+            )
+        )
+        return
+    for logger in loggers:
+        if _is_tensorboard(logger) and session.writer is None:
+            if trainer.is_global_zero:
+                log_dir = str(logger.log_dir)
+                if trainer.global_step > 0:
+                    truncate_own_events(log_dir, trainer.global_step)
+                session.writer = EventWriter(log_dir)
+        else:
+            session.other_loggers.append(logger)
+
+
+def _sched_pos(sched: Any) -> int:
+    pos = getattr(sched, "last_epoch", None)  # counts .step() calls for every torch scheduler
+    return pos if isinstance(pos, int) else int(getattr(sched, "_step_count", 0))
+
+
+def _steps_done(facts: RunFacts, config: Any, trainer: Any) -> int:
+    return steps_done(
+        facts,
+        config.interval,
+        max(1, int(config.frequency)),
+        global_step=trainer.global_step,
+        epoch=trainer.current_epoch,
+    )
+
+
+def _resume_checks(
+    session: Session, trainer: Any, built: list[Built], restored: dict[str, Any] | None, facts: RunFacts
+) -> None:
+    if trainer.global_step == 0:
+        return
+    for b in built:
+        session.emit(
+            _runtime.scheduler_out_of_place(
+                describe(b.config.scheduler),
+                position=_sched_pos(b.config.scheduler),
+                expected=_steps_done(facts, b.config, trainer),
+                step=trainer.global_step,
+            )
+        )
+    if restored is None:
+        return
+    now = {str(b.index): b.identity for b in built}
+    session.emit(_runtime.spec_changed(restored.get("specs", now), now, trainer.global_step))
+    before = restored.get("bound_steps", {})
+    for b in built:
+        uses_auto = isinstance(b.spec, dict) and has_auto(b.spec)
+        session.emit(
+            _runtime.run_length_changed(
+                before.get(str(b.index)), b.steps, uses_auto=uses_auto, step=trainer.global_step
+            )
+        )
+
+
+def _subject(
+    config: Any, trainer: Any, facts: RunFacts, built: Built | None, options: Options, tags: list[str]
+) -> Subject | None:
+    interval, freq = config.interval, max(1, int(config.frequency))
+    total = scheduler_steps(facts, interval, freq)
+    if total is None:
+        return None
+    done = _steps_done(facts, config, trainer)
+    label = tags[0].split("/")[0] if len(tags) > 1 or "/" not in tags[0] else tags[0].rsplit("/", 1)[0]
+    per_epoch = scheduler_steps(RunFacts(-1, 1, facts.batches_per_epoch, facts.accumulate), "step", freq)
+    return Subject(
+        config.scheduler,
+        max(total - done, 0),
+        expect=options.expect if built is not None else None,
+        configured_lrs=built.configured_lrs if built is not None else None,
+        label=label,
+        tags=tags,
+        steps_per_epoch=per_epoch if interval == "step" else None,
+        step_offset=trainer.global_step if interval == "step" else 0,
+        interval=interval,
+    )
+
+
+def _review_one(session: Session, subject: Subject, row_steps: Any) -> Review | None:
+    try:
+        return review(subject, row_steps=row_steps)
+    except LRMonitorConfigError:
+        raise
+    except Exception as err:  # the checker must never be what kills a training run
+        session.emit(
+            tooling(
+                "check-failed",
+                f"lightning-lrmon could not simulate {describe(subject.scheduler)} on {subject.label} "
+                f"({type(err).__name__}: {err}); training goes on unchecked.",
+                "please report this with the scheduler's arguments.",
+            ),
+            once_per_code=False,
+        )
+        return None
+
+
+def _who_steps(pl_module: Any, built: Built | None) -> list[str]:
+    if built is None or getattr(pl_module, "automatic_optimization", True):
+        return []
+    return [
+        "manual optimization: Lightning does not step this scheduler; call self.lr_schedulers().step() in "
+        "training_step (LRMonitor warns if it is never stepped)."
+    ]
+
+
+def _reviews(
+    session: Session, trainer: Any, pl_module: Any, built: list[Built], options: Options, facts: RunFacts
+) -> list[Review]:
+    ours = {id(b.config): b for b in built}
+    out = []
+    for config in trainer.lr_scheduler_configs:
+        tags = session.tracker.tags_of(config.scheduler.optimizer) or [
+            f"lr-{type(config.scheduler.optimizer).__name__}"
+        ]
+        b = ours.get(id(config))
+        subject = _subject(config, trainer, facts, b, options, tags)
+        if subject is None:
+            continue
+        start = trainer.global_step
+        interval, freq = config.interval, max(1, int(config.frequency))
+
+        def rows_to_steps(rows: Any, _i: str = interval, _f: int = freq, _s: int = start) -> Any:
+            return opt_step_of_rows(facts, _i, _f, rows, _s)  # type: ignore[arg-type]
+
+        r = _review_one(session, subject, rows_to_steps)
+        if r is None:
+            continue
+        r.notes.extend(_who_steps(pl_module, b))
+        out.append(r)
+        for finding in r.findings:
+            session.emit(finding, once_per_code=False)
+    return out
+
+
+def _stepping_check(session: Session, trainer: Any, facts: RunFacts) -> Any:
+    starts = {id(c): (c, _sched_pos(c.scheduler), trainer.global_step) for c in trainer.lr_scheduler_configs}
+
+    def check(optimizer: Any, n: int) -> list[Finding | None]:
+        opt = getattr(optimizer, "optimizer", optimizer)
+        out: list[Finding | None] = []
+        for config, pos0, g0 in starts.values():
+            if config.scheduler.optimizer is not opt or config.interval != "step":
+                continue
+            freq = max(1, int(config.frequency))
+            done = n - 1
+            allowed = steps_done(facts, "step", freq, global_step=g0 + done, epoch=0) - steps_done(
+                facts, "step", freq, global_step=g0, epoch=0
+            )
+            moved = _sched_pos(config.scheduler) - pos0
+            out.append(
+                _runtime.double_step(
+                    describe(config.scheduler), moved=moved, allowed=allowed, done=done, step=trainer.global_step
+                )
+            )
+        return out
+
+    return check
+
+
+def start(
+    session: Session,
+    trainer: Any,
+    pl_module: Any,
+    built: list[Built],
+    restored: dict[str, Any] | None,
+    options: Options,
+    log_plan: bool,
+) -> list[Review]:
+    """Train start: names, sinks, resume checks, the fit-start review, the plan and the summary."""
+    run = facts(trainer)
+    session.tracker.start(trainer.optimizers, list(trainer.lr_scheduler_configs))
+    _setup_loggers(session, trainer)
+    for chart in session.tracker.without_momentum():
+        session.emit(
+            tooling(
+                "log-momentum-unavailable",
+                f"log_momentum=True, but {chart} has no momentum; its momentum is logged as 0 (as "
+                "LearningRateMonitor does).",
+                "drop log_momentum, or use an optimizer with momentum/betas.",
+            ),
+            once_per_code=False,
+        )
+    _resume_checks(session, trainer, built, restored, run)
+    reviews = _reviews(session, trainer, pl_module, built, options, run)
+    if getattr(pl_module, "automatic_optimization", True):
+        session.stepping_check = _stepping_check(session, trainer, run)
+    if session.writer is not None and reviews:
+        if log_plan:
+            for r in reviews:
+                session.write_plan(r.plan, [g.tag for g in r.groups])
+        session.write_text("lrmon/summary", format_markdown(reviews), trainer.global_step)
+        session.write_layout(layout_for(session.tracker.charts(), log_plan))
+    return reviews
+
+
+def summary_text(reviews: list[Review]) -> str:
+    return format_summary(reviews)
+
+
+def decide_raise(session: Session, trainer: Any) -> None:
+    """``on_misconfig="raise"``: every rank raises, or none (decided by a collective vote where there are ranks)."""
+    if session.on_misconfig != "raise":
+        return
+    decision = session.wants_raise
+    if trainer.world_size > 1:
+        decision = bool(trainer.strategy.reduce_boolean_decision(decision, all=False))
+    if not decision:
+        return
+    session.wants_raise = False
+    problems = session.schedule_problems()
+    text = "\n".join(str(f) for f in problems) or "another rank found schedule problems (see its message)."
+    raise LRScheduleError(f"LRMonitor found {len(problems)} schedule problem(s):\n{text}", problems)
+
+
+def _validation_ran_this_epoch(trainer: Any, pl_module: Any) -> bool:
+    """False while a validation loop exists that has not run in this epoch yet."""
+    has_val = type(pl_module).validation_step is not _base_validation_step(pl_module) and trainer.limit_val_batches != 0
+    if not has_val:
+        return True
+    every = trainer.check_val_every_n_epoch
+    return every is None or (trainer.current_epoch + 1) % every == 0
+
+
+def _base_validation_step(pl_module: Any) -> Any:
+    for cls in type(pl_module).__mro__:
+        if cls.__name__ == "LightningModule":
+            return cls.__dict__.get("validation_step")
+    return None
+
+
+def epoch_end_checks(session: Session, trainer: Any, pl_module: Any, built: list[Built]) -> None:
+    """Runtime checks at an epoch's end: a missing plateau metric, a built scheduler nobody steps."""
+    for config in trainer.lr_scheduler_configs:
+        if not config.reduce_on_plateau or config.monitor is None or config.monitor in trainer.callback_metrics:
+            continue
+        if _validation_ran_this_epoch(trainer, pl_module):
+            session.emit(
+                _runtime.plateau_monitor_missing(
+                    config.monitor,
+                    epoch=trainer.current_epoch,
+                    available=list(trainer.callback_metrics),
+                    step=trainer.global_step,
+                )
+            )
+    if getattr(pl_module, "automatic_optimization", True):
+        return
+    run = facts(trainer)
+    for b in built:
+        expected = steps_done(
+            run,
+            b.config.interval,
+            max(1, int(b.config.frequency)),
+            global_step=trainer.global_step,
+            epoch=trainer.current_epoch + 1,
+        )
+        if _sched_pos(b.config.scheduler) == 0 and trainer.global_step > 0:
+            session.emit(
+                _runtime.not_stepped(
+                    describe(b.config.scheduler), expected=expected, done=trainer.global_step, step=trainer.global_step
+                )
+            )
+
+
+__all__ += ["PLAN_PREFIX", "config_type", "facts", "summary_text"]

@@ -1,0 +1,136 @@
+"""The one review pipeline: simulate a schedule, run the checks, describe its shape, pick the plan points.
+
+Both doors use it: ``LRMonitor`` gathers a :class:`~lightning_lrmon._checks.Subject` from the live ``Trainer``,
+``lrmon check`` from a config file; each then calls :func:`review` and formats the :class:`Review` it returns.
+A review keeps a few numbers per group, not the simulated matrix (unless asked to, for plotting).
+
+Example:
+    >>> import torch
+    >>> from torch.optim.lr_scheduler import LinearLR
+    >>> from lightning_lrmon._checks import Subject
+    >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.001)
+    >>> r = review(Subject(LinearLR(opt, start_factor=0.5, total_iters=100), 100, label="lr-SGD", tags=["lr-SGD"]))
+    >>> [f.code for f in r.findings], r.shape, r.groups[0].line()
+    (['decay-increases'], 'decay', 'lr-SGD: 0.0005 -> peak 0.000995 @99 -> 0.000995 (end)')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lightning_lrmon._checks import Subject, describe_shape, run_checks
+from lightning_lrmon._findings import Finding
+from lightning_lrmon._registry import describe
+from lightning_lrmon._simulate import simulate
+from lightning_lrmon._summary import plan_points
+
+__all__ = ["GroupStats", "Review", "review"]
+
+#: row indices -> the optimizer step that first uses each row
+RowSteps = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class GroupStats:
+    """First, peak and last simulated LR of one param group."""
+
+    tag: str
+    first: float | None = None
+    peak: float | None = None
+    peak_at: int = 0
+    end: float | None = None
+
+    def line(self) -> str:
+        """``tag: first -> peak P @k -> end (end)`` (or ``no steps``)."""
+        if self.first is None:
+            return f"{self.tag}: no steps"
+        return f"{self.tag}: {self.first:.4g} -> peak {self.peak:.4g} @{self.peak_at} -> {self.end:.4g} (end)"
+
+
+@dataclass
+class Review:
+    """What one schedule's review found.
+
+    Attributes:
+        label: the optimizer's label (tag without the group part).
+        scheduler: the scheduler described with its arguments.
+        shape: the shape it was judged by, in words.
+        interval: ``"step"`` or ``"epoch"``.
+        steps: scheduler steps reviewed.
+        groups: first/peak/end LR of every group.
+        findings: every finding, schedule problems and tooling notes.
+        plan: ``(optimizer step, LRs of the groups)`` points of the planned series (a few hundred at most).
+        lrs: the simulated matrix, only when :func:`review` was asked to keep it.
+    """
+
+    label: str
+    scheduler: str
+    shape: str
+    interval: str
+    steps: int
+    groups: list[GroupStats]
+    findings: list[Finding] = field(default_factory=list)
+    plan: list[tuple[int, list[float]]] = field(default_factory=list)
+    lrs: np.ndarray | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _stats(tags: list[str], lrs: np.ndarray) -> list[GroupStats]:
+    out = []
+    for g, tag in enumerate(tags):
+        col = lrs[:, g]
+        col = col[np.isfinite(col)]
+        if col.size == 0:
+            out.append(GroupStats(tag))
+            continue
+        p = int(np.argmax(col))
+        out.append(GroupStats(tag, float(col[0]), float(col[p]), p, float(col[-1])))
+    return out
+
+
+def _plan(lrs: np.ndarray, row_steps: RowSteps) -> list[tuple[int, list[float]]]:
+    """Plan points at the optimizer steps where each kept row starts; a row held over several steps gets both ends."""
+    n = lrs.shape[0]
+    if n == 0:
+        return []
+    rows = plan_points(lrs)
+    starts = row_steps(rows)
+    next_starts = row_steps(np.minimum(rows + 1, n))
+    points: list[tuple[int, list[float]]] = []
+    for row, start, nxt in zip(rows.tolist(), starts.tolist(), next_starts.tolist()):
+        values = lrs[row].tolist()
+        points.append((int(start), values))
+        if nxt - 1 > start:
+            points.append((int(nxt - 1), values))
+    return points
+
+
+def review(subject: Subject, *, row_steps: RowSteps | None = None, keep_lrs: bool = False) -> Review:
+    """Simulate and check ``subject``; return what a summary, a plan and a linter need.
+
+    Args:
+        subject: the schedule and the numbers around it.
+        row_steps: maps simulated rows to the optimizer step that first uses them (default: ``step_offset + row``).
+        keep_lrs: keep the simulated matrix in :attr:`Review.lrs` (for plots).
+    """
+    sim = simulate(subject.scheduler, subject.steps, budget_s=subject.budget_s)
+    findings = run_checks(sim, subject)
+    lrs = sim.lrs[: sim.valid_steps]
+    n_groups = sim.lrs.shape[1]
+    tags = list(subject.tags or [])[:n_groups]
+    tags += [f"group {g}" for g in range(len(tags), n_groups)]
+    steps_of = row_steps or (lambda rows: subject.step_offset + rows)
+    return Review(
+        label=subject.label,
+        scheduler=describe(subject.scheduler),
+        shape=describe_shape(subject.scheduler, lrs, subject.expect) if sim.valid_steps else "not simulated",
+        interval=subject.interval,
+        steps=subject.steps,
+        groups=_stats(tags, lrs),
+        findings=findings,
+        plan=_plan(lrs, steps_of),
+        lrs=sim.lrs if keep_lrs else None,
+    )

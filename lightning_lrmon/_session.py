@@ -1,0 +1,180 @@
+"""The state of one ``fit`` as LRMonitor sees it, with no Lightning in it: findings, sinks, runtime bookkeeping.
+
+The callback creates a :class:`Session` at train start and forwards numbers to it. Everything here is guarded so
+that a failing logger, disk or check never reaches the training loop: the session says so once and steps aside.
+
+Example:
+    >>> import torch
+    >>> from lightning_lrmon._findings import Finding
+    >>> sgd = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    >>> s = Session(on_misconfig="ignore", is_zero=True)
+    >>> s.tracker.start([sgd], [])
+    >>> s.log_step(sgd, 0)
+    [0.1]
+    >>> s.emit(Finding("lr-jump", "warning", "m")); [f.code for f in s.findings], s.wants_raise
+    (['lr-jump'], False)
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from lightning_lrmon._events import EventWriter
+from lightning_lrmon._exceptions import LRScheduleWarning
+from lightning_lrmon._findings import Finding, tooling
+from lightning_lrmon._runtime import lr_invalid_at_runtime
+from lightning_lrmon._track import LRTracker
+
+__all__ = ["Built", "Session"]
+
+#: optimizer-step counts at which the stepping checks run (then every 256 steps)
+_CHECK_AT = (2, 3, 10)
+
+
+@dataclass
+class Built:
+    """A scheduler LRMonitor built: what it came from and what it was bound to (kept here, not on torch objects)."""
+
+    index: int
+    where: str
+    spec: Any
+    identity: str
+    steps: int | None
+    configured_lrs: list[float]
+    config: Any = None
+
+
+@dataclass
+class Session:
+    """One fit's findings and sinks.
+
+    Attributes:
+        on_misconfig: ``"warn"``, ``"raise"`` or ``"ignore"``.
+        is_zero: this process is rank zero (only it warns and writes).
+        findings: everything found, in order (schedule problems and tooling notes).
+    """
+
+    on_misconfig: str
+    is_zero: bool
+    log_momentum: bool = False
+    log_weight_decay: bool = False
+    findings: list[Finding] = field(default_factory=list)
+    writer: EventWriter | None = None
+    other_loggers: list[Any] = field(default_factory=list)
+    stepping_check: Callable[[Any, int], list[Finding | None]] | None = None
+    wants_raise: bool = False
+    _said: set[str] = field(default_factory=set)
+    _opt_steps: dict[int, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.tracker = LRTracker(log_momentum=self.log_momentum, log_weight_decay=self.log_weight_decay)
+
+    # -- findings ----------------------------------------------------------------------------------------------
+
+    def emit(self, finding: Finding | None, *, once_per_code: bool = True) -> None:
+        """Record a finding; warn (rank zero, once) or mark it for raising; write it to the Text tab."""
+        if finding is None:
+            return
+        if once_per_code and any(f.code == finding.code for f in self.findings):
+            return
+        if str(finding) in self._said:
+            return
+        self._said.add(str(finding))
+        self.findings.append(finding)
+        if self.on_misconfig == "raise" and finding.is_schedule_problem:
+            self.wants_raise = True
+        elif self.on_misconfig != "ignore" and self.is_zero:
+            warnings.warn(str(finding), LRScheduleWarning, stacklevel=4)
+        if self.writer is not None:
+            text = f"**{finding.code}**: {finding.message} *Fix:* {finding.hint}"
+            self._guard_write(lambda w: w.add_text(f"lrmon/{finding.code}", text, finding.step or 0))
+
+    def schedule_problems(self) -> list[Finding]:
+        return [f for f in self.findings if f.is_schedule_problem]
+
+    # -- sinks -------------------------------------------------------------------------------------------------
+
+    def _guard_write(self, action: Callable[[EventWriter], None]) -> None:
+        writer = self.writer
+        if writer is None:
+            return
+        try:
+            action(writer)
+        except OSError as err:  # a full or vanished disk must not kill training
+            writer.abandon()
+            self.writer = None
+            self.emit(
+                tooling(
+                    "logger-failed",
+                    f"writing TensorBoard events to {writer.path} failed ({err}); LRMonitor keeps training, stops "
+                    "writing events, and still checks the schedule.",
+                    "free disk space or point the logger's save_dir somewhere writable.",
+                )
+            )
+
+    def _log_other(self, step: int, tags: list[str], values: list[float]) -> None:
+        for logger in list(self.other_loggers):
+            try:
+                logger.log_metrics(dict(zip(tags, values)), step=step)
+            except Exception as err:
+                self.other_loggers = [lg for lg in self.other_loggers if lg is not logger]
+                self.emit(
+                    tooling(
+                        "logger-failed",
+                        f"{type(logger).__name__}.log_metrics raised {err!r}; LRMonitor keeps training and stops "
+                        "logging to it.",
+                        "check the logger's configuration (credentials, disk, server).",
+                    )
+                )
+
+    def write_plan(self, points: list[tuple[int, list[float]]], tags: list[str]) -> None:
+        plan_tags = ["planned/" + t for t in tags]
+
+        def write(w: EventWriter) -> None:
+            for step, values in points:
+                w.add_scalars(step, plan_tags[: len(values)], values)
+            w.flush()
+
+        self._guard_write(write)
+
+    def write_text(self, tag: str, text: str, step: int) -> None:
+        self._guard_write(lambda w: w.add_text(tag, text, step=step))
+
+    def write_layout(self, layout: Any) -> None:
+        self._guard_write(lambda w: w.add_layout(layout))
+
+    def flush(self) -> None:
+        self._guard_write(lambda w: w.flush())
+
+    def close(self) -> None:
+        self._guard_write(lambda w: w.close())
+        self.writer = None
+
+    # -- per optimizer step --------------------------------------------------------------------------------------
+
+    def log_step(self, optimizer: Any, step: int) -> list[float] | None:
+        """Log the LRs ``optimizer``'s coming step uses at ``step``; returns the values (``None``: not ours)."""
+        read = self.tracker.read(optimizer)
+        if read is None:
+            return None
+        tags, values = read
+        writer = self.writer
+        if writer is not None:
+            try:
+                writer.add_scalars(step, tags, values)
+            except OSError:
+                self._guard_write(lambda w: w.flush())  # reports once and drops the writer
+        if self.other_loggers:
+            self._log_other(step, tags, values)
+        if not (min(values) >= 0 and max(values) < math.inf):  # NaN fails both comparisons
+            self.emit(lr_invalid_at_runtime(tags, values, step))
+        key = id(optimizer)
+        n = self._opt_steps[key] = self._opt_steps.get(key, 0) + 1
+        if self.stepping_check is not None and (n in _CHECK_AT or not n & 255):
+            for finding in self.stepping_check(optimizer, n):
+                self.emit(finding)
+        return values

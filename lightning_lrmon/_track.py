@@ -1,0 +1,146 @@
+"""Which tag each param group's LR is logged under, following the groups as they change during training.
+
+Pure bookkeeping, no Lightning: :class:`LRTracker` is told the optimizers and scheduler configs at train start and
+then asked, once per optimizer step, for the tags and values of one optimizer. A param group added during training
+(``BackboneFinetuning``, ``optimizer.add_param_group``) renames the tags the way ``LearningRateMonitor`` does: the
+first group of ``lr-SGD`` becomes ``lr-SGD/pg1`` when ``lr-SGD/pg2`` appears.
+
+Example:
+    >>> import torch
+    >>> p = lambda: [torch.nn.Parameter(torch.zeros(1))]
+    >>> sgd = torch.optim.SGD(p(), lr=0.1)
+    >>> tracker = LRTracker()
+    >>> tracker.start([sgd], [])
+    >>> tracker.read(sgd)
+    (['lr-SGD'], [0.1])
+    >>> sgd.add_param_group({"params": p(), "lr": 0.01})
+    >>> tracker.read(sgd)
+    (['lr-SGD/pg1', 'lr-SGD/pg2'], [0.1, 0.01])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from lightning_lrmon._tags import tag_names
+
+__all__ = ["LRTracker", "has_momentum"]
+
+
+def has_momentum(optimizer: Any) -> bool:
+    """Whether the optimizer has a momentum (``momentum`` or Adam's ``betas``) to log.
+
+    Example:
+        >>> import torch
+        >>> has_momentum(torch.optim.Adagrad([torch.nn.Parameter(torch.zeros(1))]))
+        False
+    """
+    defaults = getattr(optimizer, "defaults", {})
+    return "momentum" in defaults or "betas" in defaults
+
+
+class _Track:
+    __slots__ = ("all_tags", "n", "opt", "tags", "values")
+
+    def __init__(self, opt: Any, tags: list[str], extra: list[str]) -> None:
+        self.opt = opt
+        self.n = len(opt.param_groups)
+        self.tags = tags
+        self.all_tags = tags + extra if extra else tags
+        self.values: list[float] | None = None  # what the last optimizer step used
+
+
+class LRTracker:
+    """Tags and the latest LRs of every optimizer the run has.
+
+    Args:
+        log_momentum: also ``<tag>-momentum`` (``betas[0]`` for Adam-style optimizers, 0 where there is none).
+        log_weight_decay: also ``<tag>-weight_decay``.
+    """
+
+    def __init__(self, *, log_momentum: bool = False, log_weight_decay: bool = False) -> None:
+        self.log_momentum = log_momentum
+        self.log_weight_decay = log_weight_decay
+        self._optimizers: list[Any] = []
+        self._configs: list[Any] = []
+        self._tracks: dict[int, _Track] = {}
+        self._by_wrapper: dict[int, _Track] = {}
+
+    def start(self, optimizers: Sequence[Any], configs: Sequence[Any]) -> None:
+        """Name every group of ``optimizers`` (unwrapped), given the scheduler configs (``.scheduler``, ``.name``)."""
+        self._optimizers = [getattr(o, "optimizer", o) for o in optimizers]
+        self._configs = list(configs)
+        self._name_all()
+
+    def _name_all(self) -> None:
+        old = self._tracks
+        self._tracks = {}
+        self._by_wrapper = {}
+        for opt, names in zip(self._optimizers, tag_names(self._optimizers, self._configs)):
+            track = _Track(opt, names, self._extra_names(names))
+            prev = old.get(id(opt))
+            track.values = prev.values if prev is not None else None
+            self._tracks[id(opt)] = track
+
+    def _extra_names(self, names: list[str]) -> list[str]:
+        out = []
+        if self.log_momentum:
+            out += [f"{n}-momentum" for n in names]
+        if self.log_weight_decay:
+            out += [f"{n}-weight_decay" for n in names]
+        return out
+
+    def tags_of(self, optimizer: Any) -> list[str]:
+        """The LR tags of ``optimizer``'s groups (empty for an optimizer the run does not have)."""
+        track = self._tracks.get(id(getattr(optimizer, "optimizer", optimizer)))
+        return list(track.tags) if track is not None else []
+
+    def charts(self) -> list[tuple[str, list[str]]]:
+        """``(chart name, LR tags)`` per optimizer, in the trainer's order."""
+        out = []
+        for opt in self._optimizers:
+            tags = self._tracks[id(opt)].tags
+            out.append((tags[0].split("/")[0] if len(tags) > 1 else tags[0], list(tags)))
+        return out
+
+    def read(self, optimizer: Any) -> tuple[list[str], list[float]] | None:
+        """Tags and values of ``optimizer`` now (the LR the coming step uses); ``None`` for an unknown optimizer."""
+        track = self._by_wrapper.get(id(optimizer))
+        if track is None:
+            track = self._tracks.get(id(getattr(optimizer, "optimizer", optimizer)))
+            if track is None:
+                return None
+            self._by_wrapper[id(optimizer)] = track
+        groups = track.opt.param_groups
+        if len(groups) != track.n:
+            self._name_all()  # a group was added (or removed): rename like LearningRateMonitor
+            return self.read(optimizer)
+        values = [float(g["lr"]) for g in groups]
+        if track.all_tags is not track.tags:
+            values += self._extras(track.opt, groups)
+        track.values = values
+        return track.all_tags, values
+
+    def _extras(self, opt: Any, groups: list[dict[str, Any]]) -> list[float]:
+        out: list[float] = []
+        if self.log_momentum:
+            use_betas = "betas" in opt.defaults
+            out += [float(g["betas"][0] if use_betas else g.get("momentum", 0)) for g in groups]
+        if self.log_weight_decay:
+            out += [float(g.get("weight_decay", 0)) for g in groups]
+        return out
+
+    def latest(self) -> dict[str, float]:
+        """Every tag's value at the last optimizer step it was read (for ``trainer.callback_metrics``)."""
+        out: dict[str, float] = {}
+        for track in self._tracks.values():
+            if track.values is not None:
+                out.update(zip(track.all_tags, track.values))
+        return out
+
+    def without_momentum(self) -> list[str]:
+        """Chart names of the optimizers that have no momentum (when ``log_momentum`` is on)."""
+        if not self.log_momentum:
+            return []
+        return [name for (name, _), opt in zip(self.charts(), self._optimizers) if not has_momentum(opt)]
