@@ -1,0 +1,382 @@
+"""Patterns Lightning users really have: LRMonitor must not crash the run, change it, or mislead (real Trainer fits)."""
+
+from __future__ import annotations
+
+import random
+import warnings
+from functools import partial
+from typing import Any
+
+import lightning.pytorch as pl
+import numpy as np
+import pytest
+import torch
+from helpers import SGD, TinyModule, f32, loader, read_scalars, run_dir, series, trainer
+from lightning.pytorch.callbacks import BackboneFinetuning, EarlyStopping
+from lightning.pytorch.loggers import CSVLogger
+from torch.optim.lr_scheduler import CosineAnnealingLR, LambdaLR, LRScheduler, StepLR
+from torch.utils.data import DataLoader, IterableDataset
+
+from lightning_lrmon import LRMonitor, LRMonitorConfigError, LRScheduleWarning
+
+
+def lr_warnings(record: Any) -> list[str]:
+    return [str(w.message) for w in record if issubclass(w.category, LRScheduleWarning)]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# never crash: param groups added during training (Lightning's own BackboneFinetuning)
+
+
+class Finetune(TinyModule):
+    def __init__(self) -> None:
+        super().__init__()
+        self.backbone = self.body
+
+    def configure_optimizers(self) -> Any:
+        return SGD([p for p in self.parameters() if p.requires_grad], lr=0.1, momentum=0.9)
+
+
+@pytest.mark.parametrize("log_momentum", [False, True])
+def test_backbone_finetuning_adds_a_group_and_every_step_is_logged_exactly(tmp_path, log_momentum):
+    module = Finetune()
+    finetune = BackboneFinetuning(unfreeze_backbone_at_epoch=1, backbone_initial_ratio_lr=0.5)
+    cb = LRMonitor(partial(StepLR, step_size=4, gamma=0.5), log_momentum=log_momentum)
+    t = trainer(tmp_path, [finetune, cb], max_steps=-1, max_epochs=2)
+    t.fit(module, loader(32, 4))  # 8 steps per epoch; the backbone group arrives at step 8
+    applied = module.optimizers().optimizer.applied
+    assert [len(a) for a in applied] == [1] * 8 + [2] * 8
+    scalars = read_scalars(run_dir(tmp_path))
+    steps, values = series(scalars, "lr-SGD")
+    assert steps == list(range(8))
+    np.testing.assert_array_equal(values, f32([a[0] for a in applied[:8]]))
+    for g, tag in enumerate(["lr-SGD/pg1", "lr-SGD/pg2"]):  # LearningRateMonitor's names once there are two
+        steps, values = series(scalars, tag)
+        assert steps == list(range(8, 16))
+        np.testing.assert_array_equal(values, f32([a[g] for a in applied[8:]]))
+    if log_momentum:
+        steps, values = series(scalars, "lr-SGD/pg2-momentum")
+        assert steps == list(range(8, 16)) and np.all(values == f32(0.9))
+
+
+def test_an_added_group_reaches_other_loggers_under_its_own_tag(tmp_path):
+    module = Finetune()
+    finetune = BackboneFinetuning(unfreeze_backbone_at_epoch=1)
+    t = trainer(tmp_path, [finetune, LRMonitor()], logger=CSVLogger(str(tmp_path), name="csv"), max_epochs=2)
+    t.fit(module, loader(32, 4))
+    import csv
+
+    with open(f"{t.logger.log_dir}/metrics.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    second = [r for r in rows if r.get("lr-SGD/pg2")]
+    assert len(second) == 8 and all(float(r["lr-SGD/pg2"]) == module.optimizers().param_groups[1]["lr"] for r in second)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# never crash, never a false finding: a scheduler that is not a torch LRScheduler (timm's shape)
+
+
+class EpochScheduler:
+    """timm-shaped: ``step(epoch)`` takes the epoch, the LR is a function of it; not a torch LRScheduler."""
+
+    def __init__(self, optimizer: torch.optim.Optimizer, decay: float = 0.5) -> None:
+        self.optimizer = optimizer
+        self.base = [g["lr"] for g in optimizer.param_groups]
+        self.decay = decay
+
+    def _get_lr(self, t: int) -> list[float]:
+        return [b * self.decay**t for b in self.base]
+
+    def step(self, epoch: int, metric: Any = None) -> None:
+        for g, lr in zip(self.optimizer.param_groups, self._get_lr(epoch + 1)):
+            g["lr"] = lr
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"decay": self.decay}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.decay = state["decay"]
+
+
+class TimmStyle(TinyModule):
+    def configure_optimizers(self) -> Any:
+        opt = SGD(self.parameters(), lr=0.1)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": EpochScheduler(opt), "interval": "epoch"}}
+
+    def lr_scheduler_step(self, scheduler: Any, metric: Any) -> None:
+        scheduler.step(epoch=self.current_epoch)
+
+
+def test_a_foreign_scheduler_is_logged_exactly_and_never_raises_a_false_finding(tmp_path):
+    module = TimmStyle()
+    cb = LRMonitor(on_misconfig="raise")
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        trainer(tmp_path, [cb], max_steps=-1, max_epochs=3).fit(module, loader(32, 4))
+    applied = [a[0] for a in module.optimizers().optimizer.applied]
+    assert applied == [0.1] * 8 + [0.05] * 8 + [0.025] * 8
+    _, values = series(read_scalars(run_dir(tmp_path)), "lr-SGD")
+    np.testing.assert_array_equal(values, f32(applied))
+    assert [f.code for f in cb.findings] == ["not-simulated"]  # a note, not a schedule problem
+    assert lr_warnings(record) == [] or all(w.startswith("not-simulated") for w in lr_warnings(record))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# never change training: stateful lambdas, callable objects, bound methods, custom classes, random draws
+
+
+def closure_lambda() -> Any:
+    factor = 1.0
+
+    def lam(step: int) -> float:
+        nonlocal factor
+        factor *= 0.99
+        return factor
+
+    return lam
+
+
+class Decay:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, step: int) -> float:
+        self.calls += 1
+        return 0.98**self.calls
+
+    def method(self, step: int) -> float:
+        self.calls += 1
+        return 1.0 / (1 + 0.1 * self.calls)
+
+
+class Noisy:
+    """A lambda that draws from Python's, NumPy's and torch's global generators."""
+
+    def __call__(self, step: int) -> float:
+        return 0.5 + 0.1 * random.random() + 0.1 * float(np.random.rand()) + 0.1 * float(torch.rand(()))
+
+
+class CountingScheduler(LRScheduler):
+    """A custom class whose LR depends on how often get_lr was called (state on the scheduler)."""
+
+    def __init__(self, optimizer: torch.optim.Optimizer) -> None:
+        self.calls = 0
+        super().__init__(optimizer)
+
+    def get_lr(self) -> list[float]:
+        self.calls += 1
+        return [b * 0.97**self.calls for b in self.base_lrs]
+
+
+STATEFUL = {
+    "closure": lambda opt: LambdaLR(opt, closure_lambda()),
+    "callable-object": lambda opt: LambdaLR(opt, Decay()),
+    "bound-method": lambda opt: LambdaLR(opt, Decay().method),
+    "random-draws": lambda opt: LambdaLR(opt, Noisy()),
+    "custom-class": CountingScheduler,
+}
+
+
+def _run(tmp_path: Any, build: Any, with_monitor: bool) -> tuple[list[list[float]], list[torch.Tensor]]:
+    pl.seed_everything(7, verbose=False)
+    module = TinyModule(
+        lambda m: {
+            "optimizer": (o := SGD(m.parameters(), lr=0.1)),
+            "lr_scheduler": {"scheduler": build(o), "interval": "step"},
+        }
+    )
+    cbs = [LRMonitor()] if with_monitor else []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LRScheduleWarning)
+        trainer(tmp_path, cbs, max_steps=30, max_epochs=-1).fit(module, loader(64, 2))
+    return module.optimizers().optimizer.applied, [p.detach().clone() for p in module.parameters()]
+
+
+@pytest.mark.parametrize("kind", list(STATEFUL))
+def test_stateful_schedules_apply_bit_identical_lrs_with_and_without_lrmonitor(tmp_path, kind):
+    lrs_without, weights_without = _run(tmp_path / "a", STATEFUL[kind], False)
+    lrs_with, weights_with = _run(tmp_path / "b", STATEFUL[kind], True)
+    assert lrs_with == lrs_without  # bit for bit
+    for a, b in zip(weights_with, weights_without):
+        assert torch.equal(a, b)  # same RNG draws, same updates
+
+
+def test_a_lambda_that_cannot_be_isolated_is_not_simulated_and_says_so(tmp_path):
+    module = TinyModule(
+        lambda m: {
+            "optimizer": (o := SGD(m.parameters(), lr=0.1)),
+            "lr_scheduler": {"scheduler": LambdaLR(o, _global_counter), "interval": "step"},
+        }
+    )
+    cb = LRMonitor(on_misconfig="raise")  # a tooling note never raises
+    with pytest.warns(LRScheduleWarning, match="^not-simulated: LambdaLR"):
+        trainer(tmp_path, [cb], max_steps=10).fit(module, loader())
+    assert _CALLS == 11  # torch's own calls only (1 at construction + 10 steps)
+
+
+_CALLS = 0
+
+
+def _global_counter(step: int) -> float:
+    global _CALLS
+    _CALLS += 1
+    return 1.0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# behave like LearningRateMonitor where users rely on it
+
+
+class EpochStepLR(TinyModule):
+    def configure_optimizers(self) -> Any:
+        opt = SGD(self.parameters(), lr=0.1)
+        return [opt], [StepLR(opt, step_size=1, gamma=0.5)]
+
+
+def test_early_stopping_on_the_lr_works_like_with_learning_rate_monitor(tmp_path):
+    # Lightning's own test_lr_monitor_update_callback_metrics, with LRMonitor
+    stop = EarlyStopping(monitor="lr-SGD", mode="min", stopping_threshold=0.02, check_on_train_epoch_end=True)
+    t = trainer(tmp_path, [LRMonitor(), stop], max_steps=-1, max_epochs=5, limit_val_batches=0, limit_train_batches=2)
+    t.fit(EpochStepLR(), loader())
+    assert "lr-SGD" in t.callback_metrics
+    assert stop.stopped_epoch == 3 and t.current_epoch - 1 == 3
+
+
+def test_log_momentum_without_momentum_warns_like_learning_rate_monitor(tmp_path):
+    module = TinyModule(lambda m: torch.optim.Adagrad(m.parameters(), lr=0.1))
+    with pytest.warns(LRScheduleWarning, match="^log-momentum-unavailable: log_momentum=True, but lr-Adagrad"):
+        trainer(tmp_path, [LRMonitor(log_momentum=True)], max_steps=3).fit(module, loader())
+
+
+def test_two_optimizers_never_share_a_tag(tmp_path):
+    with pytest.raises(LRMonitorConfigError, match="would log both optimizers under one tag"):
+        LRMonitor({0: "ExponentialLR", 1: "ExponentialLR"}, name="lr")
+
+    def configure(m: Any) -> Any:
+        a, b = SGD(m.body.parameters(), lr=0.1), SGD(m.head.parameters(), lr=0.01)
+        return [a, b], [{"scheduler": StepLR(a, 5), "name": "lr-SGD"}]
+
+    from helpers import TwoOptimizerModule
+
+    t = trainer(tmp_path, [LRMonitor()], max_steps=4)
+    t.fit(TwoOptimizerModule(configure), loader())
+    scalars = read_scalars(run_dir(tmp_path))
+    assert {k for k in scalars if k.startswith("lr-")} == {"lr-SGD", "lr-SGD-1"}
+    assert {v for _, v in scalars["lr-SGD"]} == {float(f32(0.1))}
+    assert {v for _, v in scalars["lr-SGD-1"]} == {float(f32(0.01))}
+
+
+@pytest.mark.parametrize("kwargs", [{"interval": "epoch"}, {"frequency": 2}, {"name": "x"}])
+def test_scheduler_arguments_without_a_scheduler_are_refused(kwargs):
+    with pytest.raises(LRMonitorConfigError, match="without `scheduler`.*always logs the LR of every optimizer step"):
+        LRMonitor(**kwargs)
+
+
+def test_two_lrmonitors_on_one_trainer_are_refused(tmp_path):
+    with pytest.raises(LRMonitorConfigError, match="more than one LRMonitor"):
+        trainer(tmp_path, [LRMonitor(), LRMonitor(partial(StepLR, step_size=5), name="a")], max_steps=2).fit(
+            TinyModule(), loader()
+        )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# "auto" binds to what Lightning really does
+
+
+def test_auto_with_frequency_and_accumulation_counts_lightnings_real_steps(tmp_path):
+    module = TinyModule(lambda m: SGD(m.parameters(), lr=0.1))
+    cb = LRMonitor({"class_path": "CosineAnnealingLR", "init_args": {"T_max": "auto"}}, frequency=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LRScheduleWarning)
+        t = trainer(tmp_path, [cb], max_steps=-1, max_epochs=8, accumulate_grad_batches=2)
+        t.fit(module, loader(32, 4))  # 8 batches -> 4 optimizer steps per epoch, each on an even batch
+    sched = t.lr_scheduler_configs[0].scheduler
+    assert sched.T_max == 32 and sched.last_epoch == 32  # bound to the 32 steps Lightning took
+    applied = [a[0] for a in module.optimizers().optimizer.applied]
+    assert applied[-1] < 0.001 and all(b <= a for a, b in zip(applied, applied[1:]))  # never climbs back
+
+
+def test_auto_with_frequency_three_ends_at_the_floor(tmp_path):
+    module = TinyModule(lambda m: SGD(m.parameters(), lr=0.1))
+    cb = LRMonitor(
+        {"class_path": "LinearLR", "init_args": {"start_factor": 1.0, "end_factor": 0.0, "total_iters": "auto"}},
+        frequency=3,
+    )
+    t = trainer(tmp_path, [cb], max_steps=-1, max_epochs=4)
+    t.fit(module, loader(40, 4))  # 10 batches per epoch: steps at batch 3, 6, 9 -> 3 per epoch
+    sched = t.lr_scheduler_configs[0].scheduler
+    assert sched.total_iters == 12 and sched.last_epoch == 12 and sched.get_last_lr()[0] == 0.0
+
+
+def test_epoch_interval_auto_respects_max_steps(tmp_path):
+    module = TinyModule(lambda m: SGD(m.parameters(), lr=0.1))
+    cb = LRMonitor({"class_path": "CosineAnnealingLR", "init_args": {"T_max": "auto"}}, interval="epoch")
+    t = trainer(tmp_path, [cb], max_steps=32, max_epochs=10)
+    t.fit(module, loader(64, 4))  # 16 steps per epoch: max_steps ends the run after 2 epochs
+    assert t.lr_scheduler_configs[0].scheduler.T_max == 2
+
+
+class Endless(IterableDataset):  # type: ignore[type-arg]
+    def __iter__(self) -> Any:
+        g = torch.Generator().manual_seed(0)
+        for _ in range(16):
+            yield torch.randn(4, generator=g), torch.randn(1, generator=g)
+
+
+def test_a_loader_without_length_names_itself_in_the_error(tmp_path):
+    cb = LRMonitor({"class_path": "CosineAnnealingLR", "init_args": {"T_max": "auto"}})
+    with pytest.raises(LRMonitorConfigError, match="DataLoader has no length.*max_steps"):
+        trainer(tmp_path, [cb], max_steps=-1, max_epochs=3).fit(TinyModule(), DataLoader(Endless(), batch_size=4))
+
+
+class ManualNoStep(TinyModule):
+    def __init__(self) -> None:
+        super().__init__(lambda m: SGD(m.parameters(), lr=0.1))
+        self.automatic_optimization = False
+
+    def training_step(self, batch: Any, batch_idx: int) -> None:
+        opt = self.optimizers()
+        x, y = batch
+        loss = torch.nn.functional.mse_loss(self(x), y)
+        opt.zero_grad()
+        self.manual_backward(loss)
+        opt.step()
+
+
+def test_manual_optimization_that_never_steps_the_built_scheduler_is_reported(tmp_path, caplog):
+    cb = LRMonitor({"class_path": "CosineAnnealingLR", "init_args": {"T_max": "auto"}})
+    with caplog.at_level("INFO"), pytest.warns(LRScheduleWarning, match="^scheduler-not-stepped") as record:
+        trainer(tmp_path, [cb], max_steps=-1, max_epochs=2).fit(ManualNoStep(), loader())
+    assert len(lr_warnings(record)) == 1
+    assert "manual optimization: Lightning does not step this scheduler" in caplog.text
+
+
+def test_a_callable_specs_identity_has_no_memory_address():
+    cb = LRMonitor(partial(LinearLRish, total_iters=40))
+    cb._built = []  # nothing built yet: the spec's identity is what a checkpoint keeps
+    from lightning_lrmon._spec import spec_identity
+
+    text = spec_identity(cb._specs[0].spec)
+    assert text == "test_field.LinearLRish(total_iters=40)" and "0x" not in text
+
+
+def LinearLRish(optimizer: Any, total_iters: int) -> Any:  # noqa: N802 - a factory named like the class it builds
+    return torch.optim.lr_scheduler.LinearLR(optimizer, 1.0, 0.1, total_iters)
+
+
+class SkipSome(TinyModule):
+    def training_step(self, batch: Any, batch_idx: int) -> Any:
+        if batch_idx % 3 == 1:
+            return None  # Lightning skips this update
+        return super().training_step(batch, batch_idx)
+
+
+@pytest.mark.filterwarnings("ignore:`training_step` returned `None`:UserWarning")
+def test_a_skipped_update_is_logged_at_its_step_with_the_lr_in_effect(tmp_path):
+    module = SkipSome(lambda m: SGD(m.parameters(), lr=0.1))
+    t = trainer(tmp_path, [LRMonitor(partial(CosineAnnealingLR, T_max=12))], max_steps=12)
+    t.fit(module, loader(48, 4))
+    applied = [a[0] for a in module.optimizers().optimizer.applied]
+    steps, values = series(read_scalars(run_dir(tmp_path)), "lr-SGD")
+    assert steps == list(range(12)) and len(applied) == 12
+    np.testing.assert_array_equal(values, f32(applied))
