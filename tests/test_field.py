@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import warnings
 from functools import partial
@@ -268,7 +269,7 @@ def test_two_optimizers_never_share_a_tag(tmp_path):
 
 @pytest.mark.parametrize("kwargs", [{"interval": "epoch"}, {"frequency": 2}, {"name": "x"}])
 def test_scheduler_arguments_without_a_scheduler_are_refused(kwargs):
-    with pytest.raises(LRMonitorConfigError, match="without `scheduler`.*always logs the LR of every optimizer step"):
+    with pytest.raises(LRMonitorConfigError, match=r"without `scheduler`.*always logs the LR of every optimizer step"):
         LRMonitor(**kwargs)
 
 
@@ -293,7 +294,7 @@ def test_auto_with_frequency_and_accumulation_counts_lightnings_real_steps(tmp_p
     sched = t.lr_scheduler_configs[0].scheduler
     assert sched.T_max == 32 and sched.last_epoch == 32  # bound to the 32 steps Lightning took
     applied = [a[0] for a in module.optimizers().optimizer.applied]
-    assert applied[-1] < 0.001 and all(b <= a for a, b in zip(applied, applied[1:]))  # never climbs back
+    assert applied[-1] < 0.001 and all(b <= a for a, b in itertools.pairwise(applied))  # never climbs back
 
 
 def test_auto_with_frequency_three_ends_at_the_floor(tmp_path):
@@ -325,7 +326,7 @@ class Endless(IterableDataset):  # type: ignore[type-arg]
 
 def test_a_loader_without_length_names_itself_in_the_error(tmp_path):
     cb = LRMonitor({"class_path": "CosineAnnealingLR", "init_args": {"T_max": "auto"}})
-    with pytest.raises(LRMonitorConfigError, match="DataLoader has no length.*max_steps"):
+    with pytest.raises(LRMonitorConfigError, match=r"DataLoader has no length.*max_steps"):
         trainer(tmp_path, [cb], max_steps=-1, max_epochs=3).fit(TinyModule(), DataLoader(Endless(), batch_size=4))
 
 
@@ -360,7 +361,7 @@ def test_a_callable_specs_identity_has_no_memory_address():
     assert text == "test_field.LinearLRish(total_iters=40)" and "0x" not in text
 
 
-def LinearLRish(optimizer: Any, total_iters: int) -> Any:  # noqa: N802 - a factory named like the class it builds
+def LinearLRish(optimizer: Any, total_iters: int) -> Any:
     return torch.optim.lr_scheduler.LinearLR(optimizer, 1.0, 0.1, total_iters)
 
 
