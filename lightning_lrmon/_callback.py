@@ -28,9 +28,9 @@ from lightning_lrmon._session import Built, Session
 __all__ = ["LRMonitor", "SchedulerSpec"]
 
 #: What ``scheduler=`` accepts, spelled so LightningCLI/jsonargparse parses both a dotted or bare ``class_path``
-#: (as a callable) and a spec containing ``"auto"`` (as a plain dict).
+#: (as a callable) and a spec containing ``"auto"`` (as a plain dict); ``str`` is YAML text or a ``.yaml`` path.
 SchedulerSpec = Optional[  # noqa: UP045
-    Union[Callable[[Optimizer], Union[LRScheduler, ReduceLROnPlateau]], Dict[str, Any]]
+    Union[Callable[[Optimizer], Union[LRScheduler, ReduceLROnPlateau]], Dict[str, Any], str]
 ]
 OnMisconfig = Literal["warn", "raise", "ignore"]
 
