@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from schedule_cases import HEALTHY, MISCONFIGURED, make_optimizer
 from torch.optim import lr_scheduler as L
@@ -30,6 +32,10 @@ def test_every_catalogue_code_has_a_misconfigured_case():
     assert {c.code for c in MISCONFIGURED} == CATALOGUE_STATIC
 
 
+#: cases with a second, genuine finding: a OneCycleLR four times too long also peaks too late for this run
+EXTRA = {"onecycle-too-long": ["horizon-too-long", "warmup-too-long"]}
+
+
 @pytest.mark.parametrize("case", MISCONFIGURED, ids=[c.id for c in MISCONFIGURED])
 def test_misconfigured_schedule_is_caught(case):
     opt = make_optimizer(case.lrs)
@@ -38,12 +44,12 @@ def test_misconfigured_schedule_is_caught(case):
     findings = check_schedule(sched, case.T, expect=case.expect, optimizer_label="lr-SGD", **case.kw)
     assert [dict((k, v) for k, v in g.items() if k != "params") for g in opt.param_groups] == before
     codes = [f.code for f in findings]
-    assert case.code in codes, findings
+    assert codes == EXTRA.get(case.id, [case.code]), findings  # the mistake, and nothing else
     f = next(f for f in findings if f.code == case.code)
     assert isinstance(f, Finding) and f.severity in ("warning", "error")
     assert type(sched).__name__ in f.message  # names the scheduler ...
     assert "lr-SGD" in f.message  # ... and the optimizer
-    assert any(ch.isdigit() for ch in f.message)  # ... with the numbers
+    assert f.step is None or re.search(rf"\b{f.step}\b", f.message)  # ... with the step it concerns
     assert len(f.hint) > 20  # ... and the fix
     assert str(f).startswith(case.code + ":")
 

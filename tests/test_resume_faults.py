@@ -117,12 +117,6 @@ def test_resume_with_a_changed_spec_is_reported(tmp_path):
     assert any(m.startswith("horizon-too-short") and "ends at step 40" in m for m in found)
 
 
-def test_weights_only_checkpoint_resume_fails_with_a_clear_message(tmp_path):
-    path = _ckpt_run(tmp_path, SPECS["fixed"], save_weights_only=True)
-    with pytest.raises(KeyError, match="save_weights_only"):
-        _resume(tmp_path, SPECS["fixed"], path, max_steps=48, max_epochs=-1)
-
-
 def test_crash_leaves_every_logged_step_on_disk(tmp_path):
     m = module(fail_at_step=33)
     with pytest.raises(RuntimeError, match="boom"):
