@@ -398,6 +398,32 @@ def _warmup_hint(ctx: CheckContext, p: int, n: int) -> str:
     return f"make the warmup about 5-10% of the run (e.g. {suggested} steps); check its unit (steps vs epochs)."
 
 
+def _rise_finding(ctx: CheckContext, seg: _Segment, g: int, col: np.ndarray, offset: int, k: int) -> Finding:
+    """The ``decay-increases`` finding for the rise that starts at row ``k`` of ``col`` (claims its steps)."""
+    j = k + 1
+    while j + 1 < col.size and col[j + 1] >= col[j]:
+        j += 1
+    a, b = float(col[k]), float(col[j])
+    step = k + offset
+    info = info_for(seg.scheduler)
+    hint = (
+        info.decay_hint(seg.scheduler)
+        if info
+        else ("change the arguments so the LR never rises, or pass expect= with the shape you intend.")
+    )
+    declared = "declared" if ctx.expect else "documented"
+    what = {"decay": "a decay", "warmup_decay": "a warmup followed by a decay"}[seg.shape or "decay"]
+    msg = (
+        f"{describe(seg.scheduler)} on {ctx.where(g)} is {declared} as {what} but raises the LR from "
+        f"{a:.4g} to {b:.4g} ({b / a if a else float('inf'):.3g}x) over steps "
+        f"{ctx.at(step)}-{ctx.at(j + offset)} "
+        f"({j - k} step{'s' if j - k != 1 else ''})."
+    )
+    for kk in range(k, j):
+        ctx.claimed.add((g, kk + offset))
+    return _finding(ctx, "decay-increases", "warning", msg, step, hint, group=g, lr_from=a, lr_to=b)
+
+
 def check_decay_increases(ctx: CheckContext) -> list[Finding]:
     lrs = ctx.lrs
     if ctx.sim.error_step is not None:  # torch's last steps before a crash are not a shape
@@ -419,29 +445,7 @@ def check_decay_increases(ctx: CheckContext) -> list[Finding]:
             rises = [k for k in _rises(col).tolist() if (g, k + offset) not in ctx.claimed]
             if not rises:
                 continue
-            k = rises[0]
-            j = k + 1
-            while j + 1 < col.size and col[j + 1] >= col[j]:
-                j += 1
-            a, b = float(col[k]), float(col[j])
-            step = k + offset
-            info = info_for(seg.scheduler)
-            hint = (
-                info.decay_hint(seg.scheduler)
-                if info
-                else ("change the arguments so the LR never rises, or pass expect= with the shape you intend.")
-            )
-            declared = "declared" if ctx.expect else "documented"
-            what = {"decay": "a decay", "warmup_decay": "a warmup followed by a decay"}[seg.shape]
-            msg = (
-                f"{describe(seg.scheduler)} on {ctx.where(g)} is {declared} as {what} but raises the LR from "
-                f"{a:.4g} to {b:.4g} ({b / a if a else float('inf'):.3g}x) over steps "
-                f"{ctx.at(step)}-{ctx.at(j + offset)} "
-                f"({j - k} step{'s' if j - k != 1 else ''})."
-            )
-            for kk in range(k, j):
-                ctx.claimed.add((g, kk + offset))
-            return [_finding(ctx, "decay-increases", "warning", msg, step, hint, group=g, lr_from=a, lr_to=b)]
+            return [_rise_finding(ctx, seg, g, col, offset, rises[0])]
     return []
 
 

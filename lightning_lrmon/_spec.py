@@ -166,6 +166,32 @@ def _load_yaml(text: str, *, where: str) -> Any:
     return data
 
 
+def _normalize_mapping(spec: Mapping[str, Any], where: str) -> dict[str, Any]:
+    if "class_path" not in spec:
+        raise LRMonitorConfigError(
+            f"`{where}` dict needs a 'class_path' key, got keys {sorted(map(str, spec))}. "
+            "Example: {'class_path': 'LinearLR', 'init_args': {'start_factor': 1.0, 'end_factor': 0.1}}."
+        )
+    extra = set(spec) - {"class_path", "init_args", "dict_kwargs"}
+    if extra:
+        raise LRMonitorConfigError(
+            f"`{where}` has unknown keys {sorted(extra)}; a spec has only 'class_path' and 'init_args'. "
+            "Put scheduler arguments under 'init_args'."
+        )
+    init_args = spec.get("init_args") or {}
+    if not isinstance(init_args, Mapping):
+        raise LRMonitorConfigError(f"`{where}.init_args` must be a mapping, got {init_args!r}.")
+    init_args = dict(init_args)
+    if spec.get("dict_kwargs"):
+        init_args.update(dict(spec["dict_kwargs"]))
+    if "schedulers" in init_args and isinstance(init_args["schedulers"], (list, tuple)):
+        init_args["schedulers"] = [
+            normalize_spec(child, where=f"{where}.init_args.schedulers[{i}]")
+            for i, child in enumerate(init_args["schedulers"])
+        ]
+    return {"class_path": spec["class_path"], "init_args": init_args}
+
+
 def normalize_spec(spec: Any, *, where: str = "scheduler") -> Any:
     """Turn a spec into a callable or a ``{"class_path", "init_args"}`` dict (children normalised too).
 
@@ -186,29 +212,7 @@ def normalize_spec(spec: Any, *, where: str = "scheduler") -> Any:
             return normalize_spec(_load_yaml(text, where=where), where=where)
         return {"class_path": text, "init_args": {}}
     if isinstance(spec, Mapping):
-        if "class_path" not in spec:
-            raise LRMonitorConfigError(
-                f"`{where}` dict needs a 'class_path' key, got keys {sorted(map(str, spec))}. "
-                "Example: {'class_path': 'LinearLR', 'init_args': {'start_factor': 1.0, 'end_factor': 0.1}}."
-            )
-        extra = set(spec) - {"class_path", "init_args", "dict_kwargs"}
-        if extra:
-            raise LRMonitorConfigError(
-                f"`{where}` has unknown keys {sorted(extra)}; a spec has only 'class_path' and 'init_args'. "
-                "Put scheduler arguments under 'init_args'."
-            )
-        init_args = spec.get("init_args") or {}
-        if not isinstance(init_args, Mapping):
-            raise LRMonitorConfigError(f"`{where}.init_args` must be a mapping, got {init_args!r}.")
-        init_args = dict(init_args)
-        if spec.get("dict_kwargs"):
-            init_args.update(dict(spec["dict_kwargs"]))
-        if "schedulers" in init_args and isinstance(init_args["schedulers"], (list, tuple)):
-            init_args["schedulers"] = [
-                normalize_spec(child, where=f"{where}.init_args.schedulers[{i}]")
-                for i, child in enumerate(init_args["schedulers"])
-            ]
-        return {"class_path": spec["class_path"], "init_args": init_args}
+        return _normalize_mapping(spec, where)
     if callable(spec):
         return spec
     raise LRMonitorConfigError(
