@@ -214,38 +214,43 @@ def check_horizon_too_short(ctx: CheckContext) -> list[Finding]:
         climbs = bool(info.periodic and rises_after.size)
         if not climbs and (end_row - seg.start) >= HORIZON_SHORT_FRACTION * span:
             continue
-        arg, wanted = info.horizon_arg, ctx.total_steps - seg.start  # the horizon that ends with the run
-        if climbs:
-            restarts = int(np.ceil((seg.stop - end_row) / (2 * h)))
-            what = (
-                f"after step {ctx.at(end_row)} the cosine climbs back up to the starting LR"
-                f" ({restarts} time{'s' if restarts != 1 else ''} before the run ends)"
-            )
-            for k in rises_after.tolist():
-                for g in range(ctx.lrs.shape[1]):
-                    ctx.claimed.add((g, k + seg.start))
-        else:
-            end_lr = float(ctx.lrs[min(end_row, ctx.lrs.shape[0] - 1)].max())
-            what = f"the LR reaches its floor ({end_lr:.3g}) at step {ctx.at(end_row)} and stays flat until the end"
-        msg = (
-            f"{describe(seg.scheduler)} on {ctx.optimizer_label}: its horizon {arg}={h} ends at step "
-            f"{ctx.at(end_row)}, "
-            f"but this run steps it {span} times; {what}.{_epochs_remark(ctx, h, wanted)}"
-        )
-        out.append(
-            _finding(
-                ctx,
-                "horizon-too-short",
-                "warning",
-                msg,
-                end_row,
-                f"use {arg}={wanted} (the run's scheduler steps) or {arg}='auto'.",
-                arg=arg,
-                value=h,
-                suggested=wanted,
-            )
-        )
+        out.append(_short_finding(ctx, seg, info, h, end_row, span, climbs, rises_after))
     return out
+
+
+def _short_finding(
+    ctx: CheckContext, seg: _Segment, info: Any, h: int, end_row: int, span: int, climbs: bool, rises_after: np.ndarray
+) -> Finding:
+    """The ``horizon-too-short`` finding of one phase (claims the climb's steps so decay-increases skips them)."""
+    arg, wanted = info.horizon_arg, ctx.total_steps - seg.start  # the horizon that ends with the run
+    if climbs:
+        restarts = int(np.ceil((seg.stop - end_row) / (2 * h)))
+        what = (
+            f"after step {ctx.at(end_row)} the cosine climbs back up to the starting LR"
+            f" ({restarts} time{'s' if restarts != 1 else ''} before the run ends)"
+        )
+        for k in rises_after.tolist():
+            for g in range(ctx.lrs.shape[1]):
+                ctx.claimed.add((g, k + seg.start))
+    else:
+        end_lr = float(ctx.lrs[min(end_row, ctx.lrs.shape[0] - 1)].max())
+        what = f"the LR reaches its floor ({end_lr:.3g}) at step {ctx.at(end_row)} and stays flat until the end"
+    msg = (
+        f"{describe(seg.scheduler)} on {ctx.optimizer_label}: its horizon {arg}={h} ends at step "
+        f"{ctx.at(end_row)}, "
+        f"but this run steps it {span} times; {what}.{_epochs_remark(ctx, h, wanted)}"
+    )
+    return _finding(
+        ctx,
+        "horizon-too-short",
+        "warning",
+        msg,
+        end_row,
+        f"use {arg}={wanted} (the run's scheduler steps) or {arg}='auto'.",
+        arg=arg,
+        value=h,
+        suggested=wanted,
+    )
 
 
 def check_horizon_too_long(ctx: CheckContext) -> list[Finding]:

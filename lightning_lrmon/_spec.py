@@ -76,6 +76,40 @@ def _is_scheduler_class(obj: Any) -> bool:
     return inspect.isclass(obj) and issubclass(obj, (tls.LRScheduler, tls.ReduceLROnPlateau))
 
 
+def _resolve_dotted(name: str, where: str) -> Callable[..., Any]:
+    """Import ``module.attr`` and check it is a scheduler class or a factory declared to return one."""
+    module_name, _, attr = name.rpartition(".")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as err:
+        raise LRMonitorConfigError(
+            f"`{where}` class_path {name!r}: cannot import module {module_name!r} ({err}). "
+            "Check the spelling, or that the package is installed."
+        ) from None
+    obj = getattr(module, attr, None)
+    if obj is None:
+        close = difflib.get_close_matches(attr, [n for n in dir(module) if not n.startswith("_")], n=3)
+        suggestion = f" Did you mean {' or '.join(repr(f'{module_name}.{c}') for c in close)}?" if close else ""
+        raise LRMonitorConfigError(
+            f"`{where}` class_path {name!r}: module {module_name!r} has no {attr!r}.{suggestion}"
+        )
+    if _is_scheduler_class(obj):
+        return obj  # type: ignore[no-any-return]
+    if inspect.isfunction(obj):
+        returns = _hints(obj).get("return")
+        if inspect.isclass(returns) and issubclass(returns, (tls.LRScheduler, tls.ReduceLROnPlateau)):
+            return obj
+        raise LRMonitorConfigError(
+            f"`{where}` class_path {name!r} is a function that does not declare it returns an LR scheduler "
+            "(its return annotation). Only scheduler classes, or factory functions annotated "
+            "`-> torch.optim.lr_scheduler.LRScheduler`, are called from a config."
+        )
+    raise LRMonitorConfigError(
+        f"`{where}` class_path {name!r} resolves to {obj!r}, which is not an LR scheduler class. "
+        "Name a subclass of torch.optim.lr_scheduler.LRScheduler (or a function returning one)."
+    )
+
+
 def resolve_class(class_path: Any, *, where: str = "scheduler") -> Callable[..., Any]:
     """Resolve ``class_path`` to a scheduler class (or a factory function returning one).
 
@@ -109,36 +143,7 @@ def resolve_class(class_path: Any, *, where: str = "scheduler") -> Callable[...,
             f"`{where}` class_path {name!r} is not a torch scheduler.{suggestion} Use a name from "
             "torch.optim.lr_scheduler or a dotted path such as 'mypkg.schedulers.MyScheduler'."
         )
-    module_name, _, attr = name.rpartition(".")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as err:
-        raise LRMonitorConfigError(
-            f"`{where}` class_path {name!r}: cannot import module {module_name!r} ({err}). "
-            "Check the spelling, or that the package is installed."
-        ) from None
-    obj = getattr(module, attr, None)
-    if obj is None:
-        close = difflib.get_close_matches(attr, [n for n in dir(module) if not n.startswith("_")], n=3)
-        suggestion = f" Did you mean {' or '.join(repr(f'{module_name}.{c}') for c in close)}?" if close else ""
-        raise LRMonitorConfigError(
-            f"`{where}` class_path {name!r}: module {module_name!r} has no {attr!r}.{suggestion}"
-        )
-    if _is_scheduler_class(obj):
-        return obj  # type: ignore[no-any-return]
-    if inspect.isfunction(obj):
-        returns = _hints(obj).get("return")
-        if inspect.isclass(returns) and issubclass(returns, (tls.LRScheduler, tls.ReduceLROnPlateau)):
-            return obj
-        raise LRMonitorConfigError(
-            f"`{where}` class_path {name!r} is a function that does not declare it returns an LR scheduler "
-            "(its return annotation). Only scheduler classes, or factory functions annotated "
-            "`-> torch.optim.lr_scheduler.LRScheduler`, are called from a config."
-        )
-    raise LRMonitorConfigError(
-        f"`{where}` class_path {name!r} resolves to {obj!r}, which is not an LR scheduler class. "
-        "Name a subclass of torch.optim.lr_scheduler.LRScheduler (or a function returning one)."
-    )
+    return _resolve_dotted(name, where)
 
 
 def yaml_error(err: yaml.YAMLError) -> str:
