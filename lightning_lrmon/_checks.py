@@ -299,7 +299,7 @@ def check_scheduler_overrun(ctx: CheckContext) -> list[Finding]:
     )
     msg = (
         f"{describe(ctx.scheduler)} on {ctx.optimizer_label} will crash at scheduler step {step} of the "
-        f'{ctx.total_steps} this run takes: torch raises "{sim.error}".'
+        f'{ctx.total_steps} this run takes: stepping it raises "{sim.error}".'
     )
     return [_finding(ctx, "scheduler-overrun", "error", msg, max(step - 1, 0), fix)]
 

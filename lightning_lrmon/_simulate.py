@@ -74,7 +74,8 @@ class Simulation:
         error: torch's message when stepping would raise (e.g. OneCycleLR overrun), else ``None``.
         error_step: the scheduler step (1-based count of ``.step()`` calls) that would raise.
         truncated: the fallback ran out of its time budget after ``valid_steps`` rows.
-        method: ``"kernel"`` (vectorised), ``"shadow"`` (exact stepping of a copy), ``"static"``
+        method: ``"kernel"`` (vectorised), ``"shadow"`` (exact stepping of a copy), ``"lr-of-t"`` (a foreign
+            class's pure ``_get_lr(t)``, e.g. timm's, on a copy), ``"static"``
             (ReduceLROnPlateau: depends on metrics, held constant) or ``"unavailable"`` (not simulated: ``notes``
             says why; ``truncated`` tells whether a copy ran out of time or none could be made safely).
         final_lrs: the LRs after the last simulated scheduler step (the one after the last optimizer step).
@@ -696,8 +697,38 @@ def _not_torch(scheduler: Any, steps: int) -> Simulation:
     )
 
 
+def _simulate_lr_of_t(scheduler: Any, steps: int, budget_s: float) -> Simulation:
+    """A foreign scheduler whose LR is a pure function of t (timm's ``_get_lr(t)``), on an isolated copy.
+
+    timm's convention holds: after the k-th step (``step(epoch=k)`` / ``step_update(num_updates=k)``) the LR is
+    ``_get_lr(k)``; row 0 is the LR now.
+    """
+    try:
+        shadow = _shadow(scheduler)
+    except _NotIsolated as err:
+        return _not_isolated(scheduler, steps, err)
+    except Exception as err:
+        return _not_isolated(scheduler, steps, err)
+    groups = scheduler.optimizer.param_groups
+    out = np.full((steps + 1, len(groups)), np.nan, dtype=np.float64)
+    out[0] = [float(g["lr"]) for g in groups]
+    deadline = time.perf_counter() + budget_s
+    for k in range(1, steps + 1):
+        try:
+            out[k] = [float(v) for v in shadow._get_lr(k)]
+        except Exception as err:
+            return _finish(out, k, steps, error=f"{type(err).__name__}: {err}", method="lr-of-t")
+        if (k & 255) == 0 and time.perf_counter() > deadline:
+            sim = _finish(out, k + 1, steps, method="lr-of-t")
+            sim.truncated = True
+            return sim
+    return _finish(out, steps + 1, steps, method="lr-of-t")
+
+
 def _simulate(scheduler: Any, total_steps: int, budget_s: float) -> Simulation:
     if not isinstance(scheduler, (tls.LRScheduler, tls.ReduceLROnPlateau)):
+        if callable(getattr(scheduler, "_get_lr", None)) and hasattr(scheduler, "optimizer"):
+            return _simulate_lr_of_t(scheduler, total_steps, budget_s)
         return _not_torch(scheduler, total_steps)
     if isinstance(scheduler, tls.ReduceLROnPlateau):
         lr0 = np.asarray([float(g["lr"]) for g in scheduler.optimizer.param_groups])

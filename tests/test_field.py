@@ -77,49 +77,120 @@ def test_an_added_group_reaches_other_loggers_under_its_own_tag(tmp_path):
 # never crash, never a false finding: a scheduler that is not a torch LRScheduler (timm's shape)
 
 
-class EpochScheduler:
-    """timm-shaped: ``step(epoch)`` takes the epoch, the LR is a function of it; not a torch LRScheduler."""
+class TimmShaped:
+    """The API of timm's ``Scheduler`` (timm itself needs torchvision, which does not import beside the pinned CPU
+    torch): ``_get_lr(t)`` is the LR as a pure function of t, ``step(epoch)`` / ``step_update(num_updates)`` set it,
+    and the constructor sets the LR of t=0. Not a torch ``LRScheduler``."""
 
-    def __init__(self, optimizer: torch.optim.Optimizer, decay: float = 0.5) -> None:
+    def __init__(self, optimizer: torch.optim.Optimizer, lr_of_t: Any, t_in_epochs: bool = True) -> None:
         self.optimizer = optimizer
-        self.base = [g["lr"] for g in optimizer.param_groups]
-        self.decay = decay
+        self.base_values = [g["lr"] for g in optimizer.param_groups]
+        self.lr_of_t = lr_of_t
+        self.t_in_epochs = t_in_epochs
+        self._set(self._get_lr(0))
 
     def _get_lr(self, t: int) -> list[float]:
-        return [b * self.decay**t for b in self.base]
+        return [self.lr_of_t(b, t) for b in self.base_values]
 
-    def step(self, epoch: int, metric: Any = None) -> None:
-        for g, lr in zip(self.optimizer.param_groups, self._get_lr(epoch + 1)):
+    def _set(self, values: list[float]) -> None:
+        for g, lr in zip(self.optimizer.param_groups, values):
             g["lr"] = lr
 
+    def step(self, epoch: int, metric: Any = None) -> None:
+        if self.t_in_epochs:
+            self._set(self._get_lr(epoch))
+
+    def step_update(self, num_updates: int, metric: Any = None) -> None:
+        if not self.t_in_epochs:
+            self._set(self._get_lr(num_updates))
+
     def state_dict(self) -> dict[str, Any]:
-        return {"decay": self.decay}
+        return {"t_in_epochs": self.t_in_epochs}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.decay = state["decay"]
+        self.t_in_epochs = state["t_in_epochs"]
 
 
 class TimmStyle(TinyModule):
+    """Lightning's documented way to use a timm scheduler: override ``lr_scheduler_step``."""
+
+    def __init__(self, lr_of_t: Any, interval: str = "epoch") -> None:
+        super().__init__()
+        self.lr_of_t = lr_of_t
+        self.interval = interval
+
     def configure_optimizers(self) -> Any:
         opt = SGD(self.parameters(), lr=0.1)
-        return {"optimizer": opt, "lr_scheduler": {"scheduler": EpochScheduler(opt), "interval": "epoch"}}
+        sched = TimmShaped(opt, self.lr_of_t, t_in_epochs=self.interval == "epoch")
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": self.interval}}
 
     def lr_scheduler_step(self, scheduler: Any, metric: Any) -> None:
-        scheduler.step(epoch=self.current_epoch)
+        if self.interval == "epoch":
+            scheduler.step(epoch=self.current_epoch + 1)  # timm's own loop passes epoch + 1
+        else:
+            scheduler.step_update(num_updates=self.global_step)
 
 
-def test_a_foreign_scheduler_is_logged_exactly_and_never_raises_a_false_finding(tmp_path):
-    module = TimmStyle()
+def halving(base: float, t: int) -> float:
+    return base * 0.5**t
+
+
+def linear_to_zero_in_two(base: float, t: int) -> float:
+    return base * max(0.0, 1.0 - t / 2)
+
+
+def test_a_timm_shaped_scheduler_is_logged_exactly_and_never_raises_a_false_finding(tmp_path):
+    module = TimmStyle(halving)
     cb = LRMonitor(on_misconfig="raise")
-    with warnings.catch_warnings(record=True) as record:
-        warnings.simplefilter("always")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LRScheduleWarning)
         trainer(tmp_path, [cb], max_steps=-1, max_epochs=3).fit(module, loader(32, 4))
     applied = [a[0] for a in module.optimizers().optimizer.applied]
     assert applied == [0.1] * 8 + [0.05] * 8 + [0.025] * 8
     _, values = series(read_scalars(run_dir(tmp_path)), "lr-SGD")
     np.testing.assert_array_equal(values, f32(applied))
-    assert [f.code for f in cb.findings] == ["not-simulated"]  # a note, not a schedule problem
-    assert lr_warnings(record) == [] or all(w.startswith("not-simulated") for w in lr_warnings(record))
+    assert cb.findings == []
+    (review,) = cb.reviews  # simulated through _get_lr(t): the plan is the run
+    assert [g.line() for g in review.groups] == ["lr-SGD: 0.1 -> peak 0.1 @0 -> 0.025 (end)"]
+
+
+def test_a_timm_shaped_schedule_that_reaches_zero_early_is_found(tmp_path):
+    module = TimmStyle(linear_to_zero_in_two, interval="step")
+    with pytest.warns(LRScheduleWarning, match="^lr-zero-early: TimmShaped") as record:
+        trainer(tmp_path, [LRMonitor()], max_steps=24, max_epochs=-1).fit(module, loader(32, 4))
+    assert len(lr_warnings(record)) == 1
+    applied = [a[0] for a in module.optimizers().optimizer.applied]
+    assert applied[:3] == [0.1, 0.05, 0.0] and set(applied[2:]) == {0.0}
+
+
+class Opaque:
+    """A foreign scheduler with no function of t: only ``step(epoch)``."""
+
+    def __init__(self, optimizer: torch.optim.Optimizer) -> None:
+        self.optimizer = optimizer
+
+    def step(self, epoch: int, metric: Any = None) -> None:
+        for g in self.optimizer.param_groups:
+            g["lr"] *= 0.5
+
+    def state_dict(self) -> dict[str, Any]:
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        pass
+
+
+class OpaqueStyle(TimmStyle):
+    def configure_optimizers(self) -> Any:
+        opt = SGD(self.parameters(), lr=0.1)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": Opaque(opt), "interval": "epoch"}}
+
+
+def test_a_scheduler_without_an_lr_of_t_is_logged_and_noted(tmp_path):
+    cb = LRMonitor(on_misconfig="raise")
+    with pytest.warns(LRScheduleWarning, match="^not-simulated: Opaque"):
+        trainer(tmp_path, [cb], max_steps=-1, max_epochs=2).fit(OpaqueStyle(halving), loader(32, 4))
+    assert [f.kind for f in cb.findings] == ["tooling"]
 
 
 # ---------------------------------------------------------------------------------------------------------------
