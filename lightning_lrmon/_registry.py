@@ -16,11 +16,21 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Optional, Union
 
 from torch.optim import lr_scheduler as tls
 
-__all__ = ["SHAPES", "SCHEDULERS", "SchedulerInfo", "describe", "horizon_of", "info_for", "init_args_of"]
+__all__ = [
+    "ARG_TYPES",
+    "SHAPES",
+    "SCHEDULERS",
+    "SchedulerInfo",
+    "arg_types_of",
+    "describe",
+    "horizon_of",
+    "info_for",
+    "init_args_of",
+]
 
 Shape = Literal["decay", "warmup", "warmup_decay", "constant", "cyclic"]
 #: The shapes ``expect=`` accepts.
@@ -108,6 +118,72 @@ def _entries() -> dict[str, SchedulerInfo]:
 
 #: scheduler class name -> :class:`SchedulerInfo`, for every torch scheduler.
 SCHEDULERS: dict[str, SchedulerInfo] = _entries()
+
+
+_FloatOrList = Union[float, list[float]]
+#: The argument types of torch's schedulers, written out so the checks do not depend on a torch release's
+#: annotations (torch 2.3 has none; some of 2.13's cannot be resolved at run time). Callables are not listed.
+ARG_TYPES: dict[str, dict[str, Any]] = {
+    "StepLR": {"step_size": int, "gamma": float},
+    "MultiStepLR": {"milestones": list[int], "gamma": float},
+    "ConstantLR": {"factor": float, "total_iters": int},
+    "LinearLR": {"start_factor": float, "end_factor": float, "total_iters": int},
+    "ExponentialLR": {"gamma": float},
+    "PolynomialLR": {"total_iters": int, "power": float},
+    "CosineAnnealingLR": {"T_max": int, "eta_min": float},
+    "CosineAnnealingWarmRestarts": {"T_0": int, "T_mult": int, "eta_min": float},
+    "CyclicLR": {
+        "base_lr": _FloatOrList,
+        "max_lr": _FloatOrList,
+        "step_size_up": int,
+        "step_size_down": Optional[int],  # noqa: UP045
+        "mode": Literal["triangular", "triangular2", "exp_range"],
+        "gamma": float,
+        "scale_mode": Literal["cycle", "iterations"],
+        "cycle_momentum": bool,
+        "base_momentum": _FloatOrList,
+        "max_momentum": _FloatOrList,
+    },
+    "OneCycleLR": {
+        "max_lr": _FloatOrList,
+        "total_steps": Optional[int],  # noqa: UP045
+        "epochs": Optional[int],  # noqa: UP045
+        "steps_per_epoch": Optional[int],  # noqa: UP045
+        "pct_start": float,
+        "anneal_strategy": Literal["cos", "linear"],
+        "cycle_momentum": bool,
+        "base_momentum": _FloatOrList,
+        "max_momentum": _FloatOrList,
+        "div_factor": float,
+        "final_div_factor": float,
+        "three_phase": bool,
+    },
+    "SequentialLR": {"milestones": list[int]},
+    "ReduceLROnPlateau": {
+        "mode": Literal["min", "max"],
+        "factor": float,
+        "patience": int,
+        "threshold": float,
+        "threshold_mode": Literal["rel", "abs"],
+        "cooldown": int,
+        "min_lr": _FloatOrList,
+        "eps": float,
+    },
+}
+
+
+def arg_types_of(cls: Any) -> dict[str, Any] | None:
+    """The argument types of a torch scheduler class (``None`` for any other class: read its annotations).
+
+    Example:
+        >>> import torch
+        >>> arg_types_of(torch.optim.lr_scheduler.CosineAnnealingLR)["T_max"]
+        <class 'int'>
+    """
+    entry = SCHEDULERS.get(getattr(cls, "__name__", ""))
+    if entry is None or entry.cls is not cls:
+        return None
+    return ARG_TYPES.get(entry.cls.__name__, {})
 
 
 def info_for(scheduler: Any) -> SchedulerInfo | None:

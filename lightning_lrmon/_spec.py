@@ -39,7 +39,7 @@ from torch.optim import Optimizer
 from torch.optim import lr_scheduler as tls
 
 from lightning_lrmon._exceptions import LRMonitorConfigError
-from lightning_lrmon._registry import SCHEDULERS
+from lightning_lrmon._registry import SCHEDULERS, arg_types_of
 
 __all__ = [
     "build_scheduler",
@@ -361,7 +361,8 @@ def _type_name(annotation: Any) -> str:
 
 
 def _check_types(cls: Any, init_args: Mapping[str, Any], *, where: str) -> None:
-    hints = _hints(cls)
+    known = arg_types_of(cls)
+    hints = known if known is not None else _hints(cls)
     name = getattr(cls, "__name__", repr(cls))
     for key, value in init_args.items():
         if key in hints and _matches(value, hints[key]) is False:

@@ -183,3 +183,13 @@ def quiet() -> Any:
 def f32(values: Any) -> np.ndarray:
     """What TensorBoard stores for a float64 LR: its float32 rounding (TensorBoard scalars are float32)."""
     return np.asarray(values, dtype=np.float64).astype(np.float32).astype(np.float64)
+
+
+def build_spec(spec: Any, total_steps: int = 10) -> Any:
+    """LRMonitor's validation and build, as in on_fit_start, on a plain optimizer (no Trainer)."""
+    from lightning_lrmon import LRMonitor
+    from lightning_lrmon._spec import build_scheduler
+
+    (one,) = LRMonitor(spec)._specs
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.001)
+    return build_scheduler(one.spec, opt, total_steps=total_steps, where=one.where)

@@ -167,3 +167,23 @@ def test_no_function_of_the_package_is_longer_than_40_lines():
                 if node.end_lineno - start + 1 > 40:  # type: ignore[operator]
                     long.append(f"{path}:{node.name}")
     assert long == [], long
+
+
+def test_argument_types_cover_every_torch_scheduler_argument():
+    # the checks use this table, not torch's annotations (absent in torch 2.3, unresolvable for some classes)
+    import inspect
+
+    from lightning_lrmon._registry import ARG_TYPES, SCHEDULERS
+
+    callables = {"lr_lambda", "scale_fn", "schedulers"}
+    for name, info in SCHEDULERS.items():
+        params = set(inspect.signature(info.cls.__init__).parameters) - {"self", "optimizer", "last_epoch", "verbose"}
+        expected = params - callables if name != "SequentialLR" else {"milestones"}
+        assert set(ARG_TYPES.get(name, {})) == expected, name
+
+
+def test_a_wrong_literal_is_refused_without_training():
+    from helpers import build_spec
+
+    with pytest.raises(lightning_lrmon.LRMonitorConfigError, match="`mode` must be one of"):
+        build_spec({"class_path": "CyclicLR", "init_args": {"base_lr": 0.001, "max_lr": 0.1, "mode": "triangle"}})

@@ -12,6 +12,7 @@ from helpers import (
     Adam,
     TinyModule,
     TwoOptimizerModule,
+    build_spec,
     f32,
     loader,
     read_scalars,
@@ -256,13 +257,19 @@ BAD_SPECS = [
 
 
 @pytest.mark.parametrize(("spec", "needles"), BAD_SPECS, ids=[str(i) for i in range(len(BAD_SPECS))])
-def test_bad_specs_fail_with_a_teaching_message(tmp_path, spec, needles):
-    module = seed_module()
+def test_bad_specs_fail_with_a_teaching_message(spec, needles):
+    # the path on_fit_start takes, without a fit: LRMonitor validates, then builds on the optimizer
     with pytest.raises(LRMonitorConfigError) as info:
-        _fit(tmp_path, LRMonitor(spec), module, max_steps=10)
+        build_spec(spec)
     for needle in needles:
         assert needle in str(info.value)
-    assert module._trainer is None or module.optimizers().optimizer.applied == []
+
+
+def test_a_bad_spec_fails_before_the_first_step(tmp_path):
+    module = seed_module()
+    with pytest.raises(LRMonitorConfigError, match="start_fctor"):
+        _fit(tmp_path, LRMonitor({"class_path": "LinearLR", "init_args": {"start_fctor": 0.5}}), module, max_steps=10)
+    assert module.optimizers().optimizer.applied == []
 
 
 def test_two_schedulers_on_one_optimizer_is_an_error_naming_both(tmp_path):
