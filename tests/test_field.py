@@ -452,3 +452,37 @@ def test_a_skipped_update_is_logged_at_its_step_with_the_lr_in_effect(tmp_path):
     steps, values = series(read_scalars(run_dir(tmp_path)), "lr-SGD")
     assert steps == list(range(12)) and len(applied) == 12
     np.testing.assert_array_equal(values, f32(applied))
+
+
+class StepStamped(SGD):  # type: ignore[misc, valid-type]
+    """Records (optimizer step, LR) whenever an update really happens."""
+
+    now = -1
+
+    def step(self, closure: Any = None) -> Any:
+        loss = super().step(closure)
+        self.stamped = [*getattr(self, "stamped", []), (self.now, self.applied[-1][0])]
+        return loss
+
+
+class InfAtStep3(TinyModule):
+    def training_step(self, batch: Any, batch_idx: int) -> Any:
+        self.optimizers().optimizer.now = self.global_step
+        loss = super().training_step(batch, batch_idx)
+        return loss * float("inf") if self.global_step == 3 else loss  # GradScaler skips this update
+
+
+def test_an_update_skipped_by_the_grad_scaler_is_logged_with_the_lr_in_effect(tmp_path):
+    from lightning.pytorch.plugins import MixedPrecision
+
+    module = InfAtStep3(lambda m: StepStamped(m.parameters(), lr=0.1))
+    amp = MixedPrecision("16-mixed", "cpu", scaler=torch.amp.GradScaler("cpu"))
+    t = trainer(tmp_path, [LRMonitor(partial(StepLR, step_size=2, gamma=0.5))], plugins=[amp], max_steps=8)
+    t.fit(module, loader())
+    stamped = dict(module.optimizers().optimizer.stamped)
+    steps, values = series(read_scalars(run_dir(tmp_path)), "lr-StepStamped")
+    assert steps == list(range(8)) and 3 not in stamped and len(stamped) < 8  # skipped updates happened
+    np.testing.assert_array_equal(values, f32([0.1 * 0.5 ** (k // 2) for k in range(8)]))  # the LR in effect
+    for step, lr in stamped.items():
+        assert values[step] == f32(lr)  # where an update happened, it used the logged LR
+    assert t.lr_scheduler_configs[0].scheduler.last_epoch == 8  # Lightning stepped the scheduler regardless
