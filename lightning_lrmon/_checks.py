@@ -80,6 +80,7 @@ class CheckContext:
     optimizer_label: str
     group_names: list[str]
     steps_per_epoch: int | None
+    accumulate: int = 1
     segments: list[_Segment] = field(default_factory=list)
     claimed: set[tuple[int, int]] = field(default_factory=set)  # (group, step) already explained
     found: list[Finding] = field(default_factory=list)  # findings so far: a check may defer to a specific one
@@ -193,7 +194,9 @@ def _epochs_remark(ctx: CheckContext, value: int, wanted: int) -> str:
 
 
 def check_horizon_too_short(ctx: CheckContext) -> list[Finding]:
-    out = []
+    from lightning_lrmon._horizons import lambda_too_short
+
+    out = lambda_too_short(ctx)
     for seg in ctx.segments:
         info = info_for(seg.scheduler)
         if seg.warmup_phase or info is None or info.horizon_arg is None or seg.shape != "decay":
@@ -254,7 +257,9 @@ def _short_finding(
 
 
 def check_horizon_too_long(ctx: CheckContext) -> list[Finding]:
-    out = []
+    from lightning_lrmon._horizons import lambda_too_long, phases_too_long
+
+    out = lambda_too_long(ctx) + phases_too_long(ctx)
     for seg in ctx.segments:
         info = info_for(seg.scheduler)
         if seg.warmup_phase or info is None or info.horizon_arg is None:
@@ -570,6 +575,7 @@ class Subject:
         label: how messages name the optimizer (the tag, e.g. ``"lr-SGD"``).
         tags: the tag of each param group (messages say ``group 'pg1'`` when there are several).
         steps_per_epoch: scheduler steps per epoch, to recognise horizons given in epochs.
+        accumulate: ``accumulate_grad_batches``, to recognise horizons counted in micro-batches.
         step_offset: the run's optimizer step of simulation row 0 (a resumed run starts part-way).
         interval: ``"step"`` or ``"epoch"`` (for summaries).
         budget_s: time budget of exact stepping for classes without a fast simulator.
@@ -585,6 +591,7 @@ class Subject:
     step_offset: int = 0
     interval: str = "step"
     budget_s: float = DEFAULT_FALLBACK_BUDGET_S
+    accumulate: int = 1
 
     def group_names(self, n_groups: int) -> list[str]:
         """How messages name each group: ``group 'pg1'`` (from the tags), ``group 0``, or nothing for one group."""
@@ -643,6 +650,7 @@ def run_checks(sim: Simulation, subject: Subject) -> list[Finding]:
         subject.label,
         subject.group_names(sim.lrs.shape[1]),
         subject.steps_per_epoch,
+        accumulate=subject.accumulate,
         offset=subject.step_offset,
     )
     out = _tooling_findings(sim, subject)
@@ -664,6 +672,7 @@ def check_schedule(
     optimizer_label: str = "the optimizer",
     group_names: Sequence[str] | None = None,
     steps_per_epoch: int | None = None,
+    accumulate_grad_batches: int = 1,
     budget_s: float = DEFAULT_FALLBACK_BUDGET_S,
 ) -> list[Finding]:
     """Simulate ``scheduler`` over ``total_steps`` optimizer steps and return every finding (empty = healthy).
@@ -678,6 +687,7 @@ def check_schedule(
         optimizer_label: how messages name the optimizer (``LRMonitor`` passes the tag, e.g. ``"lr-SGD"``).
         group_names: the tag of each param group, for messages.
         steps_per_epoch: scheduler steps per epoch, to recognise horizons given in epochs.
+        accumulate_grad_batches: the run's gradient accumulation, to recognise horizons counted in micro-batches.
         budget_s: time budget for exact stepping of classes without a fast simulator.
 
     Returns:
@@ -701,5 +711,6 @@ def check_schedule(
         tags=group_names,
         steps_per_epoch=steps_per_epoch,
         budget_s=budget_s,
+        accumulate=accumulate_grad_batches,
     )
     return run_checks(simulate(scheduler, subject.steps, budget_s=budget_s), subject)

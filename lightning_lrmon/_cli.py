@@ -227,6 +227,7 @@ def _review_plan(plan: Plan, trainer: dict[str, Any], args: argparse.Namespace, 
         tags=tags,
         steps_per_epoch=args.steps_per_epoch if plan.interval == "step" else None,
         interval=plan.interval,
+        accumulate=int(trainer.get("accumulate_grad_batches") or 1) if plan.interval == "step" else 1,
     )
     plan.review = review(subject, keep_lrs=keep_lrs)
     plan.notes = [n for n in plan.notes if n != EPOCH_NOTE or plan.steps > 1 or plan.findings]

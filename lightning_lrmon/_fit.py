@@ -288,6 +288,7 @@ def _subject(
         steps_per_epoch=per_epoch if interval == "step" else None,
         step_offset=trainer.global_step if interval == "step" else 0,
         interval=interval,
+        accumulate=facts.accumulate if interval == "step" else 1,
     )
 
 

@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ __all__ = [
     "SCHEDULERS",
     "SchedulerInfo",
     "arg_types_of",
+    "callable_text",
     "describe",
     "horizon_of",
     "info_for",
@@ -260,12 +262,34 @@ def describe(scheduler: Any) -> str:
         'StepLR(step_size=5, gamma=0.1)'
     """
     name = type(scheduler).__name__
+    lambdas = getattr(scheduler, "lr_lambdas", None)
+    if isinstance(scheduler, (tls.LambdaLR, tls.MultiplicativeLR)) and lambdas:
+        unique = list({id(f): f for f in lambdas}.values())
+        shown = callable_text(unique[0]) if len(unique) == 1 else "[" + ", ".join(map(callable_text, lambdas)) + "]"
+        return f"{name}(lr_lambda={shown})"
     if isinstance(scheduler, (tls.SequentialLR, tls.ChainedScheduler)):
         inner = ", ".join(describe(c) for c in scheduler._schedulers)
         extra = f", milestones={list(scheduler._milestones)}" if isinstance(scheduler, tls.SequentialLR) else ""
         return f"{name}([{inner}]{extra})"
     args = ", ".join(f"{k}={_fmt(v)}" for k, v in init_args_of(scheduler).items())
     return f"{name}({args})"
+
+
+def callable_text(fn: Any) -> str:
+    """A short, address-free name for a user callable (a ``partial`` shows its arguments).
+
+    Example:
+        >>> import functools, math
+        >>> callable_text(functools.partial(math.pow, 0.5))
+        'pow(0.5)'
+        >>> callable_text(lambda s: 1.0)
+        '<lambda>'
+    """
+    if isinstance(fn, functools.partial):
+        args = [_fmt(a) for a in fn.args] + [f"{k}={_fmt(v)}" for k, v in fn.keywords.items()]
+        return f"{callable_text(fn.func)}({', '.join(args)})"
+    name = getattr(fn, "__name__", None)
+    return name if isinstance(name, str) else type(fn).__name__
 
 
 def _fmt(value: Any) -> str:

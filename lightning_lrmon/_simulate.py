@@ -38,7 +38,7 @@ from torch.optim import lr_scheduler as tls
 
 from lightning_lrmon._isolate import isolated, keep_rng
 
-__all__ = ["DEFAULT_FALLBACK_BUDGET_S", "Simulation", "simulate", "simulate_schedule"]
+__all__ = ["DEFAULT_FALLBACK_BUDGET_S", "Simulation", "probe_lambda", "simulate", "simulate_schedule"]
 
 #: Seconds the exact-stepping fallback (custom scheduler classes) may spend before it stops and reports how far
 #: it got.
@@ -759,6 +759,29 @@ def _simulate(scheduler: Any, total_steps: int, budget_s: float) -> Simulation:
     except (TypeError, ValueError, ArithmeticError, IndexError, KeyError, AttributeError):
         # attributes the kernel cannot read as numbers (e.g. set after construction): torch's own stepping decides
         return _simulate_shadow(scheduler, total_steps, budget_s)
+
+
+def probe_lambda(scheduler: Any, epochs: np.ndarray) -> np.ndarray | None:
+    """``base_lr x lr_lambda(t)`` of a ``LambdaLR``'s first group at scheduler epochs ``epochs`` (any, also past the
+    run), computed on isolated copies; ``None`` when it is not a LambdaLR, cannot be isolated, or raises.
+
+    Example:
+        >>> import torch
+        >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+        >>> s = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: max(0.0, 1 - t / 100))
+        >>> probe_lambda(s, np.array([0, 50, 200])).tolist()
+        [0.1, 0.05, 0.0]
+    """
+    if not isinstance(scheduler, tls.LambdaLR) or not scheduler.lr_lambdas:
+        return None
+    try:
+        fn = _isolated_or_raise(scheduler.lr_lambdas[0])
+        base = float(scheduler.base_lrs[0])
+        with keep_rng(), np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return np.asarray([base * float(fn(int(t))) for t in epochs], dtype=np.float64)
+    except Exception:
+        return None
 
 
 def simulate_schedule(scheduler: Any, total_steps: int) -> np.ndarray:

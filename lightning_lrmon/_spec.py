@@ -42,6 +42,7 @@ from lightning_lrmon._exceptions import LRMonitorConfigError
 from lightning_lrmon._registry import SCHEDULERS, arg_types_of
 
 __all__ = [
+    "KNOWN_FACTORIES",
     "build_scheduler",
     "has_auto",
     "normalize_spec",
@@ -96,18 +97,46 @@ def _resolve_dotted(name: str, where: str) -> Callable[..., Any]:
     if _is_scheduler_class(obj):
         return obj  # type: ignore[no-any-return]
     if inspect.isfunction(obj):
-        returns = _hints(obj).get("return")
-        if inspect.isclass(returns) and issubclass(returns, (tls.LRScheduler, tls.ReduceLROnPlateau)):
+        if _is_factory(obj):
             return obj
         raise LRMonitorConfigError(
             f"`{where}` class_path {name!r} is a function that does not declare it returns an LR scheduler "
-            "(its return annotation). Only scheduler classes, or factory functions annotated "
-            "`-> torch.optim.lr_scheduler.LRScheduler`, are called from a config."
+            "(its return annotation) and is not a known scheduler factory. Only scheduler classes, factory "
+            "functions annotated `-> torch.optim.lr_scheduler.LRScheduler`, and the factories in "
+            "lightning_lrmon's table (transformers' get_*_schedule*) are called from a config."
         )
     raise LRMonitorConfigError(
         f"`{where}` class_path {name!r} resolves to {obj!r}, which is not an LR scheduler class. "
         "Name a subclass of torch.optim.lr_scheduler.LRScheduler (or a function returning one)."
     )
+
+
+#: Factory functions a config may call although they carry no usable return annotation: transformers' schedule
+#: factories (keyed by where they are defined). What they return is checked to be an LR scheduler before use.
+KNOWN_FACTORIES: frozenset[str] = frozenset(
+    f"transformers.optimization.{name}"
+    for name in (
+        "get_constant_schedule",
+        "get_constant_schedule_with_warmup",
+        "get_linear_schedule_with_warmup",
+        "get_cosine_schedule_with_warmup",
+        "get_cosine_with_hard_restarts_schedule_with_warmup",
+        "get_cosine_with_min_lr_schedule_with_warmup",
+        "get_cosine_with_min_lr_schedule_with_warmup_lr_rate",
+        "get_polynomial_decay_schedule_with_warmup",
+        "get_inverse_sqrt_schedule",
+        "get_wsd_schedule",
+        "get_reduce_on_plateau_schedule",
+    )
+)
+
+
+def _is_factory(fn: Any) -> bool:
+    """A function a config may call: annotated to return an LR scheduler, or in :data:`KNOWN_FACTORIES`."""
+    if f"{fn.__module__}.{fn.__qualname__}" in KNOWN_FACTORIES:
+        return True
+    returns = _hints(fn).get("return")
+    return inspect.isclass(returns) and issubclass(returns, (tls.LRScheduler, tls.ReduceLROnPlateau))
 
 
 def resolve_class(class_path: Any, *, where: str = "scheduler") -> Callable[..., Any]:

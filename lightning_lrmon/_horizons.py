@@ -1,0 +1,214 @@
+"""Horizons of schedules that have no horizon argument of their own: lambdas and ``SequentialLR`` phases.
+
+A ``LambdaLR`` (transformers' ``get_*_schedule_with_warmup``, a hand-written warmup + decay) says nothing about
+where its decay ends; the simulated run and a look past its end (on isolated copies of the lambda) do. A
+``SequentialLR`` child has its own horizon, which a milestone may cut short; a phase may lie entirely after the run
+(a warmup-stable-decay whose decay never starts). The findings use the catalogue's ``horizon-too-short`` and
+``horizon-too-long`` codes, naming the argument (a ``partial``'s keyword, the milestone) and the value to use.
+
+Example:
+    >>> import functools, torch
+    >>> from lightning_lrmon import check_schedule
+    >>> def hf_linear(step, *, num_warmup_steps, num_training_steps):
+    ...     if step < num_warmup_steps:
+    ...         return step / max(1, num_warmup_steps)
+    ...     return max(0.0, (num_training_steps - step) / max(1, num_training_steps - num_warmup_steps))
+    >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    >>> lam = functools.partial(hf_linear, num_warmup_steps=50, num_training_steps=4000)
+    >>> [f.code for f in check_schedule(torch.optim.lr_scheduler.LambdaLR(opt, lam), 1000)]
+    ['horizon-too-long']
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from torch.optim import lr_scheduler as tls
+
+from lightning_lrmon._registry import describe, horizon_of, info_for
+from lightning_lrmon._simulate import probe_lambda
+
+if TYPE_CHECKING:
+    from lightning_lrmon._checks import CheckContext
+    from lightning_lrmon._findings import Finding
+
+__all__ = ["lambda_too_long", "lambda_too_short", "phases_too_long"]
+
+#: a phase counts as cut when its own horizon is at least this many times the span its milestone gives it
+PHASE_CUT_RATIO = 2.0
+#: how far past the run the lambda is probed (in multiples of the run) and at how many points
+PROBE_RUNS, PROBE_POINTS = 16, 2048
+
+
+def _lambda_arg(s: Any, value: int) -> tuple[str, int] | None:
+    """The keyword of a ``partial`` lambda whose int value is ``value`` (within 1%): the horizon argument."""
+    fn = s.lr_lambdas[0] if getattr(s, "lr_lambdas", None) else None
+    if not isinstance(fn, functools.partial):
+        return None
+    for key, v in fn.keywords.items():
+        if isinstance(v, int) and not isinstance(v, bool) and abs(v - value) <= max(2, 0.01 * value):
+            return key, v
+    return None
+
+
+def _unit_remark(ctx: CheckContext, key: str, value: int, wanted: int) -> str:
+    acc = ctx.accumulate
+    if acc > 1 and abs(value - wanted * acc) <= max(acc, 0.01 * value):
+        return (
+            f" {key}={value} looks like micro-batches: this run takes {wanted} optimizer steps with "
+            f"accumulate_grad_batches={acc}."
+        )
+    spe = ctx.steps_per_epoch
+    if spe and spe > 1 and abs(value * spe - wanted) <= max(1, spe):
+        return f" {key}={value} looks like epochs: this run steps the scheduler {spe} times per epoch."
+    return ""
+
+
+def _fix(ctx: CheckContext, named: tuple[str, int] | None, wanted: int) -> tuple[str, str]:
+    if named is None:
+        return "", f"make the lambda's horizon match the run's {wanted} scheduler steps ('auto' in a config)."
+    key, value = named
+    return _unit_remark(ctx, key, value, wanted), f"use {key}={wanted} (the run's scheduler steps) or {key}='auto'."
+
+
+def _lambda_column(ctx: CheckContext) -> tuple[np.ndarray, int, float] | None:
+    s = ctx.scheduler
+    if not isinstance(s, tls.LambdaLR) or ctx.expect is not None or ctx.lrs.shape[0] < 8:
+        return None
+    col = ctx.lrs[:, 0]
+    if not np.all(np.isfinite(col)) or col.max() <= 0:
+        return None
+    peak_row = int(np.argmax(col >= col.max() * (1 - 1e-9)))
+    return col, peak_row, float(col[peak_row])
+
+
+def lambda_too_short(ctx: CheckContext) -> list[Finding]:
+    """A lambda whose decay ends well before the run: it climbs back (a periodic formula) or sits at its floor."""
+    from lightning_lrmon._checks import HORIZON_SHORT_FRACTION, _finding
+
+    got = _lambda_column(ctx)
+    if got is None:
+        return []
+    col, p, peak = got
+    n, tail = col.shape[0], col[p:]
+    low = np.flatnonzero(tail <= 0.1 * peak)
+    if low.size == 0:
+        return []
+    back = np.flatnonzero(tail[low[0] :] >= 0.5 * peak)
+    end_row = p + int(np.argmin(tail[: low[0] + back[0]] if back.size else tail))
+    climbs = bool(back.size)
+    if not climbs and (end_row - p) >= HORIZON_SHORT_FRACTION * (n - p):
+        return []
+    if not climbs and np.max(col[end_row:]) > col[end_row] * (1 + 1e-6) + peak * 1e-9:
+        return []
+    e0 = max(getattr(ctx.scheduler, "last_epoch", 0), 0)
+    wanted = n + e0
+    named = _lambda_arg(ctx.scheduler, end_row + e0)
+    if named is None and not climbs:
+        return []  # a lambda that just sits at its floor: lr-zero-early says it, unless we can name the argument
+    remark, fix = _fix(ctx, named, wanted)
+    what = (
+        "after it the LR climbs back up (the formula repeats past its horizon)"
+        if climbs
+        else f"the LR sits at its floor ({float(col[end_row]):.3g}) for the rest of the run"
+    )
+    msg = (
+        f"{describe(ctx.scheduler)} on {ctx.optimizer_label}: its decay ends at step {ctx.at(end_row)}, but this run "
+        f"steps it {n} times; {what}.{remark}"
+    )
+    if climbs:
+        ctx.claimed.update((g, k) for g in range(ctx.lrs.shape[1]) for k in range(end_row, n))
+    return [_finding(ctx, "horizon-too-short", "warning", msg, end_row, fix, suggested=wanted)]
+
+
+def lambda_too_long(ctx: CheckContext) -> list[Finding]:
+    """A lambda that has most of its decay still ahead when the run ends (looked up past the run's end)."""
+    from lightning_lrmon._checks import HORIZON_LONG_COVERAGE, _finding
+
+    got = _lambda_column(ctx)
+    if got is None or any(f.code == "horizon-too-short" for f in ctx.found):
+        return []
+    col, p, peak = got
+    n = col.shape[0]
+    e0 = max(getattr(ctx.scheduler, "last_epoch", 0), 0)
+    ahead = np.unique(np.linspace(e0 + n, e0 + n * PROBE_RUNS, PROBE_POINTS).astype(np.int64))
+    future = probe_lambda(ctx.scheduler, ahead)
+    if future is None or not np.all(np.isfinite(future)) or future.min() < 0 or col.min() < 0:
+        return []  # past its domain (negative or NaN): lr-invalid's business, not a horizon
+    floor = min(float(future.min()), float(col[p:].min()))
+    total, remaining = peak - floor, float(col[-1]) - floor
+    if total <= 0 or remaining < (1 - HORIZON_LONG_COVERAGE) * total:
+        return []
+    end_t = int(ahead[np.argmax(future <= floor + 1e-6 * total)])
+    wanted = n + e0
+    remark, fix = _fix(ctx, _lambda_arg(ctx.scheduler, end_t), wanted)
+    msg = (
+        f"{describe(ctx.scheduler)} on {ctx.optimizer_label}: its decay ends at step {end_t}, "
+        f"{end_t / max(wanted, 1):.1f}x the {wanted} scheduler steps of this run, so the run ends at "
+        f"{100 * float(col[-1]) / peak:.0f}% of its peak LR ({peak:.3g} -> {float(col[-1]):.3g}).{remark}"
+    )
+    return [_finding(ctx, "horizon-too-long", "warning", msg, None, fix, value=end_t, suggested=wanted)]
+
+
+def _phase_text(s: tls.SequentialLR, i: int) -> str:
+    return f"phase {i} ({describe(s._schedulers[i])})"
+
+
+def _cut_phase(ctx: CheckContext, s: tls.SequentialLR, i: int, starts: list[int]) -> Finding | None:
+    from lightning_lrmon._checks import _finding
+
+    child, span = s._schedulers[i], starts[i + 1] - starts[i]
+    info, h = info_for(child), horizon_of(child)
+    if info is None or info.horizon_arg is None or h is None or span <= 0 or h < PHASE_CUT_RATIO * span:
+        return None
+    milestone = s._milestones[i]
+    row = milestone - s.last_epoch
+    jump = ""
+    if 0 < row < ctx.lrs.shape[0]:
+        a, b = float(ctx.lrs[row - 1].max()), float(ctx.lrs[row].max())
+        if a > 0 and max(a, b) / min(a, b) >= 2:
+            jump = f"; the LR jumps {b / a:.3g}x there ({a:.3g} -> {b:.3g})"
+            ctx.claimed.update((g, row - 1) for g in range(ctx.lrs.shape[1]))
+    msg = (
+        f"{describe(s)} on {ctx.optimizer_label}: milestone {milestone} cuts {_phase_text(s, i)} after {span} of its "
+        f"{info.horizon_arg}={h} steps ({100 * span / h:.0f}% of its own horizon){jump}."
+    )
+    fix = f"give {_phase_text(s, i)} {info.horizon_arg}={span} to match milestone {milestone}, or move the milestone."
+    return _finding(ctx, "horizon-too-long", "warning", msg, max(row, 0), fix, milestone=milestone, value=h)
+
+
+def _unreached_phases(ctx: CheckContext, s: tls.SequentialLR, starts: list[int]) -> Finding | None:
+    from lightning_lrmon._checks import _finding
+
+    end = s.last_epoch + ctx.lrs.shape[0]  # the scheduler epoch at the run's end
+    later = [i for i in range(1, len(s._schedulers)) if starts[i] >= end]
+    decays = [i for i in later if (info_for(s._schedulers[i]) or _NoInfo).shape == "decay"]
+    if not decays:
+        return None
+    i = decays[0]
+    msg = (
+        f"{describe(s)} on {ctx.optimizer_label}: the run ends at scheduler step {end}, before milestone "
+        f"{starts[i]} where {_phase_text(s, i)} begins, so that decay never runs and the LR ends at "
+        f"{float(ctx.lrs[-1].max()):.3g}."
+    )
+    fix = f"put the milestones within the run's {end} scheduler steps (e.g. as 'N%'), so the decay ends with the run."
+    return _finding(ctx, "horizon-too-long", "warning", msg, None, fix, milestone=starts[i])
+
+
+class _NoInfo:
+    shape = None
+
+
+def phases_too_long(ctx: CheckContext) -> list[Finding]:
+    """``SequentialLR`` phases cut far from their own horizon by a milestone, and decay phases the run never reaches."""
+    s = ctx.scheduler
+    if not isinstance(s, tls.SequentialLR) or ctx.expect is not None:
+        return []
+    starts = [0, *s._milestones]
+    out = [
+        f for i in range(len(s._milestones)) if s.last_epoch < starts[i + 1] for f in [_cut_phase(ctx, s, i, starts)]
+    ]
+    out.append(_unreached_phases(ctx, s, starts))
+    return [f for f in out if f is not None]

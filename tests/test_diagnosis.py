@@ -1,0 +1,190 @@
+"""Diagnosis for the schedules people actually write: transformers' lambdas, SequentialLR phases, WSD.
+
+Each mistake is found with its argument named; each healthy counterpart is silent. Schedules come from the real
+``transformers`` package (a dev dependency; no model is downloaded) or from torch.
+"""
+
+from __future__ import annotations
+
+import warnings
+from functools import partial
+
+import numpy as np
+import pytest
+import torch
+import transformers
+from helpers import SGD, TinyModule, loader, trainer
+from torch.optim import lr_scheduler as L
+
+from lightning_lrmon import LRMonitor, LRScheduleWarning, check_schedule
+from lightning_lrmon._cli import main
+
+
+def opt(lr: float = 1e-3) -> torch.optim.Optimizer:
+    return torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr)
+
+
+def codes(sched, steps, **kw):
+    findings = check_schedule(sched, steps, optimizer_label="lr-SGD", **kw)
+    return [f.code for f in findings], findings
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# transformers' lambdas with the wrong num_training_steps, both ways
+
+
+@pytest.mark.parametrize("factory", ["get_linear_schedule_with_warmup", "get_cosine_schedule_with_warmup"])
+def test_hf_total_counted_in_micro_batches_is_too_long(factory):
+    make = getattr(transformers, factory)
+    found, findings = codes(make(opt(), 50, 4000), 1000, accumulate_grad_batches=4)
+    assert found == ["horizon-too-long"]
+    (f,) = findings
+    assert "num_training_steps=4000 looks like micro-batches" in f.message
+    assert "this run takes 1000 optimizer steps with accumulate_grad_batches=4" in f.message
+    assert f.hint.startswith("use num_training_steps=1000")
+
+
+def test_hf_linear_total_in_epochs_is_too_short_and_named():
+    found, findings = codes(transformers.get_linear_schedule_with_warmup(opt(), 0, 10), 1000, steps_per_epoch=100)
+    assert found == ["horizon-too-short"]
+    assert "num_training_steps=10 looks like epochs" in findings[0].message and "num_training_steps=1000" in findings[0].hint
+
+
+def test_hf_cosine_total_in_epochs_climbs_back():
+    found, findings = codes(transformers.get_cosine_schedule_with_warmup(opt(), 0, 10), 1000, steps_per_epoch=100)
+    assert found == ["horizon-too-short"]
+    assert "climbs back up" in findings[0].message and "its decay ends at step 10" in findings[0].message
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# SequentialLR phases and warmup-stable-decay
+
+
+def test_a_warmup_cut_by_its_milestone_is_named_with_the_jump():
+    o = opt(0.1)
+    s = L.SequentialLR(o, [L.LinearLR(o, 0.01, 1.0, total_iters=5000), L.CosineAnnealingLR(o, T_max=900)], [100])
+    found, findings = codes(s, 1000)
+    assert found == ["horizon-too-long"]
+    msg = findings[0].message
+    assert "milestone 100 cuts phase 0 (LinearLR(" in msg and "total_iters=5000" in msg and "jumps 33.8x" in msg
+
+
+def test_wsd_whose_run_ends_in_the_stable_phase():
+    o = opt(0.1)
+    phases = [
+        L.LinearLR(o, 0.01, 1.0, total_iters=100),
+        L.ConstantLR(o, 1.0, total_iters=8900),
+        L.LinearLR(o, 1.0, 0.0, 1000),
+    ]
+    found, findings = codes(L.SequentialLR(o, phases, [100, 9000]), 1000)
+    assert found == ["horizon-too-long"]
+    assert "before milestone 9000 where phase 2 (LinearLR(" in findings[0].message
+    assert "that decay never runs" in findings[0].message
+
+
+def test_wsd_from_transformers_cut_by_the_run():
+    found, _ = codes(transformers.get_wsd_schedule(opt(), 50, num_decay_steps=1000, num_stable_steps=8950), 1000)
+    assert found == ["horizon-too-long"]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# healthy counterparts stay silent
+
+
+def _wsd_complete(o):
+    return transformers.get_wsd_schedule(o, 50, num_decay_steps=200, num_stable_steps=750)
+
+
+HEALTHY = {
+    "hf-linear-right-total": lambda o: transformers.get_linear_schedule_with_warmup(o, 50, 1000),
+    "hf-cosine-right-total": lambda o: transformers.get_cosine_schedule_with_warmup(o, 50, 1000),
+    "hf-cosine-min-lr": lambda o: transformers.get_cosine_with_min_lr_schedule_with_warmup(
+        o, 50, 1000, min_lr_rate=0.1
+    ),
+    "hf-polynomial": lambda o: transformers.get_polynomial_decay_schedule_with_warmup(o, 50, 1000, lr_end=1e-7),
+    "hf-inverse-sqrt": lambda o: transformers.get_inverse_sqrt_schedule(o, num_warmup_steps=50),
+    "hf-constant-with-warmup": lambda o: transformers.get_constant_schedule_with_warmup(o, 50),
+    "wsd-complete": _wsd_complete,
+    "cosine-eta-min": lambda o: L.CosineAnnealingLR(o, T_max=1000, eta_min=1e-5),
+    "onecycle-three-phase": lambda o: L.OneCycleLR(o, max_lr=0.01, total_steps=1000, three_phase=True),
+    "warm-restarts-t-mult": lambda o: L.CosineAnnealingWarmRestarts(o, T_0=50, T_mult=2),
+    "warmup-then-cosine": lambda o: L.SequentialLR(
+        o, [L.LinearLR(o, 0.01, 1.0, total_iters=50), L.CosineAnnealingLR(o, T_max=950)], [50]
+    ),
+    "constant-warmup-then-step": lambda o: L.SequentialLR(
+        o, [L.ConstantLR(o, 0.1, total_iters=5), L.StepLR(o, step_size=300, gamma=0.5)], [5]
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(HEALTHY))
+def test_healthy_real_world_schedules_are_silent(name):
+    assert codes(HEALTHY[name](opt()), 1000, accumulate_grad_batches=1, steps_per_epoch=100)[0] == []
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# transformers' factories from a config, with "auto" and "N%"
+
+HF_SPEC = {
+    "class_path": "transformers.get_cosine_schedule_with_warmup",
+    "init_args": {"num_warmup_steps": "5%", "num_training_steps": "auto"},
+}
+
+
+def test_a_transformers_factory_from_a_config_binds_auto_and_trains_silently(tmp_path):
+    module = TinyModule(lambda m: SGD(m.parameters(), lr=0.01))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LRScheduleWarning)
+        t = trainer(tmp_path, [LRMonitor(HF_SPEC)], max_steps=-1, max_epochs=4, accumulate_grad_batches=4)
+        t.fit(module, loader(64, 1))  # 64 batches, 16 optimizer steps per epoch -> 64 steps
+    lam = t.lr_scheduler_configs[0].scheduler.lr_lambdas[0]
+    assert (lam.keywords["num_warmup_steps"], lam.keywords["num_training_steps"]) == (3, 64)
+    applied = [a[0] for a in module.optimizers().optimizer.applied]
+    reference = transformers.get_cosine_schedule_with_warmup(opt(0.01), 3, 64)
+    expected = []
+    for _ in range(64):
+        expected.append(reference.get_last_lr()[0])
+        reference.optimizer.step()
+        reference.step()
+    np.testing.assert_array_equal(applied, expected)
+
+
+def test_micro_batch_total_under_accumulation_warns_in_a_real_fit(tmp_path):
+    spec = partial(transformers.get_linear_schedule_with_warmup, num_warmup_steps=2, num_training_steps=256)
+    module = TinyModule(lambda m: SGD(m.parameters(), lr=0.01))
+    with pytest.warns(LRScheduleWarning, match="^horizon-too-long") as record:
+        trainer(tmp_path, [LRMonitor(spec)], max_steps=-1, max_epochs=4, accumulate_grad_batches=4).fit(
+            module, loader(64, 1)
+        )
+    (msg,) = [str(w.message) for w in record if issubclass(w.category, LRScheduleWarning)]
+    assert "num_training_steps=256 looks like micro-batches: this run takes 64 optimizer steps" in msg
+
+
+def test_lrmon_check_accepts_a_transformers_factory(tmp_path, capsys):
+    path = tmp_path / "hf.yaml"
+    path.write_text(
+        "trainer:\n  max_steps: 1000\n  callbacks:\n    - class_path: lightning_lrmon.LRMonitor\n      init_args:\n"
+        "        scheduler:\n          class_path: transformers.get_cosine_schedule_with_warmup\n"
+        "          init_args: {num_warmup_steps: 5%, num_training_steps: auto}\n"
+    )
+    assert main(["check", str(path)]) == 0
+    assert "num_warmup_steps=50, num_training_steps=1000" in capsys.readouterr().out
+
+
+def test_an_unlisted_function_without_annotation_is_still_refused():
+    from lightning_lrmon import LRMonitorConfigError
+
+    with pytest.raises(LRMonitorConfigError, match="not a known scheduler factory"):
+        LRMonitor({"class_path": "transformers.optimization._get_linear_schedule_with_warmup_lr_lambda"})
+
+
+def test_a_negative_lr_is_reported_once(tmp_path):
+    module = TinyModule(
+        lambda m: {
+            "optimizer": (o := SGD(m.parameters(), lr=0.1)),
+            "lr_scheduler": {"scheduler": L.LambdaLR(o, lambda s: 1 - s / 10), "interval": "step"},
+        }
+    )
+    with pytest.warns(LRScheduleWarning) as record:
+        trainer(tmp_path, [LRMonitor()], max_steps=20).fit(module, loader())
+    assert [str(w.message)[:10] for w in record if issubclass(w.category, LRScheduleWarning)] == ["lr-invalid"]
