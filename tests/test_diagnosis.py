@@ -47,7 +47,10 @@ def test_hf_total_counted_in_micro_batches_is_too_long(factory):
 def test_hf_linear_total_in_epochs_is_too_short_and_named():
     found, findings = codes(transformers.get_linear_schedule_with_warmup(opt(), 0, 10), 1000, steps_per_epoch=100)
     assert found == ["horizon-too-short"]
-    assert "num_training_steps=10 looks like epochs" in findings[0].message and "num_training_steps=1000" in findings[0].hint
+    assert (
+        "num_training_steps=10 looks like epochs" in findings[0].message
+        and "num_training_steps=1000" in findings[0].hint
+    )
 
 
 def test_hf_cosine_total_in_epochs_climbs_back():
