@@ -43,11 +43,16 @@ PROBE_RUNS, PROBE_POINTS = 16, 2048
 
 
 def _lambda_arg(s: Any, value: int) -> tuple[str, int] | None:
-    """The keyword of a ``partial`` lambda whose int value is ``value`` (within 1%): the horizon argument."""
+    """The horizon argument: a ``partial`` lambda's keyword, or a foreign scheduler's int attribute, equal to
+    ``value`` (within 1%)."""
     fn = s.lr_lambdas[0] if getattr(s, "lr_lambdas", None) else None
-    if not isinstance(fn, functools.partial):
+    if isinstance(fn, functools.partial):
+        candidates = fn.keywords
+    elif not isinstance(s, tls.LRScheduler):
+        candidates = {k: v for k, v in vars(s).items() if not k.startswith("_")}
+    else:
         return None
-    for key, v in fn.keywords.items():
+    for key, v in candidates.items():
         if isinstance(v, int) and not isinstance(v, bool) and abs(v - value) <= max(2, 0.01 * value):
             return key, v
     return None
@@ -75,7 +80,9 @@ def _fix(ctx: CheckContext, named: tuple[str, int] | None, wanted: int) -> tuple
 
 def _lambda_column(ctx: CheckContext) -> tuple[np.ndarray, int, float] | None:
     s = ctx.scheduler
-    if not isinstance(s, tls.LambdaLR) or ctx.expect is not None or ctx.lrs.shape[0] < 8:
+    if ctx.sim.method not in ("kernel", "lr-of-t") or ctx.expect is not None or ctx.lrs.shape[0] < 8:
+        return None
+    if not isinstance(s, tls.LambdaLR) and ctx.sim.method != "lr-of-t":
         return None
     col = ctx.lrs[:, 0]
     if not np.all(np.isfinite(col)) or col.max() <= 0:

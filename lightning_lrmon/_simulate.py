@@ -727,7 +727,7 @@ def _simulate_lr_of_t(scheduler: Any, steps: int, budget_s: float) -> Simulation
 
 def _simulate(scheduler: Any, total_steps: int, budget_s: float) -> Simulation:
     if not isinstance(scheduler, (tls.LRScheduler, tls.ReduceLROnPlateau)):
-        if callable(getattr(scheduler, "_get_lr", None)) and hasattr(scheduler, "optimizer"):
+        if _has_lr_of_t(scheduler):
             return _simulate_lr_of_t(scheduler, total_steps, budget_s)
         return _not_torch(scheduler, total_steps)
     if isinstance(scheduler, tls.ReduceLROnPlateau):
@@ -762,8 +762,10 @@ def _simulate(scheduler: Any, total_steps: int, budget_s: float) -> Simulation:
 
 
 def probe_lambda(scheduler: Any, epochs: np.ndarray) -> np.ndarray | None:
-    """``base_lr x lr_lambda(t)`` of a ``LambdaLR``'s first group at scheduler epochs ``epochs`` (any, also past the
-    run), computed on isolated copies; ``None`` when it is not a LambdaLR, cannot be isolated, or raises.
+    """The first group's LR as a function of t at scheduler epochs ``epochs`` (any, also past the run).
+
+    ``base_lr x lr_lambda(t)`` for a ``LambdaLR``, ``_get_lr(t)`` for a foreign class with a pure LR of t (timm's),
+    computed on isolated copies; ``None`` for anything else, or when it cannot be isolated or raises.
 
     Example:
         >>> import torch
@@ -772,16 +774,34 @@ def probe_lambda(scheduler: Any, epochs: np.ndarray) -> np.ndarray | None:
         >>> probe_lambda(s, np.array([0, 50, 200])).tolist()
         [0.1, 0.05, 0.0]
     """
-    if not isinstance(scheduler, tls.LambdaLR) or not scheduler.lr_lambdas:
-        return None
     try:
-        fn = _isolated_or_raise(scheduler.lr_lambdas[0])
-        base = float(scheduler.base_lrs[0])
+        if isinstance(scheduler, tls.LambdaLR) and scheduler.lr_lambdas:
+            fn = _isolated_or_raise(scheduler.lr_lambdas[0])
+            base = float(scheduler.base_lrs[0])
+
+            def value(t: int) -> float:
+                return base * float(fn(t))
+        elif _has_lr_of_t(scheduler):
+            shadow = _shadow(scheduler)
+
+            def value(t: int) -> float:
+                return float(shadow._get_lr(t)[0])
+        else:
+            return None
         with keep_rng(), np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return np.asarray([base * float(fn(int(t))) for t in epochs], dtype=np.float64)
+            return np.asarray([value(int(t)) for t in epochs], dtype=np.float64)
     except Exception:
         return None
+
+
+def _has_lr_of_t(scheduler: Any) -> bool:
+    """A foreign scheduler exposing its LR as a pure function of t (timm's ``_get_lr``)."""
+    return (
+        not isinstance(scheduler, (tls.LRScheduler, tls.ReduceLROnPlateau))
+        and callable(getattr(scheduler, "_get_lr", None))
+        and hasattr(scheduler, "optimizer")
+    )
 
 
 def simulate_schedule(scheduler: Any, total_steps: int) -> np.ndarray:

@@ -191,3 +191,36 @@ def test_a_negative_lr_is_reported_once(tmp_path):
     with pytest.warns(LRScheduleWarning) as record:
         trainer(tmp_path, [LRMonitor()], max_steps=20).fit(module, loader())
     assert [str(w.message)[:10] for w in record if issubclass(w.category, LRScheduleWarning)] == ["lr-invalid"]
+
+
+class TimmCosine:
+    """timm's ``CosineLRScheduler`` API (``_get_lr(t)``, ``t_initial``; one cycle, then ``lr_min``). timm itself
+    imports torchvision, which does not import beside the pinned CPU torch."""
+
+    def __init__(self, optimizer: torch.optim.Optimizer, t_initial: int, lr_min: float = 0.0) -> None:
+        self.optimizer = optimizer
+        self.t_initial = t_initial
+        self.lr_min = lr_min
+        self.base_values = [g["lr"] for g in optimizer.param_groups]
+
+    def _get_lr(self, t: int) -> list[float]:
+        if t >= self.t_initial:
+            return [self.lr_min for _ in self.base_values]
+        return [
+            self.lr_min + 0.5 * (b - self.lr_min) * (1 + np.cos(np.pi * t / self.t_initial)) for b in self.base_values
+        ]
+
+
+def test_a_timm_shaped_horizon_in_epochs_names_its_attribute():
+    found, findings = codes(TimmCosine(opt(), t_initial=10, lr_min=1e-5), 1000, steps_per_epoch=100)
+    assert found == ["horizon-too-short"]
+    assert "t_initial=10 looks like epochs" in findings[0].message and findings[0].hint.startswith("use t_initial=1000")
+
+
+def test_a_timm_shaped_horizon_in_micro_batches_is_too_long():
+    found, findings = codes(TimmCosine(opt(), t_initial=4000), 1000, accumulate_grad_batches=4)
+    assert found == ["horizon-too-long"] and "t_initial=4000 looks like micro-batches" in findings[0].message
+
+
+def test_a_timm_shaped_cosine_over_the_run_is_silent():
+    assert codes(TimmCosine(opt(), t_initial=1000, lr_min=1e-6), 1000, steps_per_epoch=100)[0] == []
