@@ -579,7 +579,11 @@ def _isolated_view(s: Any) -> Any:
     """``s`` with every user callable it holds replaced by an isolated copy (a shallow copy; ``s`` is untouched)."""
     if isinstance(s, (tls.LambdaLR, tls.MultiplicativeLR)):
         view = copy.copy(s)
-        view.lr_lambdas = [_isolated_or_raise(fn) for fn in s.lr_lambdas]
+        copies: dict[int, Any] = {}
+        for fn in s.lr_lambdas:  # torch repeats one lambda per group: copy it once, so it is evaluated once
+            if id(fn) not in copies:
+                copies[id(fn)] = _isolated_or_raise(fn)
+        view.lr_lambdas = [copies[id(fn)] for fn in s.lr_lambdas]
         return view
     if isinstance(s, tls.CyclicLR) and getattr(s, "_scale_fn_custom", None) is not None:
         cyclic = copy.copy(s)
