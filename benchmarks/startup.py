@@ -26,12 +26,14 @@ CASES = {
     ],
     "lrmon --help": [sys.executable, "-m", "lightning_lrmon", "--help"],
     "lrmon check seed.yaml": [sys.executable, "-m", "lightning_lrmon", "check", SEED],
+    "lrmon check --fast seed.yaml": [sys.executable, "-m", "lightning_lrmon", "check", "--fast", SEED],
 }
 RATIOS = [
     ("lrmon --help", "import torch"),
     ("lrmon check seed.yaml", "import lightning.pytorch"),
     ("lrmon check seed.yaml", "import torch"),
-    ("lrmon check seed.yaml", "torch optimizer+scheduler"),
+    ("lrmon check --fast seed.yaml", "import torch"),
+    ("lrmon check --fast seed.yaml", "torch optimizer+scheduler"),
 ]
 
 

@@ -100,7 +100,8 @@ def _plans(config: dict[str, Any], expect: str | None) -> list[Plan]:
         raise InputError("`trainer` must be a mapping")
     plans: list[Plan] = []
     top_opt = config.get("optimizer")
-    for i, cb in enumerate(trainer.get("callbacks") or []):
+    callbacks = trainer.get("callbacks") or []
+    for i, cb in enumerate([callbacks] if isinstance(callbacks, dict) else callbacks):
         if not isinstance(cb, dict) or not str(cb.get("class_path", "")).endswith("LRMonitor"):
             continue
         args = cb.get("init_args") or {}
@@ -235,6 +236,18 @@ def _review_plan(plan: Plan, trainer: dict[str, Any], args: argparse.Namespace, 
         plan.notes.append("no expected shape for this class: only validity checks ran (pass --expect)")
 
 
+def _validated(config: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    """The part of the config ``fit`` reads, after LightningCLI's own parser accepted it (unless ``--fast``)."""
+    from lightning_lrmon._lightningcli import rejection, unwrap_subcommand
+
+    config, _root = unwrap_subcommand(config)
+    if not args.fast:
+        reason = rejection(config)
+        if reason is not None:
+            raise InputError(reason)
+    return config
+
+
 def _evaluate(config: dict[str, Any], args: argparse.Namespace, keep_lrs: bool = False) -> list[Plan]:
     trainer = config.get("trainer") or {}
     plans = _plans(config, args.expect)
@@ -362,6 +375,11 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--steps-per-epoch", type=int, help="optimizer steps per epoch (with trainer.max_epochs)")
         p.add_argument("--expect", choices=SHAPES, help="the intended shape (default: inferred from the class)")
         p.add_argument("--lr", type=float, help="the optimizer's LR (default: from `optimizer:` in the config)")
+        p.add_argument(
+            "--fast",
+            action="store_true",
+            help="skip validating the config with LightningCLI's own parser (then Lightning is not imported)",
+        )
         if name == "check":
             p.add_argument("--format", choices=("text", "json"), default="text")
         else:
@@ -379,7 +397,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             value = getattr(args, name)
             if value is not None and value <= 0:
                 raise InputError(f"--{name.replace('_', '-')} must be a positive number of steps, got {value}")
-        config = _load(args.config)
+        config = _validated(_load(args.config), args)
         plans = _evaluate(config, args, keep_lrs=args.command == "preview")
         if args.command == "check":
             print(_json(plans) if args.format == "json" else _text(plans))
@@ -390,7 +408,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             print(_terminal_plot(plans))
     except InputError as err:
-        print(f"lrmon: error: {err}", file=sys.stderr)
+        if getattr(args, "format", "text") == "json":
+            print(json.dumps({"version": JSON_VERSION, "ok": False, "error": str(err), "schedules": []}))
+        else:
+            print(f"lrmon: error: {err}", file=sys.stderr)
         return 2
     return 1 if any(p.findings for p in plans) else 0
 

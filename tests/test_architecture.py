@@ -53,7 +53,7 @@ trainer:
   callbacks:
     - class_path: lightning_lrmon.LRMonitor
       init_args:
-        scheduler: {class_path: LinearLR, init_args: {start_factor: 0.5, total_iters: auto}}
+        scheduler: {class_path: torch.optim.lr_scheduler.LinearLR, init_args: {start_factor: 0.5, total_iters: auto}}
 optimizer: {class_path: torch.optim.SGD, init_args: {lr: 0.001}}
 """
 
@@ -128,10 +128,12 @@ def test_lrmon_help_imports_nothing_heavy():
     assert not {"torch", "numpy", "lightning", "yaml"} & mods
 
 
-def test_lrmon_check_does_not_import_lightning():
+def test_lrmon_check_imports_lightning_only_to_validate_like_lightningcli():
     config = os.path.join(ROOT, "examples", "cli", "seed.yaml")
-    mods = _imported(f"from lightning_lrmon._cli import main\nmain(['check', {config!r}])")
-    assert "torch" in mods and not {"lightning", "pytorch_lightning"} & mods
+    fast = _imported(f"from lightning_lrmon._cli import main\nmain(['check', {config!r}, '--fast'])")
+    assert "torch" in fast and not {"lightning", "pytorch_lightning", "jsonargparse"} & fast
+    full = _imported(f"from lightning_lrmon._cli import main\nmain(['check', {config!r}])")
+    assert {"lightning", "jsonargparse"} <= full
 
 
 def test_import_lightning_lrmon_imports_no_lightning():

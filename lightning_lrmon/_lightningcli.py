@@ -1,0 +1,130 @@
+"""Validate a config the way ``LightningCLI`` does, with LightningCLI's own parser, instantiating nothing but LRMonitor.
+
+``lrmon check`` calls :func:`rejection` before it reviews anything, so a config that ``LightningCLI`` would refuse
+is exit 2 with LightningCLI's reason on one line, and a config it accepts is what gets checked. Only the sections
+LightningCLI reads for any model are parsed (``trainer``, ``optimizer``, ``lr_scheduler``): the model and data
+classes are your code, which ``lrmon`` does not import. This module imports Lightning and jsonargparse; nothing
+else in lightning-lrmon's CLI does.
+
+Example:
+    >>> rejection({"trainer": {"max_steps": 10, "callbacks": [{"class_path": "lightning_lrmon.LRMonitor",
+    ...     "init_args": {"intervall": "step"}}]}})[:33]
+    'Parser key "trainer.callbacks": P'
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+from typing import Any
+
+__all__ = ["SUBCOMMANDS", "one_line", "rejection", "unwrap_subcommand"]
+
+#: LightningCLI's subcommands; a config written for ``main.py --config cfg.yaml fit`` is rooted at one of them
+SUBCOMMANDS = ("fit", "validate", "test", "predict")
+_DETAIL = re.compile(r"^\s*- (.+)$")
+
+
+def unwrap_subcommand(config: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """The part of a subcommand-rooted config (``fit: {trainer: ...}``) that ``fit`` reads, and the root's name.
+
+    Example:
+        >>> unwrap_subcommand({"fit": {"trainer": {"max_steps": 5}}})
+        ({'trainer': {'max_steps': 5}}, 'fit')
+    """
+    roots = [k for k in config if k in SUBCOMMANDS]
+    if roots and set(config) <= {*SUBCOMMANDS, "subcommand"}:
+        root = "fit" if "fit" in roots else roots[0]
+        inner = config[root]
+        return (inner if isinstance(inner, dict) else {}), root
+    return config, None
+
+
+def one_line(message: str) -> str:
+    """jsonargparse's multi-line error as one line: the key, then the first specific reason.
+
+    Example:
+        >>> one_line('Parser key "trainer.callbacks":\\n  Errors:\\n    - Expected a dot import path string: X\\n')
+        'Parser key "trainer.callbacks": Expected a dot import path string: X'
+    """
+    lines = [line for line in message.splitlines() if line.strip()]
+    head = lines[0].strip() if lines else message.strip()
+    first = next((i for i, line in enumerate(lines) if _DETAIL.match(line)), None)
+    if first is None:
+        return f"{head} {lines[1].strip() if len(lines) > 1 else ''}".strip()
+    indent = len(lines[first]) - len(lines[first].lstrip())
+    block = [_DETAIL.match(lines[first]).group(1).strip()]  # type: ignore[union-attr]
+    for line in lines[first + 1 :]:
+        if len(line) - len(line.lstrip()) <= indent:
+            break
+        block.append(line.strip())
+    return f"{head} {' '.join(block)}"
+
+
+_BARE = re.compile(r"Expected a dot import path string: (\w+)")
+
+
+def _hint(message: str) -> str:
+    """The fix for jsonargparse's refusal of a bare torch name (it takes one only when every init arg is a number)."""
+    from torch.optim import lr_scheduler
+
+    match = _BARE.search(message)
+    if match is None or not hasattr(lr_scheduler, match.group(1)):
+        return ""
+    name = match.group(1)
+    return (
+        f". Fix: under LightningCLI a scheduler spec holding 'auto' or 'N%' needs the dotted path: "
+        f"class_path: torch.optim.lr_scheduler.{name}"
+    )
+
+
+def _parser(config: dict[str, Any]) -> Any:
+    from lightning.pytorch import Trainer
+    from lightning.pytorch.cli import LightningArgumentParser, LRSchedulerTypeTuple
+
+    parser = LightningArgumentParser(exit_on_error=False)
+    parser.add_lightning_class_args(Trainer, "trainer")
+    if config.get("optimizer") is not None:
+        parser.add_optimizer_args(nested_key="optimizer", link_to="AUTOMATIC")
+    if config.get("lr_scheduler") is not None:
+        parser.add_lr_scheduler_args(LRSchedulerTypeTuple, nested_key="lr_scheduler", link_to="AUTOMATIC")
+    return parser
+
+
+def _lrmonitors(config: dict[str, Any]) -> list[dict[str, Any]]:
+    callbacks = (config.get("trainer") or {}).get("callbacks") or []
+    callbacks = [callbacks] if isinstance(callbacks, dict) else callbacks
+    out = []
+    for cb in callbacks:
+        if isinstance(cb, dict) and str(cb.get("class_path", "")).split(".")[-1] == "LRMonitor":
+            out.append(dict(cb.get("init_args") or {}))
+    return out
+
+
+def rejection(config: dict[str, Any]) -> str | None:
+    """Why LightningCLI would refuse ``config`` before training (one line), or ``None`` if it accepts it.
+
+    The sections are parsed and type-checked by LightningCLI's parser (nothing is instantiated), then every
+    ``LRMonitor`` is constructed, as LightningCLI does before ``fit``, so its own argument checks run too.
+    """
+    os.environ.setdefault("JSONARGPARSE_DEPRECATION_WARNINGS", "off")  # Lightning's own use of old jsonargparse APIs
+    from jsonargparse import ArgumentError
+
+    from lightning_lrmon._callback import LRMonitor
+    from lightning_lrmon._exceptions import LRMonitorConfigError
+
+    # the parser rewrites what it is given in place: hand it a copy
+    subset = copy.deepcopy(
+        {k: config[k] for k in ("trainer", "optimizer", "lr_scheduler") if config.get(k) is not None}
+    )
+    try:
+        _parser(config).parse_object(subset)
+    except ArgumentError as err:
+        return "LightningCLI rejects the config: " + one_line(str(err)) + _hint(str(err))
+    for init_args in _lrmonitors(config):
+        try:
+            LRMonitor(**init_args)
+        except (LRMonitorConfigError, TypeError) as err:
+            return f"LightningCLI would stop when it builds LRMonitor: {err}"
+    return None
