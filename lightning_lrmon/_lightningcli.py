@@ -7,9 +7,9 @@ classes are your code, which ``lrmon`` does not import. This module imports Ligh
 else in lightning-lrmon's CLI does.
 
 Example:
-    >>> rejection({"trainer": {"max_steps": 10, "callbacks": [{"class_path": "lightning_lrmon.LRMonitor",
-    ...     "init_args": {"intervall": "step"}}]}})[:33]
-    'Parser key "trainer.callbacks": P'
+    >>> print(rejection({"trainer": {"max_steps": 10, "callbacks": [{"class_path": "lightning_lrmon.LRMonitor",
+    ...     "init_args": {"on_misconfig": "explode"}}]}}))  # doctest: +ELLIPSIS
+    LightningCLI rejects the config: Parser key "trainer.callbacks": ... Parser key "on_misconfig": ... explode
 """
 
 from __future__ import annotations
