@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench tensorboard screenshots clean
+.PHONY: demo test lint bench tensorboard screenshots clean floors py312
 
 $(STAMP): pyproject.toml requirements-lock.txt
 	$(PYTHON) -m venv $(VENV)
@@ -40,3 +40,22 @@ screenshots: $(STAMP)
 
 clean:
 	rm -rf runs .pytest_cache .mypy_cache .ruff_cache
+
+## floors: the suite on the oldest declared versions (requirements-floors.txt) in .venv-floors (downloads ~3 GB)
+FLOORS := .venv-floors
+floors:
+	$(PYTHON) -m venv $(FLOORS)
+	$(FLOORS)/bin/python -m pip install -q --upgrade pip
+	$(FLOORS)/bin/python -m pip install -q -r requirements-floors.txt
+	$(FLOORS)/bin/python -m pip install -q --no-deps -e .
+	$(FLOORS)/bin/python -m pip freeze --exclude-editable > $(FLOORS)/freeze.txt
+	$(FLOORS)/bin/python -m pytest -p no:cacheprovider
+
+## py312: the suite on Python 3.12 (pyenv) with the locked versions but torch 2.13.0 from PyPI, in .venv-py312
+PY312 ?= $(shell pyenv root 2>/dev/null)/versions/$(shell pyenv versions --bare 2>/dev/null | grep '^3\.12' | tail -1)/bin/python
+py312:
+	$(PY312) -m venv .venv-py312
+	.venv-py312/bin/python -m pip install -q --upgrade pip
+	.venv-py312/bin/python -m pip install -q -r requirements-lock.txt
+	.venv-py312/bin/python -m pip install -q --no-deps -e .
+	.venv-py312/bin/python -m pytest -p no:cacheprovider
