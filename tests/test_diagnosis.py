@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 import transformers
+import transformers.optimization
 from helpers import SGD, TinyModule, loader, trainer
 from torch.optim import lr_scheduler as L
 
@@ -101,7 +102,7 @@ def _wsd_complete(o):
 HEALTHY = {
     "hf-linear-right-total": lambda o: transformers.get_linear_schedule_with_warmup(o, 50, 1000),
     "hf-cosine-right-total": lambda o: transformers.get_cosine_schedule_with_warmup(o, 50, 1000),
-    "hf-cosine-min-lr": lambda o: transformers.get_cosine_with_min_lr_schedule_with_warmup(
+    "hf-cosine-min-lr": lambda o: transformers.optimization.get_cosine_with_min_lr_schedule_with_warmup(
         o, 50, 1000, min_lr_rate=0.1
     ),
     "hf-polynomial": lambda o: transformers.get_polynomial_decay_schedule_with_warmup(o, 50, 1000, lr_end=1e-7),
