@@ -30,7 +30,7 @@ from torch.optim import lr_scheduler as tls
 from lightning_lrmon._exceptions import LRMonitorConfigError
 from lightning_lrmon._findings import Finding, Severity, tooling
 from lightning_lrmon._registry import SHAPES, describe, horizon_of, info_for
-from lightning_lrmon._simulate import DEFAULT_FALLBACK_BUDGET_S, Simulation, simulate
+from lightning_lrmon._simulate import DEFAULT_FALLBACK_BUDGET_S, Simulation, simulate_groups
 
 __all__ = [
     "CHECKS",
@@ -81,6 +81,7 @@ class CheckContext:
     group_names: list[str]
     steps_per_epoch: int | None
     accumulate: int = 1
+    ratios: np.ndarray | None = None  # groups proportional: group g is ratios[g] x the one simulated column
     segments: list[_Segment] = field(default_factory=list)
     claimed: set[tuple[int, int]] = field(default_factory=set)  # (group, step) already explained
     found: list[Finding] = field(default_factory=list)  # findings so far: a check may defer to a specific one
@@ -497,7 +498,7 @@ def check_lr_jump(ctx: CheckContext) -> list[Finding]:
 
 
 def check_groups_collapsed(ctx: CheckContext) -> list[Finding]:
-    lrs = ctx.lrs
+    lrs = ctx.lrs if ctx.ratios is None else ctx.lrs[:1] * ctx.ratios[None, :]
     configured = ctx.configured_lrs
     if configured is None:
         configured = [float(b) for b in getattr(ctx.scheduler, "base_lrs", [])]
@@ -512,7 +513,8 @@ def check_groups_collapsed(ctx: CheckContext) -> list[Finding]:
         return []
     s = ctx.scheduler
     if isinstance(s, tls.OneCycleLR):
-        ratio = float(lrs.max()) / float(cfg.max()) if cfg.max() else 1.0
+        peak = float(ctx.lrs.max()) * (float(ctx.ratios.max()) if ctx.ratios is not None else 1.0)
+        ratio = peak / float(cfg.max()) if cfg.max() else 1.0
         fix = f"pass max_lr as a list, one per group, e.g. max_lr={[float(f'{c * ratio:.3g}') for c in cfg]}."
     elif isinstance(s, tls.CyclicLR):
         fix = "pass base_lr and max_lr as lists, one value per param group, keeping the groups' ratios."
@@ -628,7 +630,7 @@ def _tooling_findings(sim: Simulation, subject: Subject) -> list[Finding]:
     return []
 
 
-def run_checks(sim: Simulation, subject: Subject) -> list[Finding]:
+def run_checks(sim: Simulation, subject: Subject, ratios: np.ndarray | None = None) -> list[Finding]:
     """Every check of :data:`CHECKS` on a simulation of ``subject`` (plus a tooling note if it was cut short).
 
     Example:
@@ -648,9 +650,10 @@ def run_checks(sim: Simulation, subject: Subject) -> list[Finding]:
         subject.expect,
         list(subject.configured_lrs) if subject.configured_lrs else None,
         subject.label,
-        subject.group_names(sim.lrs.shape[1]),
+        subject.group_names(sim.lrs.shape[1] if ratios is None else len(ratios)),
         subject.steps_per_epoch,
         accumulate=subject.accumulate,
+        ratios=ratios,
         offset=subject.step_offset,
     )
     out = _tooling_findings(sim, subject)
@@ -713,4 +716,5 @@ def check_schedule(
         budget_s=budget_s,
         accumulate=accumulate_grad_batches,
     )
-    return run_checks(simulate(scheduler, subject.steps, budget_s=budget_s), subject)
+    sim, ratios = simulate_groups(scheduler, subject.steps, budget_s=budget_s)
+    return run_checks(sim, subject, ratios)

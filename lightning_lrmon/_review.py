@@ -24,7 +24,7 @@ import numpy as np
 from lightning_lrmon._checks import Subject, describe_shape, run_checks
 from lightning_lrmon._findings import Finding
 from lightning_lrmon._registry import describe
-from lightning_lrmon._simulate import simulate
+from lightning_lrmon._simulate import simulate, simulate_groups
 from lightning_lrmon._summary import plan_points
 
 __all__ = ["GroupStats", "Review", "review"]
@@ -78,20 +78,21 @@ class Review:
     notes: list[str] = field(default_factory=list)
 
 
-def _stats(tags: list[str], lrs: np.ndarray) -> list[GroupStats]:
+def _stats(tags: list[str], lrs: np.ndarray, ratios: np.ndarray | None) -> list[GroupStats]:
     out = []
     for g, tag in enumerate(tags):
-        col = lrs[:, g]
+        col = lrs[:, g if ratios is None else 0]
         col = col[np.isfinite(col)]
         if col.size == 0:
             out.append(GroupStats(tag))
             continue
         p = int(np.argmax(col))
-        out.append(GroupStats(tag, float(col[0]), float(col[p]), p, float(col[-1])))
+        r = 1.0 if ratios is None else float(ratios[g])
+        out.append(GroupStats(tag, float(col[0]) * r, float(col[p]) * r, p, float(col[-1]) * r))
     return out
 
 
-def _plan(lrs: np.ndarray, row_steps: RowSteps) -> list[tuple[int, list[float]]]:
+def _plan(lrs: np.ndarray, row_steps: RowSteps, ratios: np.ndarray | None) -> list[tuple[int, list[float]]]:
     """Plan points at the optimizer steps where each kept row starts; a row held over several steps gets both ends."""
     n = lrs.shape[0]
     if n == 0:
@@ -101,7 +102,7 @@ def _plan(lrs: np.ndarray, row_steps: RowSteps) -> list[tuple[int, list[float]]]
     next_starts = row_steps(np.minimum(rows + 1, n))
     points: list[tuple[int, list[float]]] = []
     for row, start, nxt in zip(rows.tolist(), starts.tolist(), next_starts.tolist()):
-        values = lrs[row].tolist()
+        values = lrs[row].tolist() if ratios is None else (lrs[row, 0] * ratios).tolist()
         points.append((int(start), values))
         if nxt - 1 > start:
             points.append((int(nxt - 1), values))
@@ -116,10 +117,13 @@ def review(subject: Subject, *, row_steps: RowSteps | None = None, keep_lrs: boo
         row_steps: maps simulated rows to the optimizer step that first uses them (default: ``step_offset + row``).
         keep_lrs: keep the simulated matrix in :attr:`Review.lrs` (for plots).
     """
-    sim = simulate(subject.scheduler, subject.steps, budget_s=subject.budget_s)
-    findings = run_checks(sim, subject)
+    if keep_lrs:  # a plot wants every group's own column
+        sim, ratios = simulate(subject.scheduler, subject.steps, budget_s=subject.budget_s), None
+    else:
+        sim, ratios = simulate_groups(subject.scheduler, subject.steps, budget_s=subject.budget_s)
+    findings = run_checks(sim, subject, ratios)
     lrs = sim.lrs[: sim.valid_steps]
-    n_groups = sim.lrs.shape[1]
+    n_groups = sim.lrs.shape[1] if ratios is None else len(ratios)
     tags = list(subject.tags or [])[:n_groups]
     tags += [f"group {g}" for g in range(len(tags), n_groups)]
     steps_of = row_steps or (lambda rows: subject.step_offset + rows)
@@ -129,8 +133,8 @@ def review(subject: Subject, *, row_steps: RowSteps | None = None, keep_lrs: boo
         shape=describe_shape(subject.scheduler, lrs, subject.expect) if sim.valid_steps else "not simulated",
         interval=subject.interval,
         steps=subject.steps,
-        groups=_stats(tags, lrs),
+        groups=_stats(tags, lrs, ratios),
         findings=findings,
-        plan=_plan(lrs, steps_of),
+        plan=_plan(lrs, steps_of, ratios),
         lrs=sim.lrs if keep_lrs else None,
     )

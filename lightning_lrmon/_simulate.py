@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 import math
 import time
+import types
 import warnings
 from bisect import bisect_right
 from collections import defaultdict
@@ -38,7 +39,15 @@ from torch.optim import lr_scheduler as tls
 
 from lightning_lrmon._isolate import isolated, keep_rng
 
-__all__ = ["DEFAULT_FALLBACK_BUDGET_S", "Simulation", "probe_lambda", "simulate", "simulate_schedule"]
+__all__ = [
+    "DEFAULT_FALLBACK_BUDGET_S",
+    "Simulation",
+    "probe_lambda",
+    "proportional_view",
+    "simulate",
+    "simulate_groups",
+    "simulate_schedule",
+]
 
 #: Seconds the exact-stepping fallback (custom scheduler classes) may spend before it stops and reports how far
 #: it got.
@@ -763,6 +772,98 @@ def _simulate(scheduler: Any, total_steps: int, budget_s: float) -> Simulation:
     except (TypeError, ValueError, ArithmeticError, IndexError, KeyError, AttributeError):
         # attributes the kernel cannot read as numbers (e.g. set after construction): torch's own stepping decides
         return _simulate_shadow(scheduler, total_steps, budget_s)
+
+
+_FACTOR_TYPES = (tls.LinearLR, tls.ConstantLR, tls.StepLR, tls.MultiStepLR, tls.ExponentialLR, tls.PolynomialLR)
+
+
+def _scales_with_groups(s: Any, ratios: np.ndarray) -> bool:
+    """Whether every group's LR is ``ratio_g`` x group 0's at every step, from the class's own arithmetic."""
+    base = getattr(s, "base_lrs", None)
+    if base is not None:
+        b = np.asarray([float(x) for x in base], dtype=np.float64)
+        if b[0] == 0 or not np.allclose(b / b[0], ratios, rtol=1e-12, atol=0):
+            return False
+    if type(s) in _FACTOR_TYPES:
+        return True
+    if type(s) in (tls.LambdaLR, tls.MultiplicativeLR):
+        return len({id(f) for f in s.lr_lambdas}) == 1
+    if type(s) in (tls.CosineAnnealingLR, tls.CosineAnnealingWarmRestarts):
+        return bool(s.eta_min == 0)
+    if type(s) in (tls.SequentialLR, tls.ChainedScheduler):
+        return all(_scales_with_groups(c, ratios) for c in s._schedulers)
+    if type(s) is tls.OneCycleLR:
+        keys = ("initial_lr", "max_lr", "min_lr")
+        vals = np.asarray([[float(g[k]) for k in keys] for g in s.optimizer.param_groups], dtype=np.float64)
+        return bool(np.all(vals[0] > 0) and np.allclose(vals / vals[0], ratios[:, None], rtol=1e-12, atol=0))
+    return False
+
+
+def _one_group(s: Any, optimizer: Any) -> Any:
+    view = copy.copy(s)
+    view.optimizer = optimizer
+    for attr in ("base_lrs", "lr_lambdas", "_last_lr"):
+        if isinstance(getattr(s, attr, None), list):
+            setattr(view, attr, getattr(s, attr)[:1])
+    if isinstance(s, (tls.SequentialLR, tls.ChainedScheduler)):
+        view._schedulers = [_one_group(c, optimizer) for c in s._schedulers]
+    return view
+
+
+def proportional_view(scheduler: Any) -> tuple[Any, np.ndarray] | None:
+    """A one-group view of ``scheduler`` and each group's ratio to group 0, when the groups stay proportional.
+
+    The common case (one scheduler over groups with different base LRs) then needs one simulated column, not one per
+    group: group ``g``'s LR is ``ratio[g]`` x the column (equal to torch's up to float rounding). ``None`` when the
+    groups do not scale together, or the class is not one whose arithmetic says so.
+
+    Example:
+        >>> import torch
+        >>> p = lambda: [torch.nn.Parameter(torch.zeros(1))]
+        >>> opt = torch.optim.SGD([{"params": p(), "lr": 0.1}, {"params": p(), "lr": 0.01}], lr=0.1)
+        >>> view, ratios = proportional_view(torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=10))
+        >>> len(view.optimizer.param_groups), [round(r, 12) for r in ratios.tolist()]
+        (1, [1.0, 0.1])
+    """
+    opt: Any = getattr(scheduler, "optimizer", None)
+    groups = getattr(opt, "param_groups", None)
+    if not groups or len(groups) < 2:
+        return None
+    try:
+        lr = _group_lrs(opt)
+    except _Unsupported:
+        return None
+    if lr[0] <= 0 or not np.all(np.isfinite(lr)):
+        return None
+    ratios = lr / lr[0]
+    if not _scales_with_groups(scheduler, ratios):
+        return None
+    shadow = types.SimpleNamespace(
+        param_groups=[{k: v for k, v in groups[0].items() if k != "params"}], defaults=dict(opt.defaults)
+    )
+    return _one_group(scheduler, shadow), ratios
+
+
+def simulate_groups(
+    scheduler: Any, total_steps: int, *, budget_s: float = DEFAULT_FALLBACK_BUDGET_S
+) -> tuple[Simulation, np.ndarray | None]:
+    """:func:`simulate`, on one column when the groups stay proportional (then also each group's ratio to it).
+
+    Example:
+        >>> import torch
+        >>> p = lambda: [torch.nn.Parameter(torch.zeros(1))]
+        >>> opt = torch.optim.SGD([{"params": p(), "lr": 0.1}, {"params": p(), "lr": 0.01}], lr=0.1)
+        >>> sim, ratios = simulate_groups(torch.optim.lr_scheduler.StepLR(opt, 2), 4)
+        >>> sim.lrs.shape, ratios is not None
+        ((4, 1), True)
+    """
+    reduced = proportional_view(scheduler)
+    if reduced is not None:
+        view, ratios = reduced
+        sim = simulate(view, total_steps, budget_s=budget_s)
+        if sim.method == "kernel":
+            return sim, ratios
+    return simulate(scheduler, total_steps, budget_s=budget_s), None
 
 
 def probe_lambda(scheduler: Any, epochs: np.ndarray) -> np.ndarray | None:

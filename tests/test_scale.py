@@ -1,0 +1,82 @@
+"""Fit start at scale: proportional param groups are simulated once, memory stays bounded, plans keep their shape."""
+
+from __future__ import annotations
+
+import copy
+import tracemalloc
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from torch.optim import lr_scheduler as L
+
+from lightning_lrmon._checks import Subject
+from lightning_lrmon._review import review
+from lightning_lrmon._simulate import simulate_groups
+from lightning_lrmon._summary import plan_points
+
+
+def groups_opt(n_groups: int) -> torch.optim.Optimizer:
+    # layer-wise LR decay: the groups' LRs differ but one scheduler scales them all alike
+    params = [{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": 0.1 * 0.9**i} for i in range(n_groups)]
+    return torch.optim.SGD(params, lr=0.1)
+
+
+def warmup_cosine(o: torch.optim.Optimizer, n: int) -> L.SequentialLR:
+    w = max(1, n // 20)
+    return L.SequentialLR(o, [L.LinearLR(o, 0.01, 1.0, total_iters=w), L.CosineAnnealingLR(o, T_max=n - w)], [w])
+
+
+PROPORTIONAL = {
+    "warmup+cosine": lambda o: warmup_cosine(o, 300),
+    "step": lambda o: L.StepLR(o, 40, 0.5),
+    "onecycle": lambda o: L.OneCycleLR(o, max_lr=[0.1 * 0.9**i for i in range(len(o.param_groups))], total_steps=300),
+    "shared-lambda": lambda o: L.LambdaLR(o, lambda s: 1 / (1 + s) ** 0.5),
+    "warm-restarts": lambda o: L.CosineAnnealingWarmRestarts(o, 30, 2),
+}
+
+
+@pytest.mark.parametrize("name", list(PROPORTIONAL))
+def test_one_column_times_the_ratios_equals_torch_for_every_group(name):
+    sched = PROPORTIONAL[name](groups_opt(5))
+    twin = copy.deepcopy(sched)
+    sim, ratios = simulate_groups(sched, 300)
+    assert ratios is not None and sim.lrs.shape == (300, 1)  # simulated once, not five times
+    rows = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch's note about a deep-copied optimizer's step
+        for _ in range(300):
+            rows.append([float(g["lr"]) for g in twin.optimizer.param_groups])
+            twin.optimizer.step()
+            twin.step()
+    np.testing.assert_allclose(sim.lrs[:, :1] * ratios[None, :], np.asarray(rows), rtol=1e-12, atol=0)
+
+
+def test_groups_that_do_not_scale_together_get_their_own_columns():
+    o = groups_opt(3)
+    sim, ratios = simulate_groups(L.CosineAnnealingLR(o, T_max=100, eta_min=1e-3), 100)  # eta_min breaks scaling
+    assert ratios is None and sim.lrs.shape == (100, 3)
+
+
+def test_a_long_run_over_many_groups_reviews_in_bounded_memory():
+    n, g = 1_000_000, 64
+    sched = warmup_cosine(groups_opt(g), n)
+    tracemalloc.start()
+    try:
+        r = review(Subject(sched, n, label="lr-SGD", tags=[f"lr-SGD/pg{i + 1}" for i in range(g)]))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 200 * 2**20  # the full (1M, 64) float64 matrix alone would be 512 MiB
+    assert r.findings == [] and r.lrs is None and len(r.groups) == g and len(r.plan) <= 1100
+    assert r.groups[1].peak == pytest.approx(0.09, rel=1e-9)
+
+
+def test_the_plan_of_a_very_long_cosine_keeps_its_curve():
+    n = 2_000_000
+    x = 0.1 * (1 + np.cos(np.pi * np.arange(n) / n)) / 2
+    rows = plan_points(x[:, None])
+    assert 100 <= rows.size <= 1001
+    between = np.interp(np.arange(n), rows, x[rows])
+    assert np.max(np.abs(between - x)) < 1e-3 * 0.1  # a straight line from start to end would be off by 0.05
