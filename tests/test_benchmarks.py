@@ -11,7 +11,7 @@ import pytest
 BENCH = os.path.join(os.path.dirname(__file__), "..", "benchmarks")
 
 
-@pytest.mark.parametrize("script", ["simulate.py", "overhead.py"])
+@pytest.mark.parametrize("script", ["simulate.py", "overhead.py", "scale.py"])
 def test_benchmark_smoke(script):
     proc = subprocess.run(
         [sys.executable, os.path.join(BENCH, script), "--smoke"], capture_output=True, text=True, timeout=600
