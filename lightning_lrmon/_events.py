@@ -3,10 +3,10 @@
 Why not ``SummaryWriter``: it builds one event per scalar and pushes each through a blocking queue to a thread
 that computes a pure-Python CRC — about 0.1 ms per scalar. Here a step's values are kept as plain floats in a
 list (no per-step protobuf, no queue) and serialised in batches with tensorboard's own protobuf classes, framed
-with a C CRC-32C (``google-crc32c``). Values are written as float32 scalar tensors, the one scalar type both of
-TensorBoard's loaders read (its default Rust data server ignores float64 scalars): the logged LR is the LR the step
-used, rounded to float32 exactly as every TensorBoard scalar is. The file is a normal ``events.out.tfevents.*``
-file that TensorBoard and tensorboard's ``EventFileLoader`` read.
+with a C CRC-32C (``google-crc32c``). Values are written as ordinary float32 scalars (``simple_value``, what
+``SummaryWriter.add_scalar`` writes), which every reader takes as scalars — the Rust data server,
+``--load_fast=false``, ``EventAccumulator.Scalars()``: the logged LR is the LR the step used, rounded to float32
+exactly as every TensorBoard scalar is. The file is a normal ``events.out.tfevents.*`` file.
 
 Example:
     >>> import tempfile
@@ -141,10 +141,8 @@ class EventWriter:
             self.flush()
 
     def _value_proto(self, tag: str, value: float, first: bool) -> summary_pb2.Summary.Value:
-        tensor = tensor_pb2.TensorProto(dtype=types_pb2.DT_FLOAT, tensor_shape=_SCALAR_SHAPE, float_val=[value])
-        if first:
-            return summary_pb2.Summary.Value(tag=tag, tensor=tensor, metadata=_SCALAR_METADATA)
-        return summary_pb2.Summary.Value(tag=tag, tensor=tensor)
+        # an ordinary float32 scalar, what SummaryWriter.add_scalar writes: every reader's Scalars() sees it
+        return summary_pb2.Summary.Value(tag=tag, simple_value=value)
 
     def _scalar_event_proto(self, wall_time: float, step: int, tags: Sequence[str], values: list[float]) -> bytes:
         """Reference serialisation with tensorboard's protobuf classes (used for first sightings and self-checks)."""

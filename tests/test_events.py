@@ -7,8 +7,7 @@ import random
 import numpy as np
 import pytest
 from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
-from tensorboard.compat.proto import event_pb2, summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
-from tensorboard.plugins.scalar import metadata as scalar_metadata
+from tensorboard.compat.proto import event_pb2, summary_pb2
 from tensorboard.summary.writer.record_writer import RecordWriter
 
 from lightning_lrmon._events import EventWriter
@@ -19,16 +18,12 @@ STEPS = [0, 1, 2, 127, 128, 129, 16383, 16384, 2**21, 2**40, 5]
 
 def reference_bytes(path, rows):
     """The same events written by tensorboard's own protobuf classes and RecordWriter."""
-    meta = scalar_metadata.create_summary_metadata(display_name="", description="")
     with open(path, "wb") as fh:
         rec = RecordWriter(fh)
-        for i, (wall, step, values) in enumerate(rows):
+        for wall, step, values in rows:
             summary = summary_pb2.Summary()
             for tag, v in zip(TAGS, values):
-                tensor = tensor_pb2.TensorProto(
-                    dtype=types_pb2.DT_FLOAT, tensor_shape=tensor_shape_pb2.TensorShapeProto(), float_val=[v]
-                )
-                summary.value.add(tag=tag, tensor=tensor, **({"metadata": meta} if i == 0 else {}))
+                summary.value.add(tag=tag, simple_value=v)  # what SummaryWriter.add_scalar writes
             rec.write(event_pb2.Event(wall_time=wall, step=step, summary=summary).SerializeToString())
     with open(path, "rb") as fh:
         return fh.read()
@@ -60,8 +55,15 @@ def test_tensorboard_reads_every_value(tmp_path):
     w.close()
     events = [e for e in EventFileLoader(w.path).Load() if e.HasField("summary")]
     assert [e.step for e in events] == list(range(1000))
-    got = np.asarray([e.summary.value[0].tensor.float_val[0] for e in events])
+    got = np.asarray([e.summary.value[0].tensor.float_val[0] for e in events])  # the loader's migrated form
     np.testing.assert_array_equal(got, values.astype(np.float32))
+    from tensorboard.backend.event_processing import event_accumulator as ea
+
+    acc = ea.EventAccumulator(str(tmp_path), size_guidance={ea.SCALARS: 0})
+    acc.Reload()
+    scalars = acc.Scalars("lr-SGD")  # scripts written for LearningRateMonitor's output read ours the same way
+    assert [s.step for s in scalars] == list(range(1000))
+    np.testing.assert_array_equal([s.value for s in scalars], values.astype(np.float32))
 
 
 @pytest.mark.parametrize("n_pending", [0, 3])
