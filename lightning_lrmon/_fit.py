@@ -11,6 +11,7 @@ Example:
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -203,6 +204,14 @@ def _is_tensorboard(logger: Any) -> bool:
     return any(c.__name__ == "TensorBoardLogger" for c in type(logger).__mro__) and hasattr(logger, "log_dir")
 
 
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def _is_remote(path: str) -> bool:
+    """A log directory on a filesystem other than the local one (``s3://``, ``memory://``, ...)."""
+    return bool(_URL.match(path)) and not path.startswith("file://")
+
+
 def _setup_loggers(session: Session, trainer: Any) -> None:
     loggers = list(trainer.loggers)
     if not loggers:
@@ -215,7 +224,7 @@ def _setup_loggers(session: Session, trainer: Any) -> None:
         )
         return
     for logger in loggers:
-        if _is_tensorboard(logger) and session.writer is None:
+        if _is_tensorboard(logger) and session.writer is None and not _is_remote(str(logger.log_dir)):
             if trainer.is_global_zero:
                 log_dir = str(logger.log_dir)
                 if trainer.global_step > 0:

@@ -486,3 +486,27 @@ def test_an_update_skipped_by_the_grad_scaler_is_logged_with_the_lr_in_effect(tm
     for step, lr in stamped.items():
         assert values[step] == f32(lr)  # where an update happened, it used the logged LR
     assert t.lr_scheduler_configs[0].scheduler.last_epoch == 8  # Lightning stepped the scheduler regardless
+
+
+def test_a_remote_tensorboard_logger_gets_the_lrs_through_its_own_filesystem(tmp_path, monkeypatch):
+    import fsspec
+    from lightning.pytorch.loggers import TensorBoardLogger
+    from tensorboard.backend.event_processing import event_accumulator as ea
+
+    monkeypatch.chdir(tmp_path)
+    logger = TensorBoardLogger("memory://lrmon-test", name="tb", version=0)
+    module = TinyModule(lambda m: SGD(m.parameters(), lr=0.1))
+    trainer(tmp_path / "root", [LRMonitor(partial(StepLR, step_size=3, gamma=0.5))], logger=logger, max_steps=7).fit(
+        module, loader()
+    )
+    assert not (tmp_path / "memory:").exists()  # nothing written into the working directory
+    fs = fsspec.filesystem("memory")
+    local = tmp_path / "copy"
+    fs.get("/lrmon-test/tb/version_0/", str(local), recursive=True)
+    acc = ea.EventAccumulator(str(local), size_guidance={ea.SCALARS: 0})
+    acc.Reload()
+    got = [(s.step, s.value) for s in acc.Scalars("lr-SGD")]
+    applied = [a[0] for a in module.optimizers().optimizer.applied]
+    assert [s for s, _ in got] == list(range(7))
+    np.testing.assert_array_equal([v for _, v in got], f32(applied))
+    fs.rm("/lrmon-test", recursive=True)
