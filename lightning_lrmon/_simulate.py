@@ -621,22 +621,33 @@ def _simulate_shadow(scheduler: Any, steps: int, budget_s: float) -> Simulation:
             notes=[f"the scheduler could not be copied to step it ({type(err).__name__}: {err})"],
         )
     groups = sched.optimizer.param_groups
+
+    def step_and_read(k: int) -> list[float]:
+        sched.step()
+        return [float(g["lr"]) for g in groups]
+
+    return _fill_rows(groups, steps, step_and_read, budget_s, "shadow")
+
+
+def _fill_rows(
+    groups: list[dict[str, Any]], steps: int, row_at: Callable[[int], list[float]], budget_s: float, method: str
+) -> Simulation:
+    """Rows 1..steps from ``row_at(k)`` after row 0 (the LRs now), stopping at an error or the time budget."""
     out = np.full((steps + 1, len(groups)), np.nan, dtype=np.float64)
-    deadline = time.perf_counter() + budget_s
     out[0] = [float(g["lr"]) for g in groups]
+    deadline = time.perf_counter() + budget_s
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for k in range(1, steps + 1):
             try:
-                sched.step()
+                out[k] = row_at(k)
             except Exception as err:
-                return _finish(out, k, steps, error=f"{type(err).__name__}: {err}", method="shadow")
-            out[k] = [float(g["lr"]) for g in groups]
+                return _finish(out, k, steps, error=f"{type(err).__name__}: {err}", method=method)
             if (k & 255) == 0 and time.perf_counter() > deadline:
-                sim = _finish(out, k + 1, steps, method="shadow")
+                sim = _finish(out, k + 1, steps, method=method)
                 sim.truncated = True
                 return sim
-    return _finish(out, steps + 1, steps, method="shadow")
+    return _finish(out, steps + 1, steps, method=method)
 
 
 def _not_isolated(scheduler: Any, steps: int, err: Exception) -> Simulation:
@@ -722,20 +733,9 @@ def _simulate_lr_of_t(scheduler: Any, steps: int, budget_s: float) -> Simulation
         return _not_isolated(scheduler, steps, err)
     except Exception as err:
         return _not_isolated(scheduler, steps, err)
-    groups = scheduler.optimizer.param_groups
-    out = np.full((steps + 1, len(groups)), np.nan, dtype=np.float64)
-    out[0] = [float(g["lr"]) for g in groups]
-    deadline = time.perf_counter() + budget_s
-    for k in range(1, steps + 1):
-        try:
-            out[k] = [float(v) for v in shadow._get_lr(k)]
-        except Exception as err:
-            return _finish(out, k, steps, error=f"{type(err).__name__}: {err}", method="lr-of-t")
-        if (k & 255) == 0 and time.perf_counter() > deadline:
-            sim = _finish(out, k + 1, steps, method="lr-of-t")
-            sim.truncated = True
-            return sim
-    return _finish(out, steps + 1, steps, method="lr-of-t")
+    return _fill_rows(
+        scheduler.optimizer.param_groups, steps, lambda k: [float(v) for v in shadow._get_lr(k)], budget_s, "lr-of-t"
+    )
 
 
 def _simulate(scheduler: Any, total_steps: int, budget_s: float) -> Simulation:
