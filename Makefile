@@ -30,6 +30,8 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/simulate.py
 	$(PY) benchmarks/overhead.py
+	$(PY) benchmarks/scale.py
+	$(PY) benchmarks/startup.py
 
 tensorboard: $(STAMP)
 	$(VENV)/bin/tensorboard --logdir runs --host 127.0.0.1
