@@ -94,6 +94,7 @@ class LRMonitor(Callback):
         self._state_key = f"LRMonitor{{'interval': {interval!r}, 'name': {name!r}}}"
         self._built: list[Built] = []
         self._restored: dict[str, Any] | None = None
+        self._publish_every = 0
         self.session = Session(on_misconfig, is_zero=True)
 
     @property
@@ -146,6 +147,7 @@ class LRMonitor(Callback):
         self.session = session
         restored, self._restored = self._restored, None
         self._reviews = _fit.start(session, trainer, pl_module, self._built, restored, self._options, self.log_plan)
+        self._publish_every = _fit.publish_every(trainer, session)
         if self.summary and trainer.is_global_zero and self._reviews:
             logging.getLogger(f"{self._package}.callbacks.lrmon").info(_fit.summary_text(self._reviews))
         _fit.decide_raise(session, trainer)
@@ -163,7 +165,7 @@ class LRMonitor(Callback):
     def on_train_batch_end(
         self, trainer: Trainer, pl_module: LightningModule, outputs: Any, batch: Any, batch_idx: int
     ) -> None:
-        if trainer.global_step % max(1, getattr(trainer, "log_every_n_steps", 50)) == 0:
+        if self._publish_every and trainer.global_step % self._publish_every == 0:
             _publish(trainer, self.session)
 
     @override

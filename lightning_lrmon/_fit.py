@@ -418,6 +418,19 @@ def start(
     return reviews
 
 
+def publish_every(trainer: Any, session: Session) -> int:
+    """How often (in optimizer steps) to copy the LRs into ``trainer.callback_metrics`` between epoch ends.
+
+    Only when a callback monitors one of the LR tags (a ModelCheckpoint or EarlyStopping on ``lr-SGD``), at the
+    Trainer's ``log_every_n_steps`` as LearningRateMonitor does; otherwise 0 (epoch ends and validation starts
+    only, where EarlyStopping and ModelCheckpoint read by default), so a run nobody monitors pays nothing per step.
+    """
+    tags = {t for _, names in session.tracker.charts() for t in names}
+    if not any(getattr(cb, "monitor", None) in tags for cb in trainer.callbacks):
+        return 0
+    return max(1, int(getattr(trainer, "log_every_n_steps", 50) or 50))
+
+
 def summary_text(reviews: list[Review]) -> str:
     return format_summary(reviews)
 

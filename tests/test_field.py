@@ -510,3 +510,17 @@ def test_a_remote_tensorboard_logger_gets_the_lrs_through_its_own_filesystem(tmp
     assert [s for s, _ in got] == list(range(7))
     np.testing.assert_array_equal([v for _, v in got], f32(applied))
     fs.rm("/lrmon-test", recursive=True)
+
+
+def test_model_checkpoint_on_the_lr_every_n_train_steps(tmp_path):
+    from lightning.pytorch.callbacks import ModelCheckpoint
+
+    ckpt = ModelCheckpoint(dirpath=str(tmp_path / "ck"), monitor="lr-SGD", mode="min", every_n_train_steps=4)
+    module = TinyModule(lambda m: SGD(m.parameters(), lr=0.1))
+    t = trainer(
+        tmp_path, [LRMonitor(partial(StepLR, step_size=2, gamma=0.5)), ckpt], max_steps=12, enable_checkpointing=True
+    )
+    t.fit(module, loader())
+    applied = [a[0] for a in module.optimizers().optimizer.applied]
+    # saved at steps 4, 8, 12: the LR of the step just taken (steps 3, 7, 11), the smallest at step 11
+    assert float(ckpt.best_model_score) == pytest.approx(applied[11])
