@@ -132,11 +132,14 @@ class Session:
                 )
 
     def write_plan(self, points: list[tuple[int, list[float]]], tags: list[str]) -> None:
-        plan_tags = ["planned/" + t for t in tags]
+        if not points:
+            return
+        # one tag list object for every point: the writer encodes consecutive rows sharing it as one block
+        plan_tags = ["planned/" + t for t in tags][: len(points[0][1])]
 
         def write(w: EventWriter) -> None:
             for step, values in points:
-                w.add_scalars(step, plan_tags[: len(values)], values)
+                w.add_scalars(step, plan_tags, values)
             w.flush()
 
         self._guard_write(write)
