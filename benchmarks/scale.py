@@ -1,7 +1,8 @@
 """Fit start at scale: a real Trainer with and without LRMonitor, warmup+cosine SequentialLR, many param groups.
 
 Each case runs in a fresh process (so the peak RSS is that case's own): the time from ``fit()`` to the first
-training batch with LRMonitor and without it (same model, data and scheduler), the peak RSS rise over the process
+training batch with LRMonitor (summary off; the plan series written to the TensorBoardLogger) and without it (same
+model, data, scheduler and logger), the peak RSS rise over the process
 before ``fit()``, and what LRMonitor still holds afterwards (tracemalloc of the callback's state). The groups use
 layer-wise LR decay (different base LRs, one scheduler), the common case of hundreds of groups.
 
@@ -16,6 +17,7 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from typing import Any
 
@@ -33,6 +35,7 @@ def one(steps: int, groups: int, with_monitor: bool) -> dict[str, Any]:
 
     import lightning.pytorch as pl
     import torch
+    from lightning.pytorch.loggers import TensorBoardLogger
     from torch.optim import lr_scheduler as L
     from torch.utils.data import DataLoader, TensorDataset
 
@@ -66,11 +69,11 @@ def one(steps: int, groups: int, with_monitor: bool) -> dict[str, Any]:
             trainer.should_stop = True
 
     loader = DataLoader(TensorDataset(torch.randn(64, 2)), batch_size=8)
-    cbs: list[Any] = [FirstBatch()] + ([LRMonitor(summary=False, log_plan=False)] if with_monitor else [])
+    cbs: list[Any] = [FirstBatch()] + ([LRMonitor(summary=False)] if with_monitor else [])
     trainer = pl.Trainer(
         max_steps=steps,
         max_epochs=-1,
-        logger=False,
+        logger=TensorBoardLogger(tempfile.mkdtemp(), name="scale"),
         enable_checkpointing=False,
         enable_progress_bar=False,
         enable_model_summary=False,
