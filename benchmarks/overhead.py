@@ -25,7 +25,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import lightning.pytorch as pl
 import torch
 from lightning.pytorch.callbacks import LearningRateMonitor
-from lightning.pytorch.loggers import TensorBoardLogger
+from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from torch.utils.data import DataLoader, TensorDataset
 
 from lightning_lrmon import LRMonitor
@@ -88,7 +88,7 @@ TimedLRMon = timed(
 )
 
 
-def fit(kind: str, steps: int, root: str) -> dict[str, float]:
+def fit(kind: str, steps: int, root: str, logger_kind: str = "tensorboard") -> dict[str, float]:
     callbacks: list[Any] = []
     if kind == "LearningRateMonitor":
         callbacks = [TimedLRM(logging_interval="step")]
@@ -100,7 +100,7 @@ def fit(kind: str, steps: int, root: str) -> dict[str, float]:
     trainer = pl.Trainer(
         accelerator="cpu",
         max_steps=steps,
-        logger=TensorBoardLogger(root, name=kind),
+        logger=TensorBoardLogger(root, name=kind) if logger_kind == "tensorboard" else CSVLogger(root, name=kind),
         callbacks=callbacks,
         log_every_n_steps=1,
         enable_checkpointing=False,
@@ -130,19 +130,23 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--smoke", action="store_true", help="tiny run, for the test suite")
+    parser.add_argument("--logger", choices=("tensorboard", "csv"), default="tensorboard")
     args = parser.parse_args()
     steps, reps = (60, 1) if args.smoke else (args.steps, args.reps)
     kinds = ["none", "no-op Callback", "LearningRateMonitor", "LRMonitor"]
     results: dict[str, list[dict[str, float]]] = {k: [] for k in kinds}
     with tempfile.TemporaryDirectory() as root:
-        fit("none", min(steps, 50), root)  # warm-up: imports, first-fit costs
+        fit("none", min(steps, 50), root, args.logger)  # warm-up: imports, first-fit costs
         for rep in range(reps):
             order = kinds if rep % 2 == 0 else kinds[::-1]
             for kind in order:
-                results[kind].append(fit(kind, steps, root))
+                results[kind].append(fit(kind, steps, root, args.logger))
     metrics = ("cpu", "wall", "hook", "threads")
     med = {k: {m: statistics.median(r[m] for r in results[k]) for m in metrics} for k in kinds}
-    print(f"{steps} optimizer steps, 4 param groups, log every step, {reps} interleaved repetitions (medians)")
+    print(
+        f"{steps} optimizer steps, 4 param groups, {args.logger} logger, log every step, {reps} interleaved "
+        "repetitions (medians)"
+    )
     print(
         f"{'':22}{'fit CPU/step':>14}{'fit wall/step':>15}{'hooks CPU':>12}{'other threads':>15}"
         f"{'own cost':>11}{'fit - no callback':>19}"

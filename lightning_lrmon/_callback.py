@@ -56,6 +56,9 @@ class LRMonitor(Callback):
         prog_bar: show the first group's LR of each optimizer in the progress bar.
         log_plan: log the simulated schedule as ``planned/<tag>`` next to the actual series.
         summary: print the fit-start schedule summary (rank zero).
+        log_every_n_steps: log the LRs at every N-th optimizer step. ``None`` (default): every step to
+            TensorBoard (cheap here), every ``Trainer(log_every_n_steps)`` steps to other loggers, which pay per
+            call. The checks look at every step either way.
 
     Example:
         >>> from lightning_lrmon import LRMonitor
@@ -83,6 +86,7 @@ class LRMonitor(Callback):
         prog_bar: bool = False,
         log_plan: bool = True,
         summary: bool = True,
+        log_every_n_steps: Optional[int] = None,  # noqa: UP045
     ) -> None:
         options = _fit.Options(interval, frequency, expect, on_misconfig, name, monitor)
         self._specs = _fit.validate(scheduler, options)
@@ -95,6 +99,7 @@ class LRMonitor(Callback):
         self._built: list[Built] = []
         self._restored: dict[str, Any] | None = None
         self._publish_every = 0
+        self.log_every_n_steps = _fit.check_every(log_every_n_steps)
         self.session = Session(on_misconfig, is_zero=True)
 
     @property
@@ -148,6 +153,7 @@ class LRMonitor(Callback):
         restored, self._restored = self._restored, None
         self._reviews = _fit.start(session, trainer, pl_module, self._built, restored, self._options, self.log_plan)
         self._publish_every = _fit.publish_every(trainer, session)
+        session.writer_every, session.others_every = _fit.logging_cadence(trainer, self.log_every_n_steps)
         if self.summary and trainer.is_global_zero and self._reviews:
             logging.getLogger(f"{self._package}.callbacks.lrmon").info(_fit.summary_text(self._reviews))
         _fit.decide_raise(session, trainer)

@@ -431,6 +431,33 @@ def publish_every(trainer: Any, session: Session) -> int:
     return max(1, int(getattr(trainer, "log_every_n_steps", 50) or 50))
 
 
+def check_every(value: Any) -> int | None:
+    """Validate ``log_every_n_steps``.
+
+    Example:
+        >>> check_every(0)
+        Traceback (most recent call last):
+        ...
+        lightning_lrmon.LRMonitorConfigError: `log_every_n_steps` must be a positive int or None (every step to \
+TensorBoard, the Trainer's log_every_n_steps to other loggers), got 0.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise LRMonitorConfigError(
+            "`log_every_n_steps` must be a positive int or None (every step to TensorBoard, the Trainer's "
+            f"log_every_n_steps to other loggers), got {value!r}."
+        )
+    return value
+
+
+def logging_cadence(trainer: Any, every: int | None) -> tuple[int, int]:
+    """Steps between logged values: (lightning-lrmon's TensorBoard writer, other loggers)."""
+    if every is not None:
+        return every, every
+    return 1, max(1, int(getattr(trainer, "log_every_n_steps", 50) or 50))
+
+
 def summary_text(reviews: list[Review]) -> str:
     return format_summary(reviews)
 

@@ -65,6 +65,8 @@ class Session:
     findings: list[Finding] = field(default_factory=list)
     writer: EventWriter | None = None
     other_loggers: list[Any] = field(default_factory=list)
+    writer_every: int = 1  # log to the event writer at steps divisible by this
+    others_every: int = 1  # ... and to the other loggers (they pay per call)
     stepping_check: Callable[[Any, int], list[Finding | None]] | None = None
     wants_raise: bool = False
     _said: set[str] = field(default_factory=set)
@@ -166,12 +168,12 @@ class Session:
             return None
         tags, values = read
         writer = self.writer
-        if writer is not None:
+        if writer is not None and step % self.writer_every == 0:
             try:
                 writer.add_scalars(step, tags, values)
             except OSError:
                 self._guard_write(lambda w: w.flush())  # reports once and drops the writer
-        if self.other_loggers:
+        if self.other_loggers and step % self.others_every == 0:
             self._log_other(step, tags, values)
         if not (min(values) >= 0 and max(values) < math.inf):  # NaN fails both comparisons
             self.emit(lr_invalid_at_runtime(tags, values, step))

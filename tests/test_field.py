@@ -524,3 +524,30 @@ def test_model_checkpoint_on_the_lr_every_n_train_steps(tmp_path):
     applied = [a[0] for a in module.optimizers().optimizer.applied]
     # saved at steps 4, 8, 12: the LR of the step just taken (steps 3, 7, 11), the smallest at step 11
     assert float(ckpt.best_model_score) == pytest.approx(applied[11])
+
+
+def test_other_loggers_get_the_lrs_at_the_trainers_cadence_tensorboard_every_step(tmp_path):
+    import csv
+
+    from lightning.pytorch.loggers import CSVLogger
+
+    module = TinyModule(lambda m: SGD(m.parameters(), lr=0.1))
+    logger = CSVLogger(str(tmp_path), name="csv", version=0)
+    t = trainer(tmp_path, [LRMonitor(partial(StepLR, step_size=3))], logger=logger, max_steps=20, log_every_n_steps=5)
+    t.fit(module, loader())
+    with open(tmp_path / "csv" / "version_0" / "metrics.csv") as fh:
+        steps = [int(r["step"]) for r in csv.DictReader(fh) if r.get("lr-SGD")]
+    assert steps == [0, 5, 10, 15]  # a logger that pays per call gets Lightning's cadence
+
+
+def test_log_every_n_steps_thins_every_logger(tmp_path):
+    module = TinyModule(lambda m: SGD(m.parameters(), lr=0.1))
+    trainer(tmp_path, [LRMonitor(partial(StepLR, step_size=3), log_every_n_steps=4)], max_steps=20).fit(
+        module, loader()
+    )
+    steps, values = series(read_scalars(run_dir(tmp_path)), "lr-SGD")
+    applied = [a[0] for a in module.optimizers().optimizer.applied]
+    assert steps == [0, 4, 8, 12, 16]
+    np.testing.assert_array_equal(values, f32([applied[s] for s in steps]))
+    with pytest.raises(LRMonitorConfigError, match="log_every_n_steps"):
+        LRMonitor(log_every_n_steps=0)
