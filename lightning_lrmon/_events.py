@@ -39,7 +39,7 @@ from tensorboard.plugins.custom_scalar import layout_pb2
 from tensorboard.plugins.scalar import metadata as scalar_metadata
 from tensorboard.plugins.text import metadata as text_metadata
 
-__all__ = ["PLAN_PREFIX", "EventWriter", "layout_for", "masked_crc32c", "truncate_own_events"]
+__all__ = ["PLAN_PREFIX", "EventWriter", "layout_for", "masked_crc32c", "shared_event_file", "truncate_own_events"]
 
 #: Tag prefix of the planned series (``planned/lr-SGD``).
 PLAN_PREFIX = "planned/"
@@ -103,14 +103,18 @@ class EventWriter:
         >>> w.close()
     """
 
-    def __init__(self, logdir: str, *, filename_suffix: str = ".lrmon", max_pending: int = 256) -> None:
+    def __init__(
+        self, logdir: str, *, filename_suffix: str = ".lrmon", max_pending: int = 256, append_to: str | None = None
+    ) -> None:
         global _FILE_COUNTER
         os.makedirs(logdir, exist_ok=True)
         with _COUNTER_LOCK:
             _FILE_COUNTER += 1
             counter = _FILE_COUNTER
         name = f"events.out.tfevents.{int(time.time())}.{socket.gethostname()}.{os.getpid()}.{counter}{filename_suffix}"
-        self.path = os.path.join(logdir, name)
+        self.path = append_to or os.path.join(logdir, name)
+        self.shared = append_to is not None
+        # O_APPEND: every write lands whole at the end, also between the records of another appending writer
         self._fh = open(self.path, "ab", buffering=0)  # noqa: SIM115 - closed in close()
         self._pending: list[tuple[float, int, Sequence[str], list[float]]] = []
         self._seen_tags: set[str] = set()
@@ -119,7 +123,8 @@ class EventWriter:
         self._templates: dict[str, tuple[bytes, bytes]] = {}
         self._layouts: dict[tuple[str, ...], tuple[list[bytes], bytes] | None] = {}
         self.closed = False
-        self._write([event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2").SerializeToString()])
+        if not self.shared:
+            self._write([event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2").SerializeToString()])
 
     @property
     def pending(self) -> int:
@@ -192,6 +197,17 @@ class EventWriter:
             size = sum(len(c) for c in consts) + 4 * len(tags)
             self._layouts[key] = (consts, b"\x2a" + _varint(size))
         return self._layouts[key]
+
+    def add_session_start(self, step: int) -> None:
+        """A ``SessionLog.START`` at ``step``: TensorBoard's own way to drop what earlier files logged at ``step`` and
+        later (a resumed run logs those steps again).
+
+        Example:
+            >>> import tempfile
+            >>> w = EventWriter(tempfile.mkdtemp()); w.add_session_start(32); w.close()
+        """
+        event = event_pb2.Event(wall_time=time.time(), step=step, session_log=event_pb2.SessionLog(status=1))
+        self.flush(extra=[event.SerializeToString()])
 
     def add_text(self, tag: str, markdown: str, step: int = 0) -> None:
         """Write a text summary (TensorBoard's Text tab renders markdown) at once.
@@ -381,3 +397,28 @@ def truncate_own_events(log_dir: str, from_step: int) -> None:
             with open(tmp, "wb") as fh:
                 fh.write(b"".join(_record(r) for r in kept))
             os.replace(tmp, path)
+
+
+def shared_event_file(log_dir: str, experiment: Any) -> str | None:
+    """The logger's own event file, when appending whole records to it is safe; else ``None``.
+
+    It is safe with TensorBoard's own writer (``torch.utils.tensorboard.SummaryWriter`` without TensorFlow): its
+    file object appends each record to the file (tensorboard's ``GFile`` opens it in append mode for every write
+    after the first), so records written by two appenders interleave whole. Writing into that one file keeps a run
+    directory to a single growing file, which TensorBoard's Python loader needs: it reads a directory's files in
+    name order and never goes back to an earlier one.
+    """
+    from tensorboard.compat import tf
+
+    if getattr(tf, "__name__", "") != "tensorboard.compat.tensorflow_stub":
+        return None  # TensorFlow's GFile keeps its own file offset: appending beside it would be overwritten
+    if not type(experiment).__module__.startswith("torch.utils.tensorboard"):
+        return None  # tensorboardX writes through its own file offset too
+    experiment.flush()  # its first record, which truncates the file, is on disk before we append
+    pid = f".{os.getpid()}."
+    names = [
+        n for n in os.listdir(log_dir) if n.startswith("events.out.tfevents.") and pid in n and not n.endswith(".lrmon")
+    ]
+    paths = [os.path.join(log_dir, n) for n in names]
+    paths = [p for p in paths if os.path.getsize(p) > 0]
+    return max(paths, key=os.path.getmtime) if paths else None

@@ -11,6 +11,7 @@ Example:
 from __future__ import annotations
 
 import importlib
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from typing import Any
 
 from lightning_lrmon import _runtime
 from lightning_lrmon._checks import Subject
-from lightning_lrmon._events import PLAN_PREFIX, EventWriter, layout_for, truncate_own_events
+from lightning_lrmon._events import PLAN_PREFIX, EventWriter, layout_for, shared_event_file, truncate_own_events
 from lightning_lrmon._exceptions import LRMonitorConfigError, LRScheduleError
 from lightning_lrmon._findings import Finding, tooling
 from lightning_lrmon._registry import SHAPES, describe
@@ -212,6 +213,21 @@ def _is_remote(path: str) -> bool:
     return bool(_URL.match(path)) and not path.startswith("file://")
 
 
+def _event_writer(logger: Any, resumed_at: int) -> EventWriter:
+    """Our writer for a local TensorBoardLogger: appending to the logger's own event file where that is safe."""
+    log_dir = str(logger.log_dir)
+    if resumed_at > 0:
+        truncate_own_events(log_dir, resumed_at)  # files of lightning-lrmon 0.1, which wrote a file of its own
+    try:
+        shared = shared_event_file(log_dir, logger.experiment) if os.path.isdir(log_dir) else None
+    except Exception:  # finding the logger's file is a nicety: our own file works for every loader but one
+        shared = None
+    writer = EventWriter(log_dir, append_to=shared)
+    if resumed_at > 0:
+        writer.add_session_start(resumed_at)  # each step once: loaders drop what earlier files logged from here on
+    return writer
+
+
 def _setup_loggers(session: Session, trainer: Any) -> None:
     loggers = list(trainer.loggers)
     if not loggers:
@@ -226,10 +242,7 @@ def _setup_loggers(session: Session, trainer: Any) -> None:
     for logger in loggers:
         if _is_tensorboard(logger) and session.writer is None and not _is_remote(str(logger.log_dir)):
             if trainer.is_global_zero:
-                log_dir = str(logger.log_dir)
-                if trainer.global_step > 0:
-                    truncate_own_events(log_dir, trainer.global_step)
-                session.writer = EventWriter(log_dir)
+                session.writer = _event_writer(logger, trainer.global_step)
         else:
             session.other_loggers.append(logger)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import random
 import warnings
 from functools import partial
@@ -551,3 +552,33 @@ def test_log_every_n_steps_thins_every_logger(tmp_path):
     np.testing.assert_array_equal(values, f32([applied[s] for s in steps]))
     with pytest.raises(LRMonitorConfigError, match="log_every_n_steps"):
         LRMonitor(log_every_n_steps=0)
+
+
+class ReadLive(pl.Callback):
+    """Polls the run directory with TensorBoard's Python loader (`--load_fast=false`) at steps 50 and 100."""
+
+    def __init__(self, run: str) -> None:
+        self.run = run
+        self.acc: Any = None
+        self.seen: dict[str, int] = {}
+
+    def on_train_batch_start(self, trainer: Any, pl_module: Any, batch: Any, batch_idx: int) -> None:
+        from tensorboard.backend.event_processing import event_accumulator as ea
+
+        if trainer.global_step == 50:
+            self.acc = ea.EventAccumulator(self.run, size_guidance={ea.SCALARS: 0})
+            self.acc.Reload()
+        if trainer.global_step == 100:
+            self.acc.Reload()  # the same loader, polled again: it never goes back to an earlier file
+            self.seen = {tag: max(e.step for e in self.acc.Scalars(tag)) for tag in self.acc.Tags()["scalars"]}
+
+
+def test_a_live_run_is_complete_for_tensorboards_python_loader(tmp_path):
+    module = TinyModule(lambda m: SGD(m.parameters(), lr=0.1))
+    live = ReadLive(run_dir(tmp_path))
+    cb = LRMonitor({"class_path": "CosineAnnealingLR", "init_args": {"T_max": "auto"}})
+    trainer(tmp_path, [cb, live], max_steps=300, max_epochs=-1).fit(module, loader(64, 4))  # epochs of 16 steps
+    # the user's own metric and the LRs both up to the last epoch end (where lightning-lrmon flushes)
+    assert live.seen["train_loss"] >= 90 and live.seen["lr-SGD"] >= 90, live.seen
+    files = [f for f in os.listdir(run_dir(tmp_path)) if f.startswith("events.out.tfevents.")]
+    assert len(files) == 1  # one growing file: the logger's own, with our records appended whole
