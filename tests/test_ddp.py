@@ -38,9 +38,9 @@ def test_two_processes_identical_schedule_single_writer(tmp_path, strategy, mode
     a1 = np.load(tmp_path / "applied_rank1.npy")
     assert a0.shape == (40, 1)
     np.testing.assert_array_equal(a0, a1)  # both ranks apply the identical schedule
-    # rank zero alone writes: one lrmon event file, each step once
+    # rank zero alone writes, into the logger's own event file: one file in the run, each step once
     run_dir = os.path.join(str(tmp_path), "tb", "version_0")
-    assert len(glob.glob(os.path.join(run_dir, "*.lrmon"))) == 1
+    assert len(glob.glob(os.path.join(run_dir, "events.out.tfevents.*"))) == 1
     steps = [s for s, _ in read_scalars(run_dir)["lr-SGD"]]
     assert steps == list(range(40))
     np.testing.assert_array_equal([v for _, v in read_scalars(run_dir)["lr-SGD"]], f32(a0[:, 0]))
