@@ -366,7 +366,10 @@ def layout_for(charts: list[tuple[str, list[str]]], with_plan: bool) -> Any:
         series = list(names) + ([PLAN_PREFIX + n for n in names] if with_plan else [])
         out.append(
             layout_pb2.Chart(
-                title=f"{base}: all param groups" + (" (actual vs planned)" if with_plan else ""),
+                title=f"{base}: all param groups"
+                + (
+                    f" — actual: {base}…, planned: {PLAN_PREFIX}{base}… (the fit-start simulation)" if with_plan else ""
+                ),
                 multiline=layout_pb2.MultilineChartContent(tag=[f"^{re.escape(s)}$" for s in series]),
             )
         )

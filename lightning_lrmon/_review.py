@@ -92,20 +92,34 @@ def _stats(tags: list[str], lrs: np.ndarray, ratios: np.ndarray | None) -> list[
     return out
 
 
+#: up to this many values (steps x groups) the plan is written at every optimizer step, like the actual series, so
+#: the two lines overlap under any smoothing; past it, a few hundred points per group
+DENSE_PLAN_VALUES = 200_000
+
+
+def _dense_rows(lrs: np.ndarray, row_steps: RowSteps) -> np.ndarray | None:
+    n = lrs.shape[0]
+    span = int(row_steps(np.asarray([n]))[0] - row_steps(np.asarray([0]))[0])
+    if span * max(1, lrs.shape[1]) > DENSE_PLAN_VALUES:
+        return None
+    return np.arange(n)
+
+
 def _plan(lrs: np.ndarray, row_steps: RowSteps, ratios: np.ndarray | None) -> list[tuple[int, list[float]]]:
-    """Plan points at the optimizer steps where each kept row starts; a row held over several steps gets both ends."""
+    """Plan points: every step for short runs (see :data:`DENSE_PLAN_VALUES`), else the rows :func:`plan_points`
+    keeps; a row held over several optimizer steps (epoch interval, frequency) gets every step or both ends."""
     n = lrs.shape[0]
     if n == 0:
         return []
-    rows = plan_points(lrs)
+    dense = _dense_rows(lrs, row_steps)
+    rows = dense if dense is not None else plan_points(lrs)
     starts = row_steps(rows)
     next_starts = row_steps(np.minimum(rows + 1, n))
     points: list[tuple[int, list[float]]] = []
     for row, start, nxt in zip(rows.tolist(), starts.tolist(), next_starts.tolist()):
         values = lrs[row].tolist() if ratios is None else (lrs[row, 0] * ratios).tolist()
-        points.append((int(start), values))
-        if nxt - 1 > start:
-            points.append((int(nxt - 1), values))
+        held = range(int(start), int(nxt)) if dense is not None and nxt > start else (int(start), int(nxt - 1))
+        points.extend((step, values) for step in dict.fromkeys(held) if step >= start)
     return points
 
 

@@ -234,9 +234,9 @@ def test_plan_series_and_summary_are_written(tmp_path):
     scalars = read_scalars(run_dir(tmp_path))
     steps, plan = series(scalars, "planned/lr-SGD")
     _, actual = series(scalars, "lr-SGD")
-    assert steps[0] == 0 and steps[-1] == 99 and len(steps) < 100
-    for s, v in zip(steps, plan):
-        assert actual[s] == v  # the same float32 value: the plan equals what the run applied
+    # a short run gets its plan at every step, like the actual series: the lines overlap under any smoothing
+    assert steps == list(range(100))
+    np.testing.assert_array_equal(plan, actual)  # the same float32 values: the plan equals what the run applied
 
 
 # --------------------------------------------------------------------------------------------------------------
