@@ -35,10 +35,15 @@ warnings.filterwarnings("ignore")
 logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
 
 
+GROUPS = 4
+
+
 class FourGroups(pl.LightningModule):
+    """One param group per layer (``GROUPS`` of them; 4 by default)."""
+
     def __init__(self) -> None:
         super().__init__()
-        self.layers = torch.nn.ModuleList(torch.nn.Linear(4, 4) for _ in range(4))
+        self.layers = torch.nn.ModuleList(torch.nn.Linear(4, 4) for _ in range(GROUPS))
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
         x = batch[0]
@@ -131,7 +136,10 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--smoke", action="store_true", help="tiny run, for the test suite")
     parser.add_argument("--logger", choices=("tensorboard", "csv"), default="tensorboard")
+    parser.add_argument("--groups", type=int, default=4, help="param groups (one per layer)")
     args = parser.parse_args()
+    global GROUPS
+    GROUPS = args.groups
     steps, reps = (60, 1) if args.smoke else (args.steps, args.reps)
     kinds = ["none", "no-op Callback", "LearningRateMonitor", "LRMonitor"]
     results: dict[str, list[dict[str, float]]] = {k: [] for k in kinds}
@@ -144,7 +152,7 @@ def main() -> None:
     metrics = ("cpu", "wall", "hook", "threads")
     med = {k: {m: statistics.median(r[m] for r in results[k]) for m in metrics} for k in kinds}
     print(
-        f"{steps} optimizer steps, 4 param groups, {args.logger} logger, log every step, {reps} interleaved "
+        f"{steps} optimizer steps, {GROUPS} param groups, {args.logger} logger, log every step, {reps} interleaved "
         "repetitions (medians)"
     )
     print(
