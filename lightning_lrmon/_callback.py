@@ -10,6 +10,7 @@ Example:
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from typing import Any, Dict, Literal, Optional, Union  # noqa: UP035 - jsonargparse reads these annotations
 
@@ -25,12 +26,56 @@ from lightning_lrmon._exceptions import LRMonitorConfigError
 from lightning_lrmon._registry import Shape
 from lightning_lrmon._session import Built, Session
 
-__all__ = ["LRMonitor", "SchedulerSpec"]
+__all__ = ["LRMonitor", "SchedulerConfig", "SchedulerSpec"]
+
 
 #: What ``scheduler=`` accepts, spelled so LightningCLI/jsonargparse parses both a dotted or bare ``class_path``
 #: (as a callable) and a spec containing ``"auto"`` (as a plain dict); ``str`` is YAML text or a ``.yaml`` path.
+class SchedulerConfig:
+    """A scheduler spec as LightningCLI's parser hands it over: the value, untouched (see ``SchedulerSpec``).
+
+    Example:
+        >>> SchedulerConfig({"class_path": "StepLR"}).value
+        {'class_path': 'StepLR'}
+    """
+
+    def __init__(self, value: Any) -> None:
+        self.value: Any = _unwrap(value)
+
+    def __repr__(self) -> str:
+        return f"SchedulerConfig({self.value!r})"
+
+
+def _unwrap(value: Any) -> Any:
+    return value.value if isinstance(value, SchedulerConfig) else value
+
+
+def _register_with_jsonargparse() -> None:
+    """Tell LightningCLI's parser (jsonargparse, when it is loaded) to pass a scheduler spec through untouched.
+
+    jsonargparse would resolve a ``class_path`` mapping itself: it demands a dotted path when the spec holds
+    ``"auto"`` (it checks ``"auto"`` against the scheduler's ``int`` annotation, then cannot import a bare name).
+    Its public ``register_type`` makes :class:`SchedulerConfig`, the first member of ``SchedulerSpec``, take any
+    value as it is; LRMonitor resolves bare torch names and binds ``"auto"`` itself.
+    """
+    module = sys.modules.get("jsonargparse.typing")
+    if module is not None:
+        module.register_type(
+            SchedulerConfig,
+            serializer=_unwrap,
+            deserializer=SchedulerConfig,
+            type_check=lambda value, _t: isinstance(value, SchedulerConfig),
+            fail_already_registered=False,
+        )
+
+
+_register_with_jsonargparse()
+
+#: What ``scheduler=`` accepts: a callable ``optimizer -> scheduler``, a class_path/init_args dict (also
+#: ``{optimizer_index: spec}``), YAML text or a ``.yaml`` path; :class:`SchedulerConfig` is how LightningCLI hands
+#: any of them over.
 SchedulerSpec = Optional[  # noqa: UP045
-    Union[Callable[[Optimizer], Union[LRScheduler, ReduceLROnPlateau]], Dict[str, Any], str]
+    Union[SchedulerConfig, Callable[[Optimizer], Union[LRScheduler, ReduceLROnPlateau]], Dict[str, Any], str]
 ]
 OnMisconfig = Literal["warn", "raise", "ignore"]
 
@@ -89,7 +134,7 @@ class LRMonitor(Callback):
         log_every_n_steps: Optional[int] = None,  # noqa: UP045
     ) -> None:
         options = _fit.Options(interval, frequency, expect, on_misconfig, name, monitor)
-        self._specs = _fit.validate(scheduler, options)
+        self._specs = _fit.validate(_unwrap(scheduler), options)
         self.interval, self.frequency, self.expect = interval, frequency, expect
         self.on_misconfig, self.name, self.monitor = on_misconfig, name, monitor
         self.log_momentum, self.log_weight_decay = log_momentum, log_weight_decay

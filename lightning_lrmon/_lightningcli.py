@@ -62,23 +62,6 @@ def one_line(message: str) -> str:
     return f"{head} {' '.join(block)}"
 
 
-_BARE = re.compile(r"Expected a dot import path string: (\w+)")
-
-
-def _hint(message: str) -> str:
-    """The fix for jsonargparse's refusal of a bare torch name (it takes one only when every init arg is a number)."""
-    from torch.optim import lr_scheduler
-
-    match = _BARE.search(message)
-    if match is None or not hasattr(lr_scheduler, match.group(1)):
-        return ""
-    name = match.group(1)
-    return (
-        f". Fix: under LightningCLI a scheduler spec holding 'auto' or 'N%' needs the dotted path: "
-        f"class_path: torch.optim.lr_scheduler.{name}"
-    )
-
-
 def _parser(config: dict[str, Any]) -> Any:
     from lightning.pytorch import Trainer
     from lightning.pytorch.cli import LightningArgumentParser, LRSchedulerTypeTuple
@@ -111,7 +94,9 @@ def rejection(config: dict[str, Any]) -> str | None:
     os.environ.setdefault("JSONARGPARSE_DEPRECATION_WARNINGS", "off")  # Lightning's own use of old jsonargparse APIs
     from jsonargparse import ArgumentError
 
-    from lightning_lrmon._callback import LRMonitor
+    from lightning_lrmon._callback import LRMonitor, _register_with_jsonargparse
+
+    _register_with_jsonargparse()  # as LightningCLI sees LRMonitor once it has imported jsonargparse
     from lightning_lrmon._exceptions import LRMonitorConfigError
 
     # the parser rewrites what it is given in place: hand it a copy
@@ -121,7 +106,7 @@ def rejection(config: dict[str, Any]) -> str | None:
     try:
         _parser(config).parse_object(subset)
     except ArgumentError as err:
-        return "LightningCLI rejects the config: " + one_line(str(err)) + _hint(str(err))
+        return "LightningCLI rejects the config: " + one_line(str(err))
     for init_args in _lrmonitors(config):
         try:
             LRMonitor(**init_args)

@@ -45,7 +45,11 @@ CONFIGS = {
     "valid-bare-numbers": (body([{"class_path": LRMON, "init_args": {"scheduler": BARE_NUMBERS}}]), 0),
     "single-mapping-callbacks": (body({"class_path": LRMON, "init_args": {"scheduler": DOTTED}}), 0),
     "fit-rooted": ({"fit": body([{"class_path": LRMON, "init_args": {"scheduler": DOTTED}}])}, 0),
-    "bare-name-with-auto": (body([{"class_path": LRMON, "init_args": {"scheduler": BARE_AUTO}}]), 2),
+    "bare-name-with-auto": (body([{"class_path": LRMON, "init_args": {"scheduler": BARE_AUTO}}]), 0),
+    "unknown-scheduler": (
+        body([{"class_path": LRMON, "init_args": {"scheduler": {"class_path": "CosineAnealingLR"}}}]),
+        2,
+    ),
     "misspelled-argument": (body([{"class_path": LRMON, "init_args": {"intervall": "step", "scheduler": DOTTED}}]), 2),
     "bad-literal": (body([{"class_path": LRMON, "init_args": {"on_misconfig": "explode", "scheduler": DOTTED}}]), 2),
     "interval-without-scheduler": (body([{"class_path": LRMON, "init_args": {"interval": "epoch"}}]), 2),
@@ -86,20 +90,23 @@ def test_lrmon_check_agrees_with_a_real_lightningcli(name, tmp_path, monkeypatch
     assert trained == (code != 2)
 
 
-def test_the_reason_names_lightningclis_key_and_the_fix(tmp_path, capsys):
-    path = tmp_path / "bare.yaml"
-    path.write_text(yaml.safe_dump(CONFIGS["bare-name-with-auto"][0]))
-    assert main(["check", str(path)]) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and 'Parser key "trainer.callbacks"' in err
-    assert "class_path: torch.optim.lr_scheduler.CosineAnnealingLR" in err
+def test_the_reason_is_one_line_naming_lightningclis_key(tmp_path, capsys):
+    path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(CONFIGS["bad-literal"][0]))
     assert main(["check", str(path)]) == 2
-    assert "on_misconfig" in capsys.readouterr().err and "explode" in path.read_text()
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and 'Parser key "trainer.callbacks"' in err and "on_misconfig" in err
+
+
+def test_the_readmes_natural_yaml_trains_under_lightningcli(tmp_path, monkeypatch):
+    # a bare torch name with "auto": LightningCLI hands the spec to LRMonitor, which binds T_max to the run
+    path = tmp_path / "bare.yaml"
+    path.write_text(yaml.safe_dump(CONFIGS["bare-name-with-auto"][0]))
+    assert run_lightningcli(str(path), False, tmp_path, monkeypatch)
 
 
 def test_fast_mode_skips_lightningclis_parser(tmp_path, capsys):
-    path = tmp_path / "bare.yaml"
-    path.write_text(yaml.safe_dump(CONFIGS["bare-name-with-auto"][0]))
-    assert main(["check", str(path), "--fast"]) == 0  # lightning-lrmon itself builds bare names with "auto"
+    path = tmp_path / "typo.yaml"
+    path.write_text(yaml.safe_dump(CONFIGS["misspelled-argument"][0]))
+    assert main(["check", str(path), "--fast"]) == 0  # what only LightningCLI's parser refuses goes unnoticed
     assert "ok: no findings" in capsys.readouterr().out
