@@ -222,7 +222,7 @@ class LRMonitor(Callback):
     @override
     def on_train_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         _publish(trainer, self.session)
-        _fit.epoch_end_checks(self.session, trainer, pl_module, self._built)
+        _fit.epoch_end_checks(self.session, trainer, pl_module, self._built, self._package)
         self.session.flush()
         _fit.decide_raise(self.session, trainer)
 

@@ -43,7 +43,20 @@ from lightning_lrmon._spec import (
 )
 from lightning_lrmon._summary import format_markdown, format_summary
 
-__all__ = ["Options", "Spec", "build_all", "decide_raise", "epoch_end_checks", "start", "state_of", "validate"]
+__all__ = [
+    "PLAN_PREFIX",
+    "Options",
+    "Spec",
+    "build_all",
+    "config_type",
+    "decide_raise",
+    "epoch_end_checks",
+    "facts",
+    "start",
+    "state_of",
+    "summary_text",
+    "validate",
+]
 
 _ON_MISCONFIG = ("warn", "raise", "ignore")
 
@@ -371,19 +384,22 @@ def _reviews(
 
 
 def _stepping_check(session: Session, trainer: Any, facts: RunFacts) -> Any:
-    starts = {id(c): (c, _sched_pos(c.scheduler), trainer.global_step) for c in trainer.lr_scheduler_configs}
+    g0 = trainer.global_step
+    starts = [
+        (c, _sched_pos(c.scheduler), steps_done(facts, "step", max(1, int(c.frequency)), global_step=g0, epoch=0))
+        for c in trainer.lr_scheduler_configs
+        if c.interval == "step"
+    ]
 
     def check(optimizer: Any, n: int) -> list[Finding | None]:
         opt = getattr(optimizer, "optimizer", optimizer)
         out: list[Finding | None] = []
-        for config, pos0, g0 in starts.values():
-            if config.scheduler.optimizer is not opt or config.interval != "step":
+        for config, pos0, done0 in starts:
+            if config.scheduler.optimizer is not opt:
                 continue
-            freq = max(1, int(config.frequency))
             done = n - 1
-            allowed = steps_done(facts, "step", freq, global_step=g0 + done, epoch=0) - steps_done(
-                facts, "step", freq, global_step=g0, epoch=0
-            )
+            freq = max(1, int(config.frequency))
+            allowed = steps_done(facts, "step", freq, global_step=g0 + done, epoch=0) - done0
             moved = _sched_pos(config.scheduler) - pos0
             out.append(
                 _runtime.double_step(
@@ -490,28 +506,22 @@ def decide_raise(session: Session, trainer: Any) -> None:
     raise LRScheduleError(f"LRMonitor found {len(problems)} schedule problem(s):\n{text}", problems)
 
 
-def _validation_ran_this_epoch(trainer: Any, pl_module: Any) -> bool:
+def _validation_ran_this_epoch(trainer: Any, pl_module: Any, package: str) -> bool:
     """False while a validation loop exists that has not run in this epoch yet."""
-    has_val = type(pl_module).validation_step is not _base_validation_step(pl_module) and trainer.limit_val_batches != 0
+    is_overridden = importlib.import_module(f"{package}.utilities.model_helpers").is_overridden
+    has_val = is_overridden("validation_step", pl_module) and trainer.limit_val_batches != 0
     if not has_val:
         return True
     every = trainer.check_val_every_n_epoch
     return every is None or (trainer.current_epoch + 1) % every == 0
 
 
-def _base_validation_step(pl_module: Any) -> Any:
-    for cls in type(pl_module).__mro__:
-        if cls.__name__ == "LightningModule":
-            return cls.__dict__.get("validation_step")
-    return None
-
-
-def epoch_end_checks(session: Session, trainer: Any, pl_module: Any, built: list[Built]) -> None:
+def epoch_end_checks(session: Session, trainer: Any, pl_module: Any, built: list[Built], package: str) -> None:
     """Runtime checks at an epoch's end: a missing plateau metric, a built scheduler nobody steps."""
     for config in trainer.lr_scheduler_configs:
         if not config.reduce_on_plateau or config.monitor is None or config.monitor in trainer.callback_metrics:
             continue
-        if _validation_ran_this_epoch(trainer, pl_module):
+        if _validation_ran_this_epoch(trainer, pl_module, package):
             session.emit(
                 _runtime.plateau_monitor_missing(
                     config.monitor,
@@ -537,6 +547,3 @@ def epoch_end_checks(session: Session, trainer: Any, pl_module: Any, built: list
                     describe(b.config.scheduler), expected=expected, done=trainer.global_step, step=trainer.global_step
                 )
             )
-
-
-__all__ += ["PLAN_PREFIX", "config_type", "facts", "summary_text"]

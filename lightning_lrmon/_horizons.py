@@ -191,7 +191,7 @@ def _unreached_phases(ctx: CheckContext, s: tls.SequentialLR, starts: list[int])
 
     end = s.last_epoch + ctx.lrs.shape[0]  # the scheduler epoch at the run's end
     later = [i for i in range(1, len(s._schedulers)) if starts[i] >= end]
-    decays = [i for i in later if (info_for(s._schedulers[i]) or _NoInfo).shape == "decay"]
+    decays = [i for i in later if getattr(info_for(s._schedulers[i]), "shape", None) == "decay"]
     if not decays:
         return None
     i = decays[0]
@@ -202,10 +202,6 @@ def _unreached_phases(ctx: CheckContext, s: tls.SequentialLR, starts: list[int])
     )
     fix = f"put the milestones within the run's {end} scheduler steps (e.g. as 'N%'), so the decay ends with the run."
     return _finding(ctx, "horizon-too-long", "warning", msg, None, fix, milestone=starts[i])
-
-
-class _NoInfo:
-    shape = None
 
 
 def phases_too_long(ctx: CheckContext) -> list[Finding]:

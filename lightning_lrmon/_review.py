@@ -118,8 +118,12 @@ def _plan(lrs: np.ndarray, row_steps: RowSteps, ratios: np.ndarray | None) -> li
     points: list[tuple[int, list[float]]] = []
     for row, start, nxt in zip(rows.tolist(), starts.tolist(), next_starts.tolist()):
         values = lrs[row].tolist() if ratios is None else (lrs[row, 0] * ratios).tolist()
-        held = range(int(start), int(nxt)) if dense is not None and nxt > start else (int(start), int(nxt - 1))
-        points.extend((step, values) for step in dict.fromkeys(held) if step >= start)
+        if dense is not None:
+            points.extend((step, values) for step in range(int(start), max(int(nxt), int(start) + 1)))
+        else:
+            points.append((int(start), values))
+            if nxt - 1 > start:
+                points.append((int(nxt - 1), values))
     return points
 
 

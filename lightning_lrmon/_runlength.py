@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -64,8 +65,12 @@ class RunFacts:
         return min(known) if known else None
 
 
+@functools.lru_cache(maxsize=32)
 def _pattern(facts: RunFacts, frequency: int) -> np.ndarray:
-    """Within-epoch optimizer-step indices after which an ``interval="step"`` scheduler steps."""
+    """Within-epoch optimizer-step indices after which an ``interval="step"`` scheduler steps.
+
+    Cached (``RunFacts`` is frozen): the runtime stepping check asks for it during training.
+    """
     b, acc = int(facts.batches_per_epoch or 0), max(1, facts.accumulate)
     batch = np.arange(1, b + 1, dtype=np.int64)  # batch_idx + 1
     optimizer_batches = batch[(batch % acc == 0) | (batch == b)]
