@@ -39,7 +39,17 @@ from tensorboard.plugins.custom_scalar import layout_pb2
 from tensorboard.plugins.scalar import metadata as scalar_metadata
 from tensorboard.plugins.text import metadata as text_metadata
 
-__all__ = ["PLAN_PREFIX", "EventWriter", "layout_for", "masked_crc32c", "shared_event_file", "truncate_own_events"]
+__all__ = [
+    "PLAN_PREFIX",
+    "EventWriter",
+    "key_prefix",
+    "layout_for",
+    "logger_event_file",
+    "masked_crc32c",
+    "scalar_tags_from",
+    "shared_event_file",
+    "truncate_own_events",
+]
 
 #: Tag prefix of the planned series (``planned/lr-SGD``).
 PLAN_PREFIX = "planned/"
@@ -104,7 +114,13 @@ class EventWriter:
     """
 
     def __init__(
-        self, logdir: str, *, filename_suffix: str = ".lrmon", max_pending: int = 256, append_to: str | None = None
+        self,
+        logdir: str,
+        *,
+        filename_suffix: str = ".lrmon",
+        max_pending: int = 256,
+        append_to: str | None = None,
+        tag_prefix: str = "",
     ) -> None:
         global _FILE_COUNTER
         os.makedirs(logdir, exist_ok=True)
@@ -114,6 +130,8 @@ class EventWriter:
         name = f"events.out.tfevents.{int(time.time())}.{socket.gethostname()}.{os.getpid()}.{counter}{filename_suffix}"
         self.path = append_to or os.path.join(logdir, name)
         self.shared = append_to is not None
+        #: put before every scalar tag (a TensorBoardLogger's ``prefix`` with its join character, e.g. ``"train-"``)
+        self.tag_prefix = tag_prefix
         # O_APPEND: every write lands whole at the end, also between the records of another appending writer
         self._fh = open(self.path, "ab", buffering=0)  # noqa: SIM115 - closed in close()
         self._pending: list[tuple[float, int, Sequence[str], list[float]]] = []
@@ -147,7 +165,7 @@ class EventWriter:
 
     def _value_proto(self, tag: str, value: float, first: bool) -> summary_pb2.Summary.Value:
         # an ordinary float32 scalar, what SummaryWriter.add_scalar writes: every reader's Scalars() sees it
-        return summary_pb2.Summary.Value(tag=tag, simple_value=value)
+        return summary_pb2.Summary.Value(tag=self.tag_prefix + tag, simple_value=value)
 
     def _scalar_event_proto(self, wall_time: float, step: int, tags: Sequence[str], values: list[float]) -> bytes:
         """Reference serialisation with tensorboard's protobuf classes (used for first sightings and self-checks)."""
@@ -357,13 +375,13 @@ class EventWriter:
             self._fh.close()
 
 
-def layout_for(charts: list[tuple[str, list[str]]], with_plan: bool) -> Any:
+def layout_for(charts: list[tuple[str, list[str]]], with_plan: bool, prefix: str = "") -> Any:
     """A custom-scalars layout: one chart per optimizer with all its groups (and their planned series)."""
     from tensorboard.plugins.custom_scalar import layout_pb2
 
     out = []
     for base, names in charts:
-        series = list(names) + ([PLAN_PREFIX + n for n in names] if with_plan else [])
+        series = [prefix + n for n in names] + ([prefix + PLAN_PREFIX + n for n in names] if with_plan else [])
         out.append(
             layout_pb2.Chart(
                 title=f"{base}: all param groups"
@@ -402,6 +420,21 @@ def truncate_own_events(log_dir: str, from_step: int) -> None:
             os.replace(tmp, path)
 
 
+def logger_event_file(log_dir: str, exclude: str | None = None) -> str | None:
+    """The newest non-empty event file another writer of this process keeps in ``log_dir`` (a logger's own file).
+
+    Example:
+        >>> import tempfile
+        >>> logger_event_file(tempfile.mkdtemp()) is None
+        True
+    """
+    names = [n for n in os.listdir(log_dir) if n.startswith("events.out.tfevents.") and not n.endswith(".lrmon")]
+    paths = [os.path.join(log_dir, n) for n in names]
+    paths = [p for p in paths if p != exclude and os.path.getsize(p) > 0]
+    mine = [p for p in paths if f".{os.getpid()}." in os.path.basename(p)]
+    return max(mine or paths, key=os.path.getmtime) if (mine or paths) else None
+
+
 def shared_event_file(log_dir: str, experiment: Any) -> str | None:
     """The logger's own event file, when appending whole records to it is safe; else ``None``.
 
@@ -418,10 +451,46 @@ def shared_event_file(log_dir: str, experiment: Any) -> str | None:
     if not type(experiment).__module__.startswith("torch.utils.tensorboard"):
         return None  # tensorboardX writes through its own file offset too
     experiment.flush()  # its first record, which truncates the file, is on disk before we append
-    pid = f".{os.getpid()}."
-    names = [
-        n for n in os.listdir(log_dir) if n.startswith("events.out.tfevents.") and pid in n and not n.endswith(".lrmon")
-    ]
-    paths = [os.path.join(log_dir, n) for n in names]
-    paths = [p for p in paths if os.path.getsize(p) > 0]
-    return max(paths, key=os.path.getmtime) if paths else None
+    path = logger_event_file(log_dir)
+    return path if path is not None and f".{os.getpid()}." in os.path.basename(path) else None
+
+
+def scalar_tags_from(path: str, offset: int) -> list[str]:
+    """The scalar tags of the records written to ``path`` from byte ``offset`` on, in order.
+
+    Example:
+        >>> import tempfile
+        >>> w = EventWriter(tempfile.mkdtemp(), tag_prefix="train-")
+        >>> w.add_scalars(0, ["lr-SGD", "lr-Adam"], [0.1, 0.2]); w.close()
+        >>> scalar_tags_from(w.path, 0)
+        ['train-lr-SGD', 'train-lr-Adam']
+    """
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        raw = fh.read()
+    tags: list[str] = []
+    at = 0
+    while at + 12 <= len(raw):
+        (size,) = struct.unpack_from("<Q", raw, at)
+        data = raw[at + 12 : at + 12 + size]
+        if len(data) < size:
+            break
+        event = event_pb2.Event.FromString(data)
+        tags += [v.tag for v in event.summary.value if v.WhichOneof("value") == "simple_value"]
+        at += 16 + size
+    return tags
+
+
+def key_prefix(written: Sequence[str], keys: Sequence[str]) -> str | None:
+    """The one prefix a logger put before each of ``keys`` (written in order), or ``None`` if it did otherwise.
+
+    Example:
+        >>> key_prefix(["train-lr-SGD", "train-lr-SGD/pg2"], ["lr-SGD", "lr-SGD/pg2"])
+        'train-'
+        >>> key_prefix(["lr-SGD"], ["lr-SGD"]), key_prefix(["LR"], ["lr-SGD"])
+        ('', None)
+    """
+    if len(written) != len(keys) or not keys:
+        return None
+    found = {w[: len(w) - len(k)] for w, k in zip(written, keys) if w.endswith(k)}
+    return found.pop() if len(found) == 1 and all(w.endswith(k) for w, k in zip(written, keys)) else None

@@ -13,13 +13,21 @@ from __future__ import annotations
 import importlib
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from lightning_lrmon import _runtime
 from lightning_lrmon._checks import Subject
-from lightning_lrmon._events import PLAN_PREFIX, EventWriter, layout_for, shared_event_file, truncate_own_events
+from lightning_lrmon._events import (
+    PLAN_PREFIX,
+    EventWriter,
+    key_prefix,
+    logger_event_file,
+    scalar_tags_from,
+    shared_event_file,
+    truncate_own_events,
+)
 from lightning_lrmon._exceptions import LRMonitorConfigError, LRScheduleError
 from lightning_lrmon._findings import Finding, tooling
 from lightning_lrmon._registry import SHAPES, describe
@@ -241,6 +249,32 @@ def _event_writer(logger: Any, resumed_at: int) -> EventWriter:
     return writer
 
 
+def _learn_prefix(session: Session, logger: Any) -> Callable[[int, list[str], list[float]], None]:
+    """The first logged step goes through the logger's own ``log_metrics``, which applies its key ``prefix``
+    (``TensorBoardLogger(prefix="train")`` writes ``train-lr-SGD``); the tags it wrote tell LRMonitor's writer which
+    prefix to use from then on, so both write the same names without reading the logger's private attributes."""
+
+    def first_write(step: int, tags: list[str], values: list[float]) -> None:
+        writer = session.writer
+        own = None if writer is None or writer.shared else writer.path
+        written, prefix = False, None
+        try:
+            logger.experiment.flush()
+            path = logger_event_file(str(logger.log_dir), exclude=own)
+            start = os.path.getsize(path) if path else 0
+            logger.log_metrics(dict(zip(tags, values)), step=step)
+            written = True
+            logger.experiment.flush()
+            prefix = key_prefix(scalar_tags_from(path, start), tags) if path else None
+        except Exception:  # a logger that cannot write or be read back: LRMonitor's writer uses the names it has
+            pass
+        session.prefix_known(prefix or "")
+        if not written and session.writer is not None:
+            session.writer.add_scalars(step, tags, values)
+
+    return first_write
+
+
 def _setup_loggers(session: Session, trainer: Any) -> None:
     loggers = list(trainer.loggers)
     if not loggers:
@@ -256,6 +290,7 @@ def _setup_loggers(session: Session, trainer: Any) -> None:
         if _is_tensorboard(logger) and session.writer is None and not _is_remote(str(logger.log_dir)):
             if trainer.is_global_zero:
                 session.writer = _event_writer(logger, trainer.global_step)
+                session.first_write = _learn_prefix(session, logger)
         else:
             session.other_loggers.append(logger)
 
@@ -443,7 +478,7 @@ def start(
             for r in reviews:
                 session.write_plan(r.plan, [g.tag for g in r.groups])
         session.write_text("lrmon/summary", format_markdown(reviews), trainer.global_step)
-        session.write_layout(layout_for(session.tracker.charts(), log_plan))
+        session.write_layout(session.tracker.charts(), log_plan)
     return reviews
 
 

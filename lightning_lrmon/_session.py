@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lightning_lrmon._events import EventWriter
+from lightning_lrmon._events import EventWriter, layout_for
 from lightning_lrmon._exceptions import LRScheduleWarning
 from lightning_lrmon._findings import Finding, tooling
 from lightning_lrmon._runtime import lr_invalid_at_runtime
@@ -68,9 +68,13 @@ class Session:
     writer_every: int = 1  # log to the event writer at steps divisible by this
     others_every: int = 1  # ... and to the other loggers (they pay per call)
     stepping_check: Callable[[Any, int], list[Finding | None]] | None = None
+    #: set while the TensorBoard logger's key prefix is unknown: writes the first logged step through the logger
+    #: and learns it; until then, event writes wait in ``_deferred``
+    first_write: Callable[[int, list[str], list[float]], None] | None = None
     wants_raise: bool = False
     _said: set[str] = field(default_factory=set)
     _opt_steps: dict[int, int] = field(default_factory=dict)
+    _deferred: list[Callable[[EventWriter], None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.tracker = LRTracker(log_momentum=self.log_momentum, log_weight_decay=self.log_weight_decay)
@@ -103,6 +107,9 @@ class Session:
     def _guard_write(self, action: Callable[[EventWriter], None]) -> None:
         writer = self.writer
         if writer is None:
+            return
+        if self.first_write is not None:  # tags wait for the logger's prefix
+            self._deferred.append(action)
             return
         try:
             action(writer)
@@ -149,13 +156,24 @@ class Session:
     def write_text(self, tag: str, text: str, step: int) -> None:
         self._guard_write(lambda w: w.add_text(tag, text, step=step))
 
-    def write_layout(self, layout: Any) -> None:
-        self._guard_write(lambda w: w.add_layout(layout))
+    def write_layout(self, charts: list[tuple[str, list[str]]], with_plan: bool) -> None:
+        self._guard_write(lambda w: w.add_layout(layout_for(charts, with_plan, w.tag_prefix)))
+
+    def prefix_known(self, prefix: str) -> None:
+        """The logger's key prefix is ``prefix``: write what waited for it, and every step from now on."""
+        self.first_write = None
+        if self.writer is not None:
+            self.writer.tag_prefix = prefix
+        deferred, self._deferred = self._deferred, []
+        for action in deferred:
+            self._guard_write(action)
 
     def flush(self) -> None:
         self._guard_write(lambda w: w.flush())
 
     def close(self) -> None:
+        if self.first_write is not None:  # no step was logged: the prefix never mattered for a scalar of this run
+            self.prefix_known("")
         self._guard_write(lambda w: w.close())
         self.writer = None
 
@@ -169,10 +187,13 @@ class Session:
         tags, values = read
         writer = self.writer
         if writer is not None and step % self.writer_every == 0:
-            try:
-                writer.add_scalars(step, tags, values)
-            except OSError:
-                self._guard_write(lambda w: w.flush())  # reports once and drops the writer
+            if self.first_write is not None:
+                self.first_write(step, tags, values)
+            else:
+                try:
+                    writer.add_scalars(step, tags, values)
+                except OSError:
+                    self._guard_write(lambda w: w.flush())  # reports once and drops the writer
         if self.other_loggers and step % self.others_every == 0:
             self._log_other(step, tags, values)
         if not (min(values) >= 0 and max(values) < math.inf):  # NaN fails both comparisons

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 import random
+import re
 import warnings
 from functools import partial
 from typing import Any
@@ -582,3 +583,72 @@ def test_a_live_run_is_complete_for_tensorboards_python_loader(tmp_path):
     assert live.seen["train_loss"] >= 90 and live.seen["lr-SGD"] >= 90, live.seen
     files = [f for f in os.listdir(run_dir(tmp_path)) if f.startswith("events.out.tfevents.")]
     assert len(files) == 1  # one growing file: the logger's own, with our records appended whole
+
+
+def _two_group_module() -> TinyModule:
+    return TinyModule(
+        lambda m: SGD([{"params": m.body.parameters()}, {"params": m.head.parameters(), "lr": 0.01}], lr=0.1)
+    )
+
+
+def test_tensorboard_logger_prefix_gives_the_names_learning_rate_monitor_gives(tmp_path):
+    from lightning.pytorch.callbacks import LearningRateMonitor
+    from lightning.pytorch.loggers import TensorBoardLogger
+
+    def fit(callbacks: list[Any], name: str, module: TinyModule) -> dict[str, list[tuple[int, float]]]:
+        logger = TensorBoardLogger(str(tmp_path), name=name, version=0, prefix="train")
+        t = trainer(tmp_path, callbacks, logger=logger, max_steps=12)
+        t.fit(module, loader())
+        return read_scalars(str(tmp_path / name / "version_0"))
+
+    theirs_module = _two_group_module()
+    theirs_module.configure_optimizers = lambda: {  # type: ignore[method-assign]
+        "optimizer": (opt := theirs_module._configure(theirs_module)),
+        "lr_scheduler": {"scheduler": StepLR(opt, step_size=5, gamma=0.5), "interval": "step"},
+    }
+    theirs = fit([LearningRateMonitor(logging_interval="step")], "lrm", theirs_module)
+    module = _two_group_module()
+    ours = fit([LRMonitor(partial(StepLR, step_size=5, gamma=0.5))], "ours", module)
+    lr_tags = sorted(t for t in theirs if "lr-" in t)
+    assert lr_tags == ["train-lr-SGD/pg1", "train-lr-SGD/pg2"]
+    assert sorted(t for t in ours if "lr-" in t and "planned/" not in t) == lr_tags
+    assert sorted(t for t in ours if "planned/" in t) == ["train-planned/lr-SGD/pg1", "train-planned/lr-SGD/pg2"]
+    applied = np.asarray(module.optimizers().optimizer.applied)
+    for g, tag in enumerate(lr_tags):
+        assert [s for s, _ in ours[tag]] == list(range(12))  # each step once, the first one too
+        np.testing.assert_array_equal([v for _, v in ours[tag]], f32(applied[:, g]))
+        assert ours[tag] == theirs[tag]
+    layout = _layout_tags(str(tmp_path / "ours" / "version_0"))
+    assert len(layout) == 4 and all(t.startswith("^" + re.escape("train-")) for t in layout)
+
+
+def _layout_tags(log_dir: str) -> list[str]:
+    from tensorboard.backend.event_processing import event_accumulator as ea
+    from tensorboard.plugins.custom_scalar import layout_pb2
+
+    acc = ea.EventAccumulator(log_dir, size_guidance={ea.TENSORS: 0})
+    acc.Reload()
+    (event,) = acc.Tensors("custom_scalars__config__")
+    layout = layout_pb2.Layout.FromString(event.tensor_proto.string_val[0])
+    return [t for cat in layout.category for chart in cat.chart for t in chart.multiline.tag]
+
+
+def test_prefix_on_a_remote_tensorboard_logger(tmp_path, monkeypatch):
+    import fsspec
+    from lightning.pytorch.loggers import TensorBoardLogger
+
+    monkeypatch.chdir(tmp_path)
+    logger = TensorBoardLogger("memory://lrmon-prefix", name="tb", version=0, prefix="train")
+    module = TinyModule(lambda m: SGD(m.parameters(), lr=0.1))
+    trainer(tmp_path / "root", [LRMonitor(partial(StepLR, step_size=3, gamma=0.5))], logger=logger, max_steps=7).fit(
+        module, loader()
+    )
+    assert not (tmp_path / "memory:").exists()  # nothing written into the working directory
+    fs = fsspec.filesystem("memory")
+    fs.get("/lrmon-prefix/tb/version_0/", str(tmp_path / "copy"), recursive=True)
+    got = read_scalars(str(tmp_path / "copy"))
+    applied = [a[0] for a in module.optimizers().optimizer.applied]
+    assert "lr-SGD" not in got
+    assert [s for s, _ in got["train-lr-SGD"]] == list(range(7))
+    np.testing.assert_array_equal([v for _, v in got["train-lr-SGD"]], f32(applied))
+    fs.rm("/lrmon-prefix", recursive=True)
