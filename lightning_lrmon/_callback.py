@@ -144,6 +144,7 @@ class LRMonitor(Callback):
         self._built: list[Built] = []
         self._restored: dict[str, Any] | None = None
         self._publish_every = 0
+        self._step_of: Callable[[Trainer], int] = _fit.automatic_step
         self.log_every_n_steps = _fit.check_every(log_every_n_steps)
         self.session = Session(on_misconfig, is_zero=True)
 
@@ -198,6 +199,7 @@ class LRMonitor(Callback):
         restored, self._restored = self._restored, None
         self._reviews = _fit.start(session, trainer, pl_module, self._built, restored, self._options, self.log_plan)
         self._publish_every = _fit.publish_every(trainer, session)
+        self._step_of = _fit.step_reader(pl_module)
         session.writer_every, session.others_every = _fit.logging_cadence(trainer, self.log_every_n_steps)
         if self.summary and trainer.is_global_zero and self._reviews:
             logging.getLogger(f"{self._package}.callbacks.lrmon").info(_fit.summary_text(self._reviews))
@@ -205,7 +207,7 @@ class LRMonitor(Callback):
 
     @override
     def on_before_optimizer_step(self, trainer: Trainer, pl_module: LightningModule, optimizer: Optimizer) -> None:
-        values = self.session.log_step(optimizer, trainer.fit_loop.epoch_loop._batches_that_stepped)
+        values = self.session.log_step(optimizer, self._step_of(trainer))
         if values is not None and self.prog_bar:
             tag = self.session.tracker.tags_of(optimizer)[0]
             pl_module.log(tag, values[0], prog_bar=True, logger=False, on_step=True, on_epoch=False)

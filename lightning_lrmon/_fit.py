@@ -482,6 +482,23 @@ def start(
     return reviews
 
 
+def automatic_step(trainer: Any) -> int:
+    """Under automatic optimization, the optimizer steps taken: the step ``self.log`` logs at."""
+    return int(trainer.global_step)
+
+
+def manual_step(trainer: Any) -> int:
+    """Under manual optimization, the batches completed: ``self.log``'s step (``global_step`` counts every
+    optimizer's steps)."""
+    return int(trainer.fit_loop.epoch_loop.batch_progress.total.completed)
+
+
+def step_reader(pl_module: Any) -> Callable[[Any], int]:
+    """How to read, from public attributes, the step Lightning's ``self.log`` and ``LearningRateMonitor`` log at
+    while an optimizer step is about to run (Lightning's own count is a private attribute of its loop)."""
+    return automatic_step if getattr(pl_module, "automatic_optimization", True) else manual_step
+
+
 def publish_every(trainer: Any, session: Session) -> int:
     """How often (in optimizer steps) to copy the LRs into ``trainer.callback_metrics`` between epoch ends.
 
