@@ -59,38 +59,40 @@ class FourGroups(pl.LightningModule):
 
 
 def timed(cls: type, hooks: tuple[str, ...]) -> type:
-    """A subclass that accumulates this thread's CPU time spent in each of ``hooks``."""
+    """A subclass that accumulates this thread's CPU time spent in each of ``hooks`` (and counts the calls)."""
 
     def make(name: str) -> Any:
         def hook(self: Any, *args: Any, **kwargs: Any) -> None:
             t0 = time.thread_time()
             getattr(super(sub, self), name)(*args, **kwargs)
             self.hook_cpu += time.thread_time() - t0
+            self.hook_calls += 1
 
         return hook
 
     sub = type(f"Timed{cls.__name__}", (cls,), {name: make(name) for name in hooks})
     sub.hook_cpu = 0.0  # type: ignore[attr-defined]
+    sub.hook_calls = 0  # type: ignore[attr-defined]
     return sub
 
 
 # every hook each callback implements
 TimedLRM = timed(LearningRateMonitor, ("on_train_start", "on_train_batch_start", "on_train_epoch_start"))
-TimedLRMon = timed(
-    LRMonitor,
-    (
-        "on_fit_start",
-        "on_train_start",
-        "on_before_optimizer_step",
-        "on_train_epoch_end",
-        "on_train_batch_end",
-        "on_validation_start",
-        "setup",
-        "on_exception",
-        "on_fit_end",
-        "teardown",
-    ),
+LRMON_HOOKS = (
+    "on_fit_start",
+    "on_train_start",
+    "on_before_optimizer_step",
+    "on_train_epoch_end",
+    "on_train_batch_end",
+    "on_validation_start",
+    "setup",
+    "on_exception",
+    "on_fit_end",
+    "teardown",
 )
+TimedLRMon = timed(LRMonitor, LRMON_HOOKS)
+# the timer's own cost: the same hooks, timed the same way, doing nothing (Lightning's no-op Callback hooks)
+TimedNoop = timed(pl.Callback, LRMON_HOOKS)
 
 
 def fit(kind: str, steps: int, root: str, logger_kind: str = "tensorboard") -> dict[str, float]:
@@ -101,6 +103,8 @@ def fit(kind: str, steps: int, root: str, logger_kind: str = "tensorboard") -> d
         callbacks = [TimedLRMon(summary=False)]
     elif kind == "no-op Callback":
         callbacks = [pl.Callback()]
+    elif kind == "timed no-op":
+        callbacks = [TimedNoop()]
     data = DataLoader(TensorDataset(torch.randn(steps * 4, 4)), batch_size=4)
     trainer = pl.Trainer(
         accelerator="cpu",
@@ -122,6 +126,7 @@ def fit(kind: str, steps: int, root: str, logger_kind: str = "tensorboard") -> d
         "cpu": c1 - c0,
         "wall": w1 - w0,
         "hook": getattr(callbacks[0], "hook_cpu", 0.0) if callbacks else 0.0,
+        "calls": float(getattr(callbacks[0], "hook_calls", 0)) if callbacks else 0.0,
         # CPU of every other thread (SummaryWriter's writer thread): process CPU minus this thread's
         "threads": (c1 - c0) - (t1 - t0),
     }
@@ -141,7 +146,7 @@ def main() -> None:
     global GROUPS
     GROUPS = args.groups
     steps, reps = (60, 1) if args.smoke else (args.steps, args.reps)
-    kinds = ["none", "no-op Callback", "LearningRateMonitor", "LRMonitor"]
+    kinds = ["none", "no-op Callback", "timed no-op", "LearningRateMonitor", "LRMonitor"]
     results: dict[str, list[dict[str, float]]] = {k: [] for k in kinds}
     with tempfile.TemporaryDirectory() as root:
         fit("none", min(steps, 50), root, args.logger)  # warm-up: imports, first-fit costs
@@ -149,7 +154,7 @@ def main() -> None:
             order = kinds if rep % 2 == 0 else kinds[::-1]
             for kind in order:
                 results[kind].append(fit(kind, steps, root, args.logger))
-    metrics = ("cpu", "wall", "hook", "threads")
+    metrics = ("cpu", "wall", "hook", "threads", "calls")
     med = {k: {m: statistics.median(r[m] for r in results[k]) for m in metrics} for k in kinds}
     print(
         f"{steps} optimizer steps, {GROUPS} param groups, {args.logger} logger, log every step, {reps} interleaved "
@@ -159,15 +164,18 @@ def main() -> None:
         f"{'':22}{'fit CPU/step':>14}{'fit wall/step':>15}{'hooks CPU':>12}{'other threads':>15}"
         f"{'own cost':>11}{'fit - no callback':>19}"
     )
+    # what one timed call costs when the hook does nothing: the timer's bias, taken off every timed call below
+    bias = med["timed no-op"]["hook"] / max(med["timed no-op"]["calls"], 1.0)
     own, total = {}, {}
     for kind in kinds:
         m = med[kind]
         extra_threads = max(0.0, m["threads"] - med["none"]["threads"])
-        own[kind] = (m["hook"] + extra_threads) / steps
+        hooks = max(0.0, m["hook"] - bias * m["calls"])
+        own[kind] = (hooks + extra_threads) / steps
         total[kind] = (m["cpu"] - med["none"]["cpu"]) / steps
         print(
             f"{kind:22}{m['cpu'] / steps * 1e6:>11.1f} us{m['wall'] / steps * 1e6:>12.1f} us"
-            f"{m['hook'] / steps * 1e6:>9.1f} us{m['threads'] / steps * 1e6:>12.1f} us{own[kind] * 1e6:>8.1f} us"
+            f"{hooks / steps * 1e6:>9.1f} us{m['threads'] / steps * 1e6:>12.1f} us{own[kind] * 1e6:>8.1f} us"
             f"{total[kind] * 1e6:>16.1f} us"
         )
     lrm, ours = "LearningRateMonitor", "LRMonitor"
@@ -177,10 +185,11 @@ def main() -> None:
         f"whole-fit difference net of hook dispatch: {(total[ours] - noop) / (total[lrm] - noop):.3f}"
     )
     print(
-        "own cost = CPU inside all of the callback's hooks (timed per hook with thread_time) + the extra CPU of "
-        "other threads (SummaryWriter's writer thread) over the run without callbacks. 'fit - no callback' is "
-        "the whole-fit difference: it also holds Lightning's dispatch of hooks, paid by any callback (no-op "
-        "Callback row), and run-to-run noise of tens of us."
+        "own cost = CPU inside all of the callback's hooks (timed per hook with thread_time, less the timer's own "
+        f"cost: {bias * 1e6:.2f} us per timed call, what the same hooks cost timed the same way when they do "
+        "nothing, the 'timed no-op' row) + the extra CPU of other threads (SummaryWriter's writer thread) over the "
+        "run without callbacks. 'fit - no callback' is the whole-fit difference: it also holds Lightning's dispatch "
+        "of hooks, paid by any callback (no-op Callback row), and run-to-run noise of tens of us."
     )
     kept = statistics.median(r["kept"] for r in results["LearningRateMonitor"])
     print(f"memory: LearningRateMonitor keeps {kept:.0f} values in `lrs` after {steps} steps; LRMonitor keeps none")

@@ -144,7 +144,9 @@ class LRMonitor(Callback):
         self._built: list[Built] = []
         self._restored: dict[str, Any] | None = None
         self._publish_every = 0
-        self._step_of: Callable[[Trainer], int] = _fit.automatic_step
+        self._manual = False
+        self._calls = 0  # on_before_optimizer_step calls this fit (automatic optimization: one optimizer)
+        self._base = 0  # trainer.global_step - self._calls, re-read every 256 calls
         self.log_every_n_steps = _fit.check_every(log_every_n_steps)
         self.session = Session(on_misconfig, is_zero=True)
 
@@ -199,7 +201,8 @@ class LRMonitor(Callback):
         restored, self._restored = self._restored, None
         self._reviews = _fit.start(session, trainer, pl_module, self._built, restored, self._options, self.log_plan)
         self._publish_every = _fit.publish_every(trainer, session)
-        self._step_of = _fit.step_reader(pl_module)
+        self._manual = not getattr(pl_module, "automatic_optimization", True)
+        self._calls, self._base = 0, trainer.global_step
         session.writer_every, session.others_every = _fit.logging_cadence(trainer, self.log_every_n_steps)
         if self.summary and trainer.is_global_zero and self._reviews:
             logging.getLogger(f"{self._package}.callbacks.lrmon").info(_fit.summary_text(self._reviews))
@@ -207,7 +210,18 @@ class LRMonitor(Callback):
 
     @override
     def on_before_optimizer_step(self, trainer: Trainer, pl_module: LightningModule, optimizer: Optimizer) -> None:
-        values = self.session.log_step(optimizer, self._step_of(trainer))
+        # the step self.log and LearningRateMonitor log at, from public attributes: under automatic optimization
+        # the optimizer steps taken (trainer.global_step: counted here, re-read every 256 calls, as reading it costs
+        # more than the rest of this hook), under manual optimization the batches completed
+        n = self._calls
+        self._calls = n + 1
+        if self._manual:
+            step = _fit.manual_step(trainer)
+        else:
+            if not n & 255:
+                self._base = trainer.global_step - n
+            step = self._base + n
+        values = self.session.log_step(optimizer, step)
         if values is not None and self.prog_bar:
             tag = self.session.tracker.tags_of(optimizer)[0]
             pl_module.log(tag, values[0], prog_bar=True, logger=False, on_step=True, on_epoch=False)

@@ -23,6 +23,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import re
 import socket
@@ -30,6 +31,7 @@ import struct
 import threading
 import time
 from collections.abc import Sequence
+from itertools import chain, pairwise
 from typing import Any
 
 import google_crc32c
@@ -59,6 +61,7 @@ _TEXT_METADATA = text_metadata.create_summary_metadata(display_name="", descript
 _SCALAR_SHAPE = tensor_shape_pb2.TensorShapeProto()
 _MASK = 0xA282EAD8
 _FILE_COUNTER = 0
+_now = time.time
 _COUNTER_LOCK = threading.Lock()
 
 
@@ -101,7 +104,8 @@ class EventWriter:
     Args:
         logdir: the run directory (created if missing).
         filename_suffix: appended to the file name (TensorBoard reads every events file of a run directory).
-        max_pending: buffered steps after which :meth:`add_scalars` flushes by itself.
+        max_pending: buffered steps after which :meth:`add_scalars` flushes by itself ...
+        max_age_s: ... or once the oldest buffered step is this old (what TensorBoard shows stays this fresh).
 
     Example:
         >>> import tempfile
@@ -118,7 +122,8 @@ class EventWriter:
         logdir: str,
         *,
         filename_suffix: str = ".lrmon",
-        max_pending: int = 256,
+        max_pending: int = 1024,
+        max_age_s: float = 5.0,
         append_to: str | None = None,
         tag_prefix: str = "",
     ) -> None:
@@ -134,9 +139,12 @@ class EventWriter:
         self.tag_prefix = tag_prefix
         # O_APPEND: every write lands whole at the end, also between the records of another appending writer
         self._fh = open(self.path, "ab", buffering=0)  # noqa: SIM115 - closed in close()
-        self._pending: list[tuple[float, int, Sequence[str], list[float]]] = []
+        self.pending_rows: list[tuple[float, int, Sequence[str], list[float]]] = []
         self._seen_tags: set[str] = set()
-        self._max_pending = max_pending
+        self.max_pending = max_pending
+        self.max_age_s = max_age_s
+        #: wall time by which buffered steps are flushed (set when the first step of a batch is buffered)
+        self.flush_at = math.inf
         self._lock = threading.Lock()
         self._templates: dict[str, tuple[bytes, bytes]] = {}
         self._layouts: dict[tuple[str, ...], tuple[list[bytes], bytes] | None] = {}
@@ -147,7 +155,7 @@ class EventWriter:
     @property
     def pending(self) -> int:
         """Buffered steps not yet on disk."""
-        return len(self._pending)
+        return len(self.pending_rows)
 
     def add_scalars(self, step: int, tags: Sequence[str], values: list[float], wall_time: float | None = None) -> None:
         """Buffer one step's values (``tags`` may be shared between calls; it is not copied).
@@ -159,9 +167,13 @@ class EventWriter:
             1
             >>> w.close()
         """
-        self._pending.append((time.time() if wall_time is None else wall_time, step, tags, values))
-        if len(self._pending) >= self._max_pending:
+        pending = self.pending_rows
+        wall = _now() if wall_time is None else wall_time
+        pending.append((wall, step, tags, values))
+        if len(pending) >= self.max_pending or wall > self.flush_at:
             self.flush()
+        elif len(pending) == 1:
+            self.flush_at = wall + self.max_age_s
 
     def _value_proto(self, tag: str, value: float, first: bool) -> summary_pb2.Summary.Value:
         # an ordinary float32 scalar, what SummaryWriter.add_scalar writes: every reader's Scalars() sees it
@@ -267,27 +279,65 @@ class EventWriter:
         with self._lock:
             if self.closed:
                 return
-            pending, self._pending = self._pending, []
-            chunks: list[bytes] = []
-            i = 0
-            while i < len(pending):
-                tags = pending[i][2]
-                if any(t not in self._seen_tags for t in tags) or self._summary_layout(tags) is None:
-                    chunks.append(_record(self._scalar_event_proto(*pending[i])))
-                    i += 1
-                    continue
-                j = i + 1
-                while j < len(pending) and pending[j][2] is tags:
-                    j += 1
-                chunks.append(self._encode_run(tags, pending[i:j]))
-                i = j
+            pending, self.pending_rows = self.pending_rows, []
+            self.flush_at = math.inf
+            chunks = self._encode_pending(pending) if pending else []
             if extra:
                 chunks.extend(_record(p) for p in extra)
             if chunks:
                 self._fh.write(b"".join(chunks))
 
-    def _encode_run(self, tags: Sequence[str], rows: list[tuple[float, int, Sequence[str], list[float]]]) -> bytes:
-        """Framed records for consecutive steps with the same tags, built column-wise with numpy.
+    def _encode_pending(self, pending: list[tuple[float, int, Sequence[str], list[float]]]) -> list[bytes]:
+        """The buffered steps as columns, cut into runs that share one tag list (a tag list changes when a group
+        is added), each encoded at once."""
+        walls_t, steps_t, tags_t, values_t = zip(*pending)
+        walls = np.asarray(walls_t, dtype=np.float64)
+        steps = np.asarray(steps_t, dtype=np.int64)
+        ids = np.fromiter(map(id, tags_t), dtype=np.int64, count=len(pending))
+        bounds = [0, *(np.flatnonzero(ids[1:] != ids[:-1]) + 1).tolist(), len(pending)]
+        chunks: list[bytes] = []
+        for a, b in pairwise(bounds):
+            tags = tags_t[a]
+            values = np.fromiter(chain.from_iterable(values_t[a:b]), dtype=np.float64, count=(b - a) * len(tags))
+            chunks += self._encode_columns(tags, walls[a:b], steps[a:b], values.reshape(b - a, len(tags)))
+        return chunks
+
+    def _encode_columns(
+        self, tags: Sequence[str], walls: np.ndarray, steps: np.ndarray, values: np.ndarray
+    ) -> list[bytes]:
+        """Records for steps sharing ``tags``: protobuf itself writes a tag list's first row (and every row when no
+        template of it could be verified), numpy the rest."""
+        first = 0
+        if any(t not in self._seen_tags for t in tags) or self._summary_layout(tags) is None:
+            first = 1 if self._summary_layout(tags) is not None else steps.shape[0]
+        out = [
+            _record(self._scalar_event_proto(float(walls[k]), int(steps[k]), tags, values[k].tolist()))
+            for k in range(first)
+        ]
+        if steps.shape[0] > first:
+            out.append(self._encode_arrays(tags, walls[first:], steps[first:], values[first:]))
+        return out
+
+    def add_scalar_block(self, steps: np.ndarray, tags: Sequence[str], values: np.ndarray) -> None:
+        """Write many steps of the same tags at once (``values`` is ``(steps, tags)``), encoded column-wise.
+
+        Example:
+            >>> import tempfile
+            >>> w = EventWriter(tempfile.mkdtemp())
+            >>> w.add_scalar_block(np.arange(3), ["planned/lr"], np.full((3, 1), 0.5)); w.close()
+        """
+        if steps.shape[0] == 0:
+            return
+        self.flush()
+        walls = np.full(steps.shape[0], _now())
+        steps = np.asarray(steps, dtype=np.int64)
+        values = np.asarray(values, dtype=np.float64).reshape(steps.shape[0], len(tags))
+        with self._lock:
+            if not self.closed:
+                self._fh.write(b"".join(self._encode_columns(tags, walls, steps, values)))
+
+    def _encode_arrays(self, tags: Sequence[str], walls: np.ndarray, steps: np.ndarray, values: np.ndarray) -> bytes:
+        """Framed records for steps with the same tags, built column-wise with numpy.
 
         Byte-for-byte what :meth:`_scalar_event_proto` (protobuf) produces: the same constant pieces, with the
         wall times, varint steps and float32 values filled in as columns, then one C CRC-32C per record.
@@ -295,11 +345,9 @@ class EventWriter:
         layout = self._summary_layout(tags)
         assert layout is not None
         consts, summary_head = layout
-        walls = np.fromiter((r[0] for r in rows), dtype=np.float64, count=len(rows))
-        steps = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
-        values = np.asarray([r[3] for r in rows], dtype=np.float64).reshape(len(rows), len(tags))
+        n = walls.shape[0]
         # varint length of each step (0: the field is omitted, as protobuf omits a zero int64)
-        nbytes = np.zeros(len(rows), dtype=np.int64)
+        nbytes = np.zeros(n, dtype=np.int64)
         rest = steps.copy()
         while np.any(rest > 0):
             nbytes += rest > 0
@@ -307,7 +355,7 @@ class EventWriter:
         out: list[bytes] = []
         start = 0
         cuts = np.flatnonzero(np.diff(nbytes)) + 1
-        for stop in [*cuts.tolist(), len(rows)]:
+        for stop in [*cuts.tolist(), n]:
             out.append(
                 self._encode_block(
                     consts, summary_head, walls[start:stop], steps[start:stop], values[start:stop], int(nbytes[start])
@@ -346,8 +394,9 @@ class EventWriter:
         arr["clast"] = consts[-1]
         raw = arr.tobytes()
         size = dtype.itemsize
+        crc = google_crc32c.value
         crcs = np.fromiter(
-            (google_crc32c.value(raw[off + 12 : off + 12 + data_len]) for off in range(0, len(raw), size)),
+            map(crc, [raw[off + 12 : off + 12 + data_len] for off in range(0, len(raw), size)]),
             dtype=np.uint64,
             count=walls.shape[0],
         )
@@ -360,7 +409,7 @@ class EventWriter:
     def abandon(self) -> None:
         """Drop what is buffered and release the file without writing (after a write failed)."""
         with self._lock:
-            self._pending = []
+            self.pending_rows = []
             self.closed = True
             with contextlib.suppress(OSError):
                 self._fh.close()

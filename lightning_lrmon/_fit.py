@@ -421,7 +421,12 @@ def _reviews(
 def _stepping_check(session: Session, trainer: Any, facts: RunFacts) -> Any:
     g0 = trainer.global_step
     starts = [
-        (c, _sched_pos(c.scheduler), steps_done(facts, "step", max(1, int(c.frequency)), global_step=g0, epoch=0))
+        (
+            c,
+            _sched_pos(c.scheduler),
+            steps_done(facts, "step", max(1, int(c.frequency)), global_step=g0, epoch=0),
+            describe(c.scheduler),  # once: describing a scheduler costs far more than the check
+        )
         for c in trainer.lr_scheduler_configs
         if c.interval == "step"
     ]
@@ -429,18 +434,14 @@ def _stepping_check(session: Session, trainer: Any, facts: RunFacts) -> Any:
     def check(optimizer: Any, n: int) -> list[Finding | None]:
         opt = getattr(optimizer, "optimizer", optimizer)
         out: list[Finding | None] = []
-        for config, pos0, done0 in starts:
+        for config, pos0, done0, name in starts:
             if config.scheduler.optimizer is not opt:
                 continue
             done = n - 1
             freq = max(1, int(config.frequency))
             allowed = steps_done(facts, "step", freq, global_step=g0 + done, epoch=0) - done0
             moved = _sched_pos(config.scheduler) - pos0
-            out.append(
-                _runtime.double_step(
-                    describe(config.scheduler), moved=moved, allowed=allowed, done=done, step=trainer.global_step
-                )
-            )
+            out.append(_runtime.double_step(name, moved=moved, allowed=allowed, done=done, step=trainer.global_step))
         return out
 
     return check
@@ -482,21 +483,10 @@ def start(
     return reviews
 
 
-def automatic_step(trainer: Any) -> int:
-    """Under automatic optimization, the optimizer steps taken: the step ``self.log`` logs at."""
-    return int(trainer.global_step)
-
-
 def manual_step(trainer: Any) -> int:
-    """Under manual optimization, the batches completed: ``self.log``'s step (``global_step`` counts every
+    """Under manual optimization, the step ``self.log`` logs at: the batches completed (``global_step`` counts every
     optimizer's steps)."""
     return int(trainer.fit_loop.epoch_loop.batch_progress.total.completed)
-
-
-def step_reader(pl_module: Any) -> Callable[[Any], int]:
-    """How to read, from public attributes, the step Lightning's ``self.log`` and ``LearningRateMonitor`` log at
-    while an optimizer step is about to run (Lightning's own count is a private attribute of its loop)."""
-    return automatic_step if getattr(pl_module, "automatic_optimization", True) else manual_step
 
 
 def publish_every(trainer: Any, session: Session) -> int:

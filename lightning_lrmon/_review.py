@@ -27,7 +27,7 @@ from lightning_lrmon._registry import describe
 from lightning_lrmon._simulate import simulate, simulate_groups
 from lightning_lrmon._summary import plan_points
 
-__all__ = ["GroupStats", "Review", "review"]
+__all__ = ["GroupStats", "Plan", "Review", "review"]
 
 #: row indices -> the optimizer step that first uses each row
 RowSteps = Callable[[np.ndarray], np.ndarray]
@@ -50,6 +50,20 @@ class GroupStats:
         return f"{self.tag}: {self.first:.4g} -> peak {self.peak:.4g} @{self.peak_at} -> {self.end:.4g} (end)"
 
 
+@dataclass(frozen=True)
+class Plan:
+    """Points of the planned series: ``steps[i]`` is an optimizer step, ``values[i]`` the LRs of the groups there."""
+
+    steps: np.ndarray
+    values: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.steps.shape[0])
+
+
+_NO_PLAN = Plan(np.empty(0, dtype=np.int64), np.empty((0, 0)))
+
+
 @dataclass
 class Review:
     """What one schedule's review found.
@@ -62,7 +76,7 @@ class Review:
         steps: scheduler steps reviewed.
         groups: first/peak/end LR of every group.
         findings: every finding, schedule problems and tooling notes.
-        plan: ``(optimizer step, LRs of the groups)`` points of the planned series (a few hundred at most).
+        plan: the planned series at every step of a short run, else a few hundred points per group.
         lrs: the simulated matrix, only when :func:`review` was asked to keep it.
     """
 
@@ -73,7 +87,7 @@ class Review:
     steps: int
     groups: list[GroupStats]
     findings: list[Finding] = field(default_factory=list)
-    plan: list[tuple[int, list[float]]] = field(default_factory=list)
+    plan: Plan = _NO_PLAN
     lrs: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -105,26 +119,24 @@ def _dense_rows(lrs: np.ndarray, row_steps: RowSteps) -> np.ndarray | None:
     return np.arange(n)
 
 
-def _plan(lrs: np.ndarray, row_steps: RowSteps, ratios: np.ndarray | None) -> list[tuple[int, list[float]]]:
+def _plan(lrs: np.ndarray, row_steps: RowSteps, ratios: np.ndarray | None) -> Plan:
     """Plan points: every step for short runs (see :data:`DENSE_PLAN_VALUES`), else the rows :func:`plan_points`
-    keeps; a row held over several optimizer steps (epoch interval, frequency) gets every step or both ends."""
+    keeps; a row held over several optimizer steps (epoch interval, frequency) gets every step or both ends.
+    Built with numpy: a dense plan of a few hundred thousand points costs milliseconds, not a Python loop."""
     n = lrs.shape[0]
     if n == 0:
-        return []
+        return _NO_PLAN
     dense = _dense_rows(lrs, row_steps)
     rows = dense if dense is not None else plan_points(lrs)
-    starts = row_steps(rows)
-    next_starts = row_steps(np.minimum(rows + 1, n))
-    points: list[tuple[int, list[float]]] = []
-    for row, start, nxt in zip(rows.tolist(), starts.tolist(), next_starts.tolist()):
-        values = lrs[row].tolist() if ratios is None else (lrs[row, 0] * ratios).tolist()
-        if dense is not None:
-            points.extend((step, values) for step in range(int(start), max(int(nxt), int(start) + 1)))
-        else:
-            points.append((int(start), values))
-            if nxt - 1 > start:
-                points.append((int(nxt - 1), values))
-    return points
+    starts = row_steps(rows).astype(np.int64)
+    ends = row_steps(np.minimum(rows + 1, n)).astype(np.int64)  # first step of the next row
+    held = np.maximum(ends - starts, 1)
+    counts = held if dense is not None else 1 + (held > 1)  # every step of the row, or its first and last
+    which = np.repeat(np.arange(rows.shape[0]), counts)
+    pos = np.arange(which.shape[0]) - np.repeat(np.cumsum(counts) - counts, counts)  # index within the row
+    steps = starts[which] + (pos if dense is not None else pos * (held[which] - 1))
+    values = lrs[rows] if ratios is None else lrs[rows, :1] * ratios[None, :]
+    return Plan(steps, values[which])
 
 
 def review(subject: Subject, *, row_steps: RowSteps | None = None, keep_lrs: bool = False) -> Review:

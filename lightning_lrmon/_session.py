@@ -18,21 +18,27 @@ Example:
 from __future__ import annotations
 
 import math
+import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lightning_lrmon._events import EventWriter, layout_for
+from lightning_lrmon._events import PLAN_PREFIX, EventWriter, layout_for
 from lightning_lrmon._exceptions import LRScheduleWarning
 from lightning_lrmon._findings import Finding, tooling
 from lightning_lrmon._runtime import lr_invalid_at_runtime
 from lightning_lrmon._track import LRTracker
 
+if TYPE_CHECKING:
+    from lightning_lrmon._review import Plan
+
 __all__ = ["Built", "Session"]
 
-#: optimizer-step counts at which the stepping checks run (then every 256 steps)
-_CHECK_AT = (2, 3, 10)
+#: optimizer-step counts at which the stepping checks run (then every 1024 steps)
+_CHECK_AT = frozenset((2, 3, 10))
+_INF = math.inf
+_now = time.time
 
 
 @dataclass
@@ -73,7 +79,6 @@ class Session:
     first_write: Callable[[int, list[str], list[float]], None] | None = None
     wants_raise: bool = False
     _said: set[str] = field(default_factory=set)
-    _opt_steps: dict[int, int] = field(default_factory=dict)
     _deferred: list[Callable[[EventWriter], None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -140,18 +145,11 @@ class Session:
                     )
                 )
 
-    def write_plan(self, points: list[tuple[int, list[float]]], tags: list[str]) -> None:
-        if not points:
+    def write_plan(self, plan: Plan, tags: list[str]) -> None:
+        if not len(plan):
             return
-        # one tag list object for every point: the writer encodes consecutive rows sharing it as one block
-        plan_tags = ["planned/" + t for t in tags][: len(points[0][1])]
-
-        def write(w: EventWriter) -> None:
-            for step, values in points:
-                w.add_scalars(step, plan_tags, values)
-            w.flush()
-
-        self._guard_write(write)
+        plan_tags = [PLAN_PREFIX + t for t in tags][: plan.values.shape[1]]
+        self._guard_write(lambda w: w.add_scalar_block(plan.steps, plan_tags, plan.values))
 
     def write_text(self, tag: str, text: str, step: int) -> None:
         self._guard_write(lambda w: w.add_text(tag, text, step=step))
@@ -180,27 +178,33 @@ class Session:
     # -- per optimizer step --------------------------------------------------------------------------------------
 
     def log_step(self, optimizer: Any, step: int) -> list[float] | None:
-        """Log the LRs ``optimizer``'s coming step uses at ``step``; returns the values (``None``: not ours)."""
-        read = self.tracker.read(optimizer)
-        if read is None:
+        """Log the LRs ``optimizer``'s coming step uses at ``step``; returns the values (``None``: not ours).
+
+        The per-step path, kept lean (it runs between the backward pass and the update, with cold caches): one
+        read, one append to the writer's buffer, one validity test, one counter.
+        """
+        track = self.tracker.read(optimizer)
+        if track is None:
             return None
-        tags, values = read
+        tags, values = track.all_tags, track.values
         writer = self.writer
-        if writer is not None and step % self.writer_every == 0:
-            if self.first_write is not None:
-                self.first_write(step, tags, values)
+        if writer is not None and not step % self.writer_every:
+            if self.first_write is None:
+                pending = writer.pending_rows
+                wall = _now()
+                pending.append((wall, step, tags, values))  # EventWriter.add_scalars, inline: this runs every step
+                if len(pending) >= writer.max_pending or wall > writer.flush_at:
+                    self._guard_write(lambda w: w.flush())  # a failing disk reports once and drops the writer
+                elif len(pending) == 1:
+                    writer.flush_at = wall + writer.max_age_s
             else:
-                try:
-                    writer.add_scalars(step, tags, values)
-                except OSError:
-                    self._guard_write(lambda w: w.flush())  # reports once and drops the writer
-        if self.other_loggers and step % self.others_every == 0:
+                self.first_write(step, tags, values)
+        if self.other_loggers and not step % self.others_every:
             self._log_other(step, tags, values)
-        if not (min(values) >= 0 and max(values) < math.inf):  # NaN fails both comparisons
+        if not (min(values) >= 0.0 and max(values) < _INF):  # NaN fails both comparisons
             self.emit(lr_invalid_at_runtime(tags, values, step))
-        key = id(optimizer)
-        n = self._opt_steps[key] = self._opt_steps.get(key, 0) + 1
-        if self.stepping_check is not None and (n in _CHECK_AT or not n & 255):
+        n = track.count = track.count + 1
+        if (n & 1023 == 0 or n in _CHECK_AT) and self.stepping_check is not None:
             for finding in self.stepping_check(optimizer, n):
                 self.emit(finding)
         return values

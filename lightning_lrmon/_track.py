@@ -11,10 +11,10 @@ Example:
     >>> sgd = torch.optim.SGD(p(), lr=0.1)
     >>> tracker = LRTracker()
     >>> tracker.start([sgd], [])
-    >>> tracker.read(sgd)
+    >>> t = tracker.read(sgd); t.all_tags, t.values
     (['lr-SGD'], [0.1])
     >>> sgd.add_param_group({"params": p(), "lr": 0.01})
-    >>> tracker.read(sgd)
+    >>> t = tracker.read(sgd); t.all_tags, t.values
     (['lr-SGD/pg1', 'lr-SGD/pg2'], [0.1, 0.01])
 """
 
@@ -25,7 +25,7 @@ from typing import Any
 
 from lightning_lrmon._tags import tag_names
 
-__all__ = ["LRTracker", "has_momentum"]
+__all__ = ["LRTracker", "Track", "has_momentum"]
 
 
 def has_momentum(optimizer: Any) -> bool:
@@ -40,15 +40,18 @@ def has_momentum(optimizer: Any) -> bool:
     return "momentum" in defaults or "betas" in defaults
 
 
-class _Track:
-    __slots__ = ("all_tags", "n", "opt", "tags", "values")
+class Track:
+    """One optimizer as the tracker follows it: its tags, its latest values and how many steps it has logged."""
+
+    __slots__ = ("all_tags", "count", "n", "opt", "tags", "values")
 
     def __init__(self, opt: Any, tags: list[str], extra: list[str]) -> None:
         self.opt = opt
         self.n = len(opt.param_groups)
         self.tags = tags
         self.all_tags = tags + extra if extra else tags
-        self.values: list[float] | None = None  # what the last optimizer step used
+        self.values: list[float] = []  # what the last optimizer step used (empty before the first)
+        self.count = 0  # optimizer steps read
 
 
 class LRTracker:
@@ -64,8 +67,8 @@ class LRTracker:
         self.log_weight_decay = log_weight_decay
         self._optimizers: list[Any] = []
         self._configs: list[Any] = []
-        self._tracks: dict[int, _Track] = {}
-        self._by_wrapper: dict[int, _Track] = {}
+        self._tracks: dict[int, Track] = {}
+        self._by_wrapper: dict[int, Track] = {}
 
     def start(self, optimizers: Sequence[Any], configs: Sequence[Any]) -> None:
         """Name every group of ``optimizers`` (unwrapped), given the scheduler configs (``.scheduler``, ``.name``)."""
@@ -78,9 +81,10 @@ class LRTracker:
         self._tracks = {}
         self._by_wrapper = {}
         for opt, names in zip(self._optimizers, tag_names(self._optimizers, self._configs)):
-            track = _Track(opt, names, self._extra_names(names))
+            track = Track(opt, names, self._extra_names(names))
             prev = old.get(id(opt))
-            track.values = prev.values if prev is not None else None
+            if prev is not None:
+                track.values, track.count = prev.values, prev.count
             self._tracks[id(opt)] = track
 
     def _extra_names(self, names: list[str]) -> list[str]:
@@ -104,23 +108,28 @@ class LRTracker:
             out.append((tags[0].split("/")[0] if len(tags) > 1 else tags[0], list(tags)))
         return out
 
-    def read(self, optimizer: Any) -> tuple[list[str], list[float]] | None:
-        """Tags and values of ``optimizer`` now (the LR the coming step uses); ``None`` for an unknown optimizer."""
+    def read(self, optimizer: Any) -> Track | None:
+        """Read ``optimizer``'s values now (the LR the coming step uses) into its :class:`Track`; ``None`` for an
+        optimizer the run does not have. The per-step path: one lookup, one list."""
         track = self._by_wrapper.get(id(optimizer))
-        if track is None:
-            track = self._tracks.get(id(getattr(optimizer, "optimizer", optimizer)))
-            if track is None:
-                return None
-            self._by_wrapper[id(optimizer)] = track
-        groups = track.opt.param_groups
-        if len(groups) != track.n:
-            self._name_all()  # a group was added (or removed): rename like LearningRateMonitor
-            return self.read(optimizer)
+        if track is None or len(groups := track.opt.param_groups) != track.n:
+            return self._read_slow(optimizer)
         values = [float(g["lr"]) for g in groups]
         if track.all_tags is not track.tags:
             values += self._extras(track.opt, groups)
         track.values = values
-        return track.all_tags, values
+        return track
+
+    def _read_slow(self, optimizer: Any) -> Track | None:
+        """First sighting of a wrapper, or a group was added (or removed): rename like LearningRateMonitor."""
+        track = self._tracks.get(id(getattr(optimizer, "optimizer", optimizer)))
+        if track is None:
+            return None
+        if len(track.opt.param_groups) != track.n:
+            self._name_all()
+            track = self._tracks[id(track.opt)]
+        self._by_wrapper[id(optimizer)] = track
+        return self.read(optimizer)
 
     def _extras(self, opt: Any, groups: list[dict[str, Any]]) -> list[float]:
         out: list[float] = []
@@ -135,8 +144,7 @@ class LRTracker:
         """Every tag's value at the last optimizer step it was read (for ``trainer.callback_metrics``)."""
         out: dict[str, float] = {}
         for track in self._tracks.values():
-            if track.values is not None:
-                out.update(zip(track.all_tags, track.values))
+            out.update(zip(track.all_tags, track.values))
         return out
 
     def without_momentum(self) -> list[str]:

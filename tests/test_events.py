@@ -76,3 +76,51 @@ def test_text_and_close_flush_everything(tmp_path, n_pending):
     w.close()  # idempotent
     events = [e for e in EventFileLoader(w.path).Load() if e.HasField("summary")]
     assert len(events) == n_pending + 1
+
+
+def test_a_block_of_steps_is_byte_identical_to_tensorboards_own(tmp_path, monkeypatch):
+    import lightning_lrmon._events as events
+
+    rng = np.random.default_rng(0)
+    steps = np.asarray(STEPS + list(range(300, 340)), dtype=np.int64)
+    values = rng.random((steps.shape[0], len(TAGS))) * 10.0 ** rng.integers(-9, 2, (steps.shape[0], len(TAGS)))
+    values[3] = [0.0, -0.0, float("inf"), 1e-45]
+    monkeypatch.setattr(events, "_now", lambda: 1234.5)  # one wall time for the block, as the writer takes it
+    w = EventWriter(str(tmp_path / "ours"))
+    w.add_scalar_block(steps, TAGS, values)
+    w.close()
+    with open(w.path, "rb") as fh:
+        ours = fh.read()
+    theirs = reference_bytes(tmp_path / "theirs", [(1234.5, int(s), v.tolist()) for s, v in zip(steps, values)])
+    assert ours[len(ours) - len(theirs) :] == theirs
+
+
+def test_buffered_steps_reach_the_file_within_the_age_limit(tmp_path):
+    w = EventWriter(str(tmp_path), max_age_s=5.0)
+    w.add_scalars(0, ["lr"], [0.1], wall_time=100.0)
+    w.add_scalars(1, ["lr"], [0.1], wall_time=104.0)
+    assert w.pending == 2  # younger than 5 s: still buffered
+    w.add_scalars(2, ["lr"], [0.1], wall_time=105.5)
+    assert w.pending == 0  # the oldest was 5.5 s old: all written
+    w.close()
+
+
+def test_lrmonitors_per_step_path_keeps_the_age_limit(tmp_path):
+    import time
+
+    import torch
+
+    from lightning_lrmon._session import Session
+
+    sgd = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    session = Session(on_misconfig="warn", is_zero=True)
+    session.tracker.start([sgd], [])
+    session.writer = EventWriter(str(tmp_path), max_age_s=0.05)
+    session.log_step(sgd, 0)
+    assert session.writer.pending == 1
+    time.sleep(0.1)
+    session.log_step(sgd, 1)
+    assert session.writer.pending == 0
+    events = [e for e in EventFileLoader(session.writer.path).Load() if e.HasField("summary")]
+    assert [e.step for e in events] == [0, 1]
+    session.close()
