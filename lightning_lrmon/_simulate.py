@@ -28,7 +28,7 @@ import types
 import warnings
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,11 +57,12 @@ DEFAULT_FALLBACK_BUDGET_S = 5.0
 class _StepError(Exception):
     """Stepping the scheduler would raise at row ``row`` (0-based within the kernel's output)."""
 
-    def __init__(self, row: int, message: str, partial: np.ndarray | None = None) -> None:
+    def __init__(self, row: int, message: str, partial: np.ndarray | None = None, *, known: bool = False) -> None:
         super().__init__(message)
         self.row = row
         self.message = message
         self.partial = partial
+        self.known = known  # the rows before ``row`` have been produced exactly
 
 
 class _Unsupported(Exception):
@@ -390,12 +391,26 @@ def _r_onecycle(s: tls.OneCycleLR, lr: np.ndarray) -> np.ndarray:
     return np.asarray(_onecycle_at(s, np.zeros(1, dtype=np.int64))[0], dtype=np.float64)
 
 
+def _warm_advance(cur: int, ti: int, mult: int, steps: int) -> tuple[int, int]:
+    """``(T_cur, T_i)`` after ``steps`` more steps (the kernel's recurrence, counting only)."""
+    if mult == 1 and 0 <= cur < ti:
+        return (cur + steps) % ti, ti
+    while steps > 0:
+        if cur + 1 >= ti:
+            cur, ti, steps = (cur + 1) % ti, ti * mult, steps - 1
+            continue
+        m = min(ti - cur - 1, steps)
+        cur, steps = cur + m, steps - m
+    return cur, ti
+
+
 def _k_warm_restarts(s: tls.CosineAnnealingWarmRestarts, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
     t_cur = np.empty(n, dtype=np.float64)
     t_i = np.empty(n, dtype=np.float64)
     cur, ti, mult = s.T_cur, s.T_i, s.T_mult
     if not isinstance(cur, int) or not isinstance(ti, int):
         raise _Unsupported("fractional T_cur")
+    cur, ti = _warm_advance(cur, ti, mult, e0 - s.last_epoch)  # a later chunk starts e0 - last_epoch steps on
     pos = 0
     while pos < n:
         # steps until the next restart: T_cur reaches T_i
@@ -416,6 +431,22 @@ def _k_warm_restarts(s: tls.CosineAnnealingWarmRestarts, lr: np.ndarray, e0: int
     return np.asarray(eta + (base[None, :] - eta) * (1 + np.cos(np.pi * t_cur / t_i))[:, None] / 2, dtype=np.float64)
 
 
+def _sequential_advance(milestones: list[int], big_l: int, child_epochs: list[int], to: int) -> tuple[int, list[int]]:
+    """SequentialLR's epoch and its children's epochs at epoch ``to`` (a later chunk), counting only."""
+    child_epochs = list(child_epochs)
+    while big_l < to:
+        nxt = big_l + 1
+        idx = bisect_right(milestones, nxt)
+        if idx > 0 and milestones[idx - 1] == nxt:
+            child_epochs[idx], big_l = 0, nxt
+            continue
+        seg_end = milestones[idx] - 1 if idx < len(milestones) else to
+        m = min(seg_end - big_l, to - big_l)
+        child_epochs[idx] += m
+        big_l += m
+    return big_l, child_epochs
+
+
 def _k_sequential(s: tls.SequentialLR, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
     children = list(s._schedulers)
     milestones = list(s._milestones)
@@ -423,9 +454,8 @@ def _k_sequential(s: tls.SequentialLR, lr: np.ndarray, e0: int, n: int) -> np.nd
         kern = _kernel_for(child)
         if kern.reset0 is None:
             raise _Unsupported(f"{type(child).__name__} after a SequentialLR milestone")
-    child_epochs = [c.last_epoch for c in children]
+    big_l, child_epochs = _sequential_advance(milestones, s.last_epoch, [c.last_epoch for c in children], e0)
     out = np.empty((n, lr.shape[0]), dtype=np.float64)
-    big_l = s.last_epoch
     cur = lr.copy()
     pos = 0
     while pos < n:
@@ -514,13 +544,14 @@ def _k_chained(s: tls.ChainedScheduler, lr: np.ndarray, e0: int, n: int) -> np.n
     """
     children = list(s._schedulers)
     g = lr.shape[0]
+    shift = e0 - getattr(s, "last_epoch", 0)  # a later chunk: every child is that many steps further on
     ops: list[tuple[str, np.ndarray]] = []
     for c in children:
         if type(c) in _FACTORS:
-            f = _FACTORS[type(c)](c, c.last_epoch, n)
+            f = _FACTORS[type(c)](c, c.last_epoch + shift, n)
             ops.append(("mul", np.broadcast_to(f if f.ndim == 2 else f[:, None], (n, g))))
         elif type(c) in _CLOSED_FORM:
-            ops.append(("set", _KERNELS[type(c)].simulate(c, lr, c.last_epoch, n)))
+            ops.append(("set", _KERNELS[type(c)].simulate(c, lr, c.last_epoch + shift, n)))
         else:
             raise _Unsupported(f"{type(c).__name__} inside ChainedScheduler")
     if all(kind == "mul" for kind, _ in ops):
@@ -681,7 +712,9 @@ def _finish(rows: np.ndarray, valid_rows: int, steps: int, *, error: str | None 
 # public
 
 
-def simulate(scheduler: Any, total_steps: int, *, budget_s: float = DEFAULT_FALLBACK_BUDGET_S) -> Simulation:
+def simulate(
+    scheduler: Any, total_steps: int, *, budget_s: float = DEFAULT_FALLBACK_BUDGET_S, chunk_rows: int = 0
+) -> Simulation:
     """Simulate ``total_steps`` steps of ``scheduler`` from its current state, reporting errors instead of raising.
 
     One scheduler step is assumed after each optimizer step (Lightning's ``interval="step"``); the step after the
@@ -691,6 +724,7 @@ def simulate(scheduler: Any, total_steps: int, *, budget_s: float = DEFAULT_FALL
         scheduler: a torch ``LRScheduler`` (any class; built-ins take the fast exact path).
         total_steps: number of optimizer steps (rows) to simulate.
         budget_s: time budget of the exact-stepping fallback for custom classes.
+        chunk_rows: rows a kernel computes at once (default :data:`CHUNK_ROWS`; the result does not depend on it).
 
     Returns:
         A :class:`Simulation`.
@@ -705,7 +739,7 @@ def simulate(scheduler: Any, total_steps: int, *, budget_s: float = DEFAULT_FALL
     if total_steps < 0:
         raise ValueError(f"`total_steps` must be >= 0, got {total_steps!r}")
     with keep_rng():
-        return _simulate(scheduler, total_steps, budget_s)
+        return _simulate(scheduler, total_steps, budget_s, chunk_rows)
 
 
 def _not_torch(scheduler: Any, steps: int) -> Simulation:
@@ -738,7 +772,8 @@ def _simulate_lr_of_t(scheduler: Any, steps: int, budget_s: float) -> Simulation
     )
 
 
-def _simulate(scheduler: Any, total_steps: int, budget_s: float) -> Simulation:
+def _simulate(scheduler: Any, total_steps: int, budget_s: float, chunk_rows: int = 0) -> Simulation:
+    chunk_rows = chunk_rows or CHUNK_ROWS
     if not isinstance(scheduler, (tls.LRScheduler, tls.ReduceLROnPlateau)):
         if _has_lr_of_t(scheduler):
             return _simulate_lr_of_t(scheduler, total_steps, budget_s)
@@ -755,23 +790,48 @@ def _simulate(scheduler: Any, total_steps: int, budget_s: float) -> Simulation:
         lr0 = _group_lrs(scheduler.optimizer)
         rows = np.empty((total_steps + 1, lr0.shape[0]), dtype=np.float64)
         rows[0] = lr0
+        at = 1
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                rows[1:] = kern.simulate(view, lr0, getattr(scheduler, "last_epoch", 0), total_steps)
+            for block in kernel_blocks(kern, view, lr0, getattr(scheduler, "last_epoch", 0), total_steps, chunk_rows):
+                rows[at : at + block.shape[0]] = block
+                at += block.shape[0]
         except _StepError as err:
-            partial = err.partial
-            if partial is not None and partial.shape[0] >= err.row:
-                rows[1 : err.row + 1] = partial[: err.row]
+            if err.known:  # the rows before the failing step are exact
                 return _finish(rows, err.row + 1, total_steps, error=err.message, method="kernel")
-            # unknown partial values: recompute the prefix exactly by the shadow
-            return _simulate_shadow(scheduler, total_steps, budget_s)
+            return _simulate_shadow(scheduler, total_steps, budget_s)  # recompute the prefix by exact stepping
         return _finish(rows, total_steps + 1, total_steps, method="kernel")
     except _Unsupported:
         return _simulate_shadow(scheduler, total_steps, budget_s)
     except (TypeError, ValueError, ArithmeticError, IndexError, KeyError, AttributeError):
         # attributes the kernel cannot read as numbers (e.g. set after construction): torch's own stepping decides
         return _simulate_shadow(scheduler, total_steps, budget_s)
+
+
+#: rows a kernel computes at once: its temporaries stay a few MiB however long the run is
+CHUNK_ROWS = 1 << 16
+
+
+def kernel_blocks(kern: _Kernel, view: Any, lr0: np.ndarray, e0: int, total: int, chunk: int) -> Iterator[np.ndarray]:
+    """The LR after each of ``total`` scheduler steps, in blocks of at most ``chunk`` rows, each block started from
+    the previous block's last row (every kernel is a function of the incoming LRs and the epoch).
+
+    A step at which torch would raise ends the blocks with ``_StepError`` at its global row; when the kernel knew
+    the rows before it, they come as a last block first and the error says ``known``.
+    """
+    lr, pos = lr0, 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        while pos < total:
+            m = min(chunk, total - pos)
+            try:
+                block = kern.simulate(view, lr, e0 + pos, m)
+            except _StepError as err:
+                known = err.partial is not None and err.partial.shape[0] >= err.row
+                if known and err.row:
+                    yield np.asarray(err.partial)[: err.row]
+                raise _StepError(pos + err.row, err.message, known=known) from None
+            yield block
+            lr, pos = block[-1], pos + m
 
 
 _FACTOR_TYPES = (tls.LinearLR, tls.ConstantLR, tls.StepLR, tls.MultiStepLR, tls.ExponentialLR, tls.PolynomialLR)

@@ -136,8 +136,14 @@ def schedules(draw):
     suppress_health_check=[HealthCheck.too_slow],
     derandomize=bool(os.environ.get("CI")),
 )
-@given(build=schedules(), lrs=lrs_st, pre=st.integers(0, 80), n=st.integers(1, 300))
-def test_simulation_equals_torch_stepping(build, lrs, pre, n):
+@given(
+    build=schedules(),
+    lrs=lrs_st,
+    pre=st.integers(0, 80),
+    n=st.integers(1, 300),
+    chunk=st.sampled_from([1, 2, 7, 64, 0]),  # 0: the default; a run is simulated in chunks of this many rows
+)
+def test_simulation_equals_torch_stepping(build, lrs, pre, n, chunk):
     opt = optimizer(lrs)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -152,7 +158,7 @@ def test_simulation_equals_torch_stepping(build, lrs, pre, n):
     twin = copy.deepcopy(sched)
     state = copy.deepcopy(sched.state_dict())
     groups = copy.deepcopy([{k: v for k, v in g.items() if k != "params"} for g in opt.param_groups])
-    result = simulate(sched, n)
+    result = simulate(sched, n, chunk_rows=chunk)
     # never mutates the real scheduler or optimizer
     assert {k: v for k, v in sched.state_dict().items() if k != "_schedulers"} == {
         k: v for k, v in state.items() if k != "_schedulers"
