@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import warnings
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from lightning_lrmon._exceptions import LRMonitorConfigError
 from lightning_lrmon._findings import Finding, Severity, tooling
 from lightning_lrmon._registry import SHAPES, describe, horizon_of, info_for
 from lightning_lrmon._simulate import DEFAULT_FALLBACK_BUDGET_S, Simulation, simulate_groups
+from lightning_lrmon._summary import row_ranges
 
 __all__ = [
     "CHECKS",
@@ -113,11 +115,22 @@ class _Segment:
 
 
 def _rises(x: np.ndarray) -> np.ndarray:
-    """Indices i where x[i+1] rises above x[i] beyond float noise."""
+    """Indices i where x[i+1] rises above x[i] beyond float noise (in chunks: small temporaries)."""
     if x.shape[0] < 2:
         return np.empty(0, dtype=np.int64)
-    scale = max(float(np.nanmax(np.abs(x))), 1e-300)
-    return np.flatnonzero(x[1:] > x[:-1] * (1 + RISE_RTOL) + scale * 1e-14)
+    scale = max(_nanmax_abs(x), 1e-300)
+    found = [
+        a + np.flatnonzero(x[a + 1 : b + 1] > x[a:b] * (1 + RISE_RTOL) + scale * 1e-14)
+        for a, b in row_ranges(x.shape[0] - 1)
+    ]
+    return np.concatenate(found)
+
+
+def _nanmax_abs(x: np.ndarray) -> float:
+    """``nanmax(abs(x))`` over all of ``x``, in chunks of rows."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN chunk
+        return float(np.nanmax([np.nanmax(np.abs(x[a:b])) for a, b in row_ranges(x.shape[0])]))
 
 
 def _segments(ctx: CheckContext) -> list[_Segment]:
@@ -334,19 +347,20 @@ def check_lr_zero_early(ctx: CheckContext) -> list[Finding]:
     out: list[Finding] = []
     if n == 0 or ctx.expect == "cyclic":
         return out
-    peaks = np.nanmax(np.abs(lrs), axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN chunk
+        peaks = np.nanmax([np.nanmax(np.abs(lrs[a:b]), axis=0) for a, b in row_ranges(n)], axis=0)
     if not np.any(lrs[-1] <= peaks * ZERO_RATIO):  # the LR is not near zero at the end: nothing to find
         return out
     for g in range(lrs.shape[1]):
         col = lrs[:, g]
-        if not np.all(np.isfinite(col)) or np.any(col < 0):
+        if not all(np.all(np.isfinite(col[a:b]) & (col[a:b] >= 0)) for a, b in row_ranges(n)):
             continue
         peak = float(col.max())
-        small = col <= peak * ZERO_RATIO if peak > 0 else np.ones(n, dtype=bool)
-        if not small[-1]:
+        threshold = peak * ZERO_RATIO if peak > 0 else np.inf
+        if not col[-1] <= threshold:
             continue
-        not_small = np.flatnonzero(~small)
-        start = int(not_small[-1]) + 1 if not_small.size else 0
+        start = _tail_start(col, threshold)
         if n - start <= ZERO_TAIL_FRACTION * n or (n - start) < 2:
             continue
         if any(f.code == "horizon-too-short" for f in ctx.found):
@@ -364,6 +378,15 @@ def check_lr_zero_early(ctx: CheckContext) -> list[Finding]:
         out.append(_finding(ctx, "lr-zero-early", "warning", msg, start, hint, group=g))
         break
     return out
+
+
+def _tail_start(col: np.ndarray, threshold: float) -> int:
+    """The first row of the run's last stretch at or below ``threshold`` (scanned from the end, in chunks)."""
+    for a, b in reversed(row_ranges(col.shape[0])):
+        above = np.flatnonzero(col[a:b] > threshold)
+        if above.size:
+            return a + int(above[-1]) + 1
+    return 0
 
 
 def check_warmup_too_long(ctx: CheckContext) -> list[Finding]:
@@ -464,8 +487,8 @@ def check_lr_jump(ctx: CheckContext) -> list[Finding]:
     lrs, n = ctx.lrs, ctx.lrs.shape[0]
     if n < 2 or any(seg.shape == "cyclic" for seg in ctx.segments) or ctx.expect in ("cyclic", "warmup"):
         return []
-    with np.errstate(invalid="ignore"):
-        if not np.any(lrs[1:] >= lrs[:-1] * JUMP_RATIO):  # cheap pre-filter: no step even doubles the LR
+    with np.errstate(invalid="ignore"):  # cheap pre-filter: no step even doubles the LR
+        if not any(np.any(lrs[a + 1 : b + 1] >= lrs[a:b] * JUMP_RATIO) for a, b in row_ranges(n - 1)):
             return []
     for g in range(lrs.shape[1]):
         col = lrs[:, g]

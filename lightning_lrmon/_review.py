@@ -25,7 +25,7 @@ from lightning_lrmon._checks import Subject, describe_shape, run_checks
 from lightning_lrmon._findings import Finding
 from lightning_lrmon._registry import describe
 from lightning_lrmon._simulate import simulate, simulate_groups
-from lightning_lrmon._summary import plan_points
+from lightning_lrmon._summary import plan_points, row_ranges
 
 __all__ = ["GroupStats", "Plan", "Review", "review"]
 
@@ -95,15 +95,34 @@ class Review:
 def _stats(tags: list[str], lrs: np.ndarray, ratios: np.ndarray | None) -> list[GroupStats]:
     out = []
     for g, tag in enumerate(tags):
-        col = lrs[:, g if ratios is None else 0]
-        col = col[np.isfinite(col)]
-        if col.size == 0:
+        got = _column_stats(lrs[:, g if ratios is None else 0])
+        if got is None:
             out.append(GroupStats(tag))
             continue
-        p = int(np.argmax(col))
+        first, peak, p, end = got
         r = 1.0 if ratios is None else float(ratios[g])
-        out.append(GroupStats(tag, float(col[0]) * r, float(col[p]) * r, p, float(col[-1]) * r))
+        out.append(GroupStats(tag, first * r, peak * r, p, end * r))
     return out
+
+
+def _column_stats(col: np.ndarray) -> tuple[float, float, int, float] | None:
+    """First, peak, position of the peak among the finite values, and last finite value, in chunks."""
+    first = end = peak = None
+    p = seen = 0
+    for a, b in row_ranges(col.shape[0]):
+        x = col[a:b]
+        x = x[np.isfinite(x)]
+        if x.size == 0:
+            continue
+        if first is None:
+            first = float(x[0])
+        k = int(np.argmax(x))
+        if peak is None or float(x[k]) > peak:
+            peak, p = float(x[k]), seen + k
+        end, seen = float(x[-1]), seen + x.size
+    if first is None or peak is None or end is None:
+        return None
+    return first, peak, p, end
 
 
 #: up to this many values (steps x groups) the plan is written at every optimizer step, like the actual series, so
