@@ -3,6 +3,11 @@
 Prints, side by side in one run, the wall time of ``check_schedule`` (simulation + every check) and of stepping a
 deep copy of the scheduler (reading each group's LR after every step), for 4 param groups, one core.
 
+Then, for long runs and many groups, the time and tracemalloc peak of ``check_schedule`` alone (warmup + cosine
+over groups with layer-wise LR decay, one scheduler: the groups stay proportional), next to the size of the
+(steps x groups) float64 matrix a simulation would hold; and one case whose groups do not stay proportional
+(``eta_min > 0``), which is still simulated and checked on its whole matrix.
+
 Usage: python benchmarks/simulate.py [--smoke]
 """
 
@@ -13,6 +18,7 @@ import copy
 import math
 import os
 import time
+import tracemalloc
 import warnings
 from collections.abc import Callable
 from functools import partial
@@ -61,6 +67,44 @@ def step_copy(sched: Any, n: int) -> list[list[float]]:
     return out
 
 
+def groups_optimizer(g: int) -> torch.optim.Optimizer:
+    groups = [{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": 0.1 * 0.9**i} for i in range(g)]
+    return torch.optim.SGD(groups, lr=0.1)
+
+
+def warmup_cosine(o: torch.optim.Optimizer, n: int, eta_min: float = 0.0) -> Any:
+    w = n // 20
+    return L.SequentialLR(o, [L.LinearLR(o, 0.01, 1.0, w), L.CosineAnnealingLR(o, n - w, eta_min)], [w])
+
+
+SCALE = [
+    (1_000_000, 4, "warmup+cosine", lambda o, n: warmup_cosine(o, n)),
+    (1_000_000, 64, "warmup+cosine", lambda o, n: warmup_cosine(o, n)),
+    (1_000_000, 256, "warmup+cosine", lambda o, n: warmup_cosine(o, n)),
+    (10_000_000, 4, "warmup+cosine", lambda o, n: warmup_cosine(o, n)),
+    (1_000_000, 4, "HF warmup+cosine (LambdaLR)", lambda o, n: L.LambdaLR(o, partial(hf_cosine, n // 20, n))),
+    (1_000_000, 16, "warmup+cosine, eta_min>0", lambda o, n: warmup_cosine(o, n, 1e-5)),
+]
+
+
+def scale_rows(cases: list[Any]) -> None:
+    print(
+        f"\n{'steps x groups':>16}  {'schedule':28}  {'check_schedule':>14}  {'peak (traced)':>13}  {'full matrix':>11}"
+    )
+    for n, g, name, build in cases:
+        sched = build(groups_optimizer(g), n)
+        check_schedule(sched, min(n, 1000))  # warm: imports, caches
+        t0 = time.perf_counter()
+        findings = check_schedule(sched, n)
+        dt = time.perf_counter() - t0
+        tracemalloc.start()  # a second run for the memory: tracing slows allocation-heavy code down
+        check_schedule(sched, n)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert not findings, findings
+        print(f"{n:>10,} x {g:<4}  {name:28}  {dt:>12.2f} s  {peak / 2**20:>9.0f} MiB  {n * g * 8 / 2**20:>7.0f} MiB")
+
+
 def best_of(fn: Callable[[], Any], reps: int) -> float:
     times = []
     for _ in range(reps):
@@ -85,6 +129,7 @@ def main() -> None:
             findings = check_schedule(sched, n)
             assert not findings, findings
             print(f"{n:>9,}  {name:30}  {ours * 1e3:>12.1f} ms  {theirs * 1e3:>13.1f} ms  {theirs / ours:>7.0f}x")
+    scale_rows([(10_000, g, name, build) for _, g, name, build in SCALE] if args.smoke else SCALE)
 
 
 if __name__ == "__main__":

@@ -269,16 +269,15 @@ def _f_polynomial(s: tls.PolynomialLR, e0: int, n: int) -> np.ndarray:
 def _k_cosine(s: tls.CosineAnnealingLR, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
     T, eta = s.T_max, s.eta_min
     base = _base(s)
-    e = _epochs(e0, n)
-    special = ((e - 1 - T) % (2 * T)) == 0
+    cuts = _cosine_restarts(T, e0, n)  # rows where torch's closed-form "restart" branch applies
     cos = 1 + np.cos(np.pi * np.arange(e0, e0 + n + 1, dtype=np.float64) / T)
     with np.errstate(all="ignore"):
         ratio = cos[1:] / cos[:-1]
-    ratio[special] = 1.0
-    ratio[e == 0] = np.nan  # only reached via reset0
+    ratio[cuts] = 1.0
+    if 0 <= -e0 - 1 < n:
+        ratio[-e0 - 1] = np.nan  # epoch 0: only reached via reset0
     bump = (base - eta) * (1 - math.cos(math.pi / T)) / 2
     out = np.empty((n, lr.shape[0]), dtype=np.float64)
-    cuts = np.flatnonzero(special).tolist()
     y = lr - eta
     start = 0
     for cut in [*cuts, n]:
@@ -292,6 +291,17 @@ def _k_cosine(s: tls.CosineAnnealingLR, lr: np.ndarray, e0: int, n: int) -> np.n
             start = cut + 1
     out += eta
     return out
+
+
+def _cosine_restarts(T: Any, e0: int, n: int) -> list[int]:
+    """Rows ``i`` (epoch ``e0 + 1 + i``) with ``(epoch - 1 - T_max) % (2 T_max) == 0``: one every ``2 T_max`` rows,
+    found without a pass over the rows when ``T_max`` is whole."""
+    if isinstance(T, (int, np.integer)) or (isinstance(T, float) and T.is_integer()):
+        t = int(T)
+        if t > 0:
+            return list(range((t - e0) % (2 * t), n, 2 * t))
+    e = _epochs(e0, n)
+    return np.flatnonzero(((e - 1 - T) % (2 * T)) == 0).tolist()
 
 
 def _r_cosine(s: tls.CosineAnnealingLR, lr: np.ndarray) -> np.ndarray:
