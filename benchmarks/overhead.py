@@ -5,7 +5,7 @@ with a TensorBoardLogger and ``log_every_n_steps=1`` for N optimizer steps. The 
 process CPU time (all threads: TensorBoard's writer thread included) and the wall time of its fit minus those
 of the fit without it, per step. The CPU spent inside the callbacks' own hooks is also measured directly.
 
-Usage: python benchmarks/overhead.py [--steps N] [--reps R] [--smoke]
+Usage: python benchmarks/overhead.py [--steps N] [--reps R] [--groups G] [--logger tensorboard|csv|mlflow] [--smoke]
 """
 
 from __future__ import annotations
@@ -95,7 +95,18 @@ TimedLRMon = timed(LRMonitor, LRMON_HOOKS)
 TimedNoop = timed(pl.Callback, LRMON_HOOKS)
 
 
-def fit(kind: str, steps: int, root: str, logger_kind: str = "tensorboard") -> dict[str, float]:
+def make_logger(logger_kind: str, root: str, kind: str) -> Any:
+    if logger_kind == "tensorboard":
+        return TensorBoardLogger(root, name=kind)
+    if logger_kind == "csv":
+        return CSVLogger(root, name=kind)
+    from lightning.pytorch.loggers import MLFlowLogger  # needs mlflow (e.g. pip install mlflow-skinny)
+
+    os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")  # a local file store: no server, no database
+    return MLFlowLogger(experiment_name=kind.replace(" ", "-"), tracking_uri=f"file:{root}/mlruns")
+
+
+def fit(kind: str, steps: int, root: str, logger_kind: str = "tensorboard", every: int = 1) -> dict[str, float]:
     callbacks: list[Any] = []
     if kind == "LearningRateMonitor":
         callbacks = [TimedLRM(logging_interval="step")]
@@ -109,9 +120,9 @@ def fit(kind: str, steps: int, root: str, logger_kind: str = "tensorboard") -> d
     trainer = pl.Trainer(
         accelerator="cpu",
         max_steps=steps,
-        logger=TensorBoardLogger(root, name=kind) if logger_kind == "tensorboard" else CSVLogger(root, name=kind),
+        logger=make_logger(logger_kind, root, kind),
         callbacks=callbacks,
-        log_every_n_steps=1,
+        log_every_n_steps=every,
         enable_checkpointing=False,
         enable_model_summary=False,
         enable_progress_bar=False,
@@ -140,8 +151,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--smoke", action="store_true", help="tiny run, for the test suite")
-    parser.add_argument("--logger", choices=("tensorboard", "csv"), default="tensorboard")
+    parser.add_argument("--logger", choices=("tensorboard", "csv", "mlflow"), default="tensorboard")
     parser.add_argument("--groups", type=int, default=4, help="param groups (one per layer)")
+    parser.add_argument("--log-every", type=int, default=1, help="Trainer(log_every_n_steps=...)")
     args = parser.parse_args()
     global GROUPS
     GROUPS = args.groups
@@ -149,15 +161,16 @@ def main() -> None:
     kinds = ["none", "no-op Callback", "timed no-op", "LearningRateMonitor", "LRMonitor"]
     results: dict[str, list[dict[str, float]]] = {k: [] for k in kinds}
     with tempfile.TemporaryDirectory() as root:
-        fit("none", min(steps, 50), root, args.logger)  # warm-up: imports, first-fit costs
+        fit("none", min(steps, 50), root, args.logger, args.log_every)  # warm-up: imports, first-fit costs
         for rep in range(reps):
             order = kinds if rep % 2 == 0 else kinds[::-1]
             for kind in order:
-                results[kind].append(fit(kind, steps, root, args.logger))
+                results[kind].append(fit(kind, steps, root, args.logger, args.log_every))
     metrics = ("cpu", "wall", "hook", "threads", "calls")
     med = {k: {m: statistics.median(r[m] for r in results[k]) for m in metrics} for k in kinds}
+    cadence = "log every step" if args.log_every == 1 else f"Trainer(log_every_n_steps={args.log_every})"
     print(
-        f"{steps} optimizer steps, {GROUPS} param groups, {args.logger} logger, log every step, {reps} interleaved "
+        f"{steps} optimizer steps, {GROUPS} param groups, {args.logger} logger, {cadence}, {reps} interleaved "
         "repetitions (medians)"
     )
     print(
