@@ -95,6 +95,21 @@ TimedLRMon = timed(LRMonitor, LRMON_HOOKS)
 TimedNoop = timed(pl.Callback, LRMON_HOOKS)
 
 
+class ReadAndBuffer(pl.Callback):
+    """The floor of any per-step LR logger: read every group's LR and keep it in a list (nothing is ever written)."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[float, int, list[float]]] = []
+
+    def on_before_optimizer_step(self, trainer: Any, pl_module: Any, optimizer: Any) -> None:
+        self.rows.append((time.time(), trainer.global_step, [float(g["lr"]) for g in optimizer.param_groups]))
+        if len(self.rows) >= 1024:
+            self.rows = []
+
+
+TimedFloor = timed(ReadAndBuffer, ("on_before_optimizer_step",))
+
+
 def make_logger(logger_kind: str, root: str, kind: str) -> Any:
     if logger_kind == "tensorboard":
         return TensorBoardLogger(root, name=kind)
@@ -116,6 +131,8 @@ def fit(kind: str, steps: int, root: str, logger_kind: str = "tensorboard", ever
         callbacks = [pl.Callback()]
     elif kind == "timed no-op":
         callbacks = [TimedNoop()]
+    elif kind == "floor: read + buffer":
+        callbacks = [TimedFloor()]
     data = DataLoader(TensorDataset(torch.randn(steps * 4, 4)), batch_size=4)
     trainer = pl.Trainer(
         accelerator="cpu",
@@ -158,7 +175,7 @@ def main() -> None:
     global GROUPS
     GROUPS = args.groups
     steps, reps = (60, 1) if args.smoke else (args.steps, args.reps)
-    kinds = ["none", "no-op Callback", "timed no-op", "LearningRateMonitor", "LRMonitor"]
+    kinds = ["none", "no-op Callback", "timed no-op", "floor: read + buffer", "LearningRateMonitor", "LRMonitor"]
     results: dict[str, list[dict[str, float]]] = {k: [] for k in kinds}
     with tempfile.TemporaryDirectory() as root:
         fit("none", min(steps, 50), root, args.logger, args.log_every)  # warm-up: imports, first-fit costs

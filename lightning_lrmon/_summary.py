@@ -138,13 +138,12 @@ def _span(lrs: np.ndarray) -> float:
 
 def _kept_rows(a: int, b: int, n: int, d: np.ndarray, lead: int, span: float, grid: np.ndarray) -> np.ndarray:
     """Rows of ``[a, b]`` kept for a bend (second difference above float noise), the ends, or the grid."""
-    bend = np.flatnonzero(np.any(np.abs(np.diff(d, axis=0)) > span * 1e-12, axis=1)) + (a - lead + 1)
-    out = [bend[(bend >= max(a, 1)) & (bend <= min(b, n - 2))]]
-    if a == 0:
-        out.append(np.zeros(1, np.int64))
-    if b == n - 1:
-        out.append(np.full(1, n - 1, np.int64))
+    mask = np.zeros(b - a + 1, dtype=bool)  # rows a..b
+    bend = np.flatnonzero(np.any(np.abs(np.diff(d, axis=0)) > span * 1e-12, axis=1)) + (1 - lead)
+    mask[bend[(bend + a >= 1) & (bend + a <= n - 2)]] = True
+    mask[0] |= a == 0
+    mask[-1] |= b == n - 1
     g = grid[(grid >= a) & (grid < b)]
     if g.size:
-        out.append(g[np.any(d[g - a + lead] != 0, axis=1)])
-    return np.unique(np.concatenate(out))
+        mask[g[np.any(d[g - a + lead] != 0, axis=1)] - a] = True
+    return a + np.flatnonzero(mask)
