@@ -94,8 +94,9 @@ class Review:
 
 def _stats(tags: list[str], lrs: np.ndarray, ratios: np.ndarray | None) -> list[GroupStats]:
     out = []
+    shared = _column_stats(lrs[:, 0]) if ratios is not None else None  # proportional groups: one column
     for g, tag in enumerate(tags):
-        got = _column_stats(lrs[:, g if ratios is None else 0])
+        got = shared if ratios is not None else _column_stats(lrs[:, g])
         if got is None:
             out.append(GroupStats(tag))
             continue
