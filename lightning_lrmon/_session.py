@@ -163,8 +163,18 @@ class Session:
         if self.writer is not None:
             self.writer.tag_prefix = prefix
         deferred, self._deferred = self._deferred, []
-        for action in deferred:
-            self._guard_write(action)
+        for action in deferred:  # runs inside an optimizer-step hook now: nothing may escape into training
+            try:
+                self._guard_write(action)
+            except Exception as err:
+                self.emit(
+                    tooling(
+                        "logger-failed",
+                        f"writing the plan, summary or layout to TensorBoard raised {err!r}; LRMonitor keeps "
+                        "training and logging the LRs.",
+                        "report it to lightning-lrmon with the scheduler and logger you use.",
+                    )
+                )
 
     def flush(self) -> None:
         self._guard_write(lambda w: w.flush())

@@ -124,3 +124,25 @@ def test_lrmonitors_per_step_path_keeps_the_age_limit(tmp_path):
     events = [e for e in EventFileLoader(session.writer.path).Load() if e.HasField("summary")]
     assert [e.step for e in events] == [0, 1]
     session.close()
+
+
+def test_a_failing_deferred_write_never_reaches_the_training_loop(tmp_path):
+    import torch
+
+    from lightning_lrmon._session import Session
+
+    sgd = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    session = Session(on_misconfig="ignore", is_zero=True)
+    session.tracker.start([sgd], [])
+    session.writer = EventWriter(str(tmp_path))
+    session.first_write = lambda step, tags, values: session.prefix_known("")
+    session.write_text("lrmon/summary", "**ok**", 0)
+    session._deferred.insert(0, lambda w: w.add_scalars(0, ["a", "b"], [1.0]) or w.flush())  # a broken write
+    assert session.log_step(sgd, 0) == [0.1]  # the first step learns the prefix and runs what waited
+    assert [f.code for f in session.findings] == ["logger-failed"]
+    path = session.writer.path
+    session.log_step(sgd, 1)
+    session.close()
+    events = [e for e in EventFileLoader(path).Load() if e.HasField("summary")]
+    written = {(v.tag, e.step) for e in events for v in e.summary.value}
+    assert ("lrmon/summary", 0) in written and ("lr-SGD", 1) in written  # what came after the failure is there
