@@ -520,6 +520,16 @@ def check_lr_jump(ctx: CheckContext) -> list[Finding]:
     return []
 
 
+def _share_one_lr(ctx: CheckContext, lrs: np.ndarray) -> bool:
+    """Every group gets the same LR at every step."""
+    if ctx.ratios is not None:  # proportional groups (also from a warmup at 0): one LR exactly when every ratio is 1
+        return bool(np.allclose(ctx.ratios, 1.0, rtol=1e-12, atol=0))
+    return bool(
+        np.allclose(lrs[0], lrs[0, 0], rtol=1e-12, atol=0)
+        and np.allclose(lrs, lrs[:, :1], rtol=1e-12, atol=0, equal_nan=True)
+    )
+
+
 def check_groups_collapsed(ctx: CheckContext) -> list[Finding]:
     lrs = ctx.lrs if ctx.ratios is None else ctx.lrs[:1] * ctx.ratios[None, :]
     configured = ctx.configured_lrs
@@ -530,9 +540,7 @@ def check_groups_collapsed(ctx: CheckContext) -> list[Finding]:
     cfg = np.asarray(configured, dtype=np.float64)
     if np.allclose(cfg, cfg[0], rtol=1e-9, atol=0):
         return []
-    if not np.allclose(lrs[0], lrs[0, 0], rtol=1e-12, atol=0):  # groups differ at once: not collapsed
-        return []
-    if not np.allclose(lrs, lrs[:, :1], rtol=1e-12, atol=0, equal_nan=True):
+    if not _share_one_lr(ctx, lrs):
         return []
     s = ctx.scheduler
     if isinstance(s, tls.OneCycleLR):

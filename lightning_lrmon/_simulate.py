@@ -880,6 +880,24 @@ def _one_group(s: Any, optimizer: Any) -> Any:
     return view
 
 
+def _group_ratios(lr: np.ndarray, groups: list[dict[str, Any]]) -> np.ndarray | None:
+    """Each group's LR over group 0's: from the LRs now, or, when every group is at 0 (a warmup from zero), from
+    the LRs the scheduler was built on (``initial_lr``, what ``base_lrs`` holds)."""
+    if not np.all(np.isfinite(lr)):
+        return None
+    if lr[0] > 0:
+        return np.asarray(lr / lr[0], dtype=np.float64)
+    if np.any(lr != 0):
+        return None
+    try:
+        initial = np.asarray([float(g["initial_lr"]) for g in groups], dtype=np.float64)
+    except (KeyError, TypeError, ValueError):
+        return None
+    if initial[0] <= 0 or not np.all(np.isfinite(initial)):
+        return None
+    return np.asarray(initial / initial[0], dtype=np.float64)
+
+
 def proportional_view(scheduler: Any) -> tuple[Any, np.ndarray] | None:
     """A one-group view of ``scheduler`` and each group's ratio to group 0, when the groups stay proportional.
 
@@ -903,10 +921,8 @@ def proportional_view(scheduler: Any) -> tuple[Any, np.ndarray] | None:
         lr = _group_lrs(opt)
     except _Unsupported:
         return None
-    if lr[0] <= 0 or not np.all(np.isfinite(lr)):
-        return None
-    ratios = lr / lr[0]
-    if not _scales_with_groups(scheduler, ratios):
+    ratios = _group_ratios(lr, groups)
+    if ratios is None or not _scales_with_groups(scheduler, ratios):
         return None
     shadow = types.SimpleNamespace(
         param_groups=[{k: v for k, v in groups[0].items() if k != "params"}], defaults=dict(opt.defaults)

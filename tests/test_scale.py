@@ -34,6 +34,11 @@ PROPORTIONAL = {
     "onecycle": lambda o: L.OneCycleLR(o, max_lr=[0.1 * 0.9**i for i in range(len(o.param_groups))], total_steps=300),
     "shared-lambda": lambda o: L.LambdaLR(o, lambda s: 1 / (1 + s) ** 0.5),
     "warm-restarts": lambda o: L.CosineAnnealingWarmRestarts(o, 30, 2),
+    # transformers' warmup starts every group at LR 0: the groups' ratios come from their initial LRs
+    "hf-warmup-from-zero": lambda o: L.LambdaLR(o, lambda s: min(1.0, s / 30) * max(0.0, 1 - s / 300)),
+    "warmup-from-zero-then-cosine": lambda o: L.SequentialLR(
+        o, [L.LambdaLR(o, lambda s: s / 30), L.CosineAnnealingLR(o, 270)], [30]
+    ),
 }
 
 
@@ -98,3 +103,17 @@ def test_ten_million_steps_review_with_one_column_and_chunk_sized_temporaries():
         tracemalloc.stop()
     assert peak < 150 * 2**20  # the column is 76 MiB; whole-column temporaries took the peak to 600 MiB before
     assert r.findings == [] and len(r.plan) <= 1100 and r.groups[3].end == pytest.approx(0.0, abs=1e-12)
+
+
+def test_a_warmup_from_zero_over_groups_with_different_lrs_is_not_collapsed():
+    from lightning_lrmon import check_schedule
+
+    o = groups_opt(3)
+    sched = L.LambdaLR(o, lambda s: min(1.0, s / 30) * max(0.0, 1 - s / 300))  # every group at LR 0 at step 0
+    assert simulate_groups(sched, 300)[1] is not None  # one column
+    assert check_schedule(sched, 300) == []
+    o = groups_opt(3)
+    one_lr = L.OneCycleLR(o, max_lr=0.1, total_steps=300)  # the classic collapse: one max_lr for every group
+    assert [f.code for f in check_schedule(one_lr, 300, configured_lrs=[0.1 * 0.9**i for i in range(3)])] == [
+        "groups-collapsed"
+    ]
