@@ -48,7 +48,7 @@ __all__ = [
     "layout_for",
     "logger_event_file",
     "masked_crc32c",
-    "scalar_tags_from",
+    "scalar_tags",
     "shared_event_file",
     "truncate_own_events",
 ]
@@ -139,12 +139,12 @@ class EventWriter:
         self.tag_prefix = tag_prefix
         # O_APPEND: every write lands whole at the end, also between the records of another appending writer
         self._fh = open(self.path, "ab", buffering=0)  # noqa: SIM115 - closed in close()
-        self.pending_rows: list[tuple[float, int, Sequence[str], list[float]]] = []
+        self._pending: list[tuple[float, int, Sequence[str], list[float]]] = []
         self._seen_tags: set[str] = set()
-        self.max_pending = max_pending
-        self.max_age_s = max_age_s
-        #: wall time by which buffered steps are flushed (set when the first step of a batch is buffered)
-        self.flush_at = math.inf
+        self._max_pending = max_pending
+        self._max_age_s = max_age_s
+        # wall time by which buffered steps are flushed (set when the first step of a batch is buffered)
+        self._flush_at = math.inf
         self._lock = threading.Lock()
         self._templates: dict[str, tuple[bytes, bytes]] = {}
         self._layouts: dict[tuple[str, ...], tuple[list[bytes], bytes] | None] = {}
@@ -155,7 +155,7 @@ class EventWriter:
     @property
     def pending(self) -> int:
         """Buffered steps not yet on disk."""
-        return len(self.pending_rows)
+        return len(self._pending)
 
     def add_scalars(self, step: int, tags: Sequence[str], values: list[float], wall_time: float | None = None) -> None:
         """Buffer one step's values (``tags`` may be shared between calls; it is not copied).
@@ -167,13 +167,13 @@ class EventWriter:
             1
             >>> w.close()
         """
-        pending = self.pending_rows
+        pending = self._pending
         wall = _now() if wall_time is None else wall_time
         pending.append((wall, step, tags, values))
-        if len(pending) >= self.max_pending or wall > self.flush_at:
+        if len(pending) >= self._max_pending or wall > self._flush_at:
             self.flush()
         elif len(pending) == 1:
-            self.flush_at = wall + self.max_age_s
+            self._flush_at = wall + self._max_age_s
 
     def _value_proto(self, tag: str, value: float, first: bool) -> summary_pb2.Summary.Value:
         # an ordinary float32 scalar, what SummaryWriter.add_scalar writes: every reader's Scalars() sees it
@@ -279,8 +279,8 @@ class EventWriter:
         with self._lock:
             if self.closed:
                 return
-            pending, self.pending_rows = self.pending_rows, []
-            self.flush_at = math.inf
+            pending, self._pending = self._pending, []
+            self._flush_at = math.inf
             chunks = self._encode_pending(pending) if pending else []
             if extra:
                 chunks.extend(_record(p) for p in extra)
@@ -307,9 +307,10 @@ class EventWriter:
     ) -> list[bytes]:
         """Records for steps sharing ``tags``: protobuf itself writes a tag list's first row (and every row when no
         template of it could be verified), numpy the rest."""
-        first = 0
-        if any(t not in self._seen_tags for t in tags) or self._summary_layout(tags) is None:
-            first = 1 if self._summary_layout(tags) is not None else steps.shape[0]
+        if self._summary_layout(tags) is None:
+            first = steps.shape[0]
+        else:
+            first = 1 if any(t not in self._seen_tags for t in tags) else 0
         out = [
             _record(self._scalar_event_proto(float(walls[k]), int(steps[k]), tags, values[k].tolist()))
             for k in range(first)
@@ -409,7 +410,7 @@ class EventWriter:
     def abandon(self) -> None:
         """Drop what is buffered and release the file without writing (after a write failed)."""
         with self._lock:
-            self.pending_rows = []
+            self._pending = []
             self.closed = True
             with contextlib.suppress(OSError):
                 self._fh.close()
@@ -504,29 +505,22 @@ def shared_event_file(log_dir: str, experiment: Any) -> str | None:
     return path if path is not None and f".{os.getpid()}." in os.path.basename(path) else None
 
 
-def scalar_tags_from(path: str, offset: int) -> list[str]:
-    """The scalar tags of the records written to ``path`` from byte ``offset`` on, in order.
+def scalar_tags(path: str) -> list[str]:
+    """The scalar tags of every record in ``path``, in order (read with tensorboard's own record reader).
 
     Example:
         >>> import tempfile
         >>> w = EventWriter(tempfile.mkdtemp(), tag_prefix="train-")
         >>> w.add_scalars(0, ["lr-SGD", "lr-Adam"], [0.1, 0.2]); w.close()
-        >>> scalar_tags_from(w.path, 0)
+        >>> scalar_tags(w.path)
         ['train-lr-SGD', 'train-lr-Adam']
     """
-    with open(path, "rb") as fh:
-        fh.seek(offset)
-        raw = fh.read()
+    from tensorboard.backend.event_processing.event_file_loader import RawEventFileLoader
+
     tags: list[str] = []
-    at = 0
-    while at + 12 <= len(raw):
-        (size,) = struct.unpack_from("<Q", raw, at)
-        data = raw[at + 12 : at + 12 + size]
-        if len(data) < size:
-            break
-        event = event_pb2.Event.FromString(data)
+    for raw in RawEventFileLoader(path).Load():
+        event = event_pb2.Event.FromString(raw)
         tags += [v.tag for v in event.summary.value if v.WhichOneof("value") == "simple_value"]
-        at += 16 + size
     return tags
 
 
@@ -539,7 +533,7 @@ def key_prefix(written: Sequence[str], keys: Sequence[str]) -> str | None:
         >>> key_prefix(["lr-SGD"], ["lr-SGD"]), key_prefix(["LR"], ["lr-SGD"])
         ('', None)
     """
-    if len(written) != len(keys) or not keys:
+    if len(written) != len(keys) or not keys or not all(w.endswith(k) for w, k in zip(written, keys)):
         return None
-    found = {w[: len(w) - len(k)] for w, k in zip(written, keys) if w.endswith(k)}
-    return found.pop() if len(found) == 1 and all(w.endswith(k) for w, k in zip(written, keys)) else None
+    found = {w[: len(w) - len(k)] for w, k in zip(written, keys)}
+    return found.pop() if len(found) == 1 else None

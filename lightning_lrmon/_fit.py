@@ -24,7 +24,7 @@ from lightning_lrmon._events import (
     EventWriter,
     key_prefix,
     logger_event_file,
-    scalar_tags_from,
+    scalar_tags,
     shared_event_file,
     truncate_own_events,
 )
@@ -261,11 +261,11 @@ def _learn_prefix(session: Session, logger: Any) -> Callable[[int, list[str], li
         try:
             logger.experiment.flush()
             path = logger_event_file(str(logger.log_dir), exclude=own)
-            start = os.path.getsize(path) if path else 0
+            before = len(scalar_tags(path)) if path else 0
             logger.log_metrics({tags[0]: values[0]}, step=step)  # one value: SummaryWriter costs ~50 us per value
             written = True
             logger.experiment.flush()
-            prefix = key_prefix(scalar_tags_from(path, start), tags[:1]) if path else None
+            prefix = key_prefix(scalar_tags(path)[before:], tags[:1]) if path else None
         except Exception:  # a logger that cannot write or be read back: LRMonitor's writer uses the names it has
             pass
         session.prefix_known(prefix or "")

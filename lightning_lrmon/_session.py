@@ -18,7 +18,6 @@ Example:
 from __future__ import annotations
 
 import math
-import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,7 +37,6 @@ __all__ = ["Built", "Session"]
 #: optimizer-step counts at which the stepping checks run (then every 1024 steps)
 _CHECK_AT = frozenset((2, 3, 10))
 _INF = math.inf
-_now = time.time
 
 
 @dataclass
@@ -191,7 +189,7 @@ class Session:
         """Log the LRs ``optimizer``'s coming step uses at ``step``; returns the values (``None``: not ours).
 
         The per-step path, kept lean (it runs between the backward pass and the update, with cold caches): one
-        read, one append to the writer's buffer, one validity test, one counter.
+        read, one buffered append, one validity test, one counter.
         """
         track = self.tracker.read(optimizer)
         if track is None:
@@ -200,13 +198,10 @@ class Session:
         writer = self.writer
         if writer is not None and not step % self.writer_every:
             if self.first_write is None:
-                pending = writer.pending_rows
-                wall = _now()
-                pending.append((wall, step, tags, values))  # EventWriter.add_scalars, inline: this runs every step
-                if len(pending) >= writer.max_pending or wall > writer.flush_at:
-                    self._guard_write(lambda w: w.flush())  # a failing disk reports once and drops the writer
-                elif len(pending) == 1:
-                    writer.flush_at = wall + writer.max_age_s
+                try:
+                    writer.add_scalars(step, tags, values)
+                except OSError:
+                    self._guard_write(lambda w: w.flush())  # reports once and drops the writer
             else:
                 self.first_write(step, tags, values)
         if self.other_loggers and not step % self.others_every:
