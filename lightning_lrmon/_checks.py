@@ -118,7 +118,7 @@ def _rises(x: np.ndarray) -> np.ndarray:
     """Indices i where x[i+1] rises above x[i] beyond float noise (in chunks: small temporaries)."""
     if x.shape[0] < 2:
         return np.empty(0, dtype=np.int64)
-    scale = max(_nanmax_abs(x), 1e-300)
+    scale = max(float(_nanmax_abs(x)), 1e-300)
     found = [
         a + np.flatnonzero(x[a + 1 : b + 1] > x[a:b] * (1 + RISE_RTOL) + scale * 1e-14)
         for a, b in row_ranges(x.shape[0] - 1)
@@ -126,11 +126,11 @@ def _rises(x: np.ndarray) -> np.ndarray:
     return np.concatenate(found)
 
 
-def _nanmax_abs(x: np.ndarray) -> float:
-    """``nanmax(abs(x))`` over all of ``x``, in chunks of rows."""
+def _nanmax_abs(x: np.ndarray, axis: int | None = None) -> Any:
+    """``nanmax(abs(x), axis=axis)`` (all of ``x``, or per column with ``axis=0``), in chunks of rows."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN chunk
-        return float(np.nanmax([np.nanmax(np.abs(x[a:b])) for a, b in row_ranges(x.shape[0])]))
+        return np.nanmax([np.nanmax(np.abs(x[a:b]), axis=axis) for a, b in row_ranges(x.shape[0])], axis=0)
 
 
 def _segments(ctx: CheckContext) -> list[_Segment]:
@@ -347,9 +347,7 @@ def check_lr_zero_early(ctx: CheckContext) -> list[Finding]:
     out: list[Finding] = []
     if n == 0 or ctx.expect == "cyclic":
         return out
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN chunk
-        peaks = np.nanmax([np.nanmax(np.abs(lrs[a:b]), axis=0) for a, b in row_ranges(n)], axis=0)
+    peaks = _nanmax_abs(lrs, axis=0)
     if not np.any(lrs[-1] <= peaks * ZERO_RATIO):  # the LR is not near zero at the end: nothing to find
         return out
     for g in range(lrs.shape[1]):

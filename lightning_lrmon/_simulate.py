@@ -401,17 +401,29 @@ def _r_onecycle(s: tls.OneCycleLR, lr: np.ndarray) -> np.ndarray:
     return np.asarray(_onecycle_at(s, np.zeros(1, dtype=np.int64))[0], dtype=np.float64)
 
 
+def _warm_pieces(cur: int, ti: int, mult: int, n: int) -> Iterator[tuple[int, int, int]]:
+    """The next ``n`` steps of warm restarts as ``(first T_cur, T_i, steps)`` pieces: a run of ``T_cur`` counting up
+    within one cycle, or the restart step (``T_cur`` reaches ``T_i``) alone."""
+    done = 0
+    while done < n:
+        if cur + 1 >= ti:
+            cur, ti = (cur + 1) % ti, ti * mult
+            yield cur, ti, 1
+            done += 1
+            continue
+        m = min(ti - cur - 1, n - done)
+        yield cur + 1, ti, m
+        cur, done = cur + m, done + m
+
+
 def _warm_advance(cur: int, ti: int, mult: int, steps: int) -> tuple[int, int]:
-    """``(T_cur, T_i)`` after ``steps`` more steps (the kernel's recurrence, counting only)."""
+    """``(T_cur, T_i)`` after ``steps`` more steps (one cycle length for good: a modulo)."""
     if mult == 1 and 0 <= cur < ti:
         return (cur + steps) % ti, ti
-    while steps > 0:
-        if cur + 1 >= ti:
-            cur, ti, steps = (cur + 1) % ti, ti * mult, steps - 1
-            continue
-        m = min(ti - cur - 1, steps)
-        cur, steps = cur + m, steps - m
-    return cur, ti
+    at = (cur, ti)
+    for first, cycle, m in _warm_pieces(cur, ti, mult, steps):
+        at = (first + m - 1, cycle)
+    return at
 
 
 def _k_warm_restarts(s: tls.CosineAnnealingWarmRestarts, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
@@ -422,39 +434,30 @@ def _k_warm_restarts(s: tls.CosineAnnealingWarmRestarts, lr: np.ndarray, e0: int
         raise _Unsupported("fractional T_cur")
     cur, ti = _warm_advance(cur, ti, mult, e0 - s.last_epoch)  # a later chunk starts e0 - last_epoch steps on
     pos = 0
-    while pos < n:
-        # steps until the next restart: T_cur reaches T_i
-        left = ti - cur - 1
-        if cur + 1 >= ti:
-            cur = (cur + 1) % ti
-            ti = ti * mult
-            t_cur[pos], t_i[pos] = cur, ti
-            pos += 1
-            continue
-        m = min(left, n - pos)
-        t_cur[pos : pos + m] = np.arange(cur + 1, cur + 1 + m)
-        t_i[pos : pos + m] = ti
-        cur += m
+    for first, cycle, m in _warm_pieces(cur, ti, mult, n):
+        t_cur[pos : pos + m] = np.arange(first, first + m)
+        t_i[pos : pos + m] = cycle
         pos += m
     base = _base(s)
     eta = s.eta_min
     return np.asarray(eta + (base[None, :] - eta) * (1 + np.cos(np.pi * t_cur / t_i))[:, None] / 2, dtype=np.float64)
 
 
-def _sequential_advance(milestones: list[int], big_l: int, child_epochs: list[int], to: int) -> tuple[int, list[int]]:
-    """SequentialLR's epoch and its children's epochs at epoch ``to`` (a later chunk), counting only."""
-    child_epochs = list(child_epochs)
-    while big_l < to:
-        nxt = big_l + 1
-        idx = bisect_right(milestones, nxt)
-        if idx > 0 and milestones[idx - 1] == nxt:
-            child_epochs[idx], big_l = 0, nxt
+def _sequential_pieces(milestones: list[int], epoch: int, n: int) -> Iterator[tuple[int, int, bool]]:
+    """SequentialLR's next ``n`` steps from ``epoch`` as ``(child index, steps, reset)`` pieces: the step onto a
+    milestone is a piece of its own that restarts its child, every other piece steps one child on."""
+    done = 0
+    while done < n:
+        at = epoch + done
+        idx = bisect_right(milestones, at + 1)
+        if idx > 0 and milestones[idx - 1] == at + 1:
+            yield idx, 1, True
+            done += 1
             continue
-        seg_end = milestones[idx] - 1 if idx < len(milestones) else to
-        m = min(seg_end - big_l, to - big_l)
-        child_epochs[idx] += m
-        big_l += m
-    return big_l, child_epochs
+        seg_end = milestones[idx] - 1 if idx < len(milestones) else epoch + n
+        m = min(seg_end - at, n - done)
+        yield idx, m, False
+        done += m
 
 
 def _k_sequential(s: tls.SequentialLR, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
@@ -464,34 +467,29 @@ def _k_sequential(s: tls.SequentialLR, lr: np.ndarray, e0: int, n: int) -> np.nd
         kern = _kernel_for(child)
         if kern.reset0 is None:
             raise _Unsupported(f"{type(child).__name__} after a SequentialLR milestone")
-    big_l, child_epochs = _sequential_advance(milestones, s.last_epoch, [c.last_epoch for c in children], e0)
+    child_epochs = [c.last_epoch for c in children]
+    for idx, m, reset in _sequential_pieces(milestones, s.last_epoch, e0 - s.last_epoch):  # a later chunk
+        child_epochs[idx] = 0 if reset else child_epochs[idx] + m
     out = np.empty((n, lr.shape[0]), dtype=np.float64)
     cur = lr.copy()
     pos = 0
-    while pos < n:
-        nxt = big_l + 1
-        idx = bisect_right(milestones, nxt)
+    for idx, m, reset in _sequential_pieces(milestones, e0, n):
         child = children[idx]
         kern = _kernel_for(child)
-        if idx > 0 and milestones[idx - 1] == nxt:
+        if reset:
             assert kern.reset0 is not None
             cur = kern.reset0(child, cur)
             child_epochs[idx] = 0
             out[pos] = cur
-            pos += 1
-            big_l = nxt
-            continue
-        seg_end = milestones[idx] - 1 if idx < len(milestones) else big_l + (n - pos)
-        m = min(seg_end - big_l, n - pos)
-        try:
-            seg = kern.simulate(child, cur, child_epochs[idx], m)
-        except _StepError as err:
-            raise _StepError(pos + err.row, err.message) from None
-        out[pos : pos + m] = seg
-        cur = seg[-1]
-        child_epochs[idx] += m
+        else:
+            try:
+                seg = kern.simulate(child, cur, child_epochs[idx], m)
+            except _StepError as err:
+                raise _StepError(pos + err.row, err.message) from None
+            out[pos : pos + m] = seg
+            cur = seg[-1]
+            child_epochs[idx] += m
         pos += m
-        big_l += m
     return out
 
 
