@@ -4,9 +4,9 @@ Prints, side by side in one run, the wall time of ``check_schedule`` (simulation
 deep copy of the scheduler (reading each group's LR after every step), for 4 param groups, one core.
 
 Then, for long runs and many groups, the time and tracemalloc peak of ``check_schedule`` alone (warmup + cosine
-over groups with layer-wise LR decay, one scheduler: the groups stay proportional), next to the size of the
-(steps x groups) float64 matrix a simulation would hold; and one case whose groups do not stay proportional
-(``eta_min > 0``), which is still simulated and checked on its whole matrix.
+over groups with layer-wise LR decay, one scheduler: the groups stay proportional, one column is simulated), next
+to the size of the (steps x groups) float64 matrix a simulation would hold; and cases whose groups do not stay
+proportional (``eta_min > 0``): every group is simulated, streamed in chunks like the rest.
 
 Usage: python benchmarks/simulate.py [--smoke]
 """
@@ -68,7 +68,7 @@ def step_copy(sched: Any, n: int) -> list[list[float]]:
 
 
 def groups_optimizer(g: int) -> torch.optim.Optimizer:
-    groups = [{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": 0.1 * 0.9**i} for i in range(g)]
+    groups = [{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": 0.1 * 0.99**i} for i in range(g)]
     return torch.optim.SGD(groups, lr=0.1)
 
 
@@ -84,6 +84,7 @@ SCALE = [
     (10_000_000, 4, "warmup+cosine", lambda o, n: warmup_cosine(o, n)),
     (1_000_000, 4, "HF warmup+cosine (LambdaLR)", lambda o, n: L.LambdaLR(o, partial(hf_cosine, n // 20, n))),
     (1_000_000, 16, "warmup+cosine, eta_min>0", lambda o, n: warmup_cosine(o, n, 1e-5)),
+    (1_000_000, 256, "warmup+cosine, eta_min>0", lambda o, n: warmup_cosine(o, n, 1e-5)),
 ]
 
 

@@ -19,7 +19,6 @@ Example:
 
 from __future__ import annotations
 
-import warnings
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -28,11 +27,11 @@ from typing import Any
 import numpy as np
 from torch.optim import lr_scheduler as tls
 
+from lightning_lrmon._columns import JUMP_RATIO, RISE_RTOL, Columns, Unsteady
 from lightning_lrmon._exceptions import LRMonitorConfigError
 from lightning_lrmon._findings import Finding, Severity, tooling
 from lightning_lrmon._registry import SHAPES, describe, horizon_of, info_for
-from lightning_lrmon._simulate import DEFAULT_FALLBACK_BUDGET_S, Simulation, simulate_groups
-from lightning_lrmon._summary import row_ranges
+from lightning_lrmon._simulate import DEFAULT_FALLBACK_BUDGET_S, Simulation, simulate, simulate_columns
 
 __all__ = [
     "CHECKS",
@@ -51,8 +50,6 @@ __all__ = [
     "Subject",
 ]
 
-#: A step counts as a rise when the LR grows by more than this relative amount (ignores float noise).
-RISE_RTOL = 1e-9
 #: ``horizon-too-short``: the schedule's own horizon ends before this fraction of the run.
 HORIZON_SHORT_FRACTION = 0.5
 #: ``horizon-too-long``: the run covers less than this fraction of the schedule's horizon.
@@ -64,15 +61,14 @@ ZERO_RATIO = 1e-6
 ZERO_TAIL_FRACTION = 0.1
 #: ``warmup-too-long``: the first peak of a rise-then-fall schedule lies after this fraction of the run.
 WARMUP_MAX_FRACTION = 0.5
-#: ``lr-jump``: one step multiplies the LR by at least this ...
-JUMP_RATIO = 2.0
-#: ... and moves it by at least this fraction of the group's peak LR, after the LR had come down.
+#: ``lr-jump``: one step multiplies the LR by at least :data:`JUMP_RATIO` and moves it by at least this
+#: fraction of the group's peak LR, after the LR had come down.
 JUMP_PEAK_FRACTION = 0.2
 
 
 @dataclass
 class CheckContext:
-    """Everything a check may look at. Built by :func:`check_simulation`."""
+    """Everything a check may look at. Built by :func:`run_checks`."""
 
     scheduler: Any
     sim: Simulation
@@ -82,10 +78,11 @@ class CheckContext:
     optimizer_label: str
     group_names: list[str]
     steps_per_epoch: int | None
+    cols: Columns  # the simulated LRs (valid rows only), read through chunk summaries
     accumulate: int = 1
     ratios: np.ndarray | None = None  # groups proportional: group g is ratios[g] x the one simulated column
     segments: list[_Segment] = field(default_factory=list)
-    claimed: set[tuple[int, int]] = field(default_factory=set)  # (group, step) already explained
+    claims: list[tuple[int | None, int, int]] = field(default_factory=list)  # (group or all, rows [a, b)) explained
     found: list[Finding] = field(default_factory=list)  # findings so far: a check may defer to a specific one
     offset: int = 0  # optimizer step of row 0 (a resumed run starts part-way)
 
@@ -93,9 +90,12 @@ class CheckContext:
         """The run's optimizer step of simulation row ``row``."""
         return row + self.offset
 
-    @property
-    def lrs(self) -> np.ndarray:
-        return self.sim.lrs[: self.sim.valid_steps]
+    def claim(self, a: int, b: int, group: int | None = None) -> None:
+        """Rows ``[a, b)`` of ``group`` (of every group when ``None``) are explained by a finding already made."""
+        self.claims.append((group, a, b))
+
+    def claimed(self, group: int, row: int) -> bool:
+        return any(a <= row < b and g in (None, group) for g, a, b in self.claims)
 
     def where(self, group: int) -> str:
         return f"{self.optimizer_label} {self.group_names[group]}".strip()
@@ -114,31 +114,12 @@ class _Segment:
 # segmentation: which rows are judged by which shape
 
 
-def _rises(x: np.ndarray) -> np.ndarray:
-    """Indices i where x[i+1] rises above x[i] beyond float noise (in chunks: small temporaries)."""
-    if x.shape[0] < 2:
-        return np.empty(0, dtype=np.int64)
-    scale = max(float(_nanmax_abs(x)), 1e-300)
-    found = [
-        a + np.flatnonzero(x[a + 1 : b + 1] > x[a:b] * (1 + RISE_RTOL) + scale * 1e-14)
-        for a, b in row_ranges(x.shape[0] - 1)
-    ]
-    return np.concatenate(found)
-
-
-def _nanmax_abs(x: np.ndarray, axis: int | None = None) -> Any:
-    """``nanmax(abs(x), axis=axis)`` (all of ``x``, or per column with ``axis=0``), in chunks of rows."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN chunk
-        return np.nanmax([np.nanmax(np.abs(x[a:b]), axis=axis) for a, b in row_ranges(x.shape[0])], axis=0)
-
-
 def _segments(ctx: CheckContext) -> list[_Segment]:
-    s, n = ctx.scheduler, ctx.lrs.shape[0]
+    s, n = ctx.scheduler, ctx.cols.n
     if ctx.expect is not None:
         return [_Segment(0, n, ctx.expect, s)]
     if isinstance(s, tls.SequentialLR):
-        return _sequential_segments(s, ctx.lrs)
+        return _sequential_segments(s, ctx.cols)
     if isinstance(s, tls.ChainedScheduler):
         infos = [info_for(c) for c in s._schedulers]
         shapes = {(i.shape if i else None) for i in infos}
@@ -147,9 +128,9 @@ def _segments(ctx: CheckContext) -> list[_Segment]:
     return [_Segment(0, n, info.shape if info else None, s)]
 
 
-def _sequential_segments(s: tls.SequentialLR, lrs: np.ndarray) -> list[_Segment]:
+def _sequential_segments(s: tls.SequentialLR, cols: Columns) -> list[_Segment]:
     """One segment per phase still ahead; a rising first phase is a warmup, later ones keep their class's shape."""
-    n = lrs.shape[0]
+    n = cols.n
     milestones, l0 = list(s._milestones), s.last_epoch
     bounds = [m - l0 for m in milestones]
     segs: list[_Segment] = []
@@ -163,8 +144,7 @@ def _sequential_segments(s: tls.SequentialLR, lrs: np.ndarray) -> list[_Segment]
         info = info_for(child)
         shape = info.shape if info else None
         warm = False
-        rows = lrs[start:stop]
-        if p == 0 and shape != "cyclic" and rows.shape[0] > 1 and _rises(rows.max(axis=1)).size:
+        if p == 0 and shape != "cyclic" and stop - start > 1 and next(cols.rises(start, stop, None), None) is not None:
             shape, warm = "warmup", True
         # the step into this phase (from row start-1 to start) belongs to no phase: judged by lr-jump only
         segs.append(_Segment(start, stop, shape, child, warmup_phase=warm))
@@ -221,36 +201,33 @@ def check_horizon_too_short(ctx: CheckContext) -> list[Finding]:
         if h is None or h <= 0:
             continue
         e_now = 0 if seg.start > 0 else max(getattr(seg.scheduler, "last_epoch", 0), 0)
-        end_row = seg.start + h - e_now
+        end_row = max(seg.start + h - e_now, 0)  # a resumed run can be past the horizon already
         span = seg.stop - seg.start
         if end_row >= seg.stop - 1:
             continue
-        rows = ctx.lrs[seg.start : seg.stop]
-        rises_after = _rises(rows.max(axis=1))
-        rises_after = rises_after[rises_after + seg.start >= end_row - 1]
-        climbs = bool(info.periodic and rises_after.size)
+        rise = next(ctx.cols.rises(max(seg.start, end_row - 1), seg.stop, None), None)
+        climbs = bool(info.periodic and rise is not None)
         if not climbs and (end_row - seg.start) >= HORIZON_SHORT_FRACTION * span:
             continue
-        out.append(_short_finding(ctx, seg, info, h, end_row, span, climbs, rises_after))
+        out.append(_short_finding(ctx, seg, info, h, end_row, span, rise if climbs else None))
     return out
 
 
 def _short_finding(
-    ctx: CheckContext, seg: _Segment, info: Any, h: int, end_row: int, span: int, climbs: bool, rises_after: np.ndarray
+    ctx: CheckContext, seg: _Segment, info: Any, h: int, end_row: int, span: int, climb: int | None
 ) -> Finding:
-    """The ``horizon-too-short`` finding of one phase (claims the climb's steps so decay-increases skips them)."""
+    """The ``horizon-too-short`` finding of one phase; a cosine that climbs back from row ``climb`` on claims the
+    rest of the phase, so decay-increases and lr-jump do not report the climb again."""
     arg, wanted = info.horizon_arg, ctx.total_steps - seg.start  # the horizon that ends with the run
-    if climbs:
+    if climb is not None:
         restarts = int(np.ceil((seg.stop - end_row) / (2 * h)))
         what = (
             f"after step {ctx.at(end_row)} the cosine climbs back up to the starting LR"
             f" ({restarts} time{'s' if restarts != 1 else ''} before the run ends)"
         )
-        for k in rises_after.tolist():
-            for g in range(ctx.lrs.shape[1]):
-                ctx.claimed.add((g, k + seg.start))
+        ctx.claim(climb, seg.stop)
     else:
-        end_lr = float(ctx.lrs[min(end_row, ctx.lrs.shape[0] - 1)].max())
+        end_lr = float(ctx.cols.row(min(end_row, ctx.cols.n - 1)).max())
         what = f"the LR reaches its floor ({end_lr:.3g}) at step {ctx.at(end_row)} and stays flat until the end"
     msg = (
         f"{describe(seg.scheduler)} on {ctx.optimizer_label}: its horizon {arg}={h} ends at step "
@@ -278,7 +255,7 @@ def check_horizon_too_long(ctx: CheckContext) -> list[Finding]:
         info = info_for(seg.scheduler)
         if seg.warmup_phase or info is None or info.horizon_arg is None:
             continue
-        if seg.stop < ctx.lrs.shape[0] or seg.stop != ctx.total_steps:
+        if seg.stop < ctx.cols.n or seg.stop != ctx.total_steps:
             continue  # only the phase that ends the run can be too long for it
         h = horizon_of(seg.scheduler)
         if not h:
@@ -289,8 +266,7 @@ def check_horizon_too_long(ctx: CheckContext) -> list[Finding]:
         if remaining <= 0 or span >= HORIZON_LONG_COVERAGE * remaining:
             continue
         arg, wanted = info.horizon_arg, span + e_now
-        rows = ctx.lrs[seg.start : seg.stop]
-        first, last = float(rows[0].max()), float(rows[-1].max())
+        first, last = float(ctx.cols.row(seg.start).max()), float(ctx.cols.row(seg.stop - 1).max())
         msg = (
             f"{describe(seg.scheduler)} on {ctx.optimizer_label}: its horizon {arg}={h} is "
             f"{remaining / max(span, 1):.1f}x longer than the {span} scheduler steps this run takes, so the run "
@@ -324,13 +300,16 @@ def check_scheduler_overrun(ctx: CheckContext) -> list[Finding]:
 
 
 def check_lr_invalid(ctx: CheckContext) -> list[Finding]:
-    lrs = ctx.lrs
-    if lrs.size == 0 or (lrs.min() >= 0 and np.isfinite(lrs.max())):  # NaN fails `>= 0`
+    cols = ctx.cols
+    bad_chunks = np.flatnonzero(~(cols.finite & cols.nonneg).all(axis=1))  # NaN fails `>= 0`
+    if cols.n == 0 or bad_chunks.size == 0:
         return []
-    bad = ~np.isfinite(lrs) | (lrs < 0)
-    k, g = np.argwhere(bad)[0].tolist()
-    value = float(lrs[k, g])
-    prev = f" (step {ctx.at(k - 1)}: {float(lrs[k - 1, g]):.4g})" if k > 0 else ""
+    j = int(bad_chunks[0])
+    x = cols.chunk(j)
+    k, g = np.argwhere(~np.isfinite(x) | (x < 0))[0].tolist()
+    value = float(x[k, g])
+    k += int(cols.bounds[j])
+    prev = f" (step {ctx.at(k - 1)}: {float(cols.row(k - 1)[g]):.4g})" if k > 0 else ""
     msg = (
         f"{describe(ctx.scheduler)} gives {ctx.where(g)} an invalid LR {value!r} at step {ctx.at(k)}{prev}; "
         "training with it diverges or fails."
@@ -343,28 +322,29 @@ def check_lr_invalid(ctx: CheckContext) -> list[Finding]:
 
 
 def check_lr_zero_early(ctx: CheckContext) -> list[Finding]:
-    lrs, n = ctx.lrs, ctx.lrs.shape[0]
+    cols, n = ctx.cols, ctx.cols.n
     out: list[Finding] = []
     if n == 0 or ctx.expect == "cyclic":
         return out
-    peaks = _nanmax_abs(lrs, axis=0)
-    if not np.any(lrs[-1] <= peaks * ZERO_RATIO):  # the LR is not near zero at the end: nothing to find
+    peaks, end = np.fmax.reduce(cols.amax, axis=0), cols.row(-1)
+    if not np.any(end <= peaks * ZERO_RATIO):  # the LR is not near zero at the end: nothing to find
         return out
-    for g in range(lrs.shape[1]):
-        col = lrs[:, g]
-        if not all(np.all(np.isfinite(col[a:b]) & (col[a:b] >= 0)) for a, b in row_ranges(n)):
+    for g in range(cols.groups):
+        if not (cols.finite[:, g].all() and cols.nonneg[:, g].all()):
             continue
-        peak = float(col.max())
+        peak = float(cols.mx[:, g].max())
         threshold = peak * ZERO_RATIO if peak > 0 else np.inf
-        if not col[-1] <= threshold:
+        if not end[g] <= threshold:
             continue
-        start = _tail_start(col, threshold)
+        above = cols.last_above(0, n, g, threshold)
+        start = 0 if above is None else above + 1  # the first row of the run's last stretch at or below it
         if n - start <= ZERO_TAIL_FRACTION * n or (n - start) < 2:
             continue
         if any(f.code == "horizon-too-short" for f in ctx.found):
             continue
         msg = (
-            f"{describe(ctx.scheduler)} drives {ctx.where(g)} to {float(col[start]):.3g} (below {ZERO_RATIO:g} x "
+            f"{describe(ctx.scheduler)} drives {ctx.where(g)} to {float(cols.row(start)[g]):.3g} "
+            f"(below {ZERO_RATIO:g} x "
             f"its peak {peak:.3g}) at step {ctx.at(start)} of {ctx.at(n)} and keeps it there: the last {n - start} "
             "steps "
             f"({100 * (n - start) / n:.0f}% of the run) train nothing."
@@ -378,17 +358,8 @@ def check_lr_zero_early(ctx: CheckContext) -> list[Finding]:
     return out
 
 
-def _tail_start(col: np.ndarray, threshold: float) -> int:
-    """The first row of the run's last stretch at or below ``threshold`` (scanned from the end, in chunks)."""
-    for a, b in reversed(row_ranges(col.shape[0])):
-        above = np.flatnonzero(col[a:b] > threshold)
-        if above.size:
-            return a + int(above[-1]) + 1
-    return 0
-
-
 def check_warmup_too_long(ctx: CheckContext) -> list[Finding]:
-    lrs, n = ctx.lrs, ctx.lrs.shape[0]
+    cols, n = ctx.cols, ctx.cols.n
     if n < 4:
         return []
     top = ctx.segments[0].shape if len(ctx.segments) == 1 else "warmup_decay"
@@ -398,17 +369,16 @@ def check_warmup_too_long(ctx: CheckContext) -> list[Finding]:
         top = "warmup_decay"
     if top not in ("warmup_decay", None):
         return []
-    for g in range(lrs.shape[1]):
-        col = lrs[:, g]
-        if not np.all(np.isfinite(col)):
+    for g in range(cols.groups):
+        if not cols.finite[:, g].all():
             return []
-        peak = float(col.max())
-        p = int(np.argmax(col >= peak * (1 - 1e-9)))
-        if p < WARMUP_MAX_FRACTION * n or not (peak > col[0] * 1.5):
+        peak, first = float(cols.mx[:, g].max()), float(cols.row(0)[g])
+        p = cols.first_at_least(0, n, g, peak * (1 - 1e-9)) or 0
+        if p < WARMUP_MAX_FRACTION * n or not (peak > first * 1.5):
             continue
         never = p >= n - 1
         msg = (
-            f"{describe(ctx.scheduler)} on {ctx.where(g)} warms up from {float(col[0]):.3g} to its peak "
+            f"{describe(ctx.scheduler)} on {ctx.where(g)} warms up from {first:.3g} to its peak "
             f"{peak:.3g} at step {ctx.at(p)} of {ctx.at(n)} ({100 * p / n:.0f}% of the run)"
             + (": the peak never comes before the run ends." if never else "; little of the run is left to decay.")
         )
@@ -430,13 +400,20 @@ def _warmup_hint(ctx: CheckContext, p: int, n: int) -> str:
     return f"make the warmup about 5-10% of the run (e.g. {suggested} steps); check its unit (steps vs epochs)."
 
 
-def _rise_finding(ctx: CheckContext, seg: _Segment, g: int, col: np.ndarray, offset: int, k: int) -> Finding:
-    """The ``decay-increases`` finding for the rise that starts at row ``k`` of ``col`` (claims its steps)."""
-    j = k + 1
-    while j + 1 < col.size and col[j + 1] >= col[j]:
-        j += 1
-    a, b = float(col[k]), float(col[j])
-    step = k + offset
+def _rise_finding(ctx: CheckContext, seg: _Segment, g: int, k: int, stop: int) -> Finding:
+    """The ``decay-increases`` finding for the rise of group ``g`` that starts at row ``k`` and goes on while the LR
+    does not fall, before row ``stop`` (claims its steps)."""
+    cols = ctx.cols
+    j = stop - 1
+    for row0, x in cols.windows(k + 1, stop, g, lambda _: True):
+        with np.errstate(invalid="ignore"):
+            falls = np.flatnonzero(~(x[1:] >= x[:-1]))
+        if falls.size:
+            j = row0 + int(falls[0])
+            break
+    j = max(j, k + 1)
+    a, b = float(cols.row(k)[g]), float(cols.row(j)[g])
+    step = k
     info = info_for(seg.scheduler)
     hint = (
         info.decay_hint(seg.scheduler)
@@ -448,101 +425,109 @@ def _rise_finding(ctx: CheckContext, seg: _Segment, g: int, col: np.ndarray, off
     msg = (
         f"{describe(seg.scheduler)} on {ctx.where(g)} is {declared} as {what} but raises the LR from "
         f"{a:.4g} to {b:.4g} ({b / a if a else float('inf'):.3g}x) over steps "
-        f"{ctx.at(step)}-{ctx.at(j + offset)} "
+        f"{ctx.at(step)}-{ctx.at(j)} "
         f"({j - k} step{'s' if j - k != 1 else ''})."
     )
-    for kk in range(k, j):
-        ctx.claimed.add((g, kk + offset))
+    ctx.claim(k, j, g)
     return _finding(ctx, "decay-increases", "warning", msg, step, hint, group=g, lr_from=a, lr_to=b)
 
 
 def check_decay_increases(ctx: CheckContext) -> list[Finding]:
-    lrs = ctx.lrs
+    cols, limit = ctx.cols, ctx.cols.n
     if ctx.sim.error_step is not None:  # torch's last steps before a crash are not a shape
-        lrs = lrs[: max(ctx.sim.error_step - 2, 0)]
+        limit = min(limit, max(ctx.sim.error_step - 2, 0))
     for seg in ctx.segments:
         if seg.shape not in ("decay", "warmup_decay"):
             continue
-        rows = lrs[seg.start : seg.stop]
-        for g in range(rows.shape[1]):
-            col = rows[:, g]
-            offset = seg.start
-            if col.size < 2:
-                continue
+        start, stop = seg.start, min(seg.stop, limit)
+        if stop - start < 2:
+            continue
+        for g in range(cols.groups):
+            offset = start
             if seg.shape == "warmup_decay":
-                if not np.all(np.isfinite(col)) or col.size == 0:
+                if not cols.all_finite(start, stop, g):
                     continue
-                p = int(np.argmax(col >= col.max() * (1 - 1e-9)))
-                col, offset = col[p:], seg.start + p
-            rises = [k for k in _rises(col).tolist() if (g, k + offset) not in ctx.claimed]
-            if not rises:
-                continue
-            return [_rise_finding(ctx, seg, g, col, offset, rises[0])]
+                offset = cols.first_at_least(start, stop, g, cols.max(start, stop, g) * (1 - 1e-9)) or start
+            k = next((k for k in cols.rises(offset, stop, g) if not ctx.claimed(g, k)), None)
+            if k is not None:
+                return [_rise_finding(ctx, seg, g, k, stop)]
     return []
 
 
 def check_lr_jump(ctx: CheckContext) -> list[Finding]:
-    lrs, n = ctx.lrs, ctx.lrs.shape[0]
+    cols, n = ctx.cols, ctx.cols.n
     if n < 2 or any(seg.shape == "cyclic" for seg in ctx.segments) or ctx.expect in ("cyclic", "warmup"):
         return []
-    with np.errstate(invalid="ignore"):  # cheap pre-filter: no step even doubles the LR
-        if not any(np.any(lrs[a + 1 : b + 1] >= lrs[a:b] * JUMP_RATIO) for a, b in row_ranges(n - 1)):
-            return []
-    for g in range(lrs.shape[1]):
-        col = lrs[:, g]
-        if not np.all(np.isfinite(col)):
+    if not cols.double.any():  # cheap pre-filter: no step even doubles the LR
+        return []
+    for g in range(cols.groups):
+        if not cols.finite[:, g].all():
             continue
-        peak = float(col.max())
+        peak = float(cols.mx[:, g].max())
         if peak <= 0:
             continue
-        run_max = np.maximum.accumulate(col)
-        prev, nxt = col[:-1], col[1:]
-        came_down = prev < run_max[:-1] * (1 - 1e-9)
-        jump = came_down & (nxt >= prev * JUMP_RATIO) & (nxt - prev >= JUMP_PEAK_FRACTION * peak)
-        for k in np.flatnonzero(jump).tolist():
-            if (g, k) in ctx.claimed:
-                continue
-            a, b = float(col[k]), float(col[k + 1])
-            phase = ""
-            if isinstance(ctx.scheduler, tls.SequentialLR):
-                phase = " at a SequentialLR milestone (the next scheduler starts again from the base LR)"
-            msg = (
-                f"{describe(ctx.scheduler)} on {ctx.where(g)} jumps the LR from {a:.4g} to {b:.4g} "
-                f"({b / a if a else float('inf'):.3g}x) in one step, at step {ctx.at(k + 1)}{phase}."
-            )
-            hint = (
-                "make the next phase continue from where the previous one ended (e.g. a ConstantLR/LinearLR "
-                "factor equal to the decayed ratio), or end the decay at the run's end instead of resetting."
-            )
-            return [_finding(ctx, "lr-jump", "warning", msg, k + 1, hint, group=g, lr_from=a, lr_to=b)]
+        k = _first_jump(ctx, g, peak)
+        if k is None:
+            continue
+        a, b = float(cols.row(k)[g]), float(cols.row(k + 1)[g])
+        phase = ""
+        if isinstance(ctx.scheduler, tls.SequentialLR):
+            phase = " at a SequentialLR milestone (the next scheduler starts again from the base LR)"
+        msg = (
+            f"{describe(ctx.scheduler)} on {ctx.where(g)} jumps the LR from {a:.4g} to {b:.4g} "
+            f"({b / a if a else float('inf'):.3g}x) in one step, at step {ctx.at(k + 1)}{phase}."
+        )
+        hint = (
+            "make the next phase continue from where the previous one ended (e.g. a ConstantLR/LinearLR "
+            "factor equal to the decayed ratio), or end the decay at the run's end instead of resetting."
+        )
+        return [_finding(ctx, "lr-jump", "warning", msg, k + 1, hint, group=g, lr_from=a, lr_to=b)]
     return []
 
 
-def _share_one_lr(ctx: CheckContext, lrs: np.ndarray) -> bool:
+def _first_jump(ctx: CheckContext, g: int, peak: float) -> int | None:
+    """The first unclaimed row after which group ``g``'s LR, having come down from its running max, at least
+    doubles by a good part of its peak (only chunks with a doubling pair are read)."""
+    cols = ctx.cols
+    for row0, x in cols.windows(0, cols.n, g, lambda j: bool(cols.double[j, g])):
+        j = cols.chunk_of(row0 + 1)
+        before = float(cols.mx[:j, g].max()) if j else -np.inf  # the running max up to the chunk
+        run_max = np.maximum.accumulate(np.maximum(x, before))
+        prev, nxt = x[:-1], x[1:]
+        came_down = prev < run_max[:-1] * (1 - 1e-9)
+        jump = came_down & (nxt >= prev * JUMP_RATIO) & (nxt - prev >= JUMP_PEAK_FRACTION * peak)
+        for i in np.flatnonzero(jump).tolist():
+            if not ctx.claimed(g, row0 + i):
+                return row0 + i
+    return None
+
+
+def _share_one_lr(ctx: CheckContext, first: np.ndarray) -> bool:
     """Every group gets the same LR at every step."""
     if ctx.ratios is not None:  # proportional groups (also from a warmup at 0): one LR exactly when every ratio is 1
         return bool(np.allclose(ctx.ratios, 1.0, rtol=1e-12, atol=0))
-    return bool(
-        np.allclose(lrs[0], lrs[0, 0], rtol=1e-12, atol=0)
-        and np.allclose(lrs, lrs[:, :1], rtol=1e-12, atol=0, equal_nan=True)
-    )
+    return bool(np.allclose(first, first[0], rtol=1e-12, atol=0) and ctx.cols.same.all())
 
 
 def check_groups_collapsed(ctx: CheckContext) -> list[Finding]:
-    lrs = ctx.lrs if ctx.ratios is None else ctx.lrs[:1] * ctx.ratios[None, :]
+    if ctx.cols.n == 0:
+        return []
+    first = ctx.cols.row(0) if ctx.ratios is None else ctx.cols.row(0)[:1] * ctx.ratios
     configured = ctx.configured_lrs
     if configured is None:
         configured = [float(b) for b in getattr(ctx.scheduler, "base_lrs", [])]
-    if len(configured) < 2 or lrs.shape[1] < 2 or lrs.shape[0] == 0:
+    if len(configured) < 2 or first.shape[0] < 2:
         return []
     cfg = np.asarray(configured, dtype=np.float64)
     if np.allclose(cfg, cfg[0], rtol=1e-9, atol=0):
         return []
-    if not _share_one_lr(ctx, lrs):
+    if not _share_one_lr(ctx, first):
         return []
     s = ctx.scheduler
     if isinstance(s, tls.OneCycleLR):
-        peak = float(ctx.lrs.max()) * (float(ctx.ratios.max()) if ctx.ratios is not None else 1.0)
+        peak = float(np.fmax.reduce(ctx.cols.mx, axis=None)) * (
+            float(ctx.ratios.max()) if ctx.ratios is not None else 1.0
+        )
         ratio = peak / float(cfg.max()) if cfg.max() else 1.0
         fix = f"pass max_lr as a list, one per group, e.g. max_lr={[float(f'{c * ratio:.3g}') for c in cfg]}."
     elif isinstance(s, tls.CyclicLR):
@@ -551,7 +536,7 @@ def check_groups_collapsed(ctx: CheckContext) -> list[Finding]:
         fix = "build the schedule from each group's own LR (group['initial_lr']) rather than one global value."
     msg = (
         f"{describe(s)} on {ctx.optimizer_label}: the param groups were configured with different LRs "
-        f"{[float(f'{c:.4g}') for c in cfg]} but all get the same LR ({float(lrs[0, 0]):.4g} at step 0)."
+        f"{[float(f'{c:.4g}') for c in cfg]} but all get the same LR ({float(first[0]):.4g} at step 0)."
     )
     return [_finding(ctx, "groups-collapsed", "warning", msg, 0, fix)]
 
@@ -570,7 +555,7 @@ CHECKS: dict[str, Callable[[CheckContext], list[Finding]]] = {
 }
 
 
-def describe_shape(scheduler: Any, lrs: np.ndarray, expect: str | None = None) -> str:
+def describe_shape(scheduler: Any, lrs: np.ndarray | Columns, expect: str | None = None) -> str:
     """The shape the checks judge ``scheduler`` by, in words (for summaries).
 
     Example:
@@ -586,7 +571,8 @@ def describe_shape(scheduler: Any, lrs: np.ndarray, expect: str | None = None) -
         return f"{expect} (declared)"
     if isinstance(scheduler, tls.SequentialLR):
         return " -> ".join(
-            f"{seg.shape or 'custom'} ({type(seg.scheduler).__name__})" for seg in _sequential_segments(scheduler, lrs)
+            f"{seg.shape or 'custom'} ({type(seg.scheduler).__name__})"
+            for seg in _sequential_segments(scheduler, lrs if isinstance(lrs, Columns) else Columns.of_array(lrs))
         )
     if isinstance(scheduler, tls.ChainedScheduler):
         return "chained: " + ", ".join(type(c).__name__ for c in scheduler._schedulers)
@@ -659,8 +645,13 @@ def _tooling_findings(sim: Simulation, subject: Subject) -> list[Finding]:
     return []
 
 
-def run_checks(sim: Simulation, subject: Subject, ratios: np.ndarray | None = None) -> list[Finding]:
+def run_checks(
+    sim: Simulation, subject: Subject, ratios: np.ndarray | None = None, cols: Columns | None = None
+) -> list[Finding]:
     """Every check of :data:`CHECKS` on a simulation of ``subject`` (plus a tooling note if it was cut short).
+
+    ``cols`` holds the simulated rows (:func:`~lightning_lrmon._simulate.simulate_columns`); without it they are
+    read from ``sim.lrs``.
 
     Example:
         >>> import torch
@@ -672,6 +663,7 @@ def run_checks(sim: Simulation, subject: Subject, ratios: np.ndarray | None = No
     """
     if subject.expect is not None and subject.expect not in SHAPES:
         raise LRMonitorConfigError(f"`expect` must be one of {list(SHAPES)} or None, got {subject.expect!r}.")
+    cols = cols if cols is not None else Columns.of_array(sim.lrs[: sim.valid_steps])
     ctx = CheckContext(
         subject.scheduler,
         sim,
@@ -679,8 +671,9 @@ def run_checks(sim: Simulation, subject: Subject, ratios: np.ndarray | None = No
         subject.expect,
         list(subject.configured_lrs) if subject.configured_lrs else None,
         subject.label,
-        subject.group_names(sim.lrs.shape[1] if ratios is None else len(ratios)),
+        subject.group_names(cols.groups if ratios is None else len(ratios)),
         subject.steps_per_epoch,
+        cols,
         accumulate=subject.accumulate,
         ratios=ratios,
         offset=subject.step_offset,
@@ -745,5 +738,9 @@ def check_schedule(
         budget_s=budget_s,
         accumulate=accumulate_grad_batches,
     )
-    sim, ratios = simulate_groups(scheduler, subject.steps, budget_s=budget_s)
-    return run_checks(sim, subject, ratios)
+    sim, cols, ratios = simulate_columns(scheduler, subject.steps, budget_s=budget_s)
+    try:
+        return run_checks(sim, subject, ratios, cols)
+    except Unsteady:  # a schedule that is not a function of the step: check the whole matrix once
+        sim = simulate(scheduler, subject.steps, budget_s=budget_s)
+        return run_checks(sim, subject)

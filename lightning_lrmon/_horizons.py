@@ -32,6 +32,7 @@ from lightning_lrmon._simulate import probe_lambda
 
 if TYPE_CHECKING:
     from lightning_lrmon._checks import CheckContext
+    from lightning_lrmon._columns import Columns
     from lightning_lrmon._findings import Finding
 
 __all__ = ["lambda_too_long", "lambda_too_short", "phases_too_long"]
@@ -78,17 +79,16 @@ def _fix(ctx: CheckContext, named: tuple[str, int] | None, wanted: int) -> tuple
     return _unit_remark(ctx, key, value, wanted), f"use {key}={wanted} (the run's scheduler steps) or {key}='auto'."
 
 
-def _lambda_column(ctx: CheckContext) -> tuple[np.ndarray, int, float] | None:
-    s = ctx.scheduler
-    if ctx.sim.method not in ("kernel", "lr-of-t") or ctx.expect is not None or ctx.lrs.shape[0] < 8:
+def _lambda_column(ctx: CheckContext) -> tuple[Columns, int, float] | None:
+    s, cols = ctx.scheduler, ctx.cols
+    if ctx.sim.method not in ("kernel", "lr-of-t") or ctx.expect is not None or cols.n < 8:
         return None
     if not isinstance(s, tls.LambdaLR) and ctx.sim.method != "lr-of-t":
         return None
-    col = ctx.lrs[:, 0]
-    if not np.all(np.isfinite(col)) or col.max() <= 0:
+    if not cols.finite[:, 0].all() or cols.mx[:, 0].max() <= 0:
         return None
-    peak_row = int(np.argmax(col >= col.max() * (1 - 1e-9)))
-    return col, peak_row, float(col[peak_row])
+    peak_row = cols.first_at_least(0, cols.n, 0, float(cols.mx[:, 0].max()) * (1 - 1e-9)) or 0
+    return cols, peak_row, float(cols.row(peak_row)[0])
 
 
 def lambda_too_short(ctx: CheckContext) -> list[Finding]:
@@ -98,17 +98,19 @@ def lambda_too_short(ctx: CheckContext) -> list[Finding]:
     got = _lambda_column(ctx)
     if got is None:
         return []
-    col, p, peak = got
-    n, tail = col.shape[0], col[p:]
-    low = np.flatnonzero(tail <= 0.1 * peak)
-    if low.size == 0:
+    cols, p, peak = got
+    n = cols.n
+    low = cols.first_at_most(p, n, 0, 0.1 * peak)
+    if low is None:
         return []
-    back = np.flatnonzero(tail[low[0] :] >= 0.5 * peak)
-    end_row = p + int(np.argmin(tail[: low[0] + back[0]] if back.size else tail))
-    climbs = bool(back.size)
+    back = cols.first_at_least(low, n, 0, 0.5 * peak)
+    stop = n if back is None else back
+    end_row = cols.first_at_most(p, stop, 0, cols.min(p, stop, 0)) or p  # the first lowest row before a climb
+    climbs = back is not None
     if not climbs and (end_row - p) >= HORIZON_SHORT_FRACTION * (n - p):
         return []
-    if not climbs and np.max(col[end_row:]) > col[end_row] * (1 + 1e-6) + peak * 1e-9:
+    floor_lr = float(cols.row(end_row)[0])
+    if not climbs and cols.max(end_row, n, 0) > floor_lr * (1 + 1e-6) + peak * 1e-9:
         return []
     e0 = max(getattr(ctx.scheduler, "last_epoch", 0), 0)
     wanted = n + e0
@@ -119,14 +121,14 @@ def lambda_too_short(ctx: CheckContext) -> list[Finding]:
     what = (
         "after it the LR climbs back up (the formula repeats past its horizon)"
         if climbs
-        else f"the LR sits at its floor ({float(col[end_row]):.3g}) for the rest of the run"
+        else f"the LR sits at its floor ({floor_lr:.3g}) for the rest of the run"
     )
     msg = (
         f"{describe(ctx.scheduler)} on {ctx.optimizer_label}: its decay ends at step {ctx.at(end_row)}, but this run "
         f"steps it {n} times; {what}.{remark}"
     )
     if climbs:
-        ctx.claimed.update((g, k) for g in range(ctx.lrs.shape[1]) for k in range(end_row, n))
+        ctx.claim(end_row, n)
     return [_finding(ctx, "horizon-too-short", "warning", msg, end_row, fix, suggested=wanted)]
 
 
@@ -137,15 +139,15 @@ def lambda_too_long(ctx: CheckContext) -> list[Finding]:
     got = _lambda_column(ctx)
     if got is None or any(f.code == "horizon-too-short" for f in ctx.found):
         return []
-    col, p, peak = got
-    n = col.shape[0]
+    cols, p, peak = got
+    n, last = cols.n, float(cols.row(-1)[0])
     e0 = max(getattr(ctx.scheduler, "last_epoch", 0), 0)
     ahead = np.unique(np.linspace(e0 + n, e0 + n * PROBE_RUNS, PROBE_POINTS).astype(np.int64))
     future = probe_lambda(ctx.scheduler, ahead)
-    if future is None or not np.all(np.isfinite(future)) or future.min() < 0 or col.min() < 0:
+    if future is None or not np.all(np.isfinite(future)) or future.min() < 0 or cols.mn[:, 0].min() < 0:
         return []  # past its domain (negative or NaN): lr-invalid's business, not a horizon
-    floor = min(float(future.min()), float(col[p:].min()))
-    total, remaining = peak - floor, float(col[-1]) - floor
+    floor = min(float(future.min()), cols.min(p, n, 0))
+    total, remaining = peak - floor, last - floor
     if total <= 0 or remaining < (1 - HORIZON_LONG_COVERAGE) * total:
         return []
     end_t = int(ahead[np.argmax(future <= floor + 1e-6 * total)])
@@ -154,7 +156,7 @@ def lambda_too_long(ctx: CheckContext) -> list[Finding]:
     msg = (
         f"{describe(ctx.scheduler)} on {ctx.optimizer_label}: its decay ends at step {end_t}, "
         f"{end_t / max(wanted, 1):.1f}x the {wanted} scheduler steps of this run, so the run ends at "
-        f"{100 * float(col[-1]) / peak:.0f}% of its peak LR ({peak:.3g} -> {float(col[-1]):.3g}).{remark}"
+        f"{100 * last / peak:.0f}% of its peak LR ({peak:.3g} -> {last:.3g}).{remark}"
     )
     return [_finding(ctx, "horizon-too-long", "warning", msg, None, fix, value=end_t, suggested=wanted)]
 
@@ -173,11 +175,11 @@ def _cut_phase(ctx: CheckContext, s: tls.SequentialLR, i: int, starts: list[int]
     milestone = s._milestones[i]
     row = milestone - s.last_epoch
     jump = ""
-    if 0 < row < ctx.lrs.shape[0]:
-        a, b = float(ctx.lrs[row - 1].max()), float(ctx.lrs[row].max())
+    if 0 < row < ctx.cols.n:
+        a, b = float(ctx.cols.row(row - 1).max()), float(ctx.cols.row(row).max())
         if a > 0 and max(a, b) / min(a, b) >= 2:
             jump = f"; the LR jumps {b / a:.3g}x there ({a:.3g} -> {b:.3g})"
-            ctx.claimed.update((g, row - 1) for g in range(ctx.lrs.shape[1]))
+            ctx.claim(row - 1, row)
     msg = (
         f"{describe(s)} on {ctx.optimizer_label}: milestone {milestone} cuts {_phase_text(s, i)} after {span} of its "
         f"{info.horizon_arg}={h} steps ({100 * span / h:.0f}% of its own horizon){jump}."
@@ -189,7 +191,7 @@ def _cut_phase(ctx: CheckContext, s: tls.SequentialLR, i: int, starts: list[int]
 def _unreached_phases(ctx: CheckContext, s: tls.SequentialLR, starts: list[int]) -> Finding | None:
     from lightning_lrmon._checks import _finding
 
-    end = s.last_epoch + ctx.lrs.shape[0]  # the scheduler epoch at the run's end
+    end = s.last_epoch + ctx.cols.n  # the scheduler epoch at the run's end
     later = [i for i in range(1, len(s._schedulers)) if starts[i] >= end]
     decays = [i for i in later if getattr(info_for(s._schedulers[i]), "shape", None) == "decay"]
     if not decays:
@@ -198,7 +200,7 @@ def _unreached_phases(ctx: CheckContext, s: tls.SequentialLR, starts: list[int])
     msg = (
         f"{describe(s)} on {ctx.optimizer_label}: the run ends at scheduler step {end}, before milestone "
         f"{starts[i]} where {_phase_text(s, i)} begins, so that decay never runs and the LR ends at "
-        f"{float(ctx.lrs[-1].max()):.3g}."
+        f"{float(ctx.cols.row(-1).max()):.3g}."
     )
     fix = f"put the milestones within the run's {end} scheduler steps (e.g. as 'N%'), so the decay ends with the run."
     return _finding(ctx, "horizon-too-long", "warning", msg, None, fix, milestone=starts[i])

@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lightning_lrmon._checks import Subject, describe_shape, run_checks
+from lightning_lrmon._columns import Columns, Unsteady
 from lightning_lrmon._findings import Finding
 from lightning_lrmon._registry import describe
-from lightning_lrmon._simulate import simulate, simulate_groups
-from lightning_lrmon._summary import plan_points, row_ranges
+from lightning_lrmon._simulate import Simulation, simulate, simulate_columns
+from lightning_lrmon._summary import PlanSketch
 
 __all__ = ["GroupStats", "Plan", "Review", "review"]
 
@@ -92,11 +93,11 @@ class Review:
     notes: list[str] = field(default_factory=list)
 
 
-def _stats(tags: list[str], lrs: np.ndarray, ratios: np.ndarray | None) -> list[GroupStats]:
+def _stats(tags: list[str], cols: Columns, ratios: np.ndarray | None) -> list[GroupStats]:
     out = []
-    shared = _column_stats(lrs[:, 0]) if ratios is not None else None  # proportional groups: one column
+    shared = _column_stats(cols, 0) if ratios is not None else None  # proportional groups: one column
     for g, tag in enumerate(tags):
-        got = shared if ratios is not None else _column_stats(lrs[:, g])
+        got = shared if ratios is not None else _column_stats(cols, g)
         if got is None:
             out.append(GroupStats(tag))
             continue
@@ -106,24 +107,16 @@ def _stats(tags: list[str], lrs: np.ndarray, ratios: np.ndarray | None) -> list[
     return out
 
 
-def _column_stats(col: np.ndarray) -> tuple[float, float, int, float] | None:
-    """First, peak, position of the peak among the finite values, and last finite value, in chunks."""
-    first = end = peak = None
-    p = seen = 0
-    for a, b in row_ranges(col.shape[0]):
-        x = col[a:b]
-        x = x[np.isfinite(x)]
-        if x.size == 0:
-            continue
-        if first is None:
-            first = float(x[0])
-        k = int(np.argmax(x))
-        if peak is None or float(x[k]) > peak:
-            peak, p = float(x[k]), seen + k
-        end, seen = float(x[-1]), seen + x.size
-    if first is None or peak is None or end is None:
+def _column_stats(cols: Columns, g: int) -> tuple[float, float, int, float] | None:
+    """First, peak, position of the peak among the finite values, and last finite value, from the chunk summaries."""
+    nf = cols.nfinite[:, g]
+    has = np.flatnonzero(nf)
+    if has.size == 0:
         return None
-    return first, peak, p, end
+    mx = np.where(nf > 0, cols.mx[:, g], -np.inf)
+    j = int(np.argmax(mx))  # the first chunk holding the peak
+    p = int(nf[:j].sum() + cols.peak_at[j, g])
+    return float(cols.ffirst[has[0], g]), float(mx[j]), p, float(cols.flast[has[-1], g])
 
 
 #: up to this many values (steps x groups) the plan is written at every optimizer step, like the actual series, so
@@ -131,60 +124,109 @@ def _column_stats(col: np.ndarray) -> tuple[float, float, int, float] | None:
 DENSE_PLAN_VALUES = 200_000
 
 
-def _dense_rows(lrs: np.ndarray, row_steps: RowSteps) -> np.ndarray | None:
-    n = lrs.shape[0]
+def _dense(n: int, groups: int, row_steps: RowSteps) -> bool:
     span = int(row_steps(np.asarray([n]))[0] - row_steps(np.asarray([0]))[0])
-    if span * max(1, lrs.shape[1]) > DENSE_PLAN_VALUES:
-        return None
-    return np.arange(n)
+    return span * max(1, groups) <= DENSE_PLAN_VALUES
 
 
-def _plan(lrs: np.ndarray, row_steps: RowSteps, ratios: np.ndarray | None) -> Plan:
+def _plan_rows(cols: Columns, sketch: PlanSketch | None, dense: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The plan's rows and their values: every row of a short run; else the sketch fed while simulating (or, when it
+    did not see exactly these rows, one fed now from the chunks)."""
+    n = cols.n
+    if dense:
+        return np.arange(n), cols.rows(0, n)
+    if sketch is None or sketch.n != n or sketch.at != n:  # the run was cut short (a step error)
+        sketch = PlanSketch(n)
+        for j in range(cols.chunks):
+            sketch.feed(cols.chunk(j))
+    return sketch.finish()
+
+
+def _plan(cols: Columns, sketch: PlanSketch | None, row_steps: RowSteps, ratios: np.ndarray | None) -> Plan:
     """Plan points: every step for short runs (see :data:`DENSE_PLAN_VALUES`), else the rows :func:`plan_points`
     keeps; a row held over several optimizer steps (epoch interval, frequency) gets every step or both ends.
     Built with numpy: a dense plan of a few hundred thousand points costs milliseconds, not a Python loop."""
-    n = lrs.shape[0]
+    n = cols.n
     if n == 0:
         return _NO_PLAN
-    dense = _dense_rows(lrs, row_steps)
-    rows = dense if dense is not None else plan_points(lrs)
+    dense = _dense(n, cols.groups, row_steps)
+    rows, values = _plan_rows(cols, sketch, dense)
     starts = row_steps(rows).astype(np.int64)
     ends = row_steps(np.minimum(rows + 1, n)).astype(np.int64)  # first step of the next row
     held = np.maximum(ends - starts, 1)
-    counts = held if dense is not None else 1 + (held > 1)  # every step of the row, or its first and last
+    counts = held if dense else 1 + (held > 1)  # every step of the row, or its first and last
     which = np.repeat(np.arange(rows.shape[0]), counts)
     pos = np.arange(which.shape[0]) - np.repeat(np.cumsum(counts) - counts, counts)  # index within the row
-    steps = starts[which] + (pos if dense is not None else pos * (held[which] - 1))
-    values = lrs[rows] if ratios is None else lrs[rows, :1] * ratios[None, :]
+    steps = starts[which] + (pos if dense else pos * (held[which] - 1))
+    if ratios is not None:
+        values = values[:, :1] * ratios[None, :]
     return Plan(steps, values[which])
 
 
 def review(subject: Subject, *, row_steps: RowSteps | None = None, keep_lrs: bool = False) -> Review:
     """Simulate and check ``subject``; return what a summary, a plan and a linter need.
 
+    The rows are streamed in chunks (:func:`~lightning_lrmon._simulate.simulate_columns`): the checks and the plan
+    read chunk summaries and look again only at the chunks that hold something, so memory stays bounded however
+    long the run. A schedule whose chunks come out different when simulated again is reviewed whole.
+
     Args:
         subject: the schedule and the numbers around it.
         row_steps: maps simulated rows to the optimizer step that first uses them (default: ``step_offset + row``).
         keep_lrs: keep the simulated matrix in :attr:`Review.lrs` (for plots).
     """
-    if keep_lrs:  # a plot wants every group's own column
-        sim, ratios = simulate(subject.scheduler, subject.steps, budget_s=subject.budget_s), None
+    steps_of = row_steps or (lambda rows: subject.step_offset + rows)
+    if not keep_lrs:
+        try:
+            return _review(subject, steps_of, whole=False)
+        except Unsteady:
+            got = _review(subject, steps_of, whole=True)
+            got.lrs = None
+            return got
+    return _review(subject, steps_of, whole=True)
+
+
+def _review(subject: Subject, steps_of: RowSteps, *, whole: bool) -> Review:
+    """:func:`review` with the rows streamed, or (``whole``) simulated as one matrix kept in the review."""
+    sketches: list[PlanSketch] = []
+
+    def new_feed() -> Callable[[np.ndarray], None]:
+        sketches.append(PlanSketch(subject.steps))
+        return sketches[-1].feed
+
+    if whole:  # a plot wants every group's own column, and the matrix
+        sim = simulate(subject.scheduler, subject.steps, budget_s=subject.budget_s)
+        cols, ratios = Columns.of_array(sim.lrs[: sim.valid_steps], feed=new_feed()), None
     else:
-        sim, ratios = simulate_groups(subject.scheduler, subject.steps, budget_s=subject.budget_s)
-    findings = run_checks(sim, subject, ratios)
-    lrs = sim.lrs[: sim.valid_steps]
-    n_groups = sim.lrs.shape[1] if ratios is None else len(ratios)
+        sim, cols, ratios = simulate_columns(
+            subject.scheduler, subject.steps, budget_s=subject.budget_s, new_feed=new_feed
+        )
+    got = assemble(subject, steps_of, sim, cols, ratios, sketches[-1])
+    got.lrs = sim.lrs if whole else None
+    return got
+
+
+def assemble(
+    subject: Subject,
+    steps_of: RowSteps,
+    sim: Simulation,
+    cols: Columns,
+    ratios: np.ndarray | None,
+    sketch: PlanSketch | None = None,
+) -> Review:
+    """The review of simulated rows: checks, shape, group stats and plan (``sketch``: the plan fed while the rows
+    were made). Every answer is the same however ``cols`` is chunked."""
+    findings = run_checks(sim, subject, ratios, cols)
+    n_groups = cols.groups if ratios is None else len(ratios)
     tags = list(subject.tags or [])[:n_groups]
     tags += [f"group {g}" for g in range(len(tags), n_groups)]
-    steps_of = row_steps or (lambda rows: subject.step_offset + rows)
     return Review(
         label=subject.label,
         scheduler=describe(subject.scheduler),
-        shape=describe_shape(subject.scheduler, lrs, subject.expect) if sim.valid_steps else "not simulated",
+        shape=describe_shape(subject.scheduler, cols, subject.expect) if sim.valid_steps else "not simulated",
         interval=subject.interval,
         steps=subject.steps,
-        groups=_stats(tags, lrs, ratios),
+        groups=_stats(tags, cols, ratios),
         findings=findings,
-        plan=_plan(lrs, steps_of, ratios),
-        lrs=sim.lrs if keep_lrs else None,
+        plan=_plan(cols, sketch, steps_of, ratios),
     )

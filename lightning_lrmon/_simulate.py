@@ -37,6 +37,7 @@ import torch
 from torch.optim import Optimizer
 from torch.optim import lr_scheduler as tls
 
+from lightning_lrmon._columns import Columns, chunk_rows_for
 from lightning_lrmon._isolate import isolated, keep_rng
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "probe_lambda",
     "proportional_view",
     "simulate",
+    "simulate_columns",
     "simulate_groups",
     "simulate_schedule",
 ]
@@ -948,6 +950,136 @@ def simulate_groups(
         if sim.method == "kernel":
             return sim, ratios
     return simulate(scheduler, total_steps, budget_s=budget_s), None
+
+
+Feed = Callable[[np.ndarray], None]
+
+
+def _stream_kernel(scheduler: Any, total: int, feed: Feed, chunk: int = 0) -> tuple[Simulation, Columns] | None:
+    """The kernel's rows as :class:`Columns` (summaries from one pass, chunks re-made on demand), or ``None`` when
+    the scheduler needs the whole-matrix path (no kernel, user code that cannot be isolated, a step error the
+    kernel cannot place)."""
+    if not isinstance(scheduler, tls.LRScheduler):
+        return None
+    try:
+        view = _isolated_view(scheduler)
+        kern = _kernel_for(view)
+        lr0 = _group_lrs(scheduler.optimizer)
+    except (_NotIsolated, _Unsupported):
+        return None
+    run = _KernelRun(kern, view, lr0, getattr(scheduler, "last_epoch", 0), total, chunk)
+    cols = Columns(lr0.shape[0], run.remake)
+    try:
+        cols.build(run.pass_one(), feed=feed)
+    except (_StepError, _Unsupported, TypeError, ValueError, ArithmeticError, IndexError, KeyError, AttributeError):
+        return None  # torch's own stepping decides (the whole-matrix path)
+    sim = Simulation(
+        lrs=np.empty((0, lr0.shape[0])),
+        valid_steps=cols.n,
+        error=run.error,
+        error_step=run.valid_rows if run.error is not None else None,
+        method="kernel",
+        final_lrs=run.final,
+        notes=["streamed: the rows are in Columns"],
+    )
+    return sim, cols
+
+
+class _KernelRun:
+    """A kernel's blocks as the chunks of the run's rows: row 0 (the LRs now) opens chunk 0; chunk ``j`` is the
+    kernel's block ``j`` (its rows ``pos + 1 ... pos + m``), made again from its stored incoming LRs when asked."""
+
+    def __init__(self, kern: _Kernel, view: Any, lr0: np.ndarray, e0: int, total: int, chunk: int = 0) -> None:
+        self.kern, self.view, self.lr0, self.e0, self.total = kern, view, lr0, e0, total
+        c = chunk or chunk_rows_for(lr0.shape[0])
+        self.plan = [(pos, min(c, total - pos)) for pos in range(0, total, c)]
+        self.lr_in: list[np.ndarray] = []
+        self.pinned: dict[int, np.ndarray] = {}  # the block cut short by a step error
+        self.valid_rows = total + 1  # rows of (row 0, the LR after each scheduler step) that are real
+        self.error: str | None = None
+        self.final: np.ndarray | None = None
+
+    def _rows(self, j: int, block: np.ndarray) -> np.ndarray:
+        """Block ``j`` as rows of the run (row 0 added to chunk 0; the row after the last step cut off)."""
+        pos = self.plan[j][0]
+        x = np.concatenate([self.lr0[None, :], block]) if j == 0 else block
+        first = 0 if j == 0 else pos + 1
+        return x[: max(0, min(self.total, self.valid_rows) - first)]
+
+    def _block(self, j: int, lr: np.ndarray) -> np.ndarray:
+        pos, m = self.plan[j]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return np.asarray(self.kern.simulate(self.view, lr, self.e0 + pos, m))
+
+    def pass_one(self) -> Iterator[np.ndarray]:
+        lr = self.lr0
+        for j, (pos, _) in enumerate(self.plan):
+            self.lr_in.append(lr)
+            try:
+                block = self._block(j, lr)
+            except _StepError as err:
+                if err.partial is None or err.partial.shape[0] < err.row:
+                    raise
+                block = self.pinned[j] = np.asarray(err.partial)[: err.row]
+                self.error, self.valid_rows = err.message, pos + err.row + 1
+                x = self._rows(j, block)
+                if x.shape[0]:
+                    yield x
+                return
+            x = self._rows(j, block)
+            if x.shape[0]:
+                yield x
+            lr = block[-1].copy()  # not a view: it would keep the whole block alive
+        self.final = np.asarray(lr, dtype=np.float64)
+
+    def remake(self, j: int) -> np.ndarray:
+        """Chunk ``j`` again (the same kernel call as the first pass: the same numbers)."""
+        block = self.pinned.get(j)
+        if block is None:
+            with keep_rng():
+                block = self._block(j, self.lr_in[j])
+        return self._rows(j, block)
+
+
+def simulate_columns(
+    scheduler: Any,
+    total_steps: int,
+    *,
+    budget_s: float = DEFAULT_FALLBACK_BUDGET_S,
+    new_feed: Callable[[], Feed] | None = None,
+    chunk_rows: int = 0,
+) -> tuple[Simulation, Columns, np.ndarray | None]:
+    """:func:`simulate_groups` as :class:`Columns`: a kernel's rows are streamed (bounded memory however long the
+    run), anything else is simulated whole and read in slices. ``feed`` sees every chunk of the first pass, in
+    order (a streamed attempt that falls back to the whole matrix starts again from row 0: ``feed`` must be
+    able to tell, see :attr:`Columns.n`).
+
+    Example:
+        >>> import torch
+        >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+        >>> sim, cols, ratios = simulate_columns(torch.optim.lr_scheduler.StepLR(opt, 2, 0.5), 5)
+        >>> cols.n, cols.rows(0, 5)[:, 0].tolist(), sim.method
+        (5, [1.0, 1.0, 0.5, 0.5, 0.25], 'kernel')
+    """
+    if total_steps < 0:
+        raise ValueError(f"`total_steps` must be >= 0, got {total_steps!r}")
+    with keep_rng():
+        reduced = proportional_view(scheduler)
+        feed = new_feed or (lambda: _ignore)
+        if reduced is not None:
+            got = _stream_kernel(reduced[0], total_steps, feed(), chunk_rows)
+            if got is not None:
+                return got[0], got[1], reduced[1]
+        got = _stream_kernel(scheduler, total_steps, feed(), chunk_rows)
+        if got is not None:
+            return got[0], got[1], None
+        sim = _simulate(scheduler, total_steps, budget_s, chunk_rows)
+    return sim, Columns.of_array(sim.lrs[: sim.valid_steps], chunk_rows, feed=feed()), None
+
+
+def _ignore(x: np.ndarray) -> None:
+    """A consumer that keeps nothing."""
 
 
 def probe_lambda(scheduler: Any, epochs: np.ndarray) -> np.ndarray | None:

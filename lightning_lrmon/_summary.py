@@ -22,7 +22,7 @@ import numpy as np
 if TYPE_CHECKING:
     from lightning_lrmon._review import Review
 
-__all__ = ["PASS_ROWS", "format_markdown", "format_summary", "plan_points", "row_ranges"]
+__all__ = ["PASS_ROWS", "PlanSketch", "format_markdown", "format_summary", "plan_points", "row_ranges"]
 
 
 def format_summary(reviews: Sequence[Review]) -> str:
@@ -82,11 +82,7 @@ def row_ranges(n: int, rows: int = PASS_ROWS) -> list[tuple[int, int]]:
 def plan_points(lrs: np.ndarray, max_points: int = 1000) -> np.ndarray:
     """Row indices to log for the planned series: at most ~``max_points``, keeping every jump and both ends.
 
-    A row is kept when it starts a change of slope (so straight stretches collapse to their ends) or lies on a
-    uniform grid of ``max_points // 2`` rows where the LR moves (a cosine over millions of steps bends less than
-    float noise per step); past ``max_points`` the first kept row of each of ``max_points`` equal stretches stays,
-    and every row around a jump (a change larger than 5% of the range in one step) stays too. Computed in chunks
-    of :data:`PASS_ROWS` rows: the temporaries stay small however long the run is.
+    The rows :class:`PlanSketch` keeps, reading ``lrs`` in chunks.
 
     Example:
         >>> import numpy as np
@@ -94,56 +90,102 @@ def plan_points(lrs: np.ndarray, max_points: int = 1000) -> np.ndarray:
         >>> plan_points(lrs).tolist()
         [0, 4999, 5000, 9999]
     """
-    n = lrs.shape[0]
-    if n <= 2:
-        return np.arange(n)
-    span = _span(lrs) or 1.0
-    grid = np.linspace(0, n - 2, max_points // 2).astype(np.int64) if n > max_points else np.empty(0, np.int64)
-    kept: list[np.ndarray] = []  # every kept row while there are few; past max_points only the bucket firsts
-    firsts: dict[int, int] = {}
-    count = 0
-    jumps: list[np.ndarray] = []
-    for a, b in row_ranges(n - 1):  # d[i] = x[i+1] - x[i] for i in [a, b)
-        x = np.nan_to_num(lrs[max(a - 1, 0) : b + 1], nan=0.0)
-        d = np.diff(x, axis=0)
-        lead = 1 if a > 0 else 0  # d[a-1] is there too, for the second difference at row a
-        rows = _kept_rows(a, b, n, d, lead, span, grid)
-        jumps.append(a + np.flatnonzero(np.any(np.abs(d[lead:]) > 0.05 * span, axis=1)))
-        count += rows.size
-        if count <= max_points:
-            kept.append(rows)
-        buckets, at = np.unique((rows * max_points) // n, return_index=True)  # rows are sorted
-        for bucket, r in zip(buckets.tolist(), rows[at].tolist()):
-            firsts.setdefault(bucket, r)
-    keep = np.zeros(n, dtype=bool)
-    if count > max_points:  # thin by position: the first kept row of each of max_points equal stretches
-        keep[list(firsts.values())] = True
-    else:
-        keep[np.concatenate(kept)] = True
-    keep[[0, n - 1]] = True
-    j = np.concatenate(jumps)
-    keep[j] = True
-    keep[np.minimum(j + 1, n - 1)] = True
-    return np.flatnonzero(keep)
-
-
-def _span(lrs: np.ndarray) -> float:
-    """``ptp`` of the matrix with NaN as 0, in chunks."""
-    lo, hi = np.inf, -np.inf
+    sketch = PlanSketch(lrs.shape[0], max_points)
     for a, b in row_ranges(lrs.shape[0]):
-        x = np.nan_to_num(lrs[a:b], nan=0.0)
-        lo, hi = min(lo, float(x.min())), max(hi, float(x.max()))
-    return hi - lo
+        sketch.feed(lrs[a:b])
+    return sketch.finish()[0]
 
 
-def _kept_rows(a: int, b: int, n: int, d: np.ndarray, lead: int, span: float, grid: np.ndarray) -> np.ndarray:
-    """Rows of ``[a, b]`` kept for a bend (second difference above float noise), the ends, or the grid."""
-    mask = np.zeros(b - a + 1, dtype=bool)  # rows a..b
-    bend = np.flatnonzero(np.any(np.abs(np.diff(d, axis=0)) > span * 1e-12, axis=1)) + (1 - lead)
-    mask[bend[(bend + a >= 1) & (bend + a <= n - 2)]] = True
-    mask[0] |= a == 0
-    mask[-1] |= b == n - 1
-    g = grid[(grid >= a) & (grid < b)]
-    if g.size:
-        mask[g[np.any(d[g - a + lead] != 0, axis=1)] - a] = True
-    return a + np.flatnonzero(mask)
+class PlanSketch:
+    """The rows of the planned series and their values, from the run's rows fed once, in order, in any chunks.
+
+    A row is kept when it starts a change of slope (so straight stretches collapse to their ends) or lies on a
+    uniform grid of ``max_points // 2`` rows where the LR moves (a cosine over millions of steps bends less than
+    float noise per step); past ``max_points`` the first kept row of each of ``max_points`` equal stretches stays,
+    and both rows of every jump stay too. A bend is a second difference above ``1e-12`` and a jump a step above
+    ``0.05`` times the span (``ptp``, NaN as 0) of the rows up to it: a rule of each row and the rows before it,
+    so the result does not depend on how the rows are chunked, and nothing but the kept rows is held.
+
+    Example:
+        >>> import numpy as np
+        >>> sketch = PlanSketch(4)
+        >>> for x in (np.array([[1.0], [1.0]]), np.array([[0.5], [0.5]])):
+        ...     sketch.feed(x)
+        >>> rows, values = sketch.finish()
+        >>> rows.tolist(), values[:, 0].tolist()
+        ([0, 1, 2, 3], [1.0, 1.0, 0.5, 0.5])
+    """
+
+    def __init__(self, n: int, max_points: int = 1000) -> None:
+        self.n, self.max_points = n, max_points
+        self.grid = np.linspace(0, n - 2, max_points // 2).astype(np.int64) if n > max_points else np.empty(0, np.int64)
+        self.lo, self.hi = np.inf, -np.inf  # over the rows fed so far (NaN as 0)
+        self.at = 0  # rows fed so far
+        self.prev: np.ndarray | None = None  # the last two rows fed
+        self.base: list[tuple[np.ndarray, np.ndarray]] = []  # (rows, values) while there are few
+        self.jumps: list[tuple[np.ndarray, np.ndarray]] = []
+        self.ends: list[tuple[np.ndarray, np.ndarray]] = []  # rows 0 and n - 1
+        self.firsts: dict[int, tuple[int, np.ndarray]] = {}  # bucket -> its first kept row
+        self.count = 0
+
+    def feed(self, x: np.ndarray) -> None:
+        """The next rows, in order."""
+        s, e = self.at, self.at + x.shape[0]
+        self.at = e
+        if x.shape[0] == 0:
+            return
+        xx = x if self.prev is None else np.concatenate([self.prev, x])
+        self.prev = xx[-2:]
+        r0 = e - xx.shape[0]  # the row of xx[0]
+        zz = xx if np.isfinite(xx).all() else np.nan_to_num(xx, nan=0.0)
+        span = self._prefix_span(zz)  # span[i]: of every row up to r0 + i
+        d = np.diff(zz, axis=0)  # d[i]: from row r0 + i to the next
+        rows = r0 + np.arange(xx.shape[0])
+        new = (rows >= max(s - 1, 0)) & (rows <= e - 2)  # rows whose bend and step are first known now
+        bend = np.zeros(xx.shape[0], dtype=bool)
+        if d.shape[0] > 1:
+            bend[1:-1] = np.abs(np.diff(d, axis=0)).max(axis=1) > span[2:] * 1e-12
+        kept = new & bend & (rows >= 1) & (rows <= self.n - 2)
+        ends = ((rows == 0) & (s == 0)) | ((rows == self.n - 1) & (e == self.n))
+        g = self.grid[(self.grid >= max(s - 1, 0)) & (self.grid <= e - 2)]
+        if g.size:
+            kept[g[np.any(d[g - r0] != 0, axis=1)] - r0] = True
+        kept |= ends
+        self._keep(rows[kept], xx[kept])
+        if ends.any():
+            self.ends.append((rows[ends], xx[ends]))
+        if d.shape[0]:
+            i = np.flatnonzero(new[:-1] & (np.abs(d).max(axis=1) > 0.05 * span[1:]))
+            if i.size:
+                self.jumps += [(rows[i], xx[i]), (np.minimum(rows[i] + 1, self.n - 1), xx[i + 1])]
+
+    def _prefix_span(self, zz: np.ndarray) -> np.ndarray:
+        hi = np.maximum.accumulate(np.maximum(zz.max(axis=1), self.hi))
+        lo = np.minimum.accumulate(np.minimum(zz.min(axis=1), self.lo))
+        self.lo, self.hi = float(lo[-1]), float(hi[-1])
+        return np.asarray(hi - lo)
+
+    def _keep(self, rows: np.ndarray, values: np.ndarray) -> None:
+        if rows.size == 0:
+            return
+        self.count += rows.size
+        if self.count <= self.max_points:
+            self.base.append((rows, values))
+        buckets, at = np.unique((rows * self.max_points) // self.n, return_index=True)  # rows are sorted
+        for b, i in zip(buckets.tolist(), at.tolist()):
+            if b not in self.firsts:
+                self.firsts[b] = (int(rows[i]), values[i].copy())  # a copy: a view would keep the whole chunk
+
+    def finish(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(rows, values)`` of the plan, sorted by row."""
+        parts = list(self.jumps) + list(self.ends)
+        if self.count > self.max_points:  # thin by position: the first kept row of each of max_points stretches
+            firsts = sorted(self.firsts.values(), key=lambda rv: rv[0])
+            parts.append((np.asarray([r for r, _ in firsts]), np.asarray([v for _, v in firsts])))
+        else:
+            parts += self.base
+        parts = [(r, v) for r, v in parts if r.size]
+        if not parts:
+            return np.empty(0, dtype=np.int64), np.empty((0, 0))
+        rows, at = np.unique(np.concatenate([r for r, _ in parts]).astype(np.int64), return_index=True)
+        return rows, np.concatenate([v for _, v in parts])[at]

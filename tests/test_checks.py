@@ -120,3 +120,15 @@ def test_a_scheduler_that_cannot_be_copied_is_reported_not_raised():
 
     (f,) = check_schedule(Locked(make_optimizer()), 100)
     assert f.code == "simulation-truncated" and "could not be copied" in f.message and "0 of 100" in f.message
+
+
+def test_a_resumed_scheduler_already_past_its_horizon_is_checked_without_error():
+    # found by the streaming equivalence test: the end of the horizon lay before row 0, and indexing a row from the
+    # end with it raised IndexError in check_schedule
+    opt = make_optimizer((1.0,))
+    sched = L.LinearLR(opt, 1.0, 0.0, total_iters=1)
+    for _ in range(5):
+        opt.step()
+        sched.step()
+    findings = check_schedule(sched, 2)
+    assert [(f.code, f.step) for f in findings] == [("horizon-too-short", 0)]
