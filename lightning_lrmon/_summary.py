@@ -22,7 +22,7 @@ import numpy as np
 if TYPE_CHECKING:
     from lightning_lrmon._review import Review
 
-__all__ = ["PASS_ROWS", "PlanSketch", "format_markdown", "format_summary", "plan_points", "row_ranges"]
+__all__ = ["PASS_ROWS", "PLAN_POINTS", "PlanSketch", "format_markdown", "format_summary", "plan_points", "row_ranges"]
 
 
 def format_summary(reviews: Sequence[Review]) -> str:
@@ -79,7 +79,11 @@ def row_ranges(n: int, rows: int = PASS_ROWS) -> list[tuple[int, int]]:
     return [(a, min(a + rows, n)) for a in range(0, n, rows)]
 
 
-def plan_points(lrs: np.ndarray, max_points: int = 1000) -> np.ndarray:
+#: rows of the planned series of a long run (a few hundred: a smooth line in TensorBoard), besides jumps' rows
+PLAN_POINTS = 400
+
+
+def plan_points(lrs: np.ndarray, max_points: int = PLAN_POINTS) -> np.ndarray:
     """Row indices to log for the planned series: at most ~``max_points``, keeping every jump and both ends.
 
     The rows :class:`PlanSketch` keeps, reading ``lrs`` in chunks.
@@ -116,7 +120,7 @@ class PlanSketch:
         ([0, 1, 2, 3], [1.0, 1.0, 0.5, 0.5])
     """
 
-    def __init__(self, n: int, max_points: int = 1000) -> None:
+    def __init__(self, n: int, max_points: int = PLAN_POINTS) -> None:
         self.n, self.max_points = n, max_points
         self.grid = np.linspace(0, n - 2, max_points // 2).astype(np.int64) if n > max_points else np.empty(0, np.int64)
         self.lo, self.hi = np.inf, -np.inf  # over the rows fed so far (NaN as 0)
