@@ -67,15 +67,21 @@ def test_groups_that_do_not_scale_together_get_their_own_columns():
     assert ratios is None and sim.lrs.shape == (100, 3)
 
 
+def traced_review(sched, n: int):
+    """The review of ``sched`` over ``n`` steps and the tracemalloc peak it reached."""
+    tags = [f"lr-SGD/pg{i + 1}" for i in range(len(sched.optimizer.param_groups))]
+    tracemalloc.start()
+    try:
+        r = review(Subject(sched, n, label="lr-SGD", tags=tags))
+        return r, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def test_a_long_run_over_many_groups_reviews_in_bounded_memory():
     n, g = 1_000_000, 64
     sched = warmup_cosine(groups_opt(g), n)
-    tracemalloc.start()
-    try:
-        r = review(Subject(sched, n, label="lr-SGD", tags=[f"lr-SGD/pg{i + 1}" for i in range(g)]))
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    r, peak = traced_review(sched, n)
     # the full (1M, 64) float64 matrix alone would be 512 MiB and the one proportional column 7.6 MiB; the review
     # streams chunks of that column (0.1 peaked at 60 MiB here; 6 MiB measured now)
     assert peak < 30 * 2**20
@@ -95,12 +101,7 @@ def test_the_plan_of_a_very_long_cosine_keeps_its_curve():
 def test_ten_million_steps_review_in_chunks_without_the_column():
     n = 10_000_000
     sched = warmup_cosine(groups_opt(4), n)
-    tracemalloc.start()
-    try:
-        r = review(Subject(sched, n, label="lr-SGD", tags=[f"lr-SGD/pg{i + 1}" for i in range(4)]))
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    r, peak = traced_review(sched, n)
     # the one simulated column alone would be 76 MiB: the review never holds it (0.1: 600 MiB; 6 MiB measured now)
     assert peak < 40 * 2**20
     assert r.findings == [] and len(r.plan) <= 450 and r.groups[3].end == pytest.approx(0.0, abs=1e-12)
@@ -113,12 +114,7 @@ def test_groups_that_do_not_stay_proportional_are_streamed_too():
         [L.LinearLR(o, 0.01, 1.0, total_iters=n // 20), L.CosineAnnealingLR(o, T_max=n - n // 20, eta_min=1e-9)],
         [n // 20],
     )  # eta_min > 0: every group has its own curve, 64 columns are simulated
-    tracemalloc.start()
-    try:
-        r = review(Subject(sched, n, label="lr-SGD", tags=[f"lr-SGD/pg{i + 1}" for i in range(g)]))
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    r, peak = traced_review(sched, n)
     assert peak < 60 * 2**20  # the (1M, 64) matrix alone would be 488 MiB (0.2 before streaming: all of it; 13 MiB now)
     assert r.findings == [] and r.plan.values.shape[1] == g and len(r.plan) <= 450
     assert r.groups[5].end == pytest.approx(1e-9) and r.groups[5].peak == pytest.approx(0.1 * 0.9**5)
