@@ -405,7 +405,7 @@ def _rise_finding(ctx: CheckContext, seg: _Segment, g: int, k: int, stop: int) -
     does not fall, before row ``stop`` (claims its steps)."""
     cols = ctx.cols
     j = stop - 1
-    for row0, x in cols.windows(k + 1, stop, g, lambda _: True):
+    for row0, x in cols.windows(k + 1, stop, g, None):
         with np.errstate(invalid="ignore"):
             falls = np.flatnonzero(~(x[1:] >= x[:-1]))
         if falls.size:
@@ -489,7 +489,7 @@ def _first_jump(ctx: CheckContext, g: int, peak: float) -> int | None:
     """The first unclaimed row after which group ``g``'s LR, having come down from its running max, at least
     doubles by a good part of its peak (only chunks with a doubling pair are read)."""
     cols = ctx.cols
-    for row0, x in cols.windows(0, cols.n, g, lambda j: bool(cols.double[j, g])):
+    for row0, x in cols.windows(0, cols.n, g, cols.double[:, g]):
         j = cols.chunk_of(row0 + 1)
         before = float(cols.mx[:j, g].max()) if j else -np.inf  # the running max up to the chunk
         run_max = np.maximum.accumulate(np.maximum(x, before))
@@ -506,7 +506,7 @@ def _share_one_lr(ctx: CheckContext, first: np.ndarray) -> bool:
     """Every group gets the same LR at every step."""
     if ctx.ratios is not None:  # proportional groups (also from a warmup at 0): one LR exactly when every ratio is 1
         return bool(np.allclose(ctx.ratios, 1.0, rtol=1e-12, atol=0))
-    return bool(np.allclose(first, first[0], rtol=1e-12, atol=0) and ctx.cols.same.all())
+    return bool(np.allclose(first, first[0], rtol=1e-12, atol=0) and ctx.cols.all_same())
 
 
 def check_groups_collapsed(ctx: CheckContext) -> list[Finding]:

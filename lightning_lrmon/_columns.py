@@ -11,8 +11,8 @@ Example:
     >>> cols = Columns.of_array(np.array([[1.0], [0.5], [0.8], [0.2]]), chunk=2)
     >>> cols.n, cols.chunks, cols.max(0, 4, 0), list(cols.rises(0, 4, 0))
     (4, 2, 1.0, [1])
-    >>> cols.first(1, 4, 0, lambda x: x <= 0.5, lambda j: cols.mn[j, 0] <= 0.5)
-    1
+    >>> cols.first(1, 4, 0, lambda x: x <= 0.5, cols.mn[:, 0] <= 0.5), cols.peak_at(0)
+    (1, (1.0, 0))
 """
 
 from __future__ import annotations
@@ -62,11 +62,9 @@ class _Summary:
     nonneg: np.ndarray  # every value >= 0 (NaN is not)
     rise: np.ndarray  # some pair (i, i+1), i from the row before the chunk, rises by more than RISE_RTOL
     double: np.ndarray  # some pair at least doubles
-    same: bool  # every group equals group 0 (rtol 1e-12, NaN equal to NaN)
     nfinite: np.ndarray  # finite values
     ffirst: np.ndarray  # first finite value (NaN when none)
     flast: np.ndarray  # last finite value
-    peak_at: np.ndarray  # position of the first max among the chunk's finite values
 
 
 def _summarize(x: np.ndarray, lead: np.ndarray | None) -> _Summary:
@@ -81,24 +79,21 @@ def _summarize(x: np.ndarray, lead: np.ndarray | None) -> _Summary:
     mx = np.fmax.reduce(x, axis=0)
     nfin = fin.sum(axis=0)
     if bool(all_fin.all()):
-        first, last, peak_at = x[0].copy(), x[-1].copy(), np.argmax(x, axis=0)
+        first, last = x[0].copy(), x[-1].copy()
     else:
-        first, last, peak_at = _finite_ends(x, fin)
-    same = x.shape[1] < 2 or bool(np.allclose(x, x[:, :1], rtol=1e-12, atol=0, equal_nan=True))
+        first, last = _finite_ends(x, fin)
     nonneg = np.asarray((x >= 0).all(axis=0))
-    return _Summary(
-        mx, np.fmin.reduce(x, axis=0), amax, all_fin, nonneg, rise, double, same, nfin, first, last, peak_at
-    )
+    return _Summary(mx, np.fmin.reduce(x, axis=0), amax, all_fin, nonneg, rise, double, nfin, first, last)
 
 
-def _finite_ends(x: np.ndarray, fin: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _finite_ends(x: np.ndarray, fin: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     g = x.shape[1]
-    first, last, peak_at = np.full(g, np.nan), np.full(g, np.nan), np.zeros(g, dtype=np.int64)
+    first, last = np.full(g, np.nan), np.full(g, np.nan)
     for k in range(g):
         v = x[fin[:, k], k]
         if v.size:
-            first[k], last[k], peak_at[k] = v[0], v[-1], int(np.argmax(v))
-    return first, last, peak_at
+            first[k], last[k] = v[0], v[-1]
+    return first, last
 
 
 class Columns:
@@ -109,7 +104,8 @@ class Columns:
     chunk whose first or last row differs from the first pass's raises :class:`Unsteady`.
 
     Per-chunk summaries (``(chunks, groups)`` arrays, named as in :class:`_Summary`): ``mx``, ``mn``, ``amax``,
-    ``finite``, ``nonneg``, ``rise``, ``double``, ``nfinite``, ``ffirst``, ``flast``, ``peak_at``; ``same`` per chunk.
+    ``finite``, ``nonneg``, ``rise``, ``double``, ``nfinite``, ``ffirst``, ``flast``. What few callers need (the
+    peak's position, whether every group equals group 0) is found by :meth:`peak_at` and :meth:`all_same`.
     """
 
     mx: np.ndarray
@@ -122,8 +118,6 @@ class Columns:
     nfinite: np.ndarray
     ffirst: np.ndarray
     flast: np.ndarray
-    peak_at: np.ndarray
-    same: np.ndarray
     heads: np.ndarray
     tails: np.ndarray
 
@@ -155,9 +149,8 @@ class Columns:
         shape = (self.chunks, self.groups)
         self.heads = np.asarray(heads).reshape(shape)  # the first row of every chunk
         self.tails = np.asarray(tails).reshape(shape)  # the last row (the lead row of the next chunk)
-        for name in ("mx", "mn", "amax", "finite", "nonneg", "rise", "double", "nfinite", "ffirst", "flast", "peak_at"):
+        for name in ("mx", "mn", "amax", "finite", "nonneg", "rise", "double", "nfinite", "ffirst", "flast"):
             setattr(self, name, np.asarray([getattr(s, name) for s in got]).reshape(shape))
-        self.same = np.asarray([s.same for s in got], dtype=bool)
         return self
 
     @classmethod
@@ -216,13 +209,15 @@ class Columns:
         for j in range(self.chunk_of(a), self.chunk_of(b - 1) + 1):
             yield j, int(self.bounds[j]), int(self.bounds[j + 1])
 
-    def windows(self, a: int, b: int, g: int | None, wanted: Callable[[int], bool]) -> Iterator[tuple[int, np.ndarray]]:
-        """``(row0, x)`` for the chunks overlapping ``[a, b)`` that ``wanted(j)``: ``x`` is column ``g`` (the row max
-        across groups when ``None``) over rows ``[max(a, start - 1), min(b, end))``, the row before a chunk coming
-        from the stored tails (pairs across a chunk border belong to the later chunk)."""
-        for j, s, e in self._spans(a, b):
-            if not wanted(j):
-                continue
+    def windows(self, a: int, b: int, g: int | None, wanted: np.ndarray | None) -> Iterator[tuple[int, np.ndarray]]:
+        """``(row0, x)`` for the chunks overlapping ``[a, b)`` with ``wanted[j]`` set (every one when ``None``):
+        ``x`` is column ``g`` (the row max across groups when ``None``) over rows ``[max(a, start - 1), min(b,
+        end))``, the row before a chunk coming from the stored tails (pairs across a chunk border belong to the later
+        chunk)."""
+        if b <= a:
+            return
+        for j in self._candidates(a, b, np.ones(self.chunks, dtype=bool) if wanted is None else wanted):
+            s, e = int(self.bounds[j]), int(self.bounds[j + 1])
             x = self.chunk(j)[max(a, s) - s : min(b, e) - s]
             if a < s:
                 x = np.concatenate([self.tails[j - 1][None, :], x])
@@ -252,41 +247,64 @@ class Columns:
         """Every value of column ``g`` over rows ``[a, b)`` is finite."""
         return bool(self._reduce(a, b, g, self.finite, lambda x: float(np.isfinite(x).all()), "fmin"))
 
-    # -- searches (only chunks that ``may`` hold a match are looked at)
+    # -- searches (only chunks whose summary says they may hold a match are read)
 
-    def first(
-        self, a: int, b: int, g: int, test: Callable[[np.ndarray], np.ndarray], may: Callable[[int], bool]
-    ) -> int | None:
-        """The first row of ``[a, b)`` where ``test`` holds for column ``g``."""
-        for j, s, e in self._spans(a, b):
-            if may(j):
-                hit = np.flatnonzero(test(self.chunk(j)[max(a, s) - s : min(b, e) - s, g]))
-                if hit.size:
-                    return max(a, s) + int(hit[0])
+    def _candidates(self, a: int, b: int, may: np.ndarray) -> list[int]:
+        """Chunks overlapping rows ``[a, b)`` with ``may[j]`` set."""
+        if b <= a:
+            return []
+        ja, jb = self.chunk_of(a), self.chunk_of(b - 1)
+        return (np.flatnonzero(may[ja : jb + 1]) + ja).tolist()
+
+    def _hits(self, j: int, a: int, b: int, g: int, test: Callable[[np.ndarray], np.ndarray]) -> tuple[int, np.ndarray]:
+        s, e = int(self.bounds[j]), int(self.bounds[j + 1])
+        return max(a, s), np.flatnonzero(test(self.chunk(j)[max(a, s) - s : min(b, e) - s, g]))
+
+    def first(self, a: int, b: int, g: int, test: Callable[[np.ndarray], np.ndarray], may: np.ndarray) -> int | None:
+        """The first row of ``[a, b)`` where ``test`` holds for column ``g``, reading only chunks ``j`` with
+        ``may[j]``."""
+        for j in self._candidates(a, b, may):
+            row0, hit = self._hits(j, a, b, g, test)
+            if hit.size:
+                return row0 + int(hit[0])
         return None
 
-    def last(
-        self, a: int, b: int, g: int, test: Callable[[np.ndarray], np.ndarray], may: Callable[[int], bool]
-    ) -> int | None:
-        """The last row of ``[a, b)`` where ``test`` holds for column ``g``."""
-        for j, s, e in reversed(list(self._spans(a, b))):
-            if may(j):
-                hit = np.flatnonzero(test(self.chunk(j)[max(a, s) - s : min(b, e) - s, g]))
-                if hit.size:
-                    return max(a, s) + int(hit[-1])
+    def last(self, a: int, b: int, g: int, test: Callable[[np.ndarray], np.ndarray], may: np.ndarray) -> int | None:
+        """The last row of ``[a, b)`` where ``test`` holds for column ``g``, reading only chunks ``j`` with
+        ``may[j]``."""
+        for j in reversed(self._candidates(a, b, may)):
+            row0, hit = self._hits(j, a, b, g, test)
+            if hit.size:
+                return row0 + int(hit[-1])
         return None
 
     def first_at_least(self, a: int, b: int, g: int, v: float) -> int | None:
         """The first row of ``[a, b)`` where column ``g`` is ``>= v``."""
-        return self.first(a, b, g, lambda x: x >= v, lambda j: bool(self.mx[j, g] >= v))
+        return self.first(a, b, g, lambda x: x >= v, self.mx[:, g] >= v)
 
     def first_at_most(self, a: int, b: int, g: int, v: float) -> int | None:
         """The first row of ``[a, b)`` where column ``g`` is ``<= v``."""
-        return self.first(a, b, g, lambda x: x <= v, lambda j: bool(self.mn[j, g] <= v))
+        return self.first(a, b, g, lambda x: x <= v, self.mn[:, g] <= v)
 
     def last_above(self, a: int, b: int, g: int, v: float) -> int | None:
         """The last row of ``[a, b)`` where column ``g`` is ``> v``."""
-        return self.last(a, b, g, lambda x: x > v, lambda j: bool(self.mx[j, g] > v))
+        return self.last(a, b, g, lambda x: x > v, self.mx[:, g] > v)
+
+    def peak_at(self, g: int) -> tuple[float, int] | None:
+        """Column ``g``'s largest finite value and its position among the finite values (its first occurrence)."""
+        nf = self.nfinite[:, g]
+        if not nf.any():
+            return None
+        mx = np.where(nf > 0, self.mx[:, g], -np.inf)
+        j = int(np.argmax(mx))  # the first chunk holding the peak
+        x = self.chunk(j)[:, g]
+        return float(mx[j]), int(nf[:j].sum()) + int(np.argmax(x[np.isfinite(x)]))
+
+    def all_same(self) -> bool:
+        """Every group equals group 0 at every row (rtol 1e-12, NaN equal to NaN): a pass over every chunk."""
+        return self.groups < 2 or all(
+            np.allclose(x, x[:, :1], rtol=1e-12, atol=0, equal_nan=True) for x in map(self.chunk, range(self.chunks))
+        )
 
     def scale(self, g: int | None) -> float:
         """The magnitude float noise is judged against: max |LR| of column ``g`` (of every group when ``None``)."""
@@ -298,8 +316,8 @@ class Columns:
         """Rows ``i`` in ``[a, b - 1)`` where column ``g`` (the row max when ``None``) rises from ``i`` to ``i + 1``
         beyond float noise, in order. Chunks whose summary shows no rising pair are skipped."""
         noise = self.scale(g) * 1e-14
-        flag = self.rise if g is None else self.rise[:, g : g + 1]
-        for row0, x in self.windows(a, b, g, lambda j: bool(flag[j].any())):
+        flag = np.asarray(self.rise.any(axis=1) if g is None else self.rise[:, g])
+        for row0, x in self.windows(a, b, g, flag):
             with np.errstate(invalid="ignore"):
                 hit = np.flatnonzero(x[1:] > x[:-1] * (1 + RISE_RTOL) + noise)
             yield from (row0 + hit).tolist()

@@ -108,15 +108,13 @@ def _stats(tags: list[str], cols: Columns, ratios: np.ndarray | None) -> list[Gr
 
 
 def _column_stats(cols: Columns, g: int) -> tuple[float, float, int, float] | None:
-    """First, peak, position of the peak among the finite values, and last finite value, from the chunk summaries."""
-    nf = cols.nfinite[:, g]
-    has = np.flatnonzero(nf)
-    if has.size == 0:
+    """First, peak, position of the peak among the finite values, and last finite value, from the chunk summaries
+    (and the one chunk that holds the peak)."""
+    got = cols.peak_at(g)
+    if got is None:
         return None
-    mx = np.where(nf > 0, cols.mx[:, g], -np.inf)
-    j = int(np.argmax(mx))  # the first chunk holding the peak
-    p = int(nf[:j].sum() + cols.peak_at[j, g])
-    return float(cols.ffirst[has[0], g]), float(mx[j]), p, float(cols.flast[has[-1], g])
+    has = np.flatnonzero(cols.nfinite[:, g])
+    return float(cols.ffirst[has[0], g]), got[0], got[1], float(cols.flast[has[-1], g])
 
 
 #: up to this many values (steps x groups) the plan is written at every optimizer step, like the actual series, so
