@@ -134,6 +134,10 @@ class PlanSketch:
 
     def feed(self, x: np.ndarray) -> None:
         """The next rows, in order."""
+        with np.errstate(over="ignore", invalid="ignore"):  # an inf LR (lr-invalid's business) overflows a difference
+            self._feed(x)
+
+    def _feed(self, x: np.ndarray) -> None:
         s, e = self.at, self.at + x.shape[0]
         self.at = e
         if x.shape[0] == 0:
@@ -142,32 +146,26 @@ class PlanSketch:
         self.prev = xx[-2:]
         r0 = e - xx.shape[0]  # the row of xx[0]
         zz = xx if np.isfinite(xx).all() else np.nan_to_num(xx, nan=0.0)
-        span = self._prefix_span(zz)  # span[i]: of every row up to r0 + i
+        span = _Span(zz, self.lo, self.hi)
+        self.lo, self.hi = span.lo, span.hi
         d = np.diff(zz, axis=0)  # d[i]: from row r0 + i to the next
-        rows = r0 + np.arange(xx.shape[0])
-        new = (rows >= max(s - 1, 0)) & (rows <= e - 2)  # rows whose bend and step are first known now
-        bend = np.zeros(xx.shape[0], dtype=bool)
-        if d.shape[0] > 1:
-            bend[1:-1] = np.abs(np.diff(d, axis=0)).max(axis=1) > span[2:] * 1e-12
-        kept = new & bend & (rows >= 1) & (rows <= self.n - 2)
-        ends = ((rows == 0) & (s == 0)) | ((rows == self.n - 1) & (e == self.n))
-        g = self.grid[(self.grid >= max(s - 1, 0)) & (self.grid <= e - 2)]
-        if g.size:
-            kept[g[np.any(d[g - r0] != 0, axis=1)] - r0] = True
-        kept |= ends
-        self._keep(rows[kept], xx[kept])
-        if ends.any():
-            self.ends.append((rows[ends], xx[ends]))
-        if d.shape[0]:
-            i = np.flatnonzero(new[:-1] & (np.abs(d).max(axis=1) > 0.05 * span[1:]))
+        i_lo, i_hi = max(s - 1, 0) - r0, e - 2 - r0  # xx indices whose bend and step are first known now
+        ends = np.asarray([r - r0 for r, new in ((0, s == 0), (self.n - 1, e == self.n)) if new], dtype=np.int64)
+        kept = [ends]
+        a, b = max(i_lo, 1, 1 - r0), min(i_hi, self.n - 2 - r0)
+        if b >= a:  # bends at xx index i: |d[i] - d[i - 1]| against the span of the rows up to i + 1
+            kept.append(a + span.above(_row_max(np.abs(np.diff(d[a - 1 : b + 1], axis=0))), a + 1, 1e-12))
+        g = self.grid[(self.grid >= max(s - 1, 0)) & (self.grid <= e - 2)] - r0
+        if g.size:  # grid rows where the LR moves
+            kept.append(g[np.any(d[g] != 0, axis=1)])
+        rows = np.unique(np.concatenate(kept))
+        self._keep(r0 + rows, xx[rows])
+        if ends.size:
+            self.ends.append((r0 + ends, xx[ends]))
+        if i_hi >= i_lo:  # steps from xx index i against the span of the rows up to i + 1
+            i = i_lo + span.above(_row_max(np.abs(d[i_lo : i_hi + 1])), i_lo + 1, 0.05)
             if i.size:
-                self.jumps += [(rows[i], xx[i]), (np.minimum(rows[i] + 1, self.n - 1), xx[i + 1])]
-
-    def _prefix_span(self, zz: np.ndarray) -> np.ndarray:
-        hi = np.maximum.accumulate(np.maximum(zz.max(axis=1), self.hi))
-        lo = np.minimum.accumulate(np.minimum(zz.min(axis=1), self.lo))
-        self.lo, self.hi = float(lo[-1]), float(hi[-1])
-        return np.asarray(hi - lo)
+                self.jumps += [(r0 + i, xx[i]), (np.minimum(r0 + i + 1, self.n - 1), xx[i + 1])]
 
     def _keep(self, rows: np.ndarray, values: np.ndarray) -> None:
         if rows.size == 0:
@@ -193,3 +191,34 @@ class PlanSketch:
             return np.empty(0, dtype=np.int64), np.empty((0, 0))
         rows, at = np.unique(np.concatenate([r for r, _ in parts]).astype(np.int64), return_index=True)
         return rows, np.concatenate([v for _, v in parts])[at]
+
+
+def _row_max(x: np.ndarray) -> np.ndarray:
+    """Each row's max (the column itself for one group)."""
+    return np.asarray(x[:, 0] if x.shape[1] == 1 else x.max(axis=1))
+
+
+class _Span:
+    """The span (``ptp``) of every row up to each row of a chunk ``zz``, given ``lo``/``hi`` of the rows before it.
+
+    :meth:`above` tests magnitudes against it from two bounds (the span before the chunk and after it) and computes
+    the running span only for the few values between them: most chunks of a long run never need it.
+    """
+
+    def __init__(self, zz: np.ndarray, lo: float, hi: float) -> None:
+        self.lo0, self.hi0 = lo, hi
+        self.top, self.low = _row_max(zz), -_row_max(-zz)
+        self.lo, self.hi = min(lo, float(self.low.min())), max(hi, float(self.top.max()))
+        self._running: np.ndarray | None = None
+
+    def above(self, mag: np.ndarray, at: int, factor: float) -> np.ndarray:
+        """Indices ``k`` with ``mag[k] > factor x`` the span of the rows up to index ``at + k`` of the chunk."""
+        before = self.hi0 - self.lo0 if self.hi0 >= self.lo0 else 0.0  # the span only grows along the rows
+        cand = np.flatnonzero(mag > factor * before)
+        if cand.size == 0 or bool(np.all(mag[cand] > factor * (self.hi - self.lo))):
+            return cand
+        if self._running is None:
+            hi = np.maximum.accumulate(np.maximum(self.top, self.hi0))
+            lo = np.minimum.accumulate(np.minimum(self.low, self.lo0))
+            self._running = hi - lo
+        return cand[mag[cand] > factor * self._running[at + cand]]
