@@ -158,7 +158,10 @@ class PlanSketch:
         g = self.grid[(self.grid >= max(s - 1, 0)) & (self.grid <= e - 2)] - r0
         if g.size:  # grid rows where the LR moves
             kept.append(g[np.any(d[g] != 0, axis=1)])
-        rows = np.unique(np.concatenate(kept))
+        mask = np.zeros(xx.shape[0], dtype=bool)
+        for k in kept:
+            mask[k] = True
+        rows = np.flatnonzero(mask)
         self._keep(r0 + rows, xx[rows])
         if ends.size:
             self.ends.append((r0 + ends, xx[ends]))
@@ -173,8 +176,9 @@ class PlanSketch:
         self.count += rows.size
         if self.count <= self.max_points:
             self.base.append((rows, values))
-        buckets, at = np.unique((rows * self.max_points) // self.n, return_index=True)  # rows are sorted
-        for b, i in zip(buckets.tolist(), at.tolist()):
+        buckets = (rows * self.max_points) // self.n  # rows are sorted: each bucket's first row starts a run
+        at = np.flatnonzero(np.concatenate([[True], buckets[1:] != buckets[:-1]]))
+        for b, i in zip(buckets[at].tolist(), at.tolist()):
             if b not in self.firsts:
                 self.firsts[b] = (int(rows[i]), values[i].copy())  # a copy: a view would keep the whole chunk
 
