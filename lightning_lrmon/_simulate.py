@@ -59,12 +59,11 @@ DEFAULT_FALLBACK_BUDGET_S = 5.0
 class _StepError(Exception):
     """Stepping the scheduler would raise at row ``row`` (0-based within the kernel's output)."""
 
-    def __init__(self, row: int, message: str, partial: np.ndarray | None = None, *, known: bool = False) -> None:
+    def __init__(self, row: int, message: str, partial: np.ndarray | None = None) -> None:
         super().__init__(message)
         self.row = row
         self.message = message
         self.partial = partial
-        self.known = known  # the rows before ``row`` have been produced exactly
 
 
 class _Unsupported(Exception):
@@ -734,7 +733,8 @@ def simulate(
         scheduler: a torch ``LRScheduler`` (any class; built-ins take the fast exact path).
         total_steps: number of optimizer steps (rows) to simulate.
         budget_s: time budget of the exact-stepping fallback for custom classes.
-        chunk_rows: rows a kernel computes at once (default :data:`CHUNK_ROWS`; the result does not depend on it).
+        chunk_rows: rows a kernel computes at once (default
+            :func:`~lightning_lrmon._columns.chunk_rows_for`; the result does not depend on it).
 
     Returns:
         A :class:`Simulation`.
@@ -783,7 +783,6 @@ def _simulate_lr_of_t(scheduler: Any, steps: int, budget_s: float) -> Simulation
 
 
 def _simulate(scheduler: Any, total_steps: int, budget_s: float, chunk_rows: int = 0) -> Simulation:
-    chunk_rows = chunk_rows or CHUNK_ROWS
     if not isinstance(scheduler, (tls.LRScheduler, tls.ReduceLROnPlateau)):
         if _has_lr_of_t(scheduler):
             return _simulate_lr_of_t(scheduler, total_steps, budget_s)
@@ -796,52 +795,17 @@ def _simulate(scheduler: Any, total_steps: int, budget_s: float, chunk_rows: int
     except _NotIsolated as err:
         return _not_isolated(scheduler, total_steps, err)
     try:
-        kern = _kernel_for(view)
-        lr0 = _group_lrs(scheduler.optimizer)
-        rows = np.empty((total_steps + 1, lr0.shape[0]), dtype=np.float64)
-        rows[0] = lr0
-        at = 1
-        try:
-            for block in kernel_blocks(kern, view, lr0, getattr(scheduler, "last_epoch", 0), total_steps, chunk_rows):
-                rows[at : at + block.shape[0]] = block
-                at += block.shape[0]
-        except _StepError as err:
-            if err.known:  # the rows before the failing step are exact
-                return _finish(rows, err.row + 1, total_steps, error=err.message, method="kernel")
-            return _simulate_shadow(scheduler, total_steps, budget_s)  # recompute the prefix by exact stepping
-        return _finish(rows, total_steps + 1, total_steps, method="kernel")
-    except _Unsupported:
+        run = _KernelRun.of(scheduler, view, total_steps, chunk_rows)
+        lrs = np.full((total_steps, run.lr0.shape[0]), np.nan)
+        at = 0
+        for x in run.pass_one():
+            lrs[at : at + x.shape[0]] = x
+            at += x.shape[0]
+    except (_StepError, _Unsupported, *_KERNEL_CANNOT):
+        # a step error the kernel cannot place, or attributes it cannot read as numbers (e.g. set after
+        # construction): torch's own stepping decides
         return _simulate_shadow(scheduler, total_steps, budget_s)
-    except (TypeError, ValueError, ArithmeticError, IndexError, KeyError, AttributeError):
-        # attributes the kernel cannot read as numbers (e.g. set after construction): torch's own stepping decides
-        return _simulate_shadow(scheduler, total_steps, budget_s)
-
-
-#: rows a kernel computes at once: its temporaries stay a few MiB however long the run is
-CHUNK_ROWS = 1 << 16
-
-
-def kernel_blocks(kern: _Kernel, view: Any, lr0: np.ndarray, e0: int, total: int, chunk: int) -> Iterator[np.ndarray]:
-    """The LR after each of ``total`` scheduler steps, in blocks of at most ``chunk`` rows, each block started from
-    the previous block's last row (every kernel is a function of the incoming LRs and the epoch).
-
-    A step at which torch would raise ends the blocks with ``_StepError`` at its global row; when the kernel knew
-    the rows before it, they come as a last block first and the error says ``known``.
-    """
-    lr, pos = lr0, 0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        while pos < total:
-            m = min(chunk, total - pos)
-            try:
-                block = kern.simulate(view, lr, e0 + pos, m)
-            except _StepError as err:
-                known = err.partial is not None and err.partial.shape[0] >= err.row
-                if known and err.row:
-                    yield np.asarray(err.partial)[: err.row]
-                raise _StepError(pos + err.row, err.message, known=known) from None
-            yield block
-            lr, pos = block[-1], pos + m
+    return run.simulation(lrs)
 
 
 _FACTOR_TYPES = (tls.LinearLR, tls.ConstantLR, tls.StepLR, tls.MultiStepLR, tls.ExponentialLR, tls.PolynomialLR)
@@ -958,36 +922,27 @@ Feed = Callable[[np.ndarray], None]
 def _stream_kernel(scheduler: Any, total: int, feed: Feed, chunk: int = 0) -> tuple[Simulation, Columns] | None:
     """The kernel's rows as :class:`Columns` (summaries from one pass, chunks re-made on demand), or ``None`` when
     the scheduler needs the whole-matrix path (no kernel, user code that cannot be isolated, a step error the
-    kernel cannot place)."""
+    kernel cannot place). The :class:`Simulation` it returns has an empty ``lrs``: the rows are in the columns."""
     if not isinstance(scheduler, tls.LRScheduler):
         return None
     try:
-        view = _isolated_view(scheduler)
-        kern = _kernel_for(view)
-        lr0 = _group_lrs(scheduler.optimizer)
-    except (_NotIsolated, _Unsupported):
+        run = _KernelRun.of(scheduler, _isolated_view(scheduler), total, chunk)
+        cols = Columns(run.lr0.shape[0], run.remake).build(run.pass_one(), feed=feed)
+    except (_NotIsolated, _StepError, _Unsupported, *_KERNEL_CANNOT):
         return None
-    run = _KernelRun(kern, view, lr0, getattr(scheduler, "last_epoch", 0), total, chunk)
-    cols = Columns(lr0.shape[0], run.remake)
-    try:
-        cols.build(run.pass_one(), feed=feed)
-    except (_StepError, _Unsupported, TypeError, ValueError, ArithmeticError, IndexError, KeyError, AttributeError):
-        return None  # torch's own stepping decides (the whole-matrix path)
-    sim = Simulation(
-        lrs=np.empty((0, lr0.shape[0])),
-        valid_steps=cols.n,
-        error=run.error,
-        error_step=run.valid_rows if run.error is not None else None,
-        method="kernel",
-        final_lrs=run.final,
-        notes=["streamed: the rows are in Columns"],
-    )
-    return sim, cols
+    return run.simulation(np.empty((0, cols.groups))), cols
+
+
+#: what a kernel raises when it cannot read a scheduler's attributes as numbers
+_KERNEL_CANNOT = (TypeError, ValueError, ArithmeticError, IndexError, KeyError, AttributeError)
 
 
 class _KernelRun:
-    """A kernel's blocks as the chunks of the run's rows: row 0 (the LRs now) opens chunk 0; chunk ``j`` is the
-    kernel's block ``j`` (its rows ``pos + 1 ... pos + m``), made again from its stored incoming LRs when asked."""
+    """A kernel stepped in chunks, each started from the previous chunk's last row (every kernel is a function of the
+    incoming LRs and the epoch): row 0 (the LRs now) opens chunk 0; chunk ``j`` is the kernel's block ``j`` (its rows
+    ``pos + 1 ... pos + m``), made again from its stored incoming LRs when asked. A step at which torch would raise
+    ends the run: the rows before it are kept when the kernel knew them, else :meth:`pass_one` raises
+    ``_StepError``."""
 
     def __init__(self, kern: _Kernel, view: Any, lr0: np.ndarray, e0: int, total: int, chunk: int = 0) -> None:
         self.kern, self.view, self.lr0, self.e0, self.total = kern, view, lr0, e0, total
@@ -998,6 +953,18 @@ class _KernelRun:
         self.valid_rows = total + 1  # rows of (row 0, the LR after each scheduler step) that are real
         self.error: str | None = None
         self.final: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, scheduler: Any, view: Any, total: int, chunk: int = 0) -> _KernelRun:
+        """The run of ``scheduler``'s kernel on its isolated ``view`` (``_Unsupported``: no kernel for it)."""
+        return cls(_kernel_for(view), view, _group_lrs(scheduler.optimizer), getattr(scheduler, "last_epoch", 0),
+                   total, chunk)  # fmt: skip
+
+    def simulation(self, lrs: np.ndarray) -> Simulation:
+        """What the run found, with ``lrs`` as its rows."""
+        error_step = self.valid_rows if self.error is not None else None
+        valid = min(self.valid_rows, self.total)
+        return Simulation(lrs, valid, error=self.error, error_step=error_step, method="kernel", final_lrs=self.final)
 
     def _rows(self, j: int, block: np.ndarray) -> np.ndarray:
         """Block ``j`` as rows of the run (row 0 added to chunk 0; the row after the last step cut off)."""
@@ -1013,6 +980,7 @@ class _KernelRun:
             return np.asarray(self.kern.simulate(self.view, lr, self.e0 + pos, m))
 
     def pass_one(self) -> Iterator[np.ndarray]:
+        """Every chunk's rows, in order (none empty)."""
         lr = self.lr0
         for j, (pos, _) in enumerate(self.plan):
             self.lr_in.append(lr)
@@ -1020,9 +988,11 @@ class _KernelRun:
                 block = self._block(j, lr)
             except _StepError as err:
                 if err.partial is None or err.partial.shape[0] < err.row:
-                    raise
+                    raise _StepError(pos + err.row, err.message) from None
                 block = self.pinned[j] = np.asarray(err.partial)[: err.row]
                 self.error, self.valid_rows = err.message, pos + err.row + 1
+                if self.valid_rows > self.total:  # it raises at the step after the last optimizer step
+                    self.final = block[self.total - pos - 1]
                 x = self._rows(j, block)
                 if x.shape[0]:
                     yield x
