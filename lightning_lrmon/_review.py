@@ -141,9 +141,10 @@ def _plan_rows(cols: Columns, sketch: PlanSketch | None, dense: bool) -> tuple[n
 
 
 def _plan(cols: Columns, sketch: PlanSketch | None, row_steps: RowSteps, ratios: np.ndarray | None) -> Plan:
-    """Plan points: every step for short runs (see :data:`DENSE_PLAN_VALUES`), else the rows :func:`plan_points`
-    keeps; a row held over several optimizer steps (epoch interval, frequency) gets every step or both ends.
-    Built with numpy: a dense plan of a few hundred thousand points costs milliseconds, not a Python loop."""
+    """Plan points: every step for short runs (see :data:`DENSE_PLAN_VALUES`), else the rows
+    :class:`~lightning_lrmon._summary.PlanSketch` keeps; a row held over several optimizer steps (epoch interval,
+    frequency) gets every step or both ends. Built with numpy: a dense plan of a few hundred thousand points costs
+    milliseconds, not a Python loop."""
     n = cols.n
     if n == 0:
         return _NO_PLAN

@@ -47,7 +47,6 @@ __all__ = [
     "proportional_view",
     "simulate",
     "simulate_columns",
-    "simulate_groups",
     "simulate_schedule",
 ]
 
@@ -894,28 +893,6 @@ def proportional_view(scheduler: Any) -> tuple[Any, np.ndarray] | None:
     return _one_group(scheduler, shadow), ratios
 
 
-def simulate_groups(
-    scheduler: Any, total_steps: int, *, budget_s: float = DEFAULT_FALLBACK_BUDGET_S
-) -> tuple[Simulation, np.ndarray | None]:
-    """:func:`simulate`, on one column when the groups stay proportional (then also each group's ratio to it).
-
-    Example:
-        >>> import torch
-        >>> p = lambda: [torch.nn.Parameter(torch.zeros(1))]
-        >>> opt = torch.optim.SGD([{"params": p(), "lr": 0.1}, {"params": p(), "lr": 0.01}], lr=0.1)
-        >>> sim, ratios = simulate_groups(torch.optim.lr_scheduler.StepLR(opt, 2), 4)
-        >>> sim.lrs.shape, ratios is not None
-        ((4, 1), True)
-    """
-    reduced = proportional_view(scheduler)
-    if reduced is not None:
-        view, ratios = reduced
-        sim = simulate(view, total_steps, budget_s=budget_s)
-        if sim.method == "kernel":
-            return sim, ratios
-    return simulate(scheduler, total_steps, budget_s=budget_s), None
-
-
 Feed = Callable[[np.ndarray], None]
 
 
@@ -1020,10 +997,12 @@ def simulate_columns(
     new_feed: Callable[[], Feed] | None = None,
     chunk_rows: int = 0,
 ) -> tuple[Simulation, Columns, np.ndarray | None]:
-    """:func:`simulate_groups` as :class:`Columns`: a kernel's rows are streamed (bounded memory however long the
-    run), anything else is simulated whole and read in slices. ``feed`` sees every chunk of the first pass, in
-    order (a streamed attempt that falls back to the whole matrix starts again from row 0: ``feed`` must be
-    able to tell, see :attr:`Columns.n`).
+    """:func:`simulate` as :class:`Columns`, on one column when the groups stay proportional (then also each group's
+    ratio to it, see :func:`proportional_view`): a kernel's rows are streamed (bounded memory however long the
+    run), anything else is simulated whole and read in slices. ``new_feed()`` makes a consumer that sees every
+    chunk of the first pass in order; each attempt (a streamed one that falls back to the whole matrix starts
+    again from row 0) makes a new one, so the last one made has seen exactly the returned rows. ``chunk_rows``
+    sets the rows per chunk (default :func:`~lightning_lrmon._columns.chunk_rows_for`; no result depends on it).
 
     Example:
         >>> import torch

@@ -22,7 +22,7 @@ import numpy as np
 if TYPE_CHECKING:
     from lightning_lrmon._review import Review
 
-__all__ = ["PASS_ROWS", "PLAN_POINTS", "PlanSketch", "format_markdown", "format_summary", "plan_points", "row_ranges"]
+__all__ = ["PLAN_POINTS", "PlanSketch", "format_markdown", "format_summary"]
 
 
 def format_summary(reviews: Sequence[Review]) -> str:
@@ -65,50 +65,20 @@ def format_markdown(reviews: Sequence[Review]) -> str:
     return "\n".join(lines)
 
 
-#: rows a chunked pass over a simulated matrix handles at once (its temporaries stay a few MiB)
-PASS_ROWS = 1 << 16
-
-
-def row_ranges(n: int, rows: int = PASS_ROWS) -> list[tuple[int, int]]:
-    """``[a, b)`` ranges of at most ``rows`` rows covering ``range(n)``.
-
-    Example:
-        >>> row_ranges(5, 2)
-        [(0, 2), (2, 4), (4, 5)]
-    """
-    return [(a, min(a + rows, n)) for a in range(0, n, rows)]
-
-
 #: rows of the planned series of a long run (a few hundred: a smooth line in TensorBoard), besides jumps' rows
 PLAN_POINTS = 400
-
-
-def plan_points(lrs: np.ndarray, max_points: int = PLAN_POINTS) -> np.ndarray:
-    """Row indices to log for the planned series: at most ~``max_points``, keeping every jump and both ends.
-
-    The rows :class:`PlanSketch` keeps, reading ``lrs`` in chunks.
-
-    Example:
-        >>> import numpy as np
-        >>> lrs = np.concatenate([np.full(5000, 1.0), np.full(5000, 0.1)])[:, None]
-        >>> plan_points(lrs).tolist()
-        [0, 4999, 5000, 9999]
-    """
-    sketch = PlanSketch(lrs.shape[0], max_points)
-    for a, b in row_ranges(lrs.shape[0]):
-        sketch.feed(lrs[a:b])
-    return sketch.finish()[0]
 
 
 class PlanSketch:
     """The rows of the planned series and their values, from the run's rows fed once, in order, in any chunks.
 
-    A row is kept when it starts a change of slope (so straight stretches collapse to their ends) or lies on a
-    uniform grid of ``max_points // 2`` rows where the LR moves (a cosine over millions of steps bends less than
-    float noise per step); past ``max_points`` the first kept row of each of ``max_points`` equal stretches stays,
-    and both rows of every jump stay too. A bend is a second difference above ``1e-12`` and a jump a step above
-    ``0.05`` times the span (``ptp``, NaN as 0) of the rows up to it: a rule of each row and the rows before it,
-    so the result does not depend on how the rows are chunked, and nothing but the kept rows is held.
+    At most ~``max_points`` rows, keeping every jump and both ends. A row is kept when it starts a change of slope
+    (so straight stretches collapse to their ends) or lies on a uniform grid of ``max_points // 2`` rows where the LR
+    moves (a cosine over millions of steps bends less than float noise per step); past ``max_points`` the first kept
+    row of each of ``max_points`` equal stretches stays, and both rows of every jump stay too. A bend is a second
+    difference above ``1e-12`` and a jump a step above ``0.05`` times the span (``ptp``, NaN as 0) of the rows up to
+    it: a rule of each row and the rows before it, so the result does not depend on how the rows are chunked, and
+    nothing but the kept rows is held.
 
     Example:
         >>> import numpy as np

@@ -13,8 +13,8 @@ from torch.optim import lr_scheduler as L
 
 from lightning_lrmon._checks import Subject
 from lightning_lrmon._review import review
-from lightning_lrmon._simulate import simulate_groups
-from lightning_lrmon._summary import plan_points
+from lightning_lrmon._simulate import simulate_columns
+from lightning_lrmon._summary import PlanSketch
 
 
 def groups_opt(n_groups: int) -> torch.optim.Optimizer:
@@ -46,10 +46,11 @@ PROPORTIONAL = {
 def test_one_column_times_the_ratios_equals_torch_for_every_group(name):
     sched = PROPORTIONAL[name](groups_opt(5))
     twin = copy.deepcopy(sched)
-    sim, ratios = simulate_groups(sched, 300)
+    sim, cols, ratios = simulate_columns(sched, 300)
     # simulated once, not five times (torch < 2.4's OneCycleLR has no kernel here: stepped per group instead)
-    assert (ratios is not None and sim.lrs.shape == (300, 1)) or (ratios is None and sim.method != "kernel")
-    lrs = sim.lrs[:, :1] * ratios[None, :] if ratios is not None else sim.lrs
+    assert (ratios is not None and (cols.n, cols.groups) == (300, 1)) or (ratios is None and sim.method != "kernel")
+    lrs = cols.rows(0, cols.n)
+    lrs = lrs[:, :1] * ratios[None, :] if ratios is not None else lrs
     rows = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch's note about a deep-copied optimizer's step
@@ -63,8 +64,8 @@ def test_one_column_times_the_ratios_equals_torch_for_every_group(name):
 
 def test_groups_that_do_not_scale_together_get_their_own_columns():
     o = groups_opt(3)
-    sim, ratios = simulate_groups(L.CosineAnnealingLR(o, T_max=100, eta_min=1e-3), 100)  # eta_min breaks scaling
-    assert ratios is None and sim.lrs.shape == (100, 3)
+    _, cols, ratios = simulate_columns(L.CosineAnnealingLR(o, T_max=100, eta_min=1e-3), 100)  # eta_min: no scaling
+    assert ratios is None and (cols.n, cols.groups) == (100, 3)
 
 
 def traced_review(sched, n: int):
@@ -92,7 +93,9 @@ def test_a_long_run_over_many_groups_reviews_in_bounded_memory():
 def test_the_plan_of_a_very_long_cosine_keeps_its_curve():
     n = 2_000_000
     x = 0.1 * (1 + np.cos(np.pi * np.arange(n) / n)) / 2
-    rows = plan_points(x[:, None])
+    sketch = PlanSketch(n)
+    sketch.feed(x[:, None])
+    rows = sketch.finish()[0]
     assert 100 <= rows.size <= 401
     between = np.interp(np.arange(n), rows, x[rows])
     assert np.max(np.abs(between - x)) < 1e-3 * 0.1  # a straight line from start to end would be off by 0.05
@@ -125,7 +128,7 @@ def test_a_warmup_from_zero_over_groups_with_different_lrs_is_not_collapsed():
 
     o = groups_opt(3)
     sched = L.LambdaLR(o, lambda s: min(1.0, s / 30) * max(0.0, 1 - s / 300))  # every group at LR 0 at step 0
-    assert simulate_groups(sched, 300)[1] is not None  # one column
+    assert simulate_columns(sched, 300)[2] is not None  # one column
     assert check_schedule(sched, 300) == []
     o = groups_opt(3)
     one_lr = L.OneCycleLR(o, max_lr=0.1, total_steps=300)  # the classic collapse: one max_lr for every group
