@@ -23,8 +23,8 @@ from typing_extensions import override
 
 from lightning_lrmon import _fit
 from lightning_lrmon._exceptions import LRMonitorConfigError
-from lightning_lrmon._registry import Shape
 from lightning_lrmon._session import Built, Session
+from lightning_lrmon._vocab import Shape
 
 __all__ = ["LRMonitor", "SchedulerConfig", "SchedulerSpec"]
 

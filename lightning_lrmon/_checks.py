@@ -19,19 +19,33 @@ Example:
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from torch.optim import lr_scheduler as tls
 
 from lightning_lrmon._columns import JUMP_RATIO, RISE_RTOL, Columns, Unsteady
+from lightning_lrmon._context import (
+    HORIZON_LONG_COVERAGE,
+    HORIZON_SHORT_FRACTION,
+    JUMP_PEAK_FRACTION,
+    WARMUP_MAX_FRACTION,
+    ZERO_RATIO,
+    ZERO_TAIL_FRACTION,
+    CheckContext,
+    Segment,
+    epochs_remark,
+    finding,
+    phase_segments,
+    segments,
+)
 from lightning_lrmon._exceptions import LRMonitorConfigError
-from lightning_lrmon._findings import Finding, Severity, tooling
-from lightning_lrmon._registry import SHAPES, describe, horizon_of, info_for
+from lightning_lrmon._findings import Finding, tooling
+from lightning_lrmon._horizons import lambda_too_long, lambda_too_short, phases_too_long
+from lightning_lrmon._schedulers import SchedulerRecord, describe, horizon_of, lookup
 from lightning_lrmon._simulate import DEFAULT_FALLBACK_BUDGET_S, Simulation, simulate, simulate_columns
+from lightning_lrmon._vocab import SHAPES, check_word
 
 __all__ = [
     "CHECKS",
@@ -50,152 +64,14 @@ __all__ = [
     "Subject",
 ]
 
-#: ``horizon-too-short``: the schedule's own horizon ends before this fraction of the run.
-HORIZON_SHORT_FRACTION = 0.5
-#: ``horizon-too-long``: the run covers less than this fraction of the schedule's horizon.
-HORIZON_LONG_COVERAGE = 0.5
-#: ``lr-zero-early``: the LR counts as zero below this fraction of the group's peak LR ...
-ZERO_RATIO = 1e-6
-#: ... and the finding needs it to stay there for more than this fraction of the run (a decay reaching 0 *at*
-#: the end is normal).
-ZERO_TAIL_FRACTION = 0.1
-#: ``warmup-too-long``: the first peak of a rise-then-fall schedule lies after this fraction of the run.
-WARMUP_MAX_FRACTION = 0.5
-#: ``lr-jump``: one step multiplies the LR by at least :data:`JUMP_RATIO` and moves it by at least this
-#: fraction of the group's peak LR, after the LR had come down.
-JUMP_PEAK_FRACTION = 0.2
-
-
-@dataclass
-class CheckContext:
-    """Everything a check may look at. Built by :func:`run_checks`."""
-
-    scheduler: Any
-    sim: Simulation
-    total_steps: int
-    expect: str | None
-    configured_lrs: list[float] | None
-    optimizer_label: str
-    group_names: list[str]
-    steps_per_epoch: int | None
-    cols: Columns  # the simulated LRs (valid rows only), read through chunk summaries
-    accumulate: int = 1
-    ratios: np.ndarray | None = None  # groups proportional: group g is ratios[g] x the one simulated column
-    segments: list[_Segment] = field(default_factory=list)
-    claims: list[tuple[int | None, int, int]] = field(default_factory=list)  # (group or all, rows [a, b)) explained
-    found: list[Finding] = field(default_factory=list)  # findings so far: a check may defer to a specific one
-    offset: int = 0  # optimizer step of row 0 (a resumed run starts part-way)
-
-    def at(self, row: int) -> int:
-        """The run's optimizer step of simulation row ``row``."""
-        return row + self.offset
-
-    def claim(self, a: int, b: int, group: int | None = None) -> None:
-        """Rows ``[a, b)`` of ``group`` (of every group when ``None``) are explained by a finding already made."""
-        self.claims.append((group, a, b))
-
-    def claimed(self, group: int, row: int) -> bool:
-        return any(a <= row < b and g in (None, group) for g, a, b in self.claims)
-
-    def where(self, group: int) -> str:
-        return f"{self.optimizer_label} {self.group_names[group]}".strip()
-
-
-@dataclass
-class _Segment:
-    start: int
-    stop: int
-    shape: str | None
-    scheduler: Any
-    warmup_phase: bool = False
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# segmentation: which rows are judged by which shape
-
-
-def _segments(ctx: CheckContext) -> list[_Segment]:
-    s, n = ctx.scheduler, ctx.cols.n
-    if ctx.expect is not None:
-        return [_Segment(0, n, ctx.expect, s)]
-    if isinstance(s, tls.SequentialLR):
-        return _sequential_segments(s, ctx.cols)
-    if isinstance(s, tls.ChainedScheduler):
-        infos = [info_for(c) for c in s._schedulers]
-        shapes = {(i.shape if i else None) for i in infos}
-        return [_Segment(0, n, "warmup_decay" if shapes == {"decay"} else None, s)]
-    info = info_for(s)
-    return [_Segment(0, n, info.shape if info else None, s)]
-
-
-def _sequential_segments(s: tls.SequentialLR, cols: Columns) -> list[_Segment]:
-    """One segment per phase still ahead; a rising first phase is a warmup, later ones keep their class's shape."""
-    n = cols.n
-    milestones, l0 = list(s._milestones), s.last_epoch
-    bounds = [m - l0 for m in milestones]
-    segs: list[_Segment] = []
-    start = 0
-    idx0 = bisect_right(milestones, l0)
-    for p in range(idx0, len(s._schedulers)):
-        stop = min(bounds[p], n) if p < len(bounds) else n
-        if stop <= start and p < len(bounds):
-            continue
-        child = s._schedulers[p]
-        info = info_for(child)
-        shape = info.shape if info else None
-        warm = False
-        if p == 0 and shape != "cyclic" and stop - start > 1 and next(cols.rises(start, stop, None), None) is not None:
-            shape, warm = "warmup", True
-        # the step into this phase (from row start-1 to start) belongs to no phase: judged by lr-jump only
-        segs.append(_Segment(start, stop, shape, child, warmup_phase=warm))
-        start = stop
-        if start >= n:
-            break
-    return segs
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# the checks
-
-
-def _finding(
-    ctx: CheckContext,
-    code: str,
-    severity: Severity,
-    message: str,
-    step: int | None,
-    hint: str,
-    group: int | None = None,
-    **data: Any,
-) -> Finding:
-    return Finding(
-        code=code,
-        severity=severity,
-        message=message,
-        step=None if step is None else step + ctx.offset,
-        hint=hint,
-        optimizer=ctx.optimizer_label,
-        group=group,
-        data=data,
-    )
-
-
-def _epochs_remark(ctx: CheckContext, value: int, wanted: int) -> str:
-    spe = ctx.steps_per_epoch
-    if spe and spe > 1 and abs(value * spe - wanted) <= max(1, spe):
-        return f" {value} looks like epochs: this run steps the scheduler {spe} times per epoch."
-    return ""
-
 
 def check_horizon_too_short(ctx: CheckContext) -> list[Finding]:
-    from lightning_lrmon._horizons import lambda_too_short
-
     out = lambda_too_short(ctx)
     for seg in ctx.segments:
-        info = info_for(seg.scheduler)
+        info = lookup(seg.scheduler)
         if seg.warmup_phase or info is None or info.horizon_arg is None or seg.shape != "decay":
             continue
-        if isinstance(seg.scheduler, (tls.StepLR, tls.ConstantLR)):
+        if not info.judges_short_horizon:
             continue
         h = horizon_of(seg.scheduler)
         if h is None or h <= 0:
@@ -214,7 +90,7 @@ def check_horizon_too_short(ctx: CheckContext) -> list[Finding]:
 
 
 def _short_finding(
-    ctx: CheckContext, seg: _Segment, info: Any, h: int, end_row: int, span: int, climb: int | None
+    ctx: CheckContext, seg: Segment, info: SchedulerRecord, h: int, end_row: int, span: int, climb: int | None
 ) -> Finding:
     """The ``horizon-too-short`` finding of one phase; a cosine that climbs back from row ``climb`` on claims the
     rest of the phase, so decay-increases and lr-jump do not report the climb again."""
@@ -232,9 +108,9 @@ def _short_finding(
     msg = (
         f"{describe(seg.scheduler)} on {ctx.optimizer_label}: its horizon {arg}={h} ends at step "
         f"{ctx.at(end_row)}, "
-        f"but this run steps it {span} times; {what}.{_epochs_remark(ctx, h, wanted)}"
+        f"but this run steps it {span} times; {what}.{epochs_remark(ctx, h, wanted)}"
     )
-    return _finding(
+    return finding(
         ctx,
         "horizon-too-short",
         "warning",
@@ -248,11 +124,9 @@ def _short_finding(
 
 
 def check_horizon_too_long(ctx: CheckContext) -> list[Finding]:
-    from lightning_lrmon._horizons import lambda_too_long, phases_too_long
-
     out = lambda_too_long(ctx) + phases_too_long(ctx)
     for seg in ctx.segments:
-        info = info_for(seg.scheduler)
+        info = lookup(seg.scheduler)
         if seg.warmup_phase or info is None or info.horizon_arg is None:
             continue
         if seg.stop < ctx.cols.n or seg.stop != ctx.total_steps:
@@ -272,11 +146,11 @@ def check_horizon_too_long(ctx: CheckContext) -> list[Finding]:
             f"{remaining / max(span, 1):.1f}x longer than the {span} scheduler steps this run takes, so the run "
             f"ends {100 * span / remaining:.0f}% of the way through the schedule (LR {first:.3g} -> {last:.3g})."
         )
-        if isinstance(seg.scheduler, tls.MultiStepLR):
-            fix = f"put the milestones within the run's {span} scheduler steps (or use interval='step')."
+        if info.long_horizon_fix is not None:
+            fix = info.long_horizon_fix(seg.scheduler, span)
         else:
             fix = f"use {arg}={wanted} (the run's scheduler steps) or {arg}='auto'."
-        out.append(_finding(ctx, "horizon-too-long", "warning", msg, None, fix, arg=arg, value=h, suggested=wanted))
+        out.append(finding(ctx, "horizon-too-long", "warning", msg, None, fix, arg=arg, value=h, suggested=wanted))
     return out
 
 
@@ -285,7 +159,7 @@ def check_scheduler_overrun(ctx: CheckContext) -> list[Finding]:
     if sim.error is None or sim.error_step is None:
         return []
     step = sim.error_step
-    info = info_for(ctx.scheduler)
+    info = lookup(ctx.scheduler)
     arg = info.horizon_arg if info and info.horizon_arg else None
     fix = (
         f"set {arg}={ctx.total_steps} (this run's scheduler steps) or {arg}='auto'."
@@ -296,7 +170,7 @@ def check_scheduler_overrun(ctx: CheckContext) -> list[Finding]:
         f"{describe(ctx.scheduler)} on {ctx.optimizer_label} will crash at scheduler step {step} of the "
         f'{ctx.total_steps} this run takes: stepping it raises "{sim.error}".'
     )
-    return [_finding(ctx, "scheduler-overrun", "error", msg, max(step - 1, 0), fix)]
+    return [finding(ctx, "scheduler-overrun", "error", msg, max(step - 1, 0), fix)]
 
 
 def check_lr_invalid(ctx: CheckContext) -> list[Finding]:
@@ -318,7 +192,7 @@ def check_lr_invalid(ctx: CheckContext) -> list[Finding]:
         "if a LambdaLR formula goes past its domain (e.g. 1 - step/total after total), clamp it "
         "(max(0.0, ...)) or make its horizon match the run's steps ('auto')."
     )
-    return [_finding(ctx, "lr-invalid", "error", msg, k, hint, group=g)]
+    return [finding(ctx, "lr-invalid", "error", msg, k, hint, group=g)]
 
 
 def check_lr_zero_early(ctx: CheckContext) -> list[Finding]:
@@ -353,7 +227,7 @@ def check_lr_zero_early(ctx: CheckContext) -> list[Finding]:
             "make the decay reach its floor at the end of the run: match the horizon to the run's steps "
             "('auto'), raise gamma closer to 1, or set a floor (eta_min / end_factor / min LR)."
         )
-        out.append(_finding(ctx, "lr-zero-early", "warning", msg, start, hint, group=g))
+        out.append(finding(ctx, "lr-zero-early", "warning", msg, start, hint, group=g))
         break
     return out
 
@@ -363,7 +237,8 @@ def check_warmup_too_long(ctx: CheckContext) -> list[Finding]:
     if n < 4:
         return []
     top = ctx.segments[0].shape if len(ctx.segments) == 1 else "warmup_decay"
-    if isinstance(ctx.scheduler, tls.SequentialLR) and ctx.expect is None:
+    record = lookup(ctx.scheduler)
+    if record is not None and record.phases is not None and ctx.expect is None:
         if not ctx.segments or not ctx.segments[0].warmup_phase:
             return []
         top = "warmup_decay"
@@ -383,24 +258,19 @@ def check_warmup_too_long(ctx: CheckContext) -> list[Finding]:
             + (": the peak never comes before the run ends." if never else "; little of the run is left to decay.")
         )
         hint = _warmup_hint(ctx, p, n)
-        return [_finding(ctx, "warmup-too-long", "warning", msg, p, hint, group=g, peak_step=p)]
+        return [finding(ctx, "warmup-too-long", "warning", msg, p, hint, group=g, peak_step=p)]
     return []
 
 
 def _warmup_hint(ctx: CheckContext, p: int, n: int) -> str:
-    s = ctx.scheduler
     suggested = max(1, round(0.05 * n))
-    if isinstance(s, tls.OneCycleLR):
-        return "lower pct_start (0.3 is the default) or check total_steps against the run's steps ('auto')."
-    if isinstance(s, tls.SequentialLR):
-        return (
-            f"end the warmup phase early, e.g. milestones=[{suggested}] with the warmup's total_iters={suggested}"
-            " (about 5% of the run), or give them as '5%'."
-        )
+    record = lookup(ctx.scheduler)
+    if record is not None and record.warmup_hint is not None:
+        return record.warmup_hint(ctx.scheduler, suggested)
     return f"make the warmup about 5-10% of the run (e.g. {suggested} steps); check its unit (steps vs epochs)."
 
 
-def _rise_finding(ctx: CheckContext, seg: _Segment, g: int, k: int, stop: int) -> Finding:
+def _rise_finding(ctx: CheckContext, seg: Segment, g: int, k: int, stop: int) -> Finding:
     """The ``decay-increases`` finding for the rise of group ``g`` that starts at row ``k`` and goes on while the LR
     does not fall, before row ``stop`` (claims its steps)."""
     cols = ctx.cols
@@ -414,7 +284,7 @@ def _rise_finding(ctx: CheckContext, seg: _Segment, g: int, k: int, stop: int) -
     j = max(j, k + 1)
     a, b = float(cols.row(k)[g]), float(cols.row(j)[g])
     step = k
-    info = info_for(seg.scheduler)
+    info = lookup(seg.scheduler)
     hint = (
         info.decay_hint(seg.scheduler)
         if info
@@ -429,7 +299,7 @@ def _rise_finding(ctx: CheckContext, seg: _Segment, g: int, k: int, stop: int) -
         f"({j - k} step{'s' if j - k != 1 else ''})."
     )
     ctx.claim(k, j, g)
-    return _finding(ctx, "decay-increases", "warning", msg, step, hint, group=g, lr_from=a, lr_to=b)
+    return finding(ctx, "decay-increases", "warning", msg, step, hint, group=g, lr_from=a, lr_to=b)
 
 
 def check_decay_increases(ctx: CheckContext) -> list[Finding]:
@@ -471,8 +341,9 @@ def check_lr_jump(ctx: CheckContext) -> list[Finding]:
             continue
         a, b = float(cols.row(k)[g]), float(cols.row(k + 1)[g])
         phase = ""
-        if isinstance(ctx.scheduler, tls.SequentialLR):
-            phase = " at a SequentialLR milestone (the next scheduler starts again from the base LR)"
+        record = lookup(ctx.scheduler)
+        if record is not None and record.phases is not None:
+            phase = f" at a {record.name} milestone (the next scheduler starts again from the base LR)"
         msg = (
             f"{describe(ctx.scheduler)} on {ctx.where(g)} jumps the LR from {a:.4g} to {b:.4g} "
             f"({b / a if a else float('inf'):.3g}x) in one step, at step {ctx.at(k + 1)}{phase}."
@@ -481,7 +352,7 @@ def check_lr_jump(ctx: CheckContext) -> list[Finding]:
             "make the next phase continue from where the previous one ended (e.g. a ConstantLR/LinearLR "
             "factor equal to the decayed ratio), or end the decay at the run's end instead of resetting."
         )
-        return [_finding(ctx, "lr-jump", "warning", msg, k + 1, hint, group=g, lr_from=a, lr_to=b)]
+        return [finding(ctx, "lr-jump", "warning", msg, k + 1, hint, group=g, lr_from=a, lr_to=b)]
     return []
 
 
@@ -524,21 +395,19 @@ def check_groups_collapsed(ctx: CheckContext) -> list[Finding]:
     if not _share_one_lr(ctx, first):
         return []
     s = ctx.scheduler
-    if isinstance(s, tls.OneCycleLR):
+    record = lookup(s)
+    if record is not None and record.collapse_fix is not None:
         peak = float(np.fmax.reduce(ctx.cols.mx, axis=None)) * (
             float(ctx.ratios.max()) if ctx.ratios is not None else 1.0
         )
-        ratio = peak / float(cfg.max()) if cfg.max() else 1.0
-        fix = f"pass max_lr as a list, one per group, e.g. max_lr={[float(f'{c * ratio:.3g}') for c in cfg]}."
-    elif isinstance(s, tls.CyclicLR):
-        fix = "pass base_lr and max_lr as lists, one value per param group, keeping the groups' ratios."
+        fix = record.collapse_fix(s, peak, [float(c) for c in cfg])
     else:
         fix = "build the schedule from each group's own LR (group['initial_lr']) rather than one global value."
     msg = (
         f"{describe(s)} on {ctx.optimizer_label}: the param groups were configured with different LRs "
         f"{[float(f'{c:.4g}') for c in cfg]} but all get the same LR ({float(first[0]):.4g} at step 0)."
     )
-    return [_finding(ctx, "groups-collapsed", "warning", msg, 0, fix)]
+    return [finding(ctx, "groups-collapsed", "warning", msg, 0, fix)]
 
 
 #: finding code -> check, in the order findings are reported. Unknown codes raise in :func:`check_schedule`.
@@ -569,14 +438,15 @@ def describe_shape(scheduler: Any, lrs: np.ndarray | Columns, expect: str | None
     """
     if expect is not None:
         return f"{expect} (declared)"
-    if isinstance(scheduler, tls.SequentialLR):
+    info = lookup(scheduler)
+    if info is not None and info.phases is not None:
+        cols = lrs if isinstance(lrs, Columns) else Columns.of_array(lrs)
         return " -> ".join(
             f"{seg.shape or 'custom'} ({type(seg.scheduler).__name__})"
-            for seg in _sequential_segments(scheduler, lrs if isinstance(lrs, Columns) else Columns.of_array(lrs))
+            for seg in phase_segments(info.phases(scheduler), cols)
         )
-    if isinstance(scheduler, tls.ChainedScheduler):
-        return "chained: " + ", ".join(type(c).__name__ for c in scheduler._schedulers)
-    info = info_for(scheduler)
+    if info is not None and info.children is not None:
+        return "chained: " + ", ".join(type(c).__name__ for c in info.children(scheduler))
     return info.shape if info and info.shape else "not declared (validity checks only)"
 
 
@@ -661,8 +531,7 @@ def run_checks(
         >>> [f.code for f in run_checks(simulate(s, 50), Subject(s, 50))]
         ['decay-increases']
     """
-    if subject.expect is not None and subject.expect not in SHAPES:
-        raise LRMonitorConfigError(f"`expect` must be one of {list(SHAPES)} or None, got {subject.expect!r}.")
+    check_word("expect", subject.expect, SHAPES, none_ok=True)
     cols = cols if cols is not None else Columns.of_array(sim.lrs[: sim.valid_steps])
     ctx = CheckContext(
         subject.scheduler,
@@ -681,7 +550,7 @@ def run_checks(
     out = _tooling_findings(sim, subject)
     if sim.method in ("static", "unavailable") or sim.valid_steps == 0:
         return out
-    ctx.segments = _segments(ctx)
+    ctx.segments = segments(ctx)
     ctx.found = out
     for check in CHECKS.values():
         out.extend(check(ctx))

@@ -31,14 +31,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from lightning_lrmon._vocab import SHAPES
+
 if TYPE_CHECKING:  # the CLI imports torch, numpy and yaml only when it runs a command (``--help`` stays fast)
     import torch
 
     from lightning_lrmon._review import Review
     from lightning_lrmon._runlength import RunFacts
 
-#: the shapes ``--expect`` accepts (the same tuple as ``lightning_lrmon._registry.SHAPES``; a test pins them equal)
-SHAPES = ("decay", "warmup", "warmup_decay", "constant", "cyclic")
 JSON_VERSION = 1
 
 __all__ = ["main"]
@@ -201,8 +201,8 @@ def _shadow_optimizer(spec: Any, lr: float | None) -> torch.optim.Optimizer:
 def _review_plan(plan: Plan, trainer: dict[str, Any], args: argparse.Namespace, keep_lrs: bool) -> None:
     from lightning_lrmon._checks import Subject
     from lightning_lrmon._exceptions import LRMonitorConfigError
-    from lightning_lrmon._registry import info_for
     from lightning_lrmon._review import review
+    from lightning_lrmon._schedulers import lookup
     from lightning_lrmon._spec import build_scheduler
     from lightning_lrmon._tags import tag_names
 
@@ -232,7 +232,7 @@ def _review_plan(plan: Plan, trainer: dict[str, Any], args: argparse.Namespace, 
     )
     plan.review = review(subject, keep_lrs=keep_lrs)
     plan.notes = [n for n in plan.notes if n != EPOCH_NOTE or plan.steps > 1 or plan.findings]
-    if info_for(sched) is None and plan.expect is None and not plan.findings:
+    if lookup(sched) is None and plan.expect is None and not plan.findings:
         plan.notes.append("no expected shape for this class: only validity checks ran (pass --expect)")
 
 

@@ -30,7 +30,6 @@ from lightning_lrmon._events import (
 )
 from lightning_lrmon._exceptions import LRMonitorConfigError, LRScheduleError
 from lightning_lrmon._findings import Finding, tooling
-from lightning_lrmon._registry import SHAPES, describe
 from lightning_lrmon._review import Review, review
 from lightning_lrmon._runlength import (
     RunFacts,
@@ -40,6 +39,7 @@ from lightning_lrmon._runlength import (
     steps_done,
     unknown_length_reason,
 )
+from lightning_lrmon._schedulers import describe
 from lightning_lrmon._session import Built, Session
 from lightning_lrmon._spec import (
     build_scheduler,
@@ -50,6 +50,7 @@ from lightning_lrmon._spec import (
     split_per_optimizer,
 )
 from lightning_lrmon._summary import format_markdown, format_summary
+from lightning_lrmon._vocab import SHAPES
 
 __all__ = [
     "PLAN_PREFIX",

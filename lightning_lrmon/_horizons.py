@@ -1,9 +1,9 @@
-"""Horizons of schedules that have no horizon argument of their own: lambdas and ``SequentialLR`` phases.
+"""Horizons of schedules that have no horizon argument of their own: user formulas of the step, and phases.
 
-A ``LambdaLR`` (transformers' ``get_*_schedule_with_warmup``, a hand-written warmup + decay) says nothing about
-where its decay ends; the simulated run and a look past its end (on isolated copies of the lambda) do. A
-``SequentialLR`` child has its own horizon, which a milestone may cut short; a phase may lie entirely after the run
-(a warmup-stable-decay whose decay never starts). The findings use the catalogue's ``horizon-too-short`` and
+A lambda schedule (transformers' ``get_*_schedule_with_warmup``, a hand-written warmup + decay) says nothing about
+where its decay ends; the simulated run and a look past its end (on isolated copies of the lambda) do. A phase of
+a scheduler made of phases has its own horizon, which a milestone may cut short; a phase may lie entirely after the
+run (a warmup-stable-decay whose decay never starts). The findings use the catalogue's ``horizon-too-short`` and
 ``horizon-too-long`` codes, naming the argument (a ``partial``'s keyword, the milestone) and the value to use.
 
 Example:
@@ -22,18 +22,16 @@ Example:
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from torch.optim import lr_scheduler as tls
 
-from lightning_lrmon._registry import describe, horizon_of, info_for
+from lightning_lrmon._columns import Columns
+from lightning_lrmon._context import HORIZON_LONG_COVERAGE, HORIZON_SHORT_FRACTION, CheckContext, finding
+from lightning_lrmon._findings import Finding
+from lightning_lrmon._schedulers import Phases, describe, horizon_of, lookup
 from lightning_lrmon._simulate import probe_lambda
-
-if TYPE_CHECKING:
-    from lightning_lrmon._checks import CheckContext
-    from lightning_lrmon._columns import Columns
-    from lightning_lrmon._findings import Finding
 
 __all__ = ["lambda_too_long", "lambda_too_short", "phases_too_long"]
 
@@ -83,7 +81,8 @@ def _lambda_column(ctx: CheckContext) -> tuple[Columns, int, float] | None:
     s, cols = ctx.scheduler, ctx.cols
     if ctx.sim.method not in ("kernel", "lr-of-t") or ctx.expect is not None or cols.n < 8:
         return None
-    if not isinstance(s, tls.LambdaLR) and ctx.sim.method != "lr-of-t":
+    record = lookup(s)
+    if (record is None or record.lr_of_t is None) and ctx.sim.method != "lr-of-t":
         return None
     if not cols.finite[:, 0].all() or cols.mx[:, 0].max() <= 0:
         return None
@@ -93,8 +92,6 @@ def _lambda_column(ctx: CheckContext) -> tuple[Columns, int, float] | None:
 
 def lambda_too_short(ctx: CheckContext) -> list[Finding]:
     """A lambda whose decay ends well before the run: it climbs back (a periodic formula) or sits at its floor."""
-    from lightning_lrmon._checks import HORIZON_SHORT_FRACTION, _finding
-
     got = _lambda_column(ctx)
     if got is None:
         return []
@@ -129,13 +126,11 @@ def lambda_too_short(ctx: CheckContext) -> list[Finding]:
     )
     if climbs:
         ctx.claim(end_row, n)
-    return [_finding(ctx, "horizon-too-short", "warning", msg, end_row, fix, suggested=wanted)]
+    return [finding(ctx, "horizon-too-short", "warning", msg, end_row, fix, suggested=wanted)]
 
 
 def lambda_too_long(ctx: CheckContext) -> list[Finding]:
     """A lambda that has most of its decay still ahead when the run ends (looked up past the run's end)."""
-    from lightning_lrmon._checks import HORIZON_LONG_COVERAGE, _finding
-
     got = _lambda_column(ctx)
     if got is None or any(f.code == "horizon-too-short" for f in ctx.found):
         return []
@@ -158,22 +153,20 @@ def lambda_too_long(ctx: CheckContext) -> list[Finding]:
         f"{end_t / max(wanted, 1):.1f}x the {wanted} scheduler steps of this run, so the run ends at "
         f"{100 * last / peak:.0f}% of its peak LR ({peak:.3g} -> {last:.3g}).{remark}"
     )
-    return [_finding(ctx, "horizon-too-long", "warning", msg, None, fix, value=end_t, suggested=wanted)]
+    return [finding(ctx, "horizon-too-long", "warning", msg, None, fix, value=end_t, suggested=wanted)]
 
 
-def _phase_text(s: tls.SequentialLR, i: int) -> str:
-    return f"phase {i} ({describe(s._schedulers[i])})"
+def _phase_text(phases: Phases, i: int) -> str:
+    return f"phase {i} ({describe(phases.children[i])})"
 
 
-def _cut_phase(ctx: CheckContext, s: tls.SequentialLR, i: int, starts: list[int]) -> Finding | None:
-    from lightning_lrmon._checks import _finding
-
-    child, span = s._schedulers[i], starts[i + 1] - starts[i]
-    info, h = info_for(child), horizon_of(child)
+def _cut_phase(ctx: CheckContext, phases: Phases, i: int, starts: list[int]) -> Finding | None:
+    child, span = phases.children[i], starts[i + 1] - starts[i]
+    info, h = lookup(child), horizon_of(child)
     if info is None or info.horizon_arg is None or h is None or span <= 0 or h < PHASE_CUT_RATIO * span:
         return None
-    milestone = s._milestones[i]
-    row = milestone - s.last_epoch
+    milestone = phases.milestones[i]
+    row = milestone - phases.epoch
     jump = ""
     if 0 < row < ctx.cols.n:
         a, b = float(ctx.cols.row(row - 1).max()), float(ctx.cols.row(row).max())
@@ -181,39 +174,44 @@ def _cut_phase(ctx: CheckContext, s: tls.SequentialLR, i: int, starts: list[int]
             jump = f"; the LR jumps {b / a:.3g}x there ({a:.3g} -> {b:.3g})"
             ctx.claim(row - 1, row)
     msg = (
-        f"{describe(s)} on {ctx.optimizer_label}: milestone {milestone} cuts {_phase_text(s, i)} after {span} of its "
-        f"{info.horizon_arg}={h} steps ({100 * span / h:.0f}% of its own horizon){jump}."
+        f"{describe(ctx.scheduler)} on {ctx.optimizer_label}: milestone {milestone} cuts {_phase_text(phases, i)} "
+        f"after {span} of its {info.horizon_arg}={h} steps ({100 * span / h:.0f}% of its own horizon){jump}."
     )
-    fix = f"give {_phase_text(s, i)} {info.horizon_arg}={span} to match milestone {milestone}, or move the milestone."
-    return _finding(ctx, "horizon-too-long", "warning", msg, max(row, 0), fix, milestone=milestone, value=h)
+    fix = (
+        f"give {_phase_text(phases, i)} {info.horizon_arg}={span} to match milestone {milestone}, or move the "
+        "milestone."
+    )
+    return finding(ctx, "horizon-too-long", "warning", msg, max(row, 0), fix, milestone=milestone, value=h)
 
 
-def _unreached_phases(ctx: CheckContext, s: tls.SequentialLR, starts: list[int]) -> Finding | None:
-    from lightning_lrmon._checks import _finding
-
-    end = s.last_epoch + ctx.cols.n  # the scheduler epoch at the run's end
-    later = [i for i in range(1, len(s._schedulers)) if starts[i] >= end]
-    decays = [i for i in later if getattr(info_for(s._schedulers[i]), "shape", None) == "decay"]
+def _unreached_phases(ctx: CheckContext, phases: Phases, starts: list[int]) -> Finding | None:
+    end = phases.epoch + ctx.cols.n  # the scheduler epoch at the run's end
+    later = [i for i in range(1, len(phases.children)) if starts[i] >= end]
+    decays = [i for i in later if getattr(lookup(phases.children[i]), "shape", None) == "decay"]
     if not decays:
         return None
     i = decays[0]
     msg = (
-        f"{describe(s)} on {ctx.optimizer_label}: the run ends at scheduler step {end}, before milestone "
-        f"{starts[i]} where {_phase_text(s, i)} begins, so that decay never runs and the LR ends at "
+        f"{describe(ctx.scheduler)} on {ctx.optimizer_label}: the run ends at scheduler step {end}, before milestone "
+        f"{starts[i]} where {_phase_text(phases, i)} begins, so that decay never runs and the LR ends at "
         f"{float(ctx.cols.row(-1).max()):.3g}."
     )
     fix = f"put the milestones within the run's {end} scheduler steps (e.g. as 'N%'), so the decay ends with the run."
-    return _finding(ctx, "horizon-too-long", "warning", msg, None, fix, milestone=starts[i])
+    return finding(ctx, "horizon-too-long", "warning", msg, None, fix, milestone=starts[i])
 
 
 def phases_too_long(ctx: CheckContext) -> list[Finding]:
-    """``SequentialLR`` phases cut far from their own horizon by a milestone, and decay phases the run never reaches."""
-    s = ctx.scheduler
-    if not isinstance(s, tls.SequentialLR) or ctx.expect is not None:
+    """Phases cut far from their own horizon by a milestone, and decay phases the run never reaches."""
+    record = lookup(ctx.scheduler)
+    if record is None or record.phases is None or ctx.expect is not None:
         return []
-    starts = [0, *s._milestones]
+    phases = record.phases(ctx.scheduler)
+    starts = [0, *phases.milestones]
     out = [
-        f for i in range(len(s._milestones)) if s.last_epoch < starts[i + 1] for f in [_cut_phase(ctx, s, i, starts)]
+        f
+        for i in range(len(phases.milestones))
+        if phases.epoch < starts[i + 1]
+        for f in [_cut_phase(ctx, phases, i, starts)]
     ]
-    out.append(_unreached_phases(ctx, s, starts))
+    out.append(_unreached_phases(ctx, phases, starts))
     return [f for f in out if f is not None]

@@ -24,7 +24,7 @@ import numpy as np
 from lightning_lrmon._checks import Subject, describe_shape, run_checks
 from lightning_lrmon._columns import Columns, Unsteady
 from lightning_lrmon._findings import Finding
-from lightning_lrmon._registry import describe
+from lightning_lrmon._schedulers import describe
 from lightning_lrmon._simulate import Simulation, simulate, simulate_columns
 from lightning_lrmon._summary import PlanSketch
 

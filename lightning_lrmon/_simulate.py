@@ -22,13 +22,11 @@ Example:
 from __future__ import annotations
 
 import copy
-import math
 import time
 import types
 import warnings
-from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,7 +36,9 @@ from torch.optim import Optimizer
 from torch.optim import lr_scheduler as tls
 
 from lightning_lrmon._columns import Columns, chunk_rows_for
-from lightning_lrmon._isolate import isolated, keep_rng
+from lightning_lrmon._isolate import keep_rng
+from lightning_lrmon._schedulers import SchedulerRecord, lookup
+from lightning_lrmon._schedulers.arith import KERNEL_CANNOT, NotIsolated, StepError, Unsupported, isolated_or_raise
 
 __all__ = [
     "DEFAULT_FALLBACK_BUDGET_S",
@@ -53,24 +53,6 @@ __all__ = [
 #: Seconds the exact-stepping fallback (custom scheduler classes) may spend before it stops and reports how far
 #: it got.
 DEFAULT_FALLBACK_BUDGET_S = 5.0
-
-
-class _StepError(Exception):
-    """Stepping the scheduler would raise at row ``row`` (0-based within the kernel's output)."""
-
-    def __init__(self, row: int, message: str, partial: np.ndarray | None = None) -> None:
-        super().__init__(message)
-        self.row = row
-        self.message = message
-        self.partial = partial
-
-
-class _Unsupported(Exception):
-    """The fast path cannot reproduce this configuration exactly; use the shadow fallback."""
-
-
-class _NotIsolated(Exception):
-    """User code inside the scheduler cannot be called on copies of its state: do not simulate."""
 
 
 @dataclass
@@ -117,473 +99,9 @@ def _group_lrs(optimizer: Optimizer) -> np.ndarray:
     for group in optimizer.param_groups:
         lr = group["lr"]
         if isinstance(lr, torch.Tensor):
-            raise _Unsupported("tensor lr")
+            raise Unsupported("tensor lr")
         values.append(float(lr))
     return np.asarray(values, dtype=np.float64)
-
-
-def _chain(lr: np.ndarray, factors: np.ndarray) -> np.ndarray:
-    """Apply ``lr <- lr * f`` step after step, exactly as torch does, for every group.
-
-    ``factors`` is ``(n,)`` (same for all groups) or ``(n, G)``.
-    """
-    n = factors.shape[0]
-    out = np.empty((n, lr.shape[0]), dtype=np.float64)
-    buf = np.empty(n + 1, dtype=np.float64)
-    for g in range(lr.shape[0]):
-        buf[0] = lr[g]
-        buf[1:] = factors if factors.ndim == 1 else factors[:, g]
-        np.multiply.accumulate(buf, out=buf)
-        out[:, g] = buf[1:]
-    return out
-
-
-def _epochs(e0: int, n: int) -> np.ndarray:
-    return np.arange(e0 + 1, e0 + n + 1, dtype=np.int64)
-
-
-def _call_lambda(fn: Callable[[int], Any], epochs: np.ndarray) -> np.ndarray:
-    """Evaluate a user lambda at every epoch (``epochs`` is a contiguous range).
-
-    The lambda is first tried on the whole numpy array; that result is used only when it has the right shape and
-    equals scalar calls exactly at 17 probe points (any exception, e.g. an ``if`` on an array, means scalar calls).
-    """
-    n = epochs.shape[0]
-    if n == 0:
-        return np.empty(0)
-    if n > 64:
-        try:
-            with np.errstate(all="ignore"), warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                vec = np.asarray(fn(epochs), dtype=np.float64)  # type: ignore[arg-type]
-            if vec.shape == (n,):
-                probe = np.unique(np.linspace(0, n - 1, 17).astype(np.int64))
-                scalar = np.asarray([float(fn(int(epochs[i]))) for i in probe])
-                if np.array_equal(scalar, vec[probe], equal_nan=True):
-                    return vec
-        except Exception:
-            pass
-    first = int(epochs[0])
-    return np.fromiter(map(fn, range(first, first + n)), dtype=np.float64, count=n)
-
-
-def _lambda_table(fns: Sequence[Callable[[int], Any]], epochs: np.ndarray) -> np.ndarray:
-    cache: dict[int, np.ndarray] = {}
-    cols = []
-    for fn in fns:
-        key = id(fn)
-        if key not in cache:
-            cache[key] = _call_lambda(fn, epochs)
-        cols.append(cache[key])
-    return np.stack(cols, axis=1) if cols else np.empty((epochs.shape[0], 0))
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# kernels: kernel(s, lr, e0, n) -> (n, G) LRs after each of n steps, starting from group LRs ``lr`` at epoch e0.
-# reset0(s, lr) -> (G,) the LR SequentialLR sets when it switches to ``s`` at a milestone (``_update_lr(0)``).
-
-
-@dataclass(frozen=True)
-class _Kernel:
-    simulate: Callable[[Any, np.ndarray, int, int], np.ndarray]
-    reset0: Callable[[Any, np.ndarray], np.ndarray] | None = None
-
-
-def _base(s: Any) -> np.ndarray:
-    vals = []
-    for b in s.base_lrs:
-        if isinstance(b, torch.Tensor):
-            raise _Unsupported("tensor base_lr")
-        vals.append(float(b))
-    return np.asarray(vals, dtype=np.float64)
-
-
-def _f_linear(s: tls.LinearLR, e0: int, n: int) -> np.ndarray:
-    e = _epochs(e0, n).astype(np.float64)
-    start, end, total = s.start_factor, s.end_factor, s.total_iters
-    f = np.ones(n, dtype=np.float64)
-    live = (e >= 1) & (e <= total)
-    with np.errstate(all="ignore"):
-        f[live] = 1.0 + (end - start) / (total * start + (e[live] - 1) * (end - start))
-    zero = e == 0
-    f[zero] = start
-    if not np.all(np.isfinite(f[live])):
-        bad = int(np.argmax(~np.isfinite(f) & live))
-        raise _StepError(bad, "float division by zero in LinearLR.get_lr")
-    return f
-
-
-def _r_closed(fn: Callable[[Any, float, int], float]) -> Callable[[Any, np.ndarray], np.ndarray]:
-    def reset(s: Any, lr: np.ndarray) -> np.ndarray:
-        return np.asarray([fn(s, b, 0) for b in _base(s)], dtype=np.float64)
-
-    return reset
-
-
-def _f_constant(s: tls.ConstantLR, e0: int, n: int) -> np.ndarray:
-    e = _epochs(e0, n)
-    f = np.ones(n, dtype=np.float64)
-    hit = e == s.total_iters
-    if np.any(hit):
-        if s.factor == 0:
-            raise _StepError(int(np.argmax(hit)), "float division by zero in ConstantLR.get_lr (factor=0)")
-        f[hit] = 1.0 / s.factor
-    f[e == 0] = s.factor
-    return f
-
-
-def _f_step(s: tls.StepLR, e0: int, n: int) -> np.ndarray:
-    e = _epochs(e0, n)
-    if s.step_size == 0:
-        raise _StepError(0, "integer modulo by zero in StepLR.get_lr (step_size=0)")
-    f = np.where((e != 0) & (e % s.step_size == 0), s.gamma, 1.0).astype(np.float64)
-    return f
-
-
-def _f_multistep(s: tls.MultiStepLR, e0: int, n: int) -> np.ndarray:
-    f = np.ones(n, dtype=np.float64)
-    for milestone, count in s.milestones.items():
-        idx = milestone - (e0 + 1)
-        if 0 <= idx < n:
-            f[idx] = s.gamma**count
-    return f
-
-
-def _f_exponential(s: tls.ExponentialLR, e0: int, n: int) -> np.ndarray:
-    return np.full(n, float(s.gamma))
-
-
-def _f_polynomial(s: tls.PolynomialLR, e0: int, n: int) -> np.ndarray:
-    e = _epochs(e0, n).astype(np.float64)
-    total = s.total_iters
-    f = np.ones(n, dtype=np.float64)
-    live = np.flatnonzero(e <= total)
-    with np.errstate(all="ignore"):
-        ratio = (1.0 - e[live] / total) / (1.0 - (e[live] - 1) / total)
-        if s.power < 0 and np.any(ratio == 0):
-            raise _StepError(int(live[np.argmax(ratio == 0)]), "0.0 cannot be raised to a negative power")
-        f[live] = ratio**s.power
-    return f
-
-
-def _k_cosine(s: tls.CosineAnnealingLR, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
-    T, eta = s.T_max, s.eta_min
-    base = _base(s)
-    cuts = _cosine_restarts(T, e0, n)  # rows where torch's closed-form "restart" branch applies
-    cos = 1 + np.cos(np.pi * np.arange(e0, e0 + n + 1, dtype=np.float64) / T)
-    with np.errstate(all="ignore"):
-        ratio = cos[1:] / cos[:-1]
-    ratio[cuts] = 1.0
-    if 0 <= -e0 - 1 < n:
-        ratio[-e0 - 1] = np.nan  # epoch 0: only reached via reset0
-    bump = (base - eta) * (1 - math.cos(math.pi / T)) / 2
-    out = np.empty((n, lr.shape[0]), dtype=np.float64)
-    y = lr - eta
-    start = 0
-    for cut in [*cuts, n]:
-        if cut > start:
-            seg = _chain(y, ratio[start:cut])
-            out[start:cut] = seg
-            y = seg[-1]
-        if cut < n:
-            y = (y + eta + bump) - eta
-            out[cut] = y
-            start = cut + 1
-    out += eta
-    return out
-
-
-def _cosine_restarts(T: Any, e0: int, n: int) -> list[int]:
-    """Rows ``i`` (epoch ``e0 + 1 + i``) with ``(epoch - 1 - T_max) % (2 T_max) == 0``: one every ``2 T_max`` rows,
-    found without a pass over the rows when ``T_max`` is whole."""
-    if isinstance(T, (int, np.integer)) or (isinstance(T, float) and T.is_integer()):
-        t = int(T)
-        if t > 0:
-            return list(range((t - e0) % (2 * t), n, 2 * t))
-    e = _epochs(e0, n)
-    return np.flatnonzero(((e - 1 - T) % (2 * T)) == 0).tolist()
-
-
-def _r_cosine(s: tls.CosineAnnealingLR, lr: np.ndarray) -> np.ndarray:
-    return s.eta_min + (_base(s) - s.eta_min) * (1 + math.cos(0.0)) / 2
-
-
-def _k_lambda(s: tls.LambdaLR, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
-    return np.asarray(_base(s)[None, :] * _lambda_table(s.lr_lambdas, _epochs(e0, n)), dtype=np.float64)
-
-
-def _r_lambda(s: tls.LambdaLR, lr: np.ndarray) -> np.ndarray:
-    return np.asarray([b * float(fn(0)) for b, fn in zip(_base(s), s.lr_lambdas)], dtype=np.float64)
-
-
-def _f_multiplicative(s: tls.MultiplicativeLR, e0: int, n: int) -> np.ndarray:
-    return _lambda_table(s.lr_lambdas, _epochs(e0, n))
-
-
-def _r_multiplicative(s: tls.MultiplicativeLR, lr: np.ndarray) -> np.ndarray:
-    return np.asarray([x * float(fn(0)) for x, fn in zip(lr, s.lr_lambdas)], dtype=np.float64)
-
-
-def _k_cyclic(s: tls.CyclicLR, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
-    return _cyclic_at(s, _epochs(e0, n))
-
-
-def _cyclic_at(s: tls.CyclicLR, e: np.ndarray) -> np.ndarray:
-    ef = e.astype(np.float64)
-    cycle = np.floor(1 + ef / s.total_size)
-    x = 1.0 + ef / s.total_size - cycle
-    with np.errstate(all="ignore"):
-        scale = np.where(x <= s.step_ratio, x / s.step_ratio, (x - 1) / (s.step_ratio - 1))
-    if s._scale_fn_custom is None and s.mode == "triangular":
-        sf = np.ones_like(ef)
-    elif s._scale_fn_custom is None and s.mode == "triangular2":
-        sf = 1 / (2.0 ** (cycle - 1))
-    elif s._scale_fn_custom is None and s.mode == "exp_range":
-        sf = np.asarray([s.gamma**k for k in e.tolist()], dtype=np.float64)
-    else:
-        arg = cycle if s.scale_mode == "cycle" else ef
-        uniq, inv = np.unique(arg, return_inverse=True)
-        vals = np.asarray([float(s.scale_fn(u)) for u in uniq.tolist()], dtype=np.float64)
-        sf = vals[inv]
-    base = _base(s)
-    maxes = np.asarray([float(m) for m in s.max_lrs], dtype=np.float64)
-    height = (maxes - base)[None, :] * scale[:, None]
-    return np.asarray(base[None, :] + height * sf[:, None], dtype=np.float64)
-
-
-def _r_cyclic(s: tls.CyclicLR, lr: np.ndarray) -> np.ndarray:
-    return np.asarray(_cyclic_at(s, np.zeros(1, dtype=np.int64))[0], dtype=np.float64)
-
-
-def _k_onecycle(s: tls.OneCycleLR, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
-    e = _epochs(e0, n)
-    over = np.flatnonzero(e > s.total_steps)
-    limit = int(over[0]) if over.size else n
-    vals = _onecycle_at(s, e[:limit])
-    if over.size:
-        raise _StepError(
-            limit,
-            f"Tried to step {int(e[limit])} times. The specified number of total steps is {s.total_steps}",
-            vals,
-        )
-    return vals
-
-
-def _onecycle_at(s: tls.OneCycleLR, e: np.ndarray) -> np.ndarray:
-    groups = s.optimizer.param_groups
-    out = np.empty((e.shape[0], len(groups)), dtype=np.float64)
-    ef = e.astype(np.float64)
-    phases = s._schedule_phases
-    kind = getattr(s, "_anneal_func_type", None)
-    if kind not in ("cos", "linear"):
-        raise _Unsupported("custom anneal_func")
-    assigned = np.zeros(e.shape[0], dtype=bool)
-    start_step = 0.0
-    for i, phase in enumerate(phases):
-        end_step = phase["end_step"]
-        mask = ~assigned if i == len(phases) - 1 else (~assigned & (ef <= end_step))
-        if np.any(mask):
-            if end_step - start_step == 0:
-                raise _StepError(int(np.argmax(mask)), "float division by zero in OneCycleLR.get_lr")
-            pct = (ef[mask] - start_step) / (end_step - start_step)
-            for g, group in enumerate(groups):
-                start, end = float(group[phase["start_lr"]]), float(group[phase["end_lr"]])
-                if kind == "cos":
-                    out[mask, g] = end + (start - end) / 2.0 * (np.cos(np.pi * pct) + 1)
-                else:
-                    out[mask, g] = (end - start) * pct + start
-            assigned |= mask
-        start_step = end_step
-    return out
-
-
-def _r_onecycle(s: tls.OneCycleLR, lr: np.ndarray) -> np.ndarray:
-    return np.asarray(_onecycle_at(s, np.zeros(1, dtype=np.int64))[0], dtype=np.float64)
-
-
-def _warm_pieces(cur: int, ti: int, mult: int, n: int) -> Iterator[tuple[int, int, int]]:
-    """The next ``n`` steps of warm restarts as ``(first T_cur, T_i, steps)`` pieces: a run of ``T_cur`` counting up
-    within one cycle, or the restart step (``T_cur`` reaches ``T_i``) alone."""
-    done = 0
-    while done < n:
-        if cur + 1 >= ti:
-            cur, ti = (cur + 1) % ti, ti * mult
-            yield cur, ti, 1
-            done += 1
-            continue
-        m = min(ti - cur - 1, n - done)
-        yield cur + 1, ti, m
-        cur, done = cur + m, done + m
-
-
-def _warm_advance(cur: int, ti: int, mult: int, steps: int) -> tuple[int, int]:
-    """``(T_cur, T_i)`` after ``steps`` more steps (one cycle length for good: a modulo)."""
-    if mult == 1 and 0 <= cur < ti:
-        return (cur + steps) % ti, ti
-    at = (cur, ti)
-    for first, cycle, m in _warm_pieces(cur, ti, mult, steps):
-        at = (first + m - 1, cycle)
-    return at
-
-
-def _k_warm_restarts(s: tls.CosineAnnealingWarmRestarts, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
-    t_cur = np.empty(n, dtype=np.float64)
-    t_i = np.empty(n, dtype=np.float64)
-    cur, ti, mult = s.T_cur, s.T_i, s.T_mult
-    if not isinstance(cur, int) or not isinstance(ti, int):
-        raise _Unsupported("fractional T_cur")
-    cur, ti = _warm_advance(cur, ti, mult, e0 - s.last_epoch)  # a later chunk starts e0 - last_epoch steps on
-    pos = 0
-    for first, cycle, m in _warm_pieces(cur, ti, mult, n):
-        t_cur[pos : pos + m] = np.arange(first, first + m)
-        t_i[pos : pos + m] = cycle
-        pos += m
-    base = _base(s)
-    eta = s.eta_min
-    return np.asarray(eta + (base[None, :] - eta) * (1 + np.cos(np.pi * t_cur / t_i))[:, None] / 2, dtype=np.float64)
-
-
-def _sequential_pieces(milestones: list[int], epoch: int, n: int) -> Iterator[tuple[int, int, bool]]:
-    """SequentialLR's next ``n`` steps from ``epoch`` as ``(child index, steps, reset)`` pieces: the step onto a
-    milestone is a piece of its own that restarts its child, every other piece steps one child on."""
-    done = 0
-    while done < n:
-        at = epoch + done
-        idx = bisect_right(milestones, at + 1)
-        if idx > 0 and milestones[idx - 1] == at + 1:
-            yield idx, 1, True
-            done += 1
-            continue
-        seg_end = milestones[idx] - 1 if idx < len(milestones) else epoch + n
-        m = min(seg_end - at, n - done)
-        yield idx, m, False
-        done += m
-
-
-def _k_sequential(s: tls.SequentialLR, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
-    children = list(s._schedulers)
-    milestones = list(s._milestones)
-    for child in children[1:]:
-        kern = _kernel_for(child)
-        if kern.reset0 is None:
-            raise _Unsupported(f"{type(child).__name__} after a SequentialLR milestone")
-    child_epochs = [c.last_epoch for c in children]
-    for idx, m, reset in _sequential_pieces(milestones, s.last_epoch, e0 - s.last_epoch):  # a later chunk
-        child_epochs[idx] = 0 if reset else child_epochs[idx] + m
-    out = np.empty((n, lr.shape[0]), dtype=np.float64)
-    cur = lr.copy()
-    pos = 0
-    for idx, m, reset in _sequential_pieces(milestones, e0, n):
-        child = children[idx]
-        kern = _kernel_for(child)
-        if reset:
-            assert kern.reset0 is not None
-            cur = kern.reset0(child, cur)
-            child_epochs[idx] = 0
-            out[pos] = cur
-        else:
-            try:
-                seg = kern.simulate(child, cur, child_epochs[idx], m)
-            except _StepError as err:
-                raise _StepError(pos + err.row, err.message) from None
-            out[pos : pos + m] = seg
-            cur = seg[-1]
-            child_epochs[idx] += m
-        pos += m
-    return out
-
-
-def _mult(factors: Callable[[Any, int, int], np.ndarray]) -> Callable[[Any, np.ndarray, int, int], np.ndarray]:
-    def kernel(s: Any, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
-        return _chain(lr, factors(s, e0, n))
-
-    return kernel
-
-
-_FACTORS: dict[type, Callable[[Any, int, int], np.ndarray]] = {
-    tls.LinearLR: _f_linear,
-    tls.ConstantLR: _f_constant,
-    tls.StepLR: _f_step,
-    tls.MultiStepLR: _f_multistep,
-    tls.ExponentialLR: _f_exponential,
-    tls.PolynomialLR: _f_polynomial,
-    tls.MultiplicativeLR: _f_multiplicative,
-}
-
-_KERNELS: dict[type, _Kernel] = {
-    tls.LinearLR: _Kernel(
-        _mult(_f_linear),
-        _r_closed(
-            lambda s, b, e: (
-                b * (s.start_factor + (s.end_factor - s.start_factor) * min(s.total_iters, e) / s.total_iters)
-            )
-        ),
-    ),
-    tls.ConstantLR: _Kernel(
-        _mult(_f_constant), _r_closed(lambda s, b, e: b * (s.factor + (e >= s.total_iters) * (1 - s.factor)))
-    ),
-    tls.StepLR: _Kernel(_mult(_f_step), _r_closed(lambda s, b, e: b * s.gamma ** (e // s.step_size))),
-    tls.MultiStepLR: _Kernel(
-        _mult(_f_multistep), _r_closed(lambda s, b, e: b * s.gamma ** bisect_right(sorted(s.milestones.elements()), e))
-    ),
-    tls.ExponentialLR: _Kernel(_mult(_f_exponential), _r_closed(lambda s, b, e: b * s.gamma**e)),
-    tls.PolynomialLR: _Kernel(
-        _mult(_f_polynomial), _r_closed(lambda s, b, e: b * (1.0 - min(s.total_iters, e) / s.total_iters) ** s.power)
-    ),
-    tls.CosineAnnealingLR: _Kernel(_k_cosine, _r_cosine),
-    tls.LambdaLR: _Kernel(_k_lambda, _r_lambda),
-    tls.MultiplicativeLR: _Kernel(_mult(_f_multiplicative), _r_multiplicative),
-    tls.CyclicLR: _Kernel(_k_cyclic, _r_cyclic),
-    tls.OneCycleLR: _Kernel(_k_onecycle, _r_onecycle),
-    tls.CosineAnnealingWarmRestarts: _Kernel(_k_warm_restarts, None),
-    tls.SequentialLR: _Kernel(_k_sequential, None),
-}
-
-
-_CLOSED_FORM = (tls.LambdaLR, tls.CyclicLR, tls.OneCycleLR, tls.CosineAnnealingWarmRestarts)
-
-
-def _k_chained(s: tls.ChainedScheduler, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
-    """ChainedScheduler steps every child each step, each child reading the LR the previous one wrote.
-
-    Multiplicative children contribute a factor per step and closed-form children (which ignore the incoming LR)
-    a value per step, both computed vectorised once; when every child multiplies, the chain is one cumulative
-    product, otherwise the children are applied in order step by step on those precomputed series.
-    """
-    children = list(s._schedulers)
-    g = lr.shape[0]
-    shift = e0 - getattr(s, "last_epoch", 0)  # a later chunk: every child is that many steps further on
-    ops: list[tuple[str, np.ndarray]] = []
-    for c in children:
-        if type(c) in _FACTORS:
-            f = _FACTORS[type(c)](c, c.last_epoch + shift, n)
-            ops.append(("mul", np.broadcast_to(f if f.ndim == 2 else f[:, None], (n, g))))
-        elif type(c) in _CLOSED_FORM:
-            ops.append(("set", _KERNELS[type(c)].simulate(c, lr, c.last_epoch + shift, n)))
-        else:
-            raise _Unsupported(f"{type(c).__name__} inside ChainedScheduler")
-    if all(kind == "mul" for kind, _ in ops):
-        if n == 0:
-            return np.empty((0, g))
-        # torch multiplies the running LR by each child's factor in turn: keep that order exactly
-        stacked = np.stack([f for _, f in ops], axis=1)  # (n, k, G)
-        full = _chain(lr, stacked.reshape(n * len(ops), g))
-        return full[len(ops) - 1 :: len(ops)]
-    last_set = max(i for i, (kind, _) in enumerate(ops) if kind == "set")
-    out = ops[last_set][1].copy()
-    for _, factors in ops[last_set + 1 :]:
-        out *= factors
-    return out
-
-
-_KERNELS[tls.ChainedScheduler] = _Kernel(_k_chained, None)
-
-
-def _kernel_for(s: Any) -> _Kernel:
-    kern = _KERNELS.get(type(s))
-    if kern is None:
-        raise _Unsupported(type(s).__name__)
-    return kern
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -610,44 +128,27 @@ def _shadow(scheduler: Any) -> Any:
     shadow = copy.deepcopy(scheduler, memo)
     for key, value in list(vars(shadow).items()):
         if isinstance(value, (list, tuple)) and any(callable(v) for v in value):
-            vars(shadow)[key] = type(value)(_isolated_or_raise(v) if callable(v) else v for v in value)
+            vars(shadow)[key] = type(value)(isolated_or_raise(v) if callable(v) else v for v in value)
         elif callable(value) and not isinstance(value, (Optimizer, tls.LRScheduler)):
-            vars(shadow)[key] = _isolated_or_raise(value)
+            vars(shadow)[key] = isolated_or_raise(value)
     return shadow
-
-
-def _isolated_or_raise(fn: Any) -> Any:
-    out = isolated(fn)
-    if out is None:
-        raise _NotIsolated(f"{getattr(fn, '__qualname__', type(fn).__name__)} cannot be copied safely")
-    return out
 
 
 def _isolated_view(s: Any) -> Any:
     """``s`` with every user callable it holds replaced by an isolated copy (a shallow copy; ``s`` is untouched)."""
-    if isinstance(s, (tls.LambdaLR, tls.MultiplicativeLR)):
-        view = copy.copy(s)
-        copies: dict[int, Any] = {}
-        for fn in s.lr_lambdas:  # torch repeats one lambda per group: copy it once, so it is evaluated once
-            if id(fn) not in copies:
-                copies[id(fn)] = _isolated_or_raise(fn)
-        view.lr_lambdas = [copies[id(fn)] for fn in s.lr_lambdas]
-        return view
-    if isinstance(s, tls.CyclicLR) and getattr(s, "_scale_fn_custom", None) is not None:
-        cyclic = copy.copy(s)
-        cyclic._scale_fn_custom = _isolated_or_raise(s._scale_fn_custom)
-        return cyclic
-    if isinstance(s, (tls.SequentialLR, tls.ChainedScheduler)):
-        composite = copy.copy(s)
-        composite._schedulers = [_isolated_view(c) for c in s._schedulers]
-        return composite
-    return s
+    record = lookup(s)
+    if record is None:
+        return s
+    view = record.user_code(s, isolated_or_raise) if record.user_code is not None else s
+    if record.children is not None and record.with_children is not None:
+        view = record.with_children(view, [_isolated_view(c) for c in record.children(s)])
+    return view
 
 
 def _simulate_shadow(scheduler: Any, steps: int, budget_s: float) -> Simulation:
     try:
         sched = _shadow(scheduler)
-    except _NotIsolated as err:
+    except NotIsolated as err:
         return _not_isolated(scheduler, steps, err)
     except Exception as err:
         lr0 = np.asarray([float(g["lr"]) for g in scheduler.optimizer.param_groups], dtype=np.float64)
@@ -772,7 +273,7 @@ def _simulate_lr_of_t(scheduler: Any, steps: int, budget_s: float) -> Simulation
     """
     try:
         shadow = _shadow(scheduler)
-    except _NotIsolated as err:
+    except NotIsolated as err:
         return _not_isolated(scheduler, steps, err)
     except Exception as err:
         return _not_isolated(scheduler, steps, err)
@@ -786,12 +287,13 @@ def _simulate(scheduler: Any, total_steps: int, budget_s: float, chunk_rows: int
         if _has_lr_of_t(scheduler):
             return _simulate_lr_of_t(scheduler, total_steps, budget_s)
         return _not_torch(scheduler, total_steps)
-    if isinstance(scheduler, tls.ReduceLROnPlateau):
+    record = lookup(scheduler)
+    if record is not None and record.static:
         lr0 = np.asarray([float(g["lr"]) for g in scheduler.optimizer.param_groups])
         return Simulation(lrs=np.tile(lr0, (total_steps, 1)), valid_steps=total_steps, method="static", final_lrs=lr0)
     try:
         view = _isolated_view(scheduler)
-    except _NotIsolated as err:
+    except NotIsolated as err:
         return _not_isolated(scheduler, total_steps, err)
     try:
         run = _KernelRun.of(scheduler, view, total_steps, chunk_rows)
@@ -800,47 +302,43 @@ def _simulate(scheduler: Any, total_steps: int, budget_s: float, chunk_rows: int
         for x in run.pass_one():
             lrs[at : at + x.shape[0]] = x
             at += x.shape[0]
-    except (_StepError, _Unsupported, *_KERNEL_CANNOT):
+    except (StepError, Unsupported, *KERNEL_CANNOT):
         # a step error the kernel cannot place, or attributes it cannot read as numbers (e.g. set after
         # construction): torch's own stepping decides
         return _simulate_shadow(scheduler, total_steps, budget_s)
     return run.simulation(lrs)
 
 
-_FACTOR_TYPES = (tls.LinearLR, tls.ConstantLR, tls.StepLR, tls.MultiStepLR, tls.ExponentialLR, tls.PolynomialLR)
-
-
 def _scales_with_groups(s: Any, ratios: np.ndarray) -> bool:
-    """Whether every group's LR is ``ratio_g`` x group 0's at every step, from the class's own arithmetic."""
+    """Whether every group's LR is ``ratio_g`` x group 0's at every step, from the class's own arithmetic (its
+    record says so; a composite's children are asked one by one)."""
     base = getattr(s, "base_lrs", None)
     if base is not None:
         b = np.asarray([float(x) for x in base], dtype=np.float64)
         if b[0] == 0 or not np.allclose(b / b[0], ratios, rtol=1e-12, atol=0):
             return False
-    if type(s) in _FACTOR_TYPES:
-        return True
-    if type(s) in (tls.LambdaLR, tls.MultiplicativeLR):
-        return len({id(f) for f in s.lr_lambdas}) == 1
-    if type(s) in (tls.CosineAnnealingLR, tls.CosineAnnealingWarmRestarts):
-        return bool(s.eta_min == 0)
-    if type(s) in (tls.SequentialLR, tls.ChainedScheduler):
-        return all(_scales_with_groups(c, ratios) for c in s._schedulers)
-    if type(s) is tls.OneCycleLR:
-        keys = ("initial_lr", "max_lr", "min_lr")
-        vals = np.asarray([[float(g[k]) for k in keys] for g in s.optimizer.param_groups], dtype=np.float64)
-        return bool(np.all(vals[0] > 0) and np.allclose(vals / vals[0], ratios[:, None], rtol=1e-12, atol=0))
-    return False
+    record = lookup(s)
+    if record is None:
+        return False
+    if record.children is not None:
+        return all(_scales_with_groups(c, ratios) for c in record.children(s))
+    return record.scales is not None and record.scales(s, ratios)
 
 
-def _one_group(s: Any, optimizer: Any) -> Any:
+def _one_group(s: Any, record: SchedulerRecord, optimizer: Any) -> Any:
+    """A shallow copy of ``s`` on a one-group ``optimizer``, its per-group attributes cut to group 0."""
     view = copy.copy(s)
     view.optimizer = optimizer
-    for attr in ("base_lrs", "lr_lambdas", "_last_lr"):
+    for attr in record.one_group:
         if isinstance(getattr(s, attr, None), list):
             setattr(view, attr, getattr(s, attr)[:1])
-    if isinstance(s, (tls.SequentialLR, tls.ChainedScheduler)):
-        view._schedulers = [_one_group(c, optimizer) for c in s._schedulers]
+    if record.children is not None and record.with_children is not None:
+        kids = [_one_group(c, lookup(c) or _PLAIN, optimizer) for c in record.children(s)]
+        view = record.with_children(view, kids)
     return view
+
+
+_PLAIN = SchedulerRecord(object)  # the per-group attributes every torch scheduler has
 
 
 def _group_ratios(lr: np.ndarray, groups: list[dict[str, Any]]) -> np.ndarray | None:
@@ -882,15 +380,16 @@ def proportional_view(scheduler: Any) -> tuple[Any, np.ndarray] | None:
         return None
     try:
         lr = _group_lrs(opt)
-    except _Unsupported:
+    except Unsupported:
         return None
     ratios = _group_ratios(lr, groups)
-    if ratios is None or not _scales_with_groups(scheduler, ratios):
+    record = lookup(scheduler)
+    if ratios is None or record is None or not _scales_with_groups(scheduler, ratios):
         return None
     shadow = types.SimpleNamespace(
         param_groups=[{k: v for k, v in groups[0].items() if k != "params"}], defaults=dict(opt.defaults)
     )
-    return _one_group(scheduler, shadow), ratios
+    return _one_group(scheduler, record, shadow), ratios
 
 
 Feed = Callable[[np.ndarray], None]
@@ -905,13 +404,17 @@ def _stream_kernel(scheduler: Any, total: int, feed: Feed, chunk: int = 0) -> tu
     try:
         run = _KernelRun.of(scheduler, _isolated_view(scheduler), total, chunk)
         cols = Columns(run.lr0.shape[0], run.remake).build(run.pass_one(), feed=feed)
-    except (_NotIsolated, _StepError, _Unsupported, *_KERNEL_CANNOT):
+    except (NotIsolated, StepError, Unsupported, *KERNEL_CANNOT):
         return None
     return run.simulation(np.empty((0, cols.groups))), cols
 
 
-#: what a kernel raises when it cannot read a scheduler's attributes as numbers
-_KERNEL_CANNOT = (TypeError, ValueError, ArithmeticError, IndexError, KeyError, AttributeError)
+def _kernel_for(s: Any) -> SchedulerRecord:
+    """The record of ``s`` when it has a kernel (``Unsupported`` otherwise)."""
+    record = lookup(s)
+    if record is None or (record.kernel is None and record.factors is None):
+        raise Unsupported(type(s).__name__)
+    return record
 
 
 class _KernelRun:
@@ -919,12 +422,14 @@ class _KernelRun:
     incoming LRs and the epoch): row 0 (the LRs now) opens chunk 0; chunk ``j`` is the kernel's block ``j`` (its rows
     ``pos + 1 ... pos + m``), made again from its stored incoming LRs when asked. A step at which torch would raise
     ends the run: the rows before it are kept when the kernel knew them, else :meth:`pass_one` raises
-    ``_StepError``."""
+    ``StepError``."""
 
-    def __init__(self, kern: _Kernel, view: Any, lr0: np.ndarray, e0: int, total: int, chunk: int = 0) -> None:
-        self.kern, self.view, self.lr0, self.e0, self.total = kern, view, lr0, e0, total
+    def __init__(
+        self, record: SchedulerRecord, view: Any, lr0: np.ndarray, e0: int, total: int, chunk: int = 0
+    ) -> None:
+        self.record, self.view, self.lr0, self.e0, self.total = record, view, lr0, e0, total
         c = chunk or chunk_rows_for(lr0.shape[0])
-        self.plan = [(pos, min(c, total - pos)) for pos in range(0, total, c)]
+        self.blocks = [(pos, min(c, total - pos)) for pos in range(0, total, c)]
         self.lr_in: list[np.ndarray] = []
         self.pinned: dict[int, np.ndarray] = {}  # the block cut short by a step error
         self.valid_rows = total + 1  # rows of (row 0, the LR after each scheduler step) that are real
@@ -933,7 +438,7 @@ class _KernelRun:
 
     @classmethod
     def of(cls, scheduler: Any, view: Any, total: int, chunk: int = 0) -> _KernelRun:
-        """The run of ``scheduler``'s kernel on its isolated ``view`` (``_Unsupported``: no kernel for it)."""
+        """The run of ``scheduler``'s kernel on its isolated ``view`` (``Unsupported``: no kernel for it)."""
         return cls(_kernel_for(view), view, _group_lrs(scheduler.optimizer), getattr(scheduler, "last_epoch", 0),
                    total, chunk)  # fmt: skip
 
@@ -945,27 +450,27 @@ class _KernelRun:
 
     def _rows(self, j: int, block: np.ndarray) -> np.ndarray:
         """Block ``j`` as rows of the run (row 0 added to chunk 0; the row after the last step cut off)."""
-        pos = self.plan[j][0]
+        pos = self.blocks[j][0]
         x = np.concatenate([self.lr0[None, :], block]) if j == 0 else block
         first = 0 if j == 0 else pos + 1
         return x[: max(0, min(self.total, self.valid_rows) - first)]
 
     def _block(self, j: int, lr: np.ndarray) -> np.ndarray:
-        pos, m = self.plan[j]
+        pos, m = self.blocks[j]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return np.asarray(self.kern.simulate(self.view, lr, self.e0 + pos, m))
+            return np.asarray(self.record.simulate(self.view, lr, self.e0 + pos, m))
 
     def pass_one(self) -> Iterator[np.ndarray]:
         """Every chunk's rows, in order (none empty)."""
         lr = self.lr0
-        for j, (pos, _) in enumerate(self.plan):
+        for j, (pos, _) in enumerate(self.blocks):
             self.lr_in.append(lr)
             try:
                 block = self._block(j, lr)
-            except _StepError as err:
+            except StepError as err:
                 if err.partial is None or err.partial.shape[0] < err.row:
-                    raise _StepError(pos + err.row, err.message) from None
+                    raise StepError(pos + err.row, err.message) from None
                 block = self.pinned[j] = np.asarray(err.partial)[: err.row]
                 self.error, self.valid_rows = err.message, pos + err.row + 1
                 if self.valid_rows > self.total:  # it raises at the step after the last optimizer step
@@ -1034,8 +539,9 @@ def _ignore(x: np.ndarray) -> None:
 def probe_lambda(scheduler: Any, epochs: np.ndarray) -> np.ndarray | None:
     """The first group's LR as a function of t at scheduler epochs ``epochs`` (any, also past the run).
 
-    ``base_lr x lr_lambda(t)`` for a ``LambdaLR``, ``_get_lr(t)`` for a foreign class with a pure LR of t (timm's),
-    computed on isolated copies; ``None`` for anything else, or when it cannot be isolated or raises.
+    The record's ``lr_of_t`` (``base_lr x lr_lambda(t)`` for a ``LambdaLR``), or ``_get_lr(t)`` for a foreign class
+    with a pure LR of t (timm's), computed on isolated copies; ``None`` for anything else, or when it cannot be
+    isolated or raises.
 
     Example:
         >>> import torch
@@ -1045,12 +551,9 @@ def probe_lambda(scheduler: Any, epochs: np.ndarray) -> np.ndarray | None:
         [0.1, 0.05, 0.0]
     """
     try:
-        if isinstance(scheduler, tls.LambdaLR) and scheduler.lr_lambdas:
-            fn = _isolated_or_raise(scheduler.lr_lambdas[0])
-            base = float(scheduler.base_lrs[0])
-
-            def value(t: int) -> float:
-                return base * float(fn(t))
+        record = lookup(scheduler)
+        if record is not None and record.lr_of_t is not None:
+            value = record.lr_of_t(scheduler)
         elif _has_lr_of_t(scheduler):
             shadow = _shadow(scheduler)
 

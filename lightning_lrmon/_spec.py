@@ -39,7 +39,7 @@ from torch.optim import Optimizer
 from torch.optim import lr_scheduler as tls
 
 from lightning_lrmon._exceptions import LRMonitorConfigError
-from lightning_lrmon._registry import SCHEDULERS, arg_types_of
+from lightning_lrmon._schedulers import Composer, arg_types_of, lookup, registered_names
 
 __all__ = [
     "KNOWN_FACTORIES",
@@ -53,7 +53,6 @@ __all__ = [
 ]
 
 _PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
-_COMPOSITES = ("SequentialLR", "ChainedScheduler")
 _FIX_HINTS: dict[str, str] = {
     "Starting multiplicative factor": "start_factor",
     "Ending multiplicative factor": "end_factor",
@@ -166,7 +165,7 @@ def resolve_class(class_path: Any, *, where: str = "scheduler") -> Callable[...,
         obj = getattr(tls, name, None)
         if obj is not None and _is_scheduler_class(obj):
             return obj  # type: ignore[no-any-return]
-        close = difflib.get_close_matches(name, list(SCHEDULERS), n=3, cutoff=0.6)
+        close = difflib.get_close_matches(name, registered_names(), n=3, cutoff=0.6)
         suggestion = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
         raise LRMonitorConfigError(
             f"`{where}` class_path {name!r} is not a torch scheduler.{suggestion} Use a name from "
@@ -412,8 +411,10 @@ def _culprit(message: str, init_args: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _construct(cls: Callable[..., Any], optimizer: Optimizer, init_args: dict[str, Any], *, where: str) -> Any:
-    name = getattr(getattr(cls, "func", cls), "__name__", repr(cls))
+def _construct(
+    cls: Callable[..., Any], optimizer: Optimizer, init_args: dict[str, Any], *, where: str, name: str | None = None
+) -> Any:
+    name = name or getattr(getattr(cls, "func", cls), "__name__", repr(cls))
     shown = ", ".join(f"{k}={v!r}" for k, v in init_args.items() if k != "schedulers")
     try:
         sched = cls(optimizer, **init_args)
@@ -470,8 +471,9 @@ def build_scheduler(
         return sched
     cls = resolve_class(spec["class_path"], where=where)
     init_args = dict(spec["init_args"])
-    if getattr(cls, "__name__", "") in _COMPOSITES and "schedulers" in init_args:
-        return _build_composite(cls, optimizer, init_args, total_steps, where)
+    record = lookup(cls) if inspect.isclass(cls) else None
+    if record is not None and record.compose is not None and "schedulers" in init_args:
+        return _build_composite(cls, record.compose, optimizer, init_args, total_steps, where)
     init_args = {k: _bind_value(v, total_steps, where=f"{where}.init_args.{k}") for k, v in init_args.items()}
     _check_args(cls, init_args, where=where)
     _check_types(cls, init_args, where=where)
@@ -480,52 +482,28 @@ def build_scheduler(
 
 
 def _build_composite(
-    cls: Any, optimizer: Optimizer, init_args: dict[str, Any], total_steps: int | None, where: str
+    cls: Any, compose: Composer, optimizer: Optimizer, init_args: dict[str, Any], total_steps: int | None, where: str
 ) -> Any:
+    """A scheduler made of child specs: the record binds its own arguments and each child's steps, the children are
+    built like any spec, and the record puts them together."""
     children_specs = init_args.pop("schedulers")
     if not isinstance(children_specs, (list, tuple)) or not children_specs:
         raise LRMonitorConfigError(f"`{where}.init_args.schedulers` must be a non-empty list of specs.")
-    milestones = init_args.get("milestones")
-    if cls is tls.SequentialLR:
-        if milestones is None:
-            raise LRMonitorConfigError(f"`{where}.init_args.milestones` is required for SequentialLR.")
-        milestones = [
-            _bind_value(m, total_steps, where=f"{where}.init_args.milestones[{i}]") for i, m in enumerate(milestones)
-        ]
-        if len(milestones) != len(children_specs) - 1:
-            raise LRMonitorConfigError(
-                f"`{where}.init_args.milestones`={milestones!r} must have one entry fewer than schedulers "
-                f"({len(children_specs)}): a milestone is where the next scheduler takes over."
-            )
-        if any(not isinstance(m, int) or m <= 0 for m in milestones) or milestones != sorted(milestones):
-            raise LRMonitorConfigError(
-                f"`{where}.init_args.milestones`={milestones!r} must be increasing positive step counts."
-            )
-        init_args["milestones"] = milestones
-    bounds = [0, *(milestones or [])]
-    children = []
-    for i, child in enumerate(children_specs):
-        if cls is tls.SequentialLR and total_steps is not None:
-            end = bounds[i + 1] if i + 1 < len(bounds) else total_steps
-            phase = end - bounds[i]
-        else:
-            phase = total_steps
-        children.append(
-            build_scheduler(child, optimizer, total_steps=phase, where=f"{where}.init_args.schedulers[{i}]")
-        )
+
+    def bind(value: Any, at: str) -> Any:
+        return _bind_value(value, total_steps, where=at)
+
+    init_args, steps = compose.child_steps(init_args, len(children_specs), total_steps, bind, where)
+    children = [
+        build_scheduler(child, optimizer, total_steps=n, where=f"{where}.init_args.schedulers[{i}]")
+        for i, (child, n) in enumerate(zip(children_specs, steps))
+    ]
     _check_args(cls, {**init_args, "schedulers": children}, where=where)
-    if cls is tls.ChainedScheduler:
-        sched = _chained(children, optimizer, where)
-    else:
-        sched = _construct(functools.partial(cls, schedulers=children), optimizer, init_args, where=where)
-    return sched
 
+    def make(opt: Optimizer, **kwargs: Any) -> Any:
+        return compose.make(cls, children, opt, kwargs)
 
-def _chained(children: list[Any], optimizer: Optimizer, where: str) -> Any:
-    try:
-        return tls.ChainedScheduler(children, optimizer)
-    except (ValueError, TypeError) as err:
-        raise LRMonitorConfigError(f"`{where}`: torch rejected ChainedScheduler: {err}") from None
+    return _construct(make, optimizer, init_args, where=where, name=cls.__name__)
 
 
 def _callable_name(fn: Any) -> str:

@@ -42,7 +42,7 @@ def test_public_surface_is_pinned():
 
 def test_cli_shares_the_shapes_the_checks_accept():
     from lightning_lrmon._cli import SHAPES as CLI_SHAPES
-    from lightning_lrmon._registry import SHAPES
+    from lightning_lrmon._schedulers import SHAPES
 
     assert CLI_SHAPES == SHAPES
 
@@ -175,13 +175,17 @@ def test_argument_types_cover_every_torch_scheduler_argument():
     # the checks use this table, not torch's annotations (absent in torch 2.3, unresolvable for some classes)
     import inspect
 
-    from lightning_lrmon._registry import ARG_TYPES, SCHEDULERS
+    from lightning_lrmon._schedulers import lookup, named, registered_names
 
     callables = {"lr_lambda", "scale_fn", "schedulers"}
-    for name, info in SCHEDULERS.items():
-        params = set(inspect.signature(info.cls.__init__).parameters) - {"self", "optimizer", "last_epoch", "verbose"}
+    for name in registered_names():
+        record = named(name)
+        if record is None or not record.cls.__module__.startswith("torch."):
+            continue  # a record a test registered
+        params = set(inspect.signature(record.cls.__init__).parameters) - {"self", "optimizer", "last_epoch", "verbose"}
         expected = params - callables if name != "SequentialLR" else {"milestones"}
-        assert set(ARG_TYPES.get(name, {})) == expected, name
+        assert record.arg_types is not None and set(record.arg_types) == expected, name
+        assert lookup(record.cls) is record
 
 
 def test_a_wrong_literal_is_refused_without_training():
