@@ -19,15 +19,15 @@ from typing import Any
 
 from lightning_lrmon import _runtime
 from lightning_lrmon._checks import Subject
-from lightning_lrmon._events import (
+from lightning_lrmon._event_files import (
     PLAN_PREFIX,
-    EventWriter,
     key_prefix,
     logger_event_file,
     scalar_tags,
     shared_event_file,
     truncate_own_events,
 )
+from lightning_lrmon._events import EventWriter
 from lightning_lrmon._exceptions import LRMonitorConfigError, LRScheduleError
 from lightning_lrmon._findings import Finding, tooling
 from lightning_lrmon._review import Review, review

@@ -23,7 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from lightning_lrmon._events import PLAN_PREFIX, EventWriter, layout_for
+from lightning_lrmon._event_files import PLAN_PREFIX, layout_for
+from lightning_lrmon._events import EventWriter
 from lightning_lrmon._exceptions import LRScheduleWarning
 from lightning_lrmon._findings import Finding, tooling
 from lightning_lrmon._runtime import lr_invalid_at_runtime
