@@ -24,8 +24,8 @@ from lightning_lrmon._exceptions import LRMonitorConfigError, LRScheduleError, L
 
 if TYPE_CHECKING:
     from lightning_lrmon._callback import LRMonitor
-    from lightning_lrmon._checks import check_schedule
     from lightning_lrmon._findings import CODES, Finding
+    from lightning_lrmon._review import check_schedule
     from lightning_lrmon._simulate import simulate_schedule
 
 __all__ = [
@@ -44,7 +44,7 @@ _LAZY = {
     "CODES": "lightning_lrmon._findings",
     "Finding": "lightning_lrmon._findings",
     "LRMonitor": "lightning_lrmon._callback",
-    "check_schedule": "lightning_lrmon._checks",
+    "check_schedule": "lightning_lrmon._review",
     "simulate_schedule": "lightning_lrmon._simulate",
 }
 

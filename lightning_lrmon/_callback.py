@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
-from typing import Any, Dict, Literal, Optional, Union  # noqa: UP035 - jsonargparse reads these annotations
+from typing import Any, Dict, Optional, Union  # noqa: UP035 - jsonargparse reads these annotations
 
 import torch
 from lightning.pytorch import LightningModule, Trainer
@@ -23,8 +23,11 @@ from typing_extensions import override
 
 from lightning_lrmon import _fit
 from lightning_lrmon._exceptions import LRMonitorConfigError
+from lightning_lrmon._findings import Finding
+from lightning_lrmon._render import console_summary
+from lightning_lrmon._review import Review
 from lightning_lrmon._session import Built, Session
-from lightning_lrmon._vocab import Shape
+from lightning_lrmon._vocab import Interval, OnMisconfig, Shape
 
 __all__ = ["LRMonitor", "SchedulerConfig", "SchedulerSpec"]
 
@@ -77,7 +80,6 @@ _register_with_jsonargparse()
 SchedulerSpec = Optional[  # noqa: UP045
     Union[SchedulerConfig, Callable[[Optimizer], Union[LRScheduler, ReduceLROnPlateau]], Dict[str, Any], str]
 ]
-OnMisconfig = Literal["warn", "raise", "ignore"]
 
 
 class LRMonitor(Callback):
@@ -120,7 +122,7 @@ class LRMonitor(Callback):
         self,
         scheduler: SchedulerSpec = None,
         *,
-        interval: Literal["step", "epoch"] = "step",
+        interval: Interval = "step",
         frequency: int = 1,
         expect: Optional[Shape] = None,  # noqa: UP045
         on_misconfig: OnMisconfig = "warn",
@@ -148,17 +150,19 @@ class LRMonitor(Callback):
         self._calls = 0  # on_before_optimizer_step calls this fit (automatic optimization: one optimizer)
         self._base = 0  # trainer.global_step - self._calls, re-read every 256 calls
         self.log_every_n_steps = _fit.check_every(log_every_n_steps)
+        self._output = _fit.Output(log_plan, self.log_every_n_steps)
+        self._reviews: list[Review] = []
         self.session = Session(on_misconfig, is_zero=True)
 
     @property
-    def findings(self) -> list[Any]:
+    def findings(self) -> list[Finding]:
         """Every finding of the current (or last) fit: schedule problems and tooling notes."""
         return self.session.findings
 
     @property
-    def reviews(self) -> list[Any]:
+    def reviews(self) -> list[Review]:
         """The fit-start review of every schedule (shape, first/peak/end LR per group, findings)."""
-        return getattr(self, "_reviews", [])
+        return self._reviews
 
     @property
     @override
@@ -196,16 +200,20 @@ class LRMonitor(Callback):
 
     @override
     def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        session = Session(self.on_misconfig, trainer.is_global_zero, self.log_momentum, self.log_weight_decay)
+        session = Session(
+            self.on_misconfig,
+            trainer.is_global_zero,
+            log_momentum=self.log_momentum,
+            log_weight_decay=self.log_weight_decay,
+        )
         self.session = session
         restored, self._restored = self._restored, None
-        self._reviews = _fit.start(session, trainer, pl_module, self._built, restored, self._options, self.log_plan)
+        self._reviews = _fit.start(session, trainer, pl_module, self._built, restored, self._options, self._output)
         self._publish_every = _fit.publish_every(trainer, session)
         self._manual = not getattr(pl_module, "automatic_optimization", True)
         self._calls, self._base = 0, trainer.global_step
-        session.writer_every, session.others_every = _fit.logging_cadence(trainer, self.log_every_n_steps)
         if self.summary and trainer.is_global_zero and self._reviews:
-            logging.getLogger(f"{self._package}.callbacks.lrmon").info(_fit.summary_text(self._reviews))
+            logging.getLogger(f"{self._package}.callbacks.lrmon").info(console_summary(self._reviews))
         _fit.decide_raise(session, trainer)
 
     @override
@@ -225,7 +233,7 @@ class LRMonitor(Callback):
         if values is not None and self.prog_bar:
             tag = self.session.tracker.tags_of(optimizer)[0]
             pl_module.log(tag, values[0], prog_bar=True, logger=False, on_step=True, on_epoch=False)
-        if self.session.wants_raise and trainer.world_size == 1:
+        if self.session.log.wants_raise and trainer.world_size == 1:
             _fit.decide_raise(self.session, trainer)
 
     @override

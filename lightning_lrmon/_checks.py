@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from lightning_lrmon._columns import JUMP_RATIO, RISE_RTOL, Columns, Unsteady
+from lightning_lrmon._columns import JUMP_RATIO, RISE_RTOL, Columns
 from lightning_lrmon._context import (
     HORIZON_LONG_COVERAGE,
     HORIZON_SHORT_FRACTION,
@@ -40,11 +40,10 @@ from lightning_lrmon._context import (
     phase_segments,
     segments,
 )
-from lightning_lrmon._exceptions import LRMonitorConfigError
 from lightning_lrmon._findings import Finding, tooling
 from lightning_lrmon._horizons import lambda_too_long, lambda_too_short, phases_too_long
 from lightning_lrmon._schedulers import SchedulerRecord, describe, horizon_of, lookup
-from lightning_lrmon._simulate import DEFAULT_FALLBACK_BUDGET_S, Simulation, simulate, simulate_columns
+from lightning_lrmon._simulate import DEFAULT_FALLBACK_BUDGET_S, Simulation
 from lightning_lrmon._vocab import SHAPES, check_word
 
 __all__ = [
@@ -57,7 +56,6 @@ __all__ = [
     "WARMUP_MAX_FRACTION",
     "ZERO_RATIO",
     "ZERO_TAIL_FRACTION",
-    "check_schedule",
     "describe_shape",
     "run_checks",
     "CheckContext",
@@ -555,61 +553,3 @@ def run_checks(
     for check in CHECKS.values():
         out.extend(check(ctx))
     return out
-
-
-def check_schedule(
-    scheduler: Any,
-    total_steps: int,
-    *,
-    expect: str | None = None,
-    configured_lrs: Sequence[float] | None = None,
-    optimizer_label: str = "the optimizer",
-    group_names: Sequence[str] | None = None,
-    steps_per_epoch: int | None = None,
-    accumulate_grad_batches: int = 1,
-    budget_s: float = DEFAULT_FALLBACK_BUDGET_S,
-) -> list[Finding]:
-    """Simulate ``scheduler`` over ``total_steps`` optimizer steps and return every finding (empty = healthy).
-
-    Args:
-        scheduler: a torch LR scheduler, in its current state (it is not modified).
-        total_steps: scheduler steps the run will take (one per optimizer step for ``interval="step"``).
-        expect: the intended shape (``"decay"``, ``"warmup"``, ``"warmup_decay"``, ``"constant"``, ``"cyclic"``),
-            or ``None`` to infer it from the class.
-        configured_lrs: the groups' LRs before the scheduler was built (OneCycleLR/CyclicLR overwrite them);
-            defaults to the scheduler's ``base_lrs``.
-        optimizer_label: how messages name the optimizer (``LRMonitor`` passes the tag, e.g. ``"lr-SGD"``).
-        group_names: the tag of each param group, for messages.
-        steps_per_epoch: scheduler steps per epoch, to recognise horizons given in epochs.
-        accumulate_grad_batches: the run's gradient accumulation, to recognise horizons counted in micro-batches.
-        budget_s: time budget for exact stepping of classes without a fast simulator.
-
-    Returns:
-        The findings, most severe causes first.
-
-    Example:
-        >>> import torch
-        >>> from torch.optim.lr_scheduler import CosineAnnealingLR
-        >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
-        >>> [f.code for f in check_schedule(CosineAnnealingLR(opt, T_max=100), 1000)]
-        ['horizon-too-short']
-    """
-    if isinstance(total_steps, bool) or not isinstance(total_steps, (int, np.integer)) or total_steps < 0:
-        raise LRMonitorConfigError(f"`total_steps` must be a non-negative int, got {total_steps!r}.")
-    subject = Subject(
-        scheduler,
-        int(total_steps),
-        expect=expect,
-        configured_lrs=configured_lrs,
-        label=optimizer_label,
-        tags=group_names,
-        steps_per_epoch=steps_per_epoch,
-        budget_s=budget_s,
-        accumulate=accumulate_grad_batches,
-    )
-    sim, cols, ratios = simulate_columns(scheduler, subject.steps, budget_s=budget_s)
-    try:
-        return run_checks(sim, subject, ratios, cols)
-    except Unsteady:  # a schedule that is not a function of the step: check the whole matrix once
-        sim = simulate(scheduler, subject.steps, budget_s=budget_s)
-        return run_checks(sim, subject)

@@ -55,7 +55,9 @@ class InputError(Exception):
 
 
 @dataclass
-class Plan:
+class ConfigSchedule:
+    """One schedule a config file describes: where it is, its spec and stepping, and its review once made."""
+
     source: str
     spec: Any
     interval: str
@@ -92,13 +94,13 @@ def _load(path: str) -> dict[str, Any]:
     return data
 
 
-def _plans(config: dict[str, Any], expect: str | None) -> list[Plan]:
+def _entries(config: dict[str, Any], expect: str | None) -> list[ConfigSchedule]:
     from lightning_lrmon._spec import split_per_optimizer
 
     trainer = config.get("trainer") or {}
     if not isinstance(trainer, dict):
         raise InputError("`trainer` must be a mapping")
-    plans: list[Plan] = []
+    entries: list[ConfigSchedule] = []
     top_opt = config.get("optimizer")
     callbacks = trainer.get("callbacks") or []
     for i, cb in enumerate([callbacks] if isinstance(callbacks, dict) else callbacks):
@@ -109,8 +111,8 @@ def _plans(config: dict[str, Any], expect: str | None) -> list[Plan]:
             continue
         for idx, spec in split_per_optimizer(args["scheduler"]).items():
             suffix = f"[{idx}]" if isinstance(args["scheduler"], dict) and "class_path" not in args["scheduler"] else ""
-            plans.append(
-                Plan(
+            entries.append(
+                ConfigSchedule(
                     f"trainer.callbacks[{i}] (LRMonitor){suffix}",
                     spec,
                     args.get("interval", "step"),
@@ -120,15 +122,17 @@ def _plans(config: dict[str, Any], expect: str | None) -> list[Plan]:
                 )
             )
     if config.get("lr_scheduler") is not None:
-        plans.append(
-            Plan("lr_scheduler (LightningCLI)", config["lr_scheduler"], "epoch", 1, expect, top_opt, notes=[EPOCH_NOTE])
+        entries.append(
+            ConfigSchedule(
+                "lr_scheduler (LightningCLI)", config["lr_scheduler"], "epoch", 1, expect, top_opt, notes=[EPOCH_NOTE]
+            )
         )
-    if not plans:
+    if not entries:
         raise InputError(
             "no schedule found: expected an LRMonitor with `scheduler` under trainer.callbacks, "
             "or a top-level `lr_scheduler:`"
         )
-    return plans
+    return entries
 
 
 def _facts(trainer: dict[str, Any], steps: int | None, steps_per_epoch: int | None) -> RunFacts:
@@ -149,18 +153,18 @@ def _facts(trainer: dict[str, Any], steps: int | None, steps_per_epoch: int | No
     )
 
 
-def _run_length(trainer: dict[str, Any], plan: Plan, steps: int | None, steps_per_epoch: int | None) -> int:
+def _run_length(trainer: dict[str, Any], entry: ConfigSchedule, steps: int | None, steps_per_epoch: int | None) -> int:
     from lightning_lrmon._runlength import scheduler_steps
 
     facts = _facts(trainer, steps, steps_per_epoch)
-    if plan.interval == "epoch" and facts.batches_per_epoch is None and steps and not facts.epochs_limited:
+    if entry.interval == "epoch" and facts.batches_per_epoch is None and steps and not facts.epochs_limited:
         raise InputError(
-            f"{plan.source} steps per epoch: set trainer.max_epochs (or pass --steps and --steps-per-epoch)"
+            f"{entry.source} steps per epoch: set trainer.max_epochs (or pass --steps and --steps-per-epoch)"
         )
-    total = scheduler_steps(facts, plan.interval, plan.frequency)  # type: ignore[arg-type]
+    total = scheduler_steps(facts, entry.interval, entry.frequency)  # type: ignore[arg-type]
     if total is not None:
         return total
-    if facts.epochs_limited and plan.interval == "step":
+    if facts.epochs_limited and entry.interval == "step":
         raise InputError(
             f"the run length is trainer.max_epochs={facts.max_epochs} epochs; pass --steps-per-epoch N "
             "(optimizer steps per epoch) or --steps N"
@@ -198,7 +202,7 @@ def _shadow_optimizer(spec: Any, lr: float | None) -> torch.optim.Optimizer:
         raise InputError(f"`optimizer` {path}({init}) rejected: {err}") from None
 
 
-def _review_plan(plan: Plan, trainer: dict[str, Any], args: argparse.Namespace, keep_lrs: bool) -> None:
+def _review_entry(entry: ConfigSchedule, trainer: dict[str, Any], args: argparse.Namespace, keep_lrs: bool) -> None:
     from lightning_lrmon._checks import Subject
     from lightning_lrmon._exceptions import LRMonitorConfigError
     from lightning_lrmon._review import review
@@ -206,34 +210,34 @@ def _review_plan(plan: Plan, trainer: dict[str, Any], args: argparse.Namespace, 
     from lightning_lrmon._spec import build_scheduler
     from lightning_lrmon._tags import tag_names
 
-    plan.steps = _run_length(trainer, plan, args.steps, args.steps_per_epoch)
-    opt = _shadow_optimizer(plan.optimizer_spec, args.lr)
-    if plan.optimizer_spec is None and args.lr is None:
-        plan.notes.append(
+    entry.steps = _run_length(trainer, entry, args.steps, args.steps_per_epoch)
+    opt = _shadow_optimizer(entry.optimizer_spec, args.lr)
+    if entry.optimizer_spec is None and args.lr is None:
+        entry.notes.append(
             "no `optimizer:` in the config: simulated on lr=1.0, so LRs read as multiples of "
             "your optimizer's LR (pass --lr to use yours)"
         )
     configured = [float(g["lr"]) for g in opt.param_groups]
     try:
-        sched = build_scheduler(plan.spec, opt, total_steps=plan.steps, where=plan.source)
+        sched = build_scheduler(entry.spec, opt, total_steps=entry.steps, where=entry.source)
     except LRMonitorConfigError as err:
         raise InputError(str(err)) from None
     (tags,) = tag_names([opt], [])
     subject = Subject(
         sched,
-        plan.steps,
-        expect=plan.expect,
+        entry.steps,
+        expect=entry.expect,
         configured_lrs=configured,
         label=tags[0].split("/")[0],
         tags=tags,
-        steps_per_epoch=args.steps_per_epoch if plan.interval == "step" else None,
-        interval=plan.interval,
-        accumulate=int(trainer.get("accumulate_grad_batches") or 1) if plan.interval == "step" else 1,
+        steps_per_epoch=args.steps_per_epoch if entry.interval == "step" else None,
+        interval=entry.interval,
+        accumulate=int(trainer.get("accumulate_grad_batches") or 1) if entry.interval == "step" else 1,
     )
-    plan.review = review(subject, keep_lrs=keep_lrs)
-    plan.notes = [n for n in plan.notes if n != EPOCH_NOTE or plan.steps > 1 or plan.findings]
-    if lookup(sched) is None and plan.expect is None and not plan.findings:
-        plan.notes.append("no expected shape for this class: only validity checks ran (pass --expect)")
+    entry.review = review(subject, keep_lrs=keep_lrs)
+    entry.notes = [n for n in entry.notes if n != EPOCH_NOTE or entry.steps > 1 or entry.findings]
+    if lookup(sched) is None and entry.expect is None and not entry.findings:
+        entry.notes.append("no expected shape for this class: only validity checks ran (pass --expect)")
 
 
 def _validated(config: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
@@ -248,50 +252,32 @@ def _validated(config: dict[str, Any], args: argparse.Namespace) -> dict[str, An
     return config
 
 
-def _evaluate(config: dict[str, Any], args: argparse.Namespace, keep_lrs: bool = False) -> list[Plan]:
+def _evaluate(config: dict[str, Any], args: argparse.Namespace, keep_lrs: bool = False) -> list[ConfigSchedule]:
     trainer = config.get("trainer") or {}
-    plans = _plans(config, args.expect)
-    for plan in plans:
-        _review_plan(plan, trainer, args, keep_lrs)
-    return plans
+    entries = _entries(config, args.expect)
+    for entry in entries:
+        _review_entry(entry, trainer, args, keep_lrs)
+    return entries
 
 
-def _text(plans: Sequence[Plan]) -> str:
-    lines = []
-    for p in plans:
+def _text(entries: Sequence[ConfigSchedule]) -> str:
+    from lightning_lrmon._render import cli_text
+
+    return cli_text([(p.source, p.review, p.notes) for p in entries if p.review is not None])
+
+
+def _json(entries: Sequence[ConfigSchedule]) -> str:
+    from lightning_lrmon._render import review_dict
+
+    schedules = []
+    for p in entries:
         assert p.review is not None
-        lines.append(f"{p.source}: {p.review.scheduler}, {p.steps} scheduler steps (interval={p.interval})")
-        lines.append(f"  shape {p.review.shape}")
-        lines.extend(f"  {g.line()}" for g in p.review.groups)
-        lines.extend(f"  {note}" for note in p.notes)
-        lines.extend(f"  {f.severity.upper()} {f}" for f in p.findings)
-        if not p.findings:
-            lines.append("  ok: no findings")
-    return "\n".join(lines)
+        entry = review_dict(p.review)
+        schedules.append({"source": p.source, **entry, "interval": p.interval, "steps": p.steps, "notes": p.notes})
+    return json.dumps({"version": JSON_VERSION, "ok": not any(p.findings for p in entries), "schedules": schedules})
 
 
-def _json(plans: Sequence[Plan]) -> str:
-    return json.dumps(
-        {
-            "version": JSON_VERSION,
-            "ok": not any(p.findings for p in plans),
-            "schedules": [
-                {
-                    "source": p.source,
-                    "scheduler": p.review.scheduler if p.review else "",
-                    "shape": p.review.shape if p.review else "",
-                    "interval": p.interval,
-                    "steps": p.steps,
-                    "notes": p.notes,
-                    "findings": [f.to_dict() for f in p.findings],
-                }
-                for p in plans
-            ],
-        }
-    )
-
-
-def _terminal_plot(plans: Sequence[Plan]) -> str:
+def _terminal_plot(entries: Sequence[ConfigSchedule]) -> str:
     import numpy as np
 
     try:
@@ -301,7 +287,7 @@ def _terminal_plot(plans: Sequence[Plan]) -> str:
             "the terminal preview needs plotext: pip install 'lightning-lrmon[plot]' (or pass --out schedule.png)"
         ) from None
     out = []
-    for p in plans:
+    for p in entries:
         lrs = p.review.lrs if p.review is not None else None
         assert lrs is not None
         plt.clf()
@@ -321,7 +307,7 @@ def _terminal_plot(plans: Sequence[Plan]) -> str:
     return "\n".join(out)
 
 
-def _png(plans: Sequence[Plan], path: str) -> None:
+def _png(entries: Sequence[ConfigSchedule], path: str) -> None:
     import numpy as np
 
     try:
@@ -331,8 +317,8 @@ def _png(plans: Sequence[Plan], path: str) -> None:
         import matplotlib.pyplot as plt
     except ImportError:
         raise InputError("--out needs matplotlib: pip install 'lightning-lrmon[plot]'") from None
-    fig, axes = plt.subplots(len(plans), 1, figsize=(9, 3.2 * len(plans)), squeeze=False)
-    for ax, p in zip(axes[:, 0], plans):
+    fig, axes = plt.subplots(len(entries), 1, figsize=(9, 3.2 * len(entries)), squeeze=False)
+    for ax, p in zip(axes[:, 0], entries):
         lrs = p.review.lrs if p.review is not None else None
         assert lrs is not None
         for g in range(lrs.shape[1]):
@@ -398,22 +384,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             if value is not None and value <= 0:
                 raise InputError(f"--{name.replace('_', '-')} must be a positive number of steps, got {value}")
         config = _validated(_load(args.config), args)
-        plans = _evaluate(config, args, keep_lrs=args.command == "preview")
+        entries = _evaluate(config, args, keep_lrs=args.command == "preview")
         if args.command == "check":
-            print(_json(plans) if args.format == "json" else _text(plans))
+            print(_json(entries) if args.format == "json" else _text(entries))
         elif args.out:
-            _png(plans, args.out)
-            print(_text(plans))
+            _png(entries, args.out)
+            print(_text(entries))
             print(f"wrote {os.path.abspath(args.out)}")
         else:
-            print(_terminal_plot(plans))
+            print(_terminal_plot(entries))
     except InputError as err:
         if getattr(args, "format", "text") == "json":
             print(json.dumps({"version": JSON_VERSION, "ok": False, "error": str(err), "schedules": []}))
         else:
             print(f"lrmon: error: {err}", file=sys.stderr)
         return 2
-    return 1 if any(p.findings for p in plans) else 0
+    return 1 if any(p.findings for p in entries) else 0
 
 
 def run() -> None:  # pragma: no cover - console script wrapper

@@ -13,23 +13,17 @@ from __future__ import annotations
 import importlib
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from lightning_lrmon import _runtime
 from lightning_lrmon._checks import Subject
-from lightning_lrmon._event_files import (
-    PLAN_PREFIX,
-    key_prefix,
-    logger_event_file,
-    scalar_tags,
-    shared_event_file,
-    truncate_own_events,
-)
+from lightning_lrmon._event_files import PLAN_PREFIX, shared_event_file, truncate_own_events
 from lightning_lrmon._events import EventWriter
 from lightning_lrmon._exceptions import LRMonitorConfigError, LRScheduleError
-from lightning_lrmon._findings import Finding, tooling
+from lightning_lrmon._findings import tooling
+from lightning_lrmon._render import markdown_summary
 from lightning_lrmon._review import Review, review
 from lightning_lrmon._runlength import (
     RunFacts,
@@ -39,8 +33,10 @@ from lightning_lrmon._runlength import (
     steps_done,
     unknown_length_reason,
 )
+from lightning_lrmon._runtime import SteppingCheck, scheduler_position
 from lightning_lrmon._schedulers import describe
 from lightning_lrmon._session import Built, Session
+from lightning_lrmon._sinks import LoggerSink, TensorBoardSink
 from lightning_lrmon._spec import (
     build_scheduler,
     has_auto,
@@ -49,12 +45,12 @@ from lightning_lrmon._spec import (
     spec_identity,
     split_per_optimizer,
 )
-from lightning_lrmon._summary import format_markdown, format_summary
-from lightning_lrmon._vocab import SHAPES
+from lightning_lrmon._vocab import INTERVALS, ON_MISCONFIG, SHAPES, check_word
 
 __all__ = [
     "PLAN_PREFIX",
     "Options",
+    "Output",
     "Spec",
     "build_all",
     "config_type",
@@ -63,11 +59,8 @@ __all__ = [
     "facts",
     "start",
     "state_of",
-    "summary_text",
     "validate",
 ]
-
-_ON_MISCONFIG = ("warn", "raise", "ignore")
 
 
 @dataclass(frozen=True)
@@ -83,6 +76,14 @@ class Options:
 
 
 @dataclass(frozen=True)
+class Output:
+    """The arguments of ``LRMonitor`` that say what it writes."""
+
+    log_plan: bool = True
+    log_every_n_steps: int | None = None
+
+
+@dataclass(frozen=True)
 class Spec:
     """One optimizer's spec, normalised, and how messages name it."""
 
@@ -92,16 +93,13 @@ class Spec:
 
 
 def _check_options(o: Options) -> None:
-    if o.interval not in ("step", "epoch"):
-        raise LRMonitorConfigError(f"`interval` must be 'step' or 'epoch', got {o.interval!r}.")
+    check_word("interval", o.interval, INTERVALS)
     if isinstance(o.frequency, bool) or not isinstance(o.frequency, int) or o.frequency < 1:
         raise LRMonitorConfigError(
             f"`frequency` must be a positive int (step the scheduler every N intervals), got {o.frequency!r}."
         )
-    if o.expect is not None and o.expect not in SHAPES:
-        raise LRMonitorConfigError(f"`expect` must be one of {list(SHAPES)} or None (infer), got {o.expect!r}.")
-    if o.on_misconfig not in _ON_MISCONFIG:
-        raise LRMonitorConfigError(f"`on_misconfig` must be one of {list(_ON_MISCONFIG)}, got {o.on_misconfig!r}.")
+    check_word("expect", o.expect, SHAPES, none_ok=True)
+    check_word("on_misconfig", o.on_misconfig, ON_MISCONFIG)
 
 
 def _check_needs_scheduler(o: Options) -> None:
@@ -250,36 +248,20 @@ def _event_writer(logger: Any, resumed_at: int) -> EventWriter:
     return writer
 
 
-def _learn_prefix(session: Session, logger: Any) -> Callable[[int, list[str], list[float]], None]:
-    """The first logged value goes through the logger's own ``log_metrics``, which applies its key ``prefix``
-    (``TensorBoardLogger(prefix="train")`` writes ``train-lr-SGD``); the tags it wrote tell LRMonitor's writer which
-    prefix to use from then on, so both write the same names without reading the logger's private attributes."""
-
-    def first_write(step: int, tags: list[str], values: list[float]) -> None:
-        writer = session.writer
-        own = None if writer is None or writer.shared else writer.path
-        written, prefix = False, None
-        try:
-            logger.experiment.flush()
-            path = logger_event_file(str(logger.log_dir), exclude=own)
-            before = len(scalar_tags(path)) if path else 0
-            logger.log_metrics({tags[0]: values[0]}, step=step)  # one value: SummaryWriter costs ~50 us per value
-            written = True
-            logger.experiment.flush()
-            prefix = key_prefix(scalar_tags(path)[before:], tags[:1]) if path else None
-        except Exception:  # a logger that cannot write or be read back: LRMonitor's writer uses the names it has
-            pass
-        session.prefix_known(prefix or "")
-        rest = slice(1 if written else 0, None)
-        if session.writer is not None and tags[rest]:
-            session.writer.add_scalars(step, tags[rest], values[rest])
-
-    return first_write
+def _sinks(trainer: Any, cadence: tuple[int, int]) -> tuple[TensorBoardSink | None, LoggerSink | None]:
+    """LRMonitor's writer beside the first local TensorBoardLogger (rank zero only), every other logger as is."""
+    tensorboard, others = None, []
+    for logger in trainer.loggers:
+        if _is_tensorboard(logger) and tensorboard is None and not _is_remote(str(logger.log_dir)):
+            if trainer.is_global_zero:
+                tensorboard = TensorBoardSink(_event_writer(logger, trainer.global_step), logger, every=cadence[0])
+        else:
+            others.append(logger)
+    return tensorboard, (LoggerSink(others, every=cadence[1]) if others else None)
 
 
-def _setup_loggers(session: Session, trainer: Any) -> None:
-    loggers = list(trainer.loggers)
-    if not loggers:
+def _logger_notes(trainer: Any, session: Session) -> None:
+    if not trainer.loggers:
         session.emit(
             tooling(
                 "no-logger",
@@ -287,19 +269,16 @@ def _setup_loggers(session: Session, trainer: Any) -> None:
                 "pass Trainer(logger=TensorBoardLogger(...)) to see the LR per step.",
             )
         )
-        return
-    for logger in loggers:
-        if _is_tensorboard(logger) and session.writer is None and not _is_remote(str(logger.log_dir)):
-            if trainer.is_global_zero:
-                session.writer = _event_writer(logger, trainer.global_step)
-                session.first_write = _learn_prefix(session, logger)
-        else:
-            session.other_loggers.append(logger)
-
-
-def _sched_pos(sched: Any) -> int:
-    pos = getattr(sched, "last_epoch", None)  # counts .step() calls for every torch scheduler
-    return pos if isinstance(pos, int) else int(getattr(sched, "_step_count", 0))
+    for chart in session.tracker.without_momentum():
+        session.emit(
+            tooling(
+                "log-momentum-unavailable",
+                f"log_momentum=True, but {chart} has no momentum; its momentum is logged as 0 (as "
+                "LearningRateMonitor does).",
+                "drop log_momentum, or use an optimizer with momentum/betas.",
+            ),
+            once_per_code=False,
+        )
 
 
 def _steps_done(facts: RunFacts, config: Any, trainer: Any) -> int:
@@ -321,7 +300,7 @@ def _resume_checks(
         session.emit(
             _runtime.scheduler_out_of_place(
                 describe(b.config.scheduler),
-                position=_sched_pos(b.config.scheduler),
+                position=scheduler_position(b.config.scheduler),
                 expected=_steps_done(facts, b.config, trainer),
                 step=trainer.global_step,
             )
@@ -420,35 +399,6 @@ def _reviews(
     return out
 
 
-def _stepping_check(session: Session, trainer: Any, facts: RunFacts) -> Any:
-    g0 = trainer.global_step
-    starts = [
-        (
-            c,
-            _sched_pos(c.scheduler),
-            steps_done(facts, "step", max(1, int(c.frequency)), global_step=g0, epoch=0),
-            describe(c.scheduler),  # once: describing a scheduler costs far more than the check
-        )
-        for c in trainer.lr_scheduler_configs
-        if c.interval == "step"
-    ]
-
-    def check(optimizer: Any, n: int) -> list[Finding | None]:
-        opt = getattr(optimizer, "optimizer", optimizer)
-        out: list[Finding | None] = []
-        for config, pos0, done0, name in starts:
-            if config.scheduler.optimizer is not opt:
-                continue
-            done = n - 1
-            freq = max(1, int(config.frequency))
-            allowed = steps_done(facts, "step", freq, global_step=g0 + done, epoch=0) - done0
-            moved = _sched_pos(config.scheduler) - pos0
-            out.append(_runtime.double_step(name, moved=moved, allowed=allowed, done=done, step=trainer.global_step))
-        return out
-
-    return check
-
-
 def start(
     session: Session,
     trainer: Any,
@@ -456,32 +406,23 @@ def start(
     built: list[Built],
     restored: dict[str, Any] | None,
     options: Options,
-    log_plan: bool,
+    output: Output,
 ) -> list[Review]:
-    """Train start: names, sinks, resume checks, the fit-start review, the plan and the summary."""
+    """Train start: names, sinks, resume checks, the fit-start review, the planned series and the summary."""
     run = facts(trainer)
     session.tracker.start(trainer.optimizers, list(trainer.lr_scheduler_configs))
-    _setup_loggers(session, trainer)
-    for chart in session.tracker.without_momentum():
-        session.emit(
-            tooling(
-                "log-momentum-unavailable",
-                f"log_momentum=True, but {chart} has no momentum; its momentum is logged as 0 (as "
-                "LearningRateMonitor does).",
-                "drop log_momentum, or use an optimizer with momentum/betas.",
-            ),
-            once_per_code=False,
-        )
+    automatic = getattr(pl_module, "automatic_optimization", True)
+    stepping = SteppingCheck(trainer.lr_scheduler_configs, run, trainer.global_step) if automatic else None
+    session.attach(*_sinks(trainer, logging_cadence(trainer, output.log_every_n_steps)), stepping)
+    _logger_notes(trainer, session)
     _resume_checks(session, trainer, built, restored, run)
     reviews = _reviews(session, trainer, pl_module, built, options, run)
-    if getattr(pl_module, "automatic_optimization", True):
-        session.stepping_check = _stepping_check(session, trainer, run)
-    if session.writer is not None and reviews:
-        if log_plan:
+    if session.tensorboard is not None and reviews:
+        if output.log_plan:
             for r in reviews:
-                session.write_plan(r.plan, [g.tag for g in r.groups])
-        session.write_text("lrmon/summary", format_markdown(reviews), trainer.global_step)
-        session.write_layout(session.tracker.charts(), log_plan)
+                session.write_series(r.plan, [g.tag for g in r.groups])
+        session.write_text("lrmon/summary", markdown_summary(reviews), trainer.global_step)
+        session.write_layout(session.tracker.charts(), output.log_plan)
     return reviews
 
 
@@ -531,21 +472,17 @@ def logging_cadence(trainer: Any, every: int | None) -> tuple[int, int]:
     return 1, max(1, int(getattr(trainer, "log_every_n_steps", 50) or 50))
 
 
-def summary_text(reviews: list[Review]) -> str:
-    return format_summary(reviews)
-
-
 def decide_raise(session: Session, trainer: Any) -> None:
     """``on_misconfig="raise"``: every rank raises, or none (decided by a collective vote where there are ranks)."""
-    if session.on_misconfig != "raise":
+    log = session.log
+    if log.on_misconfig != "raise":
         return
-    decision = session.wants_raise
+    vote = None
     if trainer.world_size > 1:
-        decision = bool(trainer.strategy.reduce_boolean_decision(decision, all=False))
-    if not decision:
+        vote = bool(trainer.strategy.reduce_boolean_decision(log.wants_raise, all=False))
+    if not log.raise_now(vote):
         return
-    session.wants_raise = False
-    problems = session.schedule_problems()
+    problems = log.schedule_problems()
     text = "\n".join(str(f) for f in problems) or "another rank found schedule problems (see its message)."
     raise LRScheduleError(f"LRMonitor found {len(problems)} schedule problem(s):\n{text}", problems)
 
@@ -585,7 +522,7 @@ def epoch_end_checks(session: Session, trainer: Any, pl_module: Any, built: list
             global_step=trainer.global_step,
             epoch=trainer.current_epoch + 1,
         )
-        if _sched_pos(b.config.scheduler) == 0 and trainer.global_step > 0:
+        if scheduler_position(b.config.scheduler) == 0 and trainer.global_step > 0:
             session.emit(
                 _runtime.not_stepped(
                     describe(b.config.scheduler), expected=expected, done=trainer.global_step, step=trainer.global_step

@@ -16,22 +16,21 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from lightning_lrmon._checks import Subject, describe_shape, run_checks
 from lightning_lrmon._columns import Columns, Unsteady
+from lightning_lrmon._exceptions import LRMonitorConfigError
 from lightning_lrmon._findings import Finding
 from lightning_lrmon._schedulers import describe
-from lightning_lrmon._simulate import Simulation, simulate, simulate_columns
-from lightning_lrmon._summary import PlanSketch
+from lightning_lrmon._series import NO_SERIES, PlannedSeries, RowSteps, SeriesSketch, planned_series
+from lightning_lrmon._simulate import DEFAULT_FALLBACK_BUDGET_S, Simulation, simulate, simulate_columns
 
-__all__ = ["GroupStats", "Plan", "Review", "review"]
-
-#: row indices -> the optimizer step that first uses each row
-RowSteps = Callable[[np.ndarray], np.ndarray]
+__all__ = ["GroupStats", "Review", "assemble", "check_schedule", "review"]
 
 
 @dataclass(frozen=True)
@@ -49,20 +48,6 @@ class GroupStats:
         if self.first is None:
             return f"{self.tag}: no steps"
         return f"{self.tag}: {self.first:.4g} -> peak {self.peak:.4g} @{self.peak_at} -> {self.end:.4g} (end)"
-
-
-@dataclass(frozen=True)
-class Plan:
-    """Points of the planned series: ``steps[i]`` is an optimizer step, ``values[i]`` the LRs of the groups there."""
-
-    steps: np.ndarray
-    values: np.ndarray
-
-    def __len__(self) -> int:
-        return int(self.steps.shape[0])
-
-
-_NO_PLAN = Plan(np.empty(0, dtype=np.int64), np.empty((0, 0)))
 
 
 @dataclass
@@ -88,7 +73,7 @@ class Review:
     steps: int
     groups: list[GroupStats]
     findings: list[Finding] = field(default_factory=list)
-    plan: Plan = _NO_PLAN
+    plan: PlannedSeries = NO_SERIES
     lrs: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -117,90 +102,45 @@ def _column_stats(cols: Columns, g: int) -> tuple[float, float, int, float] | No
     return float(cols.ffirst[has[0], g]), got[0], got[1], float(cols.flast[has[-1], g])
 
 
-#: up to this many values (steps x groups) the plan is written at every optimizer step, like the actual series, so
-#: the two lines overlap under any smoothing; past it, a few hundred points per group
-DENSE_PLAN_VALUES = 200_000
+def review(
+    subject: Subject, *, row_steps: RowSteps | None = None, keep_lrs: bool = False, with_series: bool = True
+) -> Review:
+    """Simulate and check ``subject``; return what a summary, a planned series and a linter need.
 
-
-def _dense(n: int, groups: int, row_steps: RowSteps) -> bool:
-    span = int(row_steps(np.asarray([n]))[0] - row_steps(np.asarray([0]))[0])
-    return span * max(1, groups) <= DENSE_PLAN_VALUES
-
-
-def _plan_rows(cols: Columns, sketch: PlanSketch | None, dense: bool) -> tuple[np.ndarray, np.ndarray]:
-    """The plan's rows and their values: every row of a short run; else the sketch fed while simulating (or, when it
-    did not see exactly these rows, one fed now from the chunks)."""
-    n = cols.n
-    if dense:
-        return np.arange(n), cols.rows(0, n)
-    if sketch is None or sketch.n != n or sketch.at != n:  # the run was cut short (a step error)
-        sketch = PlanSketch(n)
-        for j in range(cols.chunks):
-            sketch.feed(cols.chunk(j))
-    return sketch.finish()
-
-
-def _plan(cols: Columns, sketch: PlanSketch | None, row_steps: RowSteps, ratios: np.ndarray | None) -> Plan:
-    """Plan points: every step for short runs (see :data:`DENSE_PLAN_VALUES`), else the rows
-    :class:`~lightning_lrmon._summary.PlanSketch` keeps; a row held over several optimizer steps (epoch interval,
-    frequency) gets every step or both ends. Built with numpy: a dense plan of a few hundred thousand points costs
-    milliseconds, not a Python loop."""
-    n = cols.n
-    if n == 0:
-        return _NO_PLAN
-    dense = _dense(n, cols.groups, row_steps)
-    rows, values = _plan_rows(cols, sketch, dense)
-    starts = row_steps(rows).astype(np.int64)
-    ends = row_steps(np.minimum(rows + 1, n)).astype(np.int64)  # first step of the next row
-    held = np.maximum(ends - starts, 1)
-    counts = held if dense else 1 + (held > 1)  # every step of the row, or its first and last
-    which = np.repeat(np.arange(rows.shape[0]), counts)
-    pos = np.arange(which.shape[0]) - np.repeat(np.cumsum(counts) - counts, counts)  # index within the row
-    steps = starts[which] + (pos if dense else pos * (held[which] - 1))
-    if ratios is not None:
-        values = values[:, :1] * ratios[None, :]
-    return Plan(steps, values[which])
-
-
-def review(subject: Subject, *, row_steps: RowSteps | None = None, keep_lrs: bool = False) -> Review:
-    """Simulate and check ``subject``; return what a summary, a plan and a linter need.
-
-    The rows are streamed in chunks (:func:`~lightning_lrmon._simulate.simulate_columns`): the checks and the plan
-    read chunk summaries and look again only at the chunks that hold something, so memory stays bounded however
-    long the run. A schedule whose chunks come out different when simulated again is reviewed whole.
+    The rows are streamed in chunks (:func:`~lightning_lrmon._simulate.simulate_columns`): the checks and the
+    planned series read chunk summaries and look again only at the chunks that hold something, so memory stays
+    bounded however long the run. A schedule whose chunks come out different when simulated again (a lambda with
+    state) is reviewed whole: this is the one place that falls back.
 
     Args:
         subject: the schedule and the numbers around it.
         row_steps: maps simulated rows to the optimizer step that first uses them (default: ``step_offset + row``).
         keep_lrs: keep the simulated matrix in :attr:`Review.lrs` (for plots).
+        with_series: pick the planned series' points (``check_schedule`` only wants the findings).
     """
     steps_of = row_steps or (lambda rows: subject.step_offset + rows)
     if not keep_lrs:
         try:
-            return _review(subject, steps_of, whole=False)
+            return _review(subject, steps_of, whole=False, with_series=with_series)
         except Unsteady:
-            got = _review(subject, steps_of, whole=True)
+            got = _review(subject, steps_of, whole=True, with_series=with_series)
             got.lrs = None
             return got
-    return _review(subject, steps_of, whole=True)
+    return _review(subject, steps_of, whole=True, with_series=with_series)
 
 
-def _review(subject: Subject, steps_of: RowSteps, *, whole: bool) -> Review:
+def _review(subject: Subject, steps_of: RowSteps, *, whole: bool, with_series: bool) -> Review:
     """:func:`review` with the rows streamed, or (``whole``) simulated as one matrix kept in the review."""
-    sketches: list[PlanSketch] = []
-
-    def new_feed() -> Callable[[np.ndarray], None]:
-        sketches.append(PlanSketch(subject.steps))
-        return sketches[-1].feed
-
+    sketch = SeriesSketch(subject.steps) if with_series else None
     if whole:  # a plot wants every group's own column, and the matrix
         sim = simulate(subject.scheduler, subject.steps, budget_s=subject.budget_s)
-        cols, ratios = Columns.of_array(sim.lrs[: sim.valid_steps], feed=new_feed()), None
+        feed = sketch.feed if sketch is not None else None
+        cols, ratios = Columns.of_array(sim.lrs[: sim.valid_steps], feed=feed), None
     else:
         sim, cols, ratios = simulate_columns(
-            subject.scheduler, subject.steps, budget_s=subject.budget_s, new_feed=new_feed
+            subject.scheduler, subject.steps, budget_s=subject.budget_s, consumer=sketch
         )
-    got = assemble(subject, steps_of, sim, cols, ratios, sketches[-1])
+    got = assemble(subject, steps_of, sim, cols, ratios, sketch, with_series=with_series)
     got.lrs = sim.lrs if whole else None
     return got
 
@@ -211,10 +151,12 @@ def assemble(
     sim: Simulation,
     cols: Columns,
     ratios: np.ndarray | None,
-    sketch: PlanSketch | None = None,
+    sketch: SeriesSketch | None = None,
+    *,
+    with_series: bool = True,
 ) -> Review:
-    """The review of simulated rows: checks, shape, group stats and plan (``sketch``: the plan fed while the rows
-    were made). Every answer is the same however ``cols`` is chunked."""
+    """The review of simulated rows: checks, shape, group stats and the planned series (``sketch``: fed while the
+    rows were made). Every answer is the same however ``cols`` is chunked."""
     findings = run_checks(sim, subject, ratios, cols)
     n_groups = cols.groups if ratios is None else len(ratios)
     tags = list(subject.tags or [])[:n_groups]
@@ -227,5 +169,58 @@ def assemble(
         steps=subject.steps,
         groups=_stats(tags, cols, ratios),
         findings=findings,
-        plan=_plan(cols, sketch, steps_of, ratios),
+        plan=planned_series(cols, sketch, steps_of, ratios) if with_series else NO_SERIES,
     )
+
+
+def check_schedule(
+    scheduler: Any,
+    total_steps: int,
+    *,
+    expect: str | None = None,
+    configured_lrs: Sequence[float] | None = None,
+    optimizer_label: str = "the optimizer",
+    group_names: Sequence[str] | None = None,
+    steps_per_epoch: int | None = None,
+    accumulate_grad_batches: int = 1,
+    budget_s: float = DEFAULT_FALLBACK_BUDGET_S,
+) -> list[Finding]:
+    """Simulate ``scheduler`` over ``total_steps`` optimizer steps and return every finding (empty = healthy).
+
+    Args:
+        scheduler: a torch LR scheduler, in its current state (it is not modified).
+        total_steps: scheduler steps the run will take (one per optimizer step for ``interval="step"``).
+        expect: the intended shape (``"decay"``, ``"warmup"``, ``"warmup_decay"``, ``"constant"``, ``"cyclic"``),
+            or ``None`` to infer it from the class.
+        configured_lrs: the groups' LRs before the scheduler was built (OneCycleLR/CyclicLR overwrite them);
+            defaults to the scheduler's ``base_lrs``.
+        optimizer_label: how messages name the optimizer (``LRMonitor`` passes the tag, e.g. ``"lr-SGD"``).
+        group_names: the tag of each param group, for messages.
+        steps_per_epoch: scheduler steps per epoch, to recognise horizons given in epochs.
+        accumulate_grad_batches: the run's gradient accumulation, to recognise horizons counted in micro-batches.
+        budget_s: time budget for exact stepping of classes without a fast simulator.
+
+    Returns:
+        The findings, most severe causes first.
+
+    Example:
+        >>> import torch
+        >>> from torch.optim.lr_scheduler import CosineAnnealingLR
+        >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+        >>> [f.code for f in check_schedule(CosineAnnealingLR(opt, T_max=100), 1000)]
+        ['horizon-too-short']
+    """
+    if isinstance(total_steps, bool) or not isinstance(total_steps, (int, np.integer)) or total_steps < 0:
+        raise LRMonitorConfigError(f"`total_steps` must be a non-negative int, got {total_steps!r}.")
+    subject = Subject(
+        scheduler,
+        int(total_steps),
+        expect=expect,
+        configured_lrs=configured_lrs,
+        label=optimizer_label,
+        tags=group_names,
+        steps_per_epoch=steps_per_epoch,
+        budget_s=budget_s,
+        accumulate=accumulate_grad_batches,
+    )
+    return review(subject, with_series=False).findings

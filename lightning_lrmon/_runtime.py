@@ -14,16 +14,21 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from lightning_lrmon._findings import Finding
+from lightning_lrmon._runlength import RunFacts, steps_done
+from lightning_lrmon._schedulers import describe
 
 __all__ = [
+    "SteppingCheck",
     "double_step",
     "not_stepped",
     "lr_invalid_at_runtime",
     "plateau_monitor_missing",
     "run_length_changed",
     "scheduler_out_of_place",
+    "scheduler_position",
     "spec_changed",
 ]
 
@@ -173,3 +178,54 @@ def scheduler_out_of_place(scheduler: str, *, position: int | None, expected: in
         "the checkpoint holds no state for this scheduler (was LRMonitor added, or its scheduler count changed, "
         "since it was saved?): resume from a checkpoint saved with this LRMonitor, or start a fresh run.",
     )
+
+
+def scheduler_position(scheduler: Any) -> int:
+    """How many times ``scheduler`` was stepped (``last_epoch`` for every torch scheduler).
+
+    Example:
+        >>> import torch
+        >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+        >>> scheduler_position(torch.optim.lr_scheduler.StepLR(opt, 5))
+        0
+    """
+    pos = getattr(scheduler, "last_epoch", None)
+    return pos if isinstance(pos, int) else int(getattr(scheduler, "_step_count", 0))
+
+
+class SteppingCheck:
+    """``double-step`` for the step-interval schedulers of a fit: how far each moved against how often Lightning
+    steps it, from the optimizer steps a hook counted (``n`` calls since the check began).
+
+    Args:
+        configs: the Trainer's scheduler configs (``scheduler``, ``interval``, ``frequency``).
+        facts: the run's numbers (for steps a ``frequency`` allows).
+        global_step: the optimizer step the check begins at.
+    """
+
+    def __init__(self, configs: Sequence[Any], facts: RunFacts, global_step: int) -> None:
+        self._facts, self._g0 = facts, global_step
+        self._watched = [
+            (
+                c,
+                scheduler_position(c.scheduler),
+                steps_done(facts, "step", max(1, int(c.frequency)), global_step=global_step, epoch=0),
+                describe(c.scheduler),  # once: describing a scheduler costs far more than the check
+            )
+            for c in configs
+            if c.interval == "step"
+        ]
+
+    def check(self, optimizer: Any, n: int, step: int) -> list[Finding | None]:
+        """The findings for ``optimizer``'s schedulers after its ``n``-th step since the check began."""
+        opt = getattr(optimizer, "optimizer", optimizer)
+        out: list[Finding | None] = []
+        for config, pos0, done0, name in self._watched:
+            if config.scheduler.optimizer is not opt:
+                continue
+            done = n - 1
+            freq = max(1, int(config.frequency))
+            allowed = steps_done(self._facts, "step", freq, global_step=self._g0 + done, epoch=0) - done0
+            moved = scheduler_position(config.scheduler) - pos0
+            out.append(double_step(name, moved=moved, allowed=allowed, done=done, step=step))
+        return out

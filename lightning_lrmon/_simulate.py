@@ -28,7 +28,7 @@ import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -42,6 +42,7 @@ from lightning_lrmon._schedulers.arith import KERNEL_CANNOT, NotIsolated, StepEr
 
 __all__ = [
     "DEFAULT_FALLBACK_BUDGET_S",
+    "ChunkConsumer",
     "Simulation",
     "probe_lambda",
     "proportional_view",
@@ -296,17 +297,11 @@ def _simulate(scheduler: Any, total_steps: int, budget_s: float, chunk_rows: int
     except NotIsolated as err:
         return _not_isolated(scheduler, total_steps, err)
     try:
-        run = _KernelRun.of(scheduler, view, total_steps, chunk_rows)
-        lrs = np.full((total_steps, run.lr0.shape[0]), np.nan)
-        at = 0
-        for x in run.pass_one():
-            lrs[at : at + x.shape[0]] = x
-            at += x.shape[0]
+        return _KernelRun.of(scheduler, view, total_steps, chunk_rows).matrix()
     except (StepError, Unsupported, *KERNEL_CANNOT):
         # a step error the kernel cannot place, or attributes it cannot read as numbers (e.g. set after
         # construction): torch's own stepping decides
         return _simulate_shadow(scheduler, total_steps, budget_s)
-    return run.simulation(lrs)
 
 
 def _scales_with_groups(s: Any, ratios: np.ndarray) -> bool:
@@ -392,21 +387,27 @@ def proportional_view(scheduler: Any) -> tuple[Any, np.ndarray] | None:
     return _one_group(scheduler, record, shadow), ratios
 
 
-Feed = Callable[[np.ndarray], None]
+class ChunkConsumer(Protocol):
+    """Sees every chunk of a simulation's first pass, in order; ``reset()`` before each attempt (a streamed attempt
+    that falls back to the whole matrix starts again from row 0), so it has seen exactly the returned rows."""
+
+    def reset(self) -> None: ...
+
+    def feed(self, x: np.ndarray) -> None: ...
 
 
-def _stream_kernel(scheduler: Any, total: int, feed: Feed, chunk: int = 0) -> tuple[Simulation, Columns] | None:
+def _stream_kernel(
+    scheduler: Any, total: int, feed: Callable[[np.ndarray], None] | None, chunk: int = 0
+) -> tuple[Simulation, Columns] | None:
     """The kernel's rows as :class:`Columns` (summaries from one pass, chunks re-made on demand), or ``None`` when
     the scheduler needs the whole-matrix path (no kernel, user code that cannot be isolated, a step error the
     kernel cannot place). The :class:`Simulation` it returns has an empty ``lrs``: the rows are in the columns."""
     if not isinstance(scheduler, tls.LRScheduler):
         return None
     try:
-        run = _KernelRun.of(scheduler, _isolated_view(scheduler), total, chunk)
-        cols = Columns(run.lr0.shape[0], run.remake).build(run.pass_one(), feed=feed)
+        return _KernelRun.of(scheduler, _isolated_view(scheduler), total, chunk).columns(feed)
     except (NotIsolated, StepError, Unsupported, *KERNEL_CANNOT):
         return None
-    return run.simulation(np.empty((0, cols.groups))), cols
 
 
 def _kernel_for(s: Any) -> SchedulerRecord:
@@ -442,8 +443,23 @@ class _KernelRun:
         return cls(_kernel_for(view), view, _group_lrs(scheduler.optimizer), getattr(scheduler, "last_epoch", 0),
                    total, chunk)  # fmt: skip
 
-    def simulation(self, lrs: np.ndarray) -> Simulation:
-        """What the run found, with ``lrs`` as its rows."""
+    def matrix(self) -> Simulation:
+        """Every row at once, as one ``(total, groups)`` matrix."""
+        lrs = np.full((self.total, self.lr0.shape[0]), np.nan)
+        at = 0
+        for x in self._pass_one():
+            lrs[at : at + x.shape[0]] = x
+            at += x.shape[0]
+        return self._simulation(lrs)
+
+    def columns(self, feed: Callable[[np.ndarray], None] | None) -> tuple[Simulation, Columns]:
+        """The rows as :class:`Columns` (chunk summaries from one pass, chunks made again on demand); ``feed`` sees
+        each chunk of the pass. The :class:`Simulation` has an empty ``lrs``: the rows are in the columns."""
+        cols = Columns(self.lr0.shape[0], self.remake).build(self._pass_one(), feed=feed)
+        return self._simulation(np.empty((0, cols.groups))), cols
+
+    def _simulation(self, lrs: np.ndarray) -> Simulation:
+        """What the run found, with ``lrs`` as its rows (after a pass)."""
         error_step = self.valid_rows if self.error is not None else None
         valid = min(self.valid_rows, self.total)
         return Simulation(lrs, valid, error=self.error, error_step=error_step, method="kernel", final_lrs=self.final)
@@ -461,7 +477,7 @@ class _KernelRun:
             warnings.simplefilter("ignore")
             return np.asarray(self.record.simulate(self.view, lr, self.e0 + pos, m))
 
-    def pass_one(self) -> Iterator[np.ndarray]:
+    def _pass_one(self) -> Iterator[np.ndarray]:
         """Every chunk's rows, in order (none empty)."""
         lr = self.lr0
         for j, (pos, _) in enumerate(self.blocks):
@@ -499,14 +515,13 @@ def simulate_columns(
     total_steps: int,
     *,
     budget_s: float = DEFAULT_FALLBACK_BUDGET_S,
-    new_feed: Callable[[], Feed] | None = None,
+    consumer: ChunkConsumer | None = None,
     chunk_rows: int = 0,
 ) -> tuple[Simulation, Columns, np.ndarray | None]:
     """:func:`simulate` as :class:`Columns`, on one column when the groups stay proportional (then also each group's
     ratio to it, see :func:`proportional_view`): a kernel's rows are streamed (bounded memory however long the
-    run), anything else is simulated whole and read in slices. ``new_feed()`` makes a consumer that sees every
-    chunk of the first pass in order; each attempt (a streamed one that falls back to the whole matrix starts
-    again from row 0) makes a new one, so the last one made has seen exactly the returned rows. ``chunk_rows``
+    run), anything else is simulated whole and read in slices. ``consumer`` sees every chunk of the first pass in
+    order (see :class:`ChunkConsumer`). ``chunk_rows``
     sets the rows per chunk (default :func:`~lightning_lrmon._columns.chunk_rows_for`; no result depends on it).
 
     Example:
@@ -520,20 +535,18 @@ def simulate_columns(
         raise ValueError(f"`total_steps` must be >= 0, got {total_steps!r}")
     with keep_rng():
         reduced = proportional_view(scheduler)
-        feed = new_feed or (lambda: _ignore)
-        if reduced is not None:
-            got = _stream_kernel(reduced[0], total_steps, feed(), chunk_rows)
+        feed = consumer.feed if consumer is not None else None
+        attempts = [(reduced[0], reduced[1])] if reduced is not None else []
+        for view, ratios in [*attempts, (scheduler, None)]:
+            if consumer is not None:
+                consumer.reset()
+            got = _stream_kernel(view, total_steps, feed, chunk_rows)
             if got is not None:
-                return got[0], got[1], reduced[1]
-        got = _stream_kernel(scheduler, total_steps, feed(), chunk_rows)
-        if got is not None:
-            return got[0], got[1], None
+                return got[0], got[1], ratios
+        if consumer is not None:
+            consumer.reset()
         sim = _simulate(scheduler, total_steps, budget_s, chunk_rows)
-    return sim, Columns.of_array(sim.lrs[: sim.valid_steps], chunk_rows, feed=feed()), None
-
-
-def _ignore(x: np.ndarray) -> None:
-    """A consumer that keeps nothing."""
+    return sim, Columns.of_array(sim.lrs[: sim.valid_steps], chunk_rows, feed=feed), None
 
 
 def probe_lambda(scheduler: Any, epochs: np.ndarray) -> np.ndarray | None:

@@ -11,6 +11,7 @@ from tensorboard.compat.proto import event_pb2, summary_pb2
 from tensorboard.summary.writer.record_writer import RecordWriter
 
 from lightning_lrmon._events import EventWriter
+from lightning_lrmon._sinks import TensorBoardSink
 
 TAGS = ["lr-SGD/backbone", "lr-SGD/pg2", "lr-SGD/head", "lr-SGD/pg4"]
 STEPS = [0, 1, 2, 127, 128, 129, 16383, 16384, 2**21, 2**40, 5]
@@ -115,13 +116,14 @@ def test_lrmonitors_per_step_path_keeps_the_age_limit(tmp_path):
     sgd = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
     session = Session(on_misconfig="warn", is_zero=True)
     session.tracker.start([sgd], [])
-    session.writer = EventWriter(str(tmp_path), max_age_s=0.05)
+    writer = EventWriter(str(tmp_path), max_age_s=0.05)
+    session.attach(TensorBoardSink(writer, logger=None), None)
     session.log_step(sgd, 0)
-    assert session.writer.pending == 1
+    assert writer.pending == 1
     time.sleep(0.1)
     session.log_step(sgd, 1)
-    assert session.writer.pending == 0
-    events = [e for e in EventFileLoader(session.writer.path).Load() if e.HasField("summary")]
+    assert writer.pending == 0
+    events = [e for e in EventFileLoader(writer.path).Load() if e.HasField("summary")]
     assert [e.step for e in events] == [0, 1]
     session.close()
 
@@ -134,13 +136,15 @@ def test_a_failing_deferred_write_never_reaches_the_training_loop(tmp_path):
     sgd = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
     session = Session(on_misconfig="ignore", is_zero=True)
     session.tracker.start([sgd], [])
-    session.writer = EventWriter(str(tmp_path))
-    session.first_write = lambda step, tags, values: session.prefix_known("")
+    writer = EventWriter(str(tmp_path))
+    sink = TensorBoardSink(writer, logger=object())  # a logger that cannot be read back: no prefix is learned
+    session.attach(sink, None)
+    assert sink.state == "learning"
     session.write_text("lrmon/summary", "**ok**", 0)
-    session._deferred.insert(0, lambda w: w.add_scalars(0, ["a", "b"], [1.0]) or w.flush())  # a broken write
+    sink._waiting.insert(0, ("series", (np.arange(1), ["a", "b"], np.ones((1, 1)))))  # a broken write
     assert session.log_step(sgd, 0) == [0.1]  # the first step learns the prefix and runs what waited
     assert [f.code for f in session.findings] == ["logger-failed"]
-    path = session.writer.path
+    path = writer.path
     session.log_step(sgd, 1)
     session.close()
     events = [e for e in EventFileLoader(path).Load() if e.HasField("summary")]

@@ -177,7 +177,7 @@ class DiskVanishes(Callback):
     def on_train_batch_start(self, trainer: Any, pl_module: Any, batch: Any, batch_idx: int) -> None:
         if trainer.global_step == 10:
             monitor = next(cb for cb in trainer.callbacks if isinstance(cb, LRMonitor))
-            os.close(monitor.session.writer._fh.fileno())
+            os.close(monitor.session.tensorboard.writer._fh.fileno())
 
 
 def test_a_failing_event_file_does_not_kill_training(tmp_path):

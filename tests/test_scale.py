@@ -13,8 +13,8 @@ from torch.optim import lr_scheduler as L
 
 from lightning_lrmon._checks import Subject
 from lightning_lrmon._review import review
+from lightning_lrmon._series import SeriesSketch
 from lightning_lrmon._simulate import simulate_columns
-from lightning_lrmon._summary import PlanSketch
 
 
 def groups_opt(n_groups: int) -> torch.optim.Optimizer:
@@ -93,7 +93,7 @@ def test_a_long_run_over_many_groups_reviews_in_bounded_memory():
 def test_the_plan_of_a_very_long_cosine_keeps_its_curve():
     n = 2_000_000
     x = 0.1 * (1 + np.cos(np.pi * np.arange(n) / n)) / 2
-    sketch = PlanSketch(n)
+    sketch = SeriesSketch(n)
     sketch.feed(x[:, None])
     rows = sketch.finish()[0]
     assert 100 <= rows.size <= 401

@@ -22,8 +22,8 @@ from torch.optim import lr_scheduler as L
 from lightning_lrmon._checks import Subject
 from lightning_lrmon._columns import Columns
 from lightning_lrmon._review import Review, assemble
+from lightning_lrmon._series import SeriesSketch
 from lightning_lrmon._simulate import simulate, simulate_columns
-from lightning_lrmon._summary import PlanSketch
 
 
 def seen(r: Review) -> tuple:
@@ -38,17 +38,12 @@ def reviews(sched, n: int, chunk: int, **subject) -> tuple[tuple, tuple]:
     subj = Subject(copy.deepcopy(sched), n, label="lr-SGD", **subject)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        sketch = []
-
-        def new_feed():
-            sketch.append(PlanSketch(n))
-            return sketch[-1].feed
-
-        sim, cols, ratios = simulate_columns(subj.scheduler, n, new_feed=new_feed, chunk_rows=chunk)
+        sketch = SeriesSketch(n)
+        sim, cols, ratios = simulate_columns(subj.scheduler, n, consumer=sketch, chunk_rows=chunk)
         rows = [cols.chunk(j) for j in range(cols.chunks)]
-        got = assemble(subj, lambda r: r, sim, cols, ratios, sketch[-1])
+        got = assemble(subj, lambda r: r, sim, cols, ratios, sketch)
         matrix = np.concatenate(rows) if rows else np.empty((0, cols.groups))
-        one = PlanSketch(n)
+        one = SeriesSketch(n)
         whole = assemble(subj, lambda r: r, sim, Columns.of_array(matrix, max(n, 1), feed=one.feed), ratios, one)
     return seen(got), seen(whole)
 
@@ -110,7 +105,7 @@ def test_a_sketch_keeps_the_same_plan_however_the_rows_are_chunked():
     x[:20] = 0.001 * t[:20, None]  # a warmup from zero: the span grows as the rows come
     plans = []
     for chunk in (1, 999, 65_536, t.size):
-        sketch = PlanSketch(t.size)
+        sketch = SeriesSketch(t.size)
         for a in range(0, t.size, chunk):
             sketch.feed(x[a : a + chunk])
         plans.append(sketch.finish())

@@ -1,75 +1,107 @@
-"""The fit-start summary: one short block per scheduler, like Lightning's model summary.
+"""The planned series: which simulated rows become ``planned/<tag>`` points, at which optimizer steps.
+
+A short run gets every step (the planned line lies under the actual one under any smoothing); a long one a few
+hundred rows per group from :class:`SeriesSketch`, which sees the rows once, in chunks, as they are simulated.
 
 Example:
-    >>> from lightning_lrmon._review import GroupStats, Review
-    >>> r = Review("lr-SGD", "CosineAnnealingLR(T_max=100)", "decay", "step", 100,
-    ...            [GroupStats("lr-SGD", 0.1, 0.1, 0, 0.0)])
-    >>> print(format_summary([r]))
-    LR schedule (lightning-lrmon)
-      lr-SGD  CosineAnnealingLR(T_max=100)
-        shape decay, 100 scheduler steps (interval=step)
-        lr-SGD: 0.1 -> peak 0.1 @0 -> 0 (end)
-        no findings
+    >>> import numpy as np
+    >>> from lightning_lrmon._columns import Columns
+    >>> cols = Columns.of_array(np.array([[1.0], [1.0], [0.5]]))
+    >>> series = planned_series(cols, None, lambda rows: rows * 2, None)
+    >>> series.steps.tolist(), series.values[:, 0].tolist()
+    ([0, 1, 2, 3, 4, 5], [1.0, 1.0, 1.0, 1.0, 0.5, 0.5])
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from lightning_lrmon._review import Review
+from lightning_lrmon._columns import Columns
 
-__all__ = ["PLAN_POINTS", "PlanSketch", "format_markdown", "format_summary"]
+__all__ = [
+    "DENSE_PLAN_VALUES",
+    "NO_SERIES",
+    "PLAN_POINTS",
+    "PlannedSeries",
+    "RowSteps",
+    "SeriesSketch",
+    "planned_series",
+]
 
-
-def format_summary(reviews: Sequence[Review]) -> str:
-    """Plain-text block for the console."""
-    lines = ["LR schedule (lightning-lrmon)"]
-    for r in reviews:
-        lines.append(f"  {r.label}  {r.scheduler}")
-        lines.append(f"    shape {r.shape}, {r.steps} scheduler steps (interval={r.interval})")
-        lines.extend(f"    {g.line()}" for g in r.groups)
-        lines.extend(f"    note: {n}" for n in r.notes)
-        if r.findings:
-            lines.extend(f"    ! {f.code}" + (f" (step {f.step})" if f.step is not None else "") for f in r.findings)
-        else:
-            lines.append("    no findings")
-    return "\n".join(lines)
+#: row indices -> the optimizer step that first uses each row
+RowSteps = Callable[[np.ndarray], np.ndarray]
 
 
-def format_markdown(reviews: Sequence[Review]) -> str:
-    """Markdown for TensorBoard's Text tab (the findings in full).
+@dataclass(frozen=True)
+class PlannedSeries:
+    """Points of the planned series (``planned/<tag>`` in TensorBoard): ``steps[i]`` is an optimizer step,
+    ``values[i]`` the LRs of the groups there."""
 
-    Example:
-        >>> format_markdown([]).splitlines()[0]
-        '### LR schedule (lightning-lrmon)'
-    """
-    lines = ["### LR schedule (lightning-lrmon)", ""]
-    for r in reviews:
-        lines.append(
-            f"**{r.label}**: `{r.scheduler}` — shape {r.shape}, {r.steps} scheduler steps (interval={r.interval})"
-        )
-        lines.append("")
-        lines.extend(f"- {g.line()}" for g in r.groups)
-        lines.extend(f"- note: {n}" for n in r.notes)
-        lines.append("")
-        for f in r.findings:
-            at = f" (step {f.step})" if f.step is not None else ""
-            lines.append(f"- **{f.code}**{at}: {f.message} *Fix:* {f.hint}")
-        if not r.findings:
-            lines.append("- no findings")
-        lines.append("")
-    return "\n".join(lines)
+    steps: np.ndarray
+    values: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.steps.shape[0])
+
+
+NO_SERIES = PlannedSeries(np.empty(0, dtype=np.int64), np.empty((0, 0)))
+
+
+#: up to this many values (steps x groups) the plan is written at every optimizer step, like the actual series, so
+#: the two lines overlap under any smoothing; past it, a few hundred points per group
+DENSE_PLAN_VALUES = 200_000
+
+
+def _dense(n: int, groups: int, row_steps: RowSteps) -> bool:
+    span = int(row_steps(np.asarray([n]))[0] - row_steps(np.asarray([0]))[0])
+    return span * max(1, groups) <= DENSE_PLAN_VALUES
+
+
+def _plan_rows(cols: Columns, sketch: SeriesSketch | None, dense: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The plan's rows and their values: every row of a short run; else the sketch fed while simulating (or, when it
+    did not see exactly these rows, one fed now from the chunks)."""
+    n = cols.n
+    if dense:
+        return np.arange(n), cols.rows(0, n)
+    if sketch is None or sketch.n != n or sketch.at != n:  # the run was cut short (a step error)
+        sketch = SeriesSketch(n)
+        for j in range(cols.chunks):
+            sketch.feed(cols.chunk(j))
+    return sketch.finish()
+
+
+def planned_series(
+    cols: Columns, sketch: SeriesSketch | None, row_steps: RowSteps, ratios: np.ndarray | None
+) -> PlannedSeries:
+    """Plan points: every step for short runs (see :data:`DENSE_PLAN_VALUES`), else the rows
+    :class:`SeriesSketch` keeps; a row held over several optimizer steps (epoch interval,
+    frequency) gets every step or both ends. Built with numpy: a dense plan of a few hundred thousand points costs
+    milliseconds, not a Python loop."""
+    n = cols.n
+    if n == 0:
+        return NO_SERIES
+    dense = _dense(n, cols.groups, row_steps)
+    rows, values = _plan_rows(cols, sketch, dense)
+    starts = row_steps(rows).astype(np.int64)
+    ends = row_steps(np.minimum(rows + 1, n)).astype(np.int64)  # first step of the next row
+    held = np.maximum(ends - starts, 1)
+    counts = held if dense else 1 + (held > 1)  # every step of the row, or its first and last
+    which = np.repeat(np.arange(rows.shape[0]), counts)
+    pos = np.arange(which.shape[0]) - np.repeat(np.cumsum(counts) - counts, counts)  # index within the row
+    steps = starts[which] + (pos if dense else pos * (held[which] - 1))
+    if ratios is not None:
+        values = values[:, :1] * ratios[None, :]
+    return PlannedSeries(steps, values[which])
 
 
 #: rows of the planned series of a long run (a few hundred: a smooth line in TensorBoard), besides jumps' rows
 PLAN_POINTS = 400
 
 
-class PlanSketch:
+class SeriesSketch:
     """The rows of the planned series and their values, from the run's rows fed once, in order, in any chunks.
 
     At most ~``max_points`` rows, keeping every jump and both ends. A row is kept when it starts a change of slope
@@ -82,7 +114,7 @@ class PlanSketch:
 
     Example:
         >>> import numpy as np
-        >>> sketch = PlanSketch(4)
+        >>> sketch = SeriesSketch(4)
         >>> for x in (np.array([[1.0], [1.0]]), np.array([[0.5], [0.5]])):
         ...     sketch.feed(x)
         >>> rows, values = sketch.finish()
@@ -93,6 +125,10 @@ class PlanSketch:
     def __init__(self, n: int, max_points: int = PLAN_POINTS) -> None:
         self.n, self.max_points = n, max_points
         self.grid = np.linspace(0, n - 2, max_points // 2).astype(np.int64) if n > max_points else np.empty(0, np.int64)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every row fed (a simulation that starts again from row 0)."""
         self.lo, self.hi = np.inf, -np.inf  # over the rows fed so far (NaN as 0)
         self.at = 0  # rows fed so far
         self.prev: np.ndarray | None = None  # the last two rows fed
