@@ -478,6 +478,9 @@ class Subject:
     budget_s: float = DEFAULT_FALLBACK_BUDGET_S
     accumulate: int = 1
 
+    def __post_init__(self) -> None:
+        check_word("expect", self.expect, SHAPES, none_ok=True)  # every door builds a Subject: checked here once
+
     def group_names(self, n_groups: int) -> list[str]:
         """How messages name each group: ``group 'pg1'`` (from the tags), ``group 0``, or nothing for one group."""
         if self.tags is not None and len(self.tags) >= n_groups:
@@ -529,7 +532,6 @@ def run_checks(
         >>> [f.code for f in run_checks(simulate(s, 50), Subject(s, 50))]
         ['decay-increases']
     """
-    check_word("expect", subject.expect, SHAPES, none_ok=True)
     cols = cols if cols is not None else Columns.of_array(sim.lrs[: sim.valid_steps])
     ctx = CheckContext(
         subject.scheduler,

@@ -95,22 +95,19 @@ def _load(path: str) -> dict[str, Any]:
 
 
 def _entries(config: dict[str, Any], expect: str | None) -> list[ConfigSchedule]:
-    from lightning_lrmon._spec import split_per_optimizer
+    from lightning_lrmon._lightningcli import lrmonitor_entries
+    from lightning_lrmon._spec import is_per_optimizer, split_per_optimizer
 
     trainer = config.get("trainer") or {}
     if not isinstance(trainer, dict):
         raise InputError("`trainer` must be a mapping")
     entries: list[ConfigSchedule] = []
     top_opt = config.get("optimizer")
-    callbacks = trainer.get("callbacks") or []
-    for i, cb in enumerate([callbacks] if isinstance(callbacks, dict) else callbacks):
-        if not isinstance(cb, dict) or not str(cb.get("class_path", "")).endswith("LRMonitor"):
-            continue
-        args = cb.get("init_args") or {}
+    for i, args in lrmonitor_entries(config):
         if args.get("scheduler") is None:
             continue
         for idx, spec in split_per_optimizer(args["scheduler"]).items():
-            suffix = f"[{idx}]" if isinstance(args["scheduler"], dict) and "class_path" not in args["scheduler"] else ""
+            suffix = f"[{idx}]" if is_per_optimizer(args["scheduler"]) else ""
             entries.append(
                 ConfigSchedule(
                     f"trainer.callbacks[{i}] (LRMonitor){suffix}",
@@ -208,7 +205,7 @@ def _review_entry(entry: ConfigSchedule, trainer: dict[str, Any], args: argparse
     from lightning_lrmon._review import review
     from lightning_lrmon._schedulers import lookup
     from lightning_lrmon._spec import build_scheduler
-    from lightning_lrmon._tags import tag_names
+    from lightning_lrmon._tags import optimizer_label, tag_names
 
     entry.steps = _run_length(trainer, entry, args.steps, args.steps_per_epoch)
     opt = _shadow_optimizer(entry.optimizer_spec, args.lr)
@@ -228,7 +225,7 @@ def _review_entry(entry: ConfigSchedule, trainer: dict[str, Any], args: argparse
         entry.steps,
         expect=entry.expect,
         configured_lrs=configured,
-        label=tags[0].split("/")[0],
+        label=optimizer_label(tags, opt.param_groups),
         tags=tags,
         steps_per_epoch=args.steps_per_epoch if entry.interval == "step" else None,
         interval=entry.interval,

@@ -13,7 +13,6 @@ from __future__ import annotations
 import importlib
 import os
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,11 +39,13 @@ from lightning_lrmon._sinks import LoggerSink, TensorBoardSink
 from lightning_lrmon._spec import (
     build_scheduler,
     has_auto,
+    is_per_optimizer,
     normalize_spec,
     resolve_class,
     spec_identity,
     split_per_optimizer,
 )
+from lightning_lrmon._tags import optimizer_label
 from lightning_lrmon._vocab import INTERVALS, ON_MISCONFIG, SHAPES, check_word
 
 __all__ = [
@@ -122,7 +123,7 @@ def validate(scheduler: Any, options: Options) -> list[Spec]:
     if scheduler is None:
         _check_needs_scheduler(options)
         return []
-    per_optimizer = isinstance(scheduler, Mapping) and "class_path" not in scheduler
+    per_optimizer = is_per_optimizer(scheduler)
     out = []
     for idx, spec in split_per_optimizer(scheduler).items():
         where = f"scheduler[{idx}]" if per_optimizer else "scheduler"
@@ -183,7 +184,7 @@ def build_all(
         _refuse_second_scheduler(spec, optimizer, configs)
         steps = _bound_steps(spec, options, facts)
         configured = [float(g["lr"]) for g in optimizer.param_groups]
-        sched = build_scheduler(spec.spec, optimizer, total_steps=steps, where=spec.where)
+        sched = build_scheduler(spec.spec, optimizer, total_steps=steps, where=spec.where, normalized=True)
         config = _make_config(config_type, sched, options)
         configs.append(config)
         built.append(Built(spec.index, spec.where, spec.spec, spec_identity(spec.spec), steps, configured, config))
@@ -327,7 +328,7 @@ def _subject(
     if total is None:
         return None
     done = _steps_done(facts, config, trainer)
-    label = tags[0].split("/")[0] if len(tags) > 1 or "/" not in tags[0] else tags[0].rsplit("/", 1)[0]
+    label = optimizer_label(tags, config.scheduler.optimizer.param_groups)
     per_epoch = scheduler_steps(RunFacts(-1, 1, facts.batches_per_epoch, facts.accumulate), "step", freq)
     return Subject(
         config.scheduler,

@@ -19,7 +19,7 @@ import os
 import re
 from typing import Any
 
-__all__ = ["SUBCOMMANDS", "one_line", "rejection", "unwrap_subcommand"]
+__all__ = ["SUBCOMMANDS", "lrmonitor_entries", "one_line", "rejection", "unwrap_subcommand"]
 
 #: LightningCLI's subcommands; a config written for ``main.py --config cfg.yaml fit`` is rooted at one of them
 SUBCOMMANDS = ("fit", "validate", "test", "predict")
@@ -75,14 +75,23 @@ def _parser(config: dict[str, Any]) -> Any:
     return parser
 
 
-def _lrmonitors(config: dict[str, Any]) -> list[dict[str, Any]]:
-    callbacks = (config.get("trainer") or {}).get("callbacks") or []
+def lrmonitor_entries(config: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
+    """``(index in trainer.callbacks, init_args)`` of every LRMonitor a config lists: a ``class_path`` naming the
+    class ``LRMonitor`` (``lightning_lrmon.LRMonitor``, ``lightning_lrmon.pl.LRMonitor``), not ``MyLRMonitor``.
+
+    Example:
+        >>> lrmonitor_entries({"trainer": {"callbacks": [{"class_path": "x.MyLRMonitor"},
+        ...                                              {"class_path": "lightning_lrmon.LRMonitor"}]}})
+        [(1, {})]
+    """
+    trainer = config.get("trainer") or {}
+    callbacks = (trainer.get("callbacks") if isinstance(trainer, dict) else None) or []
     callbacks = [callbacks] if isinstance(callbacks, dict) else callbacks
-    out = []
-    for cb in callbacks:
-        if isinstance(cb, dict) and str(cb.get("class_path", "")).split(".")[-1] == "LRMonitor":
-            out.append(dict(cb.get("init_args") or {}))
-    return out
+    return [
+        (i, dict(cb.get("init_args") or {}))
+        for i, cb in enumerate(callbacks)
+        if isinstance(cb, dict) and str(cb.get("class_path", "")).rsplit(".", 1)[-1] == "LRMonitor"
+    ]
 
 
 def rejection(config: dict[str, Any]) -> str | None:
@@ -107,7 +116,7 @@ def rejection(config: dict[str, Any]) -> str | None:
         _parser(config).parse_object(subset)
     except ArgumentError as err:
         return "LightningCLI rejects the config: " + one_line(str(err))
-    for init_args in _lrmonitors(config):
+    for _, init_args in lrmonitor_entries(config):
         try:
             LRMonitor(**init_args)
         except (LRMonitorConfigError, TypeError) as err:

@@ -45,6 +45,7 @@ __all__ = [
     "KNOWN_FACTORIES",
     "build_scheduler",
     "has_auto",
+    "is_per_optimizer",
     "normalize_spec",
     "resolve_class",
     "spec_identity",
@@ -254,6 +255,16 @@ def normalize_spec(spec: Any, *, where: str = "scheduler") -> Any:
     )
 
 
+def is_per_optimizer(spec: Any) -> bool:
+    """Whether ``spec`` is ``{optimizer_index: spec}`` rather than one spec.
+
+    Example:
+        >>> is_per_optimizer({0: "StepLR"}), is_per_optimizer({"class_path": "StepLR"}), is_per_optimizer("StepLR")
+        (True, False, False)
+    """
+    return isinstance(spec, Mapping) and bool(spec) and "class_path" not in spec
+
+
 def split_per_optimizer(spec: Any) -> dict[int, Any]:
     """``{optimizer_index: spec}``: a mapping with int (or digit-string) keys, else ``{0: spec}``.
 
@@ -261,7 +272,7 @@ def split_per_optimizer(spec: Any) -> dict[int, Any]:
         >>> sorted(split_per_optimizer({0: "StepLR", "1": "ExponentialLR"}))
         [0, 1]
     """
-    if isinstance(spec, Mapping) and spec and "class_path" not in spec:
+    if is_per_optimizer(spec):
         out: dict[int, Any] = {}
         for key, value in spec.items():
             if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
@@ -434,7 +445,12 @@ def _construct(
 
 
 def build_scheduler(
-    spec: Any, optimizer: Optimizer, *, total_steps: int | None = None, where: str = "scheduler"
+    spec: Any,
+    optimizer: Optimizer,
+    *,
+    total_steps: int | None = None,
+    where: str = "scheduler",
+    normalized: bool = False,
 ) -> Any:
     """Build the scheduler described by ``spec`` on ``optimizer``.
 
@@ -443,6 +459,7 @@ def build_scheduler(
         optimizer: the optimizer to schedule.
         total_steps: the run's scheduler steps, for ``"auto"``/``"N%"`` (``None``: unknown).
         where: how error messages name the argument.
+        normalized: ``spec`` is :func:`normalize_spec`'s output already (LRMonitor normalises at construction).
 
     Returns:
         The scheduler (nothing is written onto it: torch copies a scheduler's attributes into checkpoints).
@@ -457,7 +474,7 @@ def build_scheduler(
         >>> s._milestones, s._schedulers[0].total_iters, s._schedulers[1].T_max
         ([100], 100, 900)
     """
-    spec = normalize_spec(spec, where=where)
+    spec = spec if normalized else normalize_spec(spec, where=where)
     if not isinstance(spec, dict):
         try:
             sched = spec(optimizer)
@@ -495,7 +512,7 @@ def _build_composite(
 
     init_args, steps = compose.child_steps(init_args, len(children_specs), total_steps, bind, where)
     children = [
-        build_scheduler(child, optimizer, total_steps=n, where=f"{where}.init_args.schedulers[{i}]")
+        build_scheduler(child, optimizer, total_steps=n, where=f"{where}.init_args.schedulers[{i}]", normalized=True)
         for i, (child, n) in enumerate(zip(children_specs, steps))
     ]
     _check_args(cls, {**init_args, "schedulers": children}, where=where)

@@ -22,7 +22,7 @@ from typing import Any
 
 from lightning_lrmon._exceptions import LRMonitorConfigError
 
-__all__ = ["tag_names"]
+__all__ = ["optimizer_label", "tag_names"]
 
 
 def _suffix(name: str, groups: list[dict[str, Any]], i: int) -> str:
@@ -71,6 +71,18 @@ def tag_names(optimizers: Sequence[Any], scheduler_configs: Sequence[Any]) -> li
             continue
         add(opt, f"lr-{type(opt).__name__}", False)
     return _unique([by_id[id(o)] for o in raw])
+
+
+def optimizer_label(tags: Sequence[str], groups: Sequence[dict[str, Any]]) -> str:
+    """The optimizer's own name in its groups' tags: ``lr-SGD`` for ``lr-SGD/pg1``, ``lr-SGD/head`` (one named
+    group) and ``lr-SGD``; the tags of :func:`tag_names`, the groups of that optimizer.
+
+    Example:
+        >>> optimizer_label(["lr-SGD/head"], [{"name": "head"}]), optimizer_label(["lr/a"], [{}])
+        ('lr-SGD', 'lr/a')
+    """
+    suffixed = len(groups) > 1 or bool(groups and groups[0].get("name"))
+    return tags[0].rsplit("/", 1)[0] if suffixed else tags[0]
 
 
 def _renamed(names: list[str], k: int) -> list[str]:

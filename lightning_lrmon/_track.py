@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from lightning_lrmon._tags import tag_names
+from lightning_lrmon._tags import optimizer_label, tag_names
 
 __all__ = ["LRTracker", "Track", "has_momentum"]
 
@@ -105,7 +105,7 @@ class LRTracker:
         out = []
         for opt in self._optimizers:
             tags = self._tracks[id(opt)].tags
-            out.append((tags[0].split("/")[0] if len(tags) > 1 else tags[0], list(tags)))
+            out.append((optimizer_label(tags, opt.param_groups), list(tags)))
         return out
 
     def read(self, optimizer: Any) -> Track | None:

@@ -1,0 +1,189 @@
+"""The package's layout holds: no import cycle, one home per scheduler class, small units, and one record is all a
+new scheduler class needs (a toy class registered here is built, simulated, checked and logged like torch's own)."""
+
+from __future__ import annotations
+
+import ast
+import os
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from helpers import SGD, TinyModule, loader, trainer
+from torch.optim.lr_scheduler import LRScheduler
+
+import lightning_lrmon
+from lightning_lrmon import LRMonitor, LRScheduleWarning, check_schedule, simulate_schedule
+
+PACKAGE = os.path.dirname(os.path.abspath(lightning_lrmon.__file__))
+
+
+def _modules() -> dict[str, ast.Module]:
+    """Every module of the package by dotted name (``_schedulers.record``), parsed."""
+    out = {}
+    for root, _, files in os.walk(PACKAGE):
+        for name in files:
+            if name.endswith(".py"):
+                path = os.path.join(root, name)
+                rel = os.path.relpath(path, PACKAGE)[:-3].replace(os.sep, ".")
+                rel = rel.removesuffix(".__init__") if rel != "__init__" else ""
+                with open(path, encoding="utf-8") as fh:
+                    out[rel] = ast.parse(fh.read())
+    return out
+
+
+def _imports(tree: ast.Module, names: set[str]) -> set[str]:
+    """The package modules ``tree`` imports anywhere: top level, in functions, under ``TYPE_CHECKING``."""
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "lightning_lrmon":
+            base = node.module.removeprefix("lightning_lrmon").lstrip(".")
+            for alias in node.names:
+                sub = f"{base}.{alias.name}".lstrip(".")
+                out.add(sub if sub in names else base)
+        elif isinstance(node, ast.Import):
+            out |= {a.name.removeprefix("lightning_lrmon.") for a in node.names if a.name.startswith("lightning_lrmon")}
+    return out
+
+
+def test_no_module_imports_itself_back():
+    modules = _modules()
+    graph = {m: _imports(t, set(modules)) - {m, ""} for m, t in modules.items()}
+    cycles = []
+
+    def visit(node: str, path: list[str]) -> None:
+        for dep in sorted(graph.get(node, ())):
+            if dep in path:
+                cycles.append(path[path.index(dep) :] + [dep])
+            elif dep not in done:
+                visit(dep, [*path, dep])
+        done.add(node)
+
+    done: set[str] = set()
+    for m in sorted(graph):
+        visit(m, [m])
+    assert cycles == [], cycles
+    assert "_summary" not in modules and "_registry" not in modules
+
+
+@pytest.mark.parametrize("cls", ["SequentialLR", "ChainedScheduler", "OneCycleLR", "LambdaLR", "CyclicLR"])
+def test_a_scheduler_class_is_named_in_one_home(cls):
+    homes = [
+        m
+        for m, tree in _modules().items()
+        if any(
+            (isinstance(n, ast.Name) and n.id == cls) or (isinstance(n, ast.Attribute) and n.attr == cls)
+            for n in ast.walk(tree)
+        )
+    ]
+    assert len(homes) <= 2, homes
+    assert all(h.startswith("_schedulers.") for h in homes), homes
+
+
+def test_functions_and_classes_stay_small():
+    long = []
+    for m, tree in _modules().items():
+        for node in ast.walk(tree):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            size = (node.end_lineno or 0) - node.lineno + 1
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and size > 60:
+                long.append(f"{m}.{node.name}: {size} lines")
+            if isinstance(node, ast.ClassDef) and size > 300:
+                long.append(f"{m}.{node.name}: {size} lines")
+    assert long == [], long
+
+
+# -- a toy scheduler class, supported by one record ------------------------------------------------------------------
+
+
+class HalvingLR(LRScheduler):
+    """Multiplies the LR by ``factor`` every ``every`` steps (a StepLR in other words)."""
+
+    def __init__(self, optimizer: torch.optim.Optimizer, every: int, factor: float = 0.5, last_epoch: int = -1):
+        self.every, self.factor = every, factor
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        hit = self.last_epoch > 0 and self.last_epoch % self.every == 0
+        return [g["lr"] * (self.factor if hit else 1.0) for g in self.optimizer.param_groups]
+
+
+def _factors(s: HalvingLR, e0: int, n: int) -> np.ndarray:
+    e = np.arange(e0 + 1, e0 + n + 1)
+    return np.where(e % s.every == 0, s.factor, 1.0)
+
+
+def _opt() -> torch.optim.Optimizer:
+    return torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+
+
+def _stepped(sched: LRScheduler, n: int) -> list[float]:
+    out = []
+    for _ in range(n):
+        out.append(sched.optimizer.param_groups[0]["lr"])
+        sched.optimizer.step()
+        sched.step()
+    return out
+
+
+@pytest.fixture
+def halving_record():
+    from lightning_lrmon._schedulers import SchedulerRecord, lookup, register
+
+    assert lookup(HalvingLR) is None
+    record = register(
+        SchedulerRecord(
+            HalvingLR,
+            shape="decay",
+            horizon_arg="every",
+            arg_types={"every": int, "factor": float},
+            judges_short_horizon=False,
+            decay_hint=lambda s: f"factor={s.factor:g} raises the LR; use a factor below 1.",
+            factors=_factors,
+            scales=lambda s, ratios: True,
+        )
+    )
+    yield record
+    from lightning_lrmon._schedulers.record import _RECORDS
+
+    del _RECORDS[HalvingLR]  # the test's own record only
+
+
+def test_without_a_record_a_class_is_stepped_on_a_copy_and_has_no_shape():
+    from lightning_lrmon._simulate import simulate
+
+    rising = HalvingLR(_opt(), every=10, factor=2.0)
+    assert simulate(rising, 50).method == "shadow"
+    assert "decay-increases" not in [f.code for f in check_schedule(rising, 50)]
+
+
+def test_one_record_gives_a_class_the_simulation_the_shape_and_the_fix(halving_record):
+    from lightning_lrmon._simulate import simulate
+
+    healthy = HalvingLR(_opt(), every=10)
+    sim = simulate(healthy, 50)
+    assert sim.method == "kernel"
+    np.testing.assert_allclose(sim.lrs[:, 0], _stepped(HalvingLR(_opt(), every=10), 50), rtol=1e-15)
+    np.testing.assert_allclose(simulate_schedule(healthy, 50)[:, 0], sim.lrs[:, 0])
+    assert check_schedule(healthy, 50) == []
+    (finding,) = check_schedule(HalvingLR(_opt(), every=10, factor=2.0), 50)
+    assert finding.code == "decay-increases" and finding.hint == "factor=2 raises the LR; use a factor below 1."
+
+
+def test_a_config_builds_the_recorded_class_with_its_horizon_bound_to_the_run(tmp_path, halving_record):
+    spec = {"class_path": f"{__name__}.HalvingLR", "init_args": {"every": "25%", "factor": 0.5}}
+    cb = LRMonitor(spec)
+    model = TinyModule(lambda m: SGD(m.parameters(), lr=0.1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LRScheduleWarning)
+        trainer(tmp_path, [cb], max_steps=40, max_epochs=-1).fit(model, loader(64, 1))
+    (review,) = cb.reviews
+    assert review.scheduler == "HalvingLR(every=10, factor=0.5)" and review.shape == "decay"
+    applied = [a[0] for a in model.optimizers().optimizer.applied]
+    np.testing.assert_allclose(applied, [0.1 * 0.5 ** (s // 10) for s in range(40)], rtol=1e-12)
+    with pytest.raises(lightning_lrmon.LRMonitorConfigError, match="`every` must be an int"):
+        from helpers import build_spec
+
+        build_spec({"class_path": f"{__name__}.HalvingLR", "init_args": {"every": 2.5}})
