@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from lightning_lrmon._callback import LRMonitor
     from lightning_lrmon._findings import CODES, Finding
     from lightning_lrmon._review import check_schedule
+    from lightning_lrmon._schedulers import SchedulerRecord
+    from lightning_lrmon._schedulers import register as register_scheduler
     from lightning_lrmon._simulate import simulate_schedule
 
 __all__ = [
@@ -35,7 +37,9 @@ __all__ = [
     "LRMonitorConfigError",
     "LRScheduleError",
     "LRScheduleWarning",
+    "SchedulerRecord",
     "check_schedule",
+    "register_scheduler",
     "simulate_schedule",
 ]
 __version__ = "0.2.0"
@@ -44,16 +48,21 @@ _LAZY = {
     "CODES": "lightning_lrmon._findings",
     "Finding": "lightning_lrmon._findings",
     "LRMonitor": "lightning_lrmon._callback",
+    "SchedulerRecord": "lightning_lrmon._schedulers",
     "check_schedule": "lightning_lrmon._review",
+    "register_scheduler": "lightning_lrmon._schedulers",
     "simulate_schedule": "lightning_lrmon._simulate",
 }
+
+
+_RENAMED = {"register_scheduler": "register"}
 
 
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'lightning_lrmon' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    value = getattr(importlib.import_module(module), _RENAMED.get(name, name))
     globals()[name] = value
     return value
 

@@ -31,7 +31,9 @@ def test_public_surface_is_pinned():
         "LRMonitorConfigError",
         "LRScheduleError",
         "LRScheduleWarning",
+        "SchedulerRecord",
         "check_schedule",
+        "register_scheduler",
         "simulate_schedule",
     ]
     for name in lightning_lrmon.__all__:

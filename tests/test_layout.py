@@ -187,3 +187,19 @@ def test_a_config_builds_the_recorded_class_with_its_horizon_bound_to_the_run(tm
         from helpers import build_spec
 
         build_spec({"class_path": f"{__name__}.HalvingLR", "init_args": {"every": 2.5}})
+
+
+def test_the_readme_record_example_runs_as_written(tmp_path):
+    import re
+    import subprocess
+    import sys
+
+    with open(os.path.join(os.path.dirname(PACKAGE), "README.md"), encoding="utf-8") as fh:
+        text = fh.read()
+    section = text[text.index("### Supporting another scheduler class") :]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    script = tmp_path / "record_example.py"
+    script.write_text(code)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["[0.1   0.05  0.025]", "[]"]
