@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/overhead.py
 	$(PY) benchmarks/scale.py
 	$(PY) benchmarks/startup.py
+	$(PY) benchmarks/tensorboard_files.py
 
 tensorboard: $(STAMP)
 	$(VENV)/bin/tensorboard --logdir runs --host 127.0.0.1

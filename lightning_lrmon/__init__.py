@@ -20,7 +20,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from lightning_lrmon._exceptions import LRMonitorConfigError, LRScheduleError, LRScheduleWarning
+from lightning_lrmon._exceptions import LRMonitorConfigError, LRMonitorNote, LRScheduleError, LRScheduleWarning
 
 if TYPE_CHECKING:
     from lightning_lrmon._callback import LRMonitor
@@ -35,6 +35,7 @@ __all__ = [
     "Finding",
     "LRMonitor",
     "LRMonitorConfigError",
+    "LRMonitorNote",
     "LRScheduleError",
     "LRScheduleWarning",
     "SchedulerRecord",

@@ -27,7 +27,7 @@ from lightning_lrmon._findings import Finding
 from lightning_lrmon._render import console_summary
 from lightning_lrmon._review import Review
 from lightning_lrmon._session import Built, Session
-from lightning_lrmon._vocab import Interval, OnMisconfig, Shape
+from lightning_lrmon._vocab import INTERVALS, Interval, OnMisconfig, Shape, check_word
 
 __all__ = ["LRMonitor", "SchedulerConfig", "SchedulerSpec"]
 
@@ -103,9 +103,16 @@ class LRMonitor(Callback):
         prog_bar: show the first group's LR of each optimizer in the progress bar.
         log_plan: log the simulated schedule as ``planned/<tag>`` next to the actual series.
         summary: print the fit-start schedule summary (rank zero).
-        log_every_n_steps: log the LRs at every N-th optimizer step. ``None`` (default): every step to
-            TensorBoard (cheap here), every ``Trainer(log_every_n_steps)`` steps to other loggers, which pay per
-            call. The checks look at every step either way.
+        log_every_n_steps: the logging steps of every logger but LRMonitor's TensorBoard writer (CSV, MLflow,
+            W&B, ...): ``(step + 1) % N == 0``, where ``self.log`` writes too. ``None`` (default): the Trainer's
+            ``log_every_n_steps``. Those loggers get at least every point ``LearningRateMonitor`` logs, plus the
+            run's last step.
+        logging_interval: ``LearningRateMonitor``'s argument, with its meaning for those loggers: ``None`` logs at
+            the logging steps and at every epoch's start, ``"step"`` at the logging steps only, ``"epoch"`` at
+            epoch starts only.
+        tensorboard_every_n_steps: LRMonitor's TensorBoard writer logs every N-th optimizer step. ``None``
+            (default): every step, unless the run's steps x LR tags exceed 4 million values (then thinned to about
+            that many, so a long, wide run's event file stays quick to load). The checks look at every step.
 
     Example:
         >>> from lightning_lrmon import LRMonitor
@@ -134,6 +141,8 @@ class LRMonitor(Callback):
         log_plan: bool = True,
         summary: bool = True,
         log_every_n_steps: Optional[int] = None,  # noqa: UP045
+        logging_interval: Optional[Interval] = None,  # noqa: UP045
+        tensorboard_every_n_steps: Optional[int] = None,  # noqa: UP045
     ) -> None:
         options = _fit.Options(interval, frequency, expect, on_misconfig, name, monitor)
         self._specs = _fit.validate(_unwrap(scheduler), options)
@@ -149,8 +158,13 @@ class LRMonitor(Callback):
         self._manual = False
         self._calls = 0  # on_before_optimizer_step calls this fit (automatic optimization: one optimizer)
         self._base = 0  # trainer.global_step - self._calls, re-read every 256 calls
-        self.log_every_n_steps = _fit.check_every(log_every_n_steps)
-        self._output = _fit.Output(log_plan, self.log_every_n_steps)
+        self.log_every_n_steps = _fit.check_every("log_every_n_steps", log_every_n_steps)
+        self.tensorboard_every_n_steps = _fit.check_every("tensorboard_every_n_steps", tensorboard_every_n_steps)
+        check_word("logging_interval", logging_interval, INTERVALS, none_ok=True)
+        self.logging_interval = logging_interval
+        self._output = _fit.Output(
+            log_plan, self.log_every_n_steps, logging_interval, self.tensorboard_every_n_steps, self._package
+        )
         self._reviews: list[Review] = []
         self.session = Session(on_misconfig, is_zero=True)
 
@@ -242,6 +256,10 @@ class LRMonitor(Callback):
     ) -> None:
         if self._publish_every and trainer.global_step % self._publish_every == 0:
             _publish(trainer, self.session)
+
+    @override
+    def on_train_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self.session.epoch_started()
 
     @override
     def on_train_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:

@@ -19,6 +19,7 @@ from lightning_lrmon._event_encoding import frame
 
 __all__ = [
     "PLAN_PREFIX",
+    "SESSION_MARK_STEP",
     "key_prefix",
     "layout_for",
     "logger_event_file",
@@ -29,6 +30,8 @@ __all__ = [
 
 #: Tag prefix of the planned series (``planned/lr-SGD``).
 PLAN_PREFIX = "planned/"
+#: The step of the ``SessionLog.START`` a fresh run begins with: past any real step, so it purges nothing
+SESSION_MARK_STEP = 2**62
 
 
 def layout_for(charts: list[tuple[str, list[str]]], with_plan: bool, prefix: str = "") -> Any:

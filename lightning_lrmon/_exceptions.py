@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["LRMonitorConfigError", "LRScheduleError", "LRScheduleWarning"]
+__all__ = ["LRMonitorConfigError", "LRMonitorNote", "LRScheduleError", "LRScheduleWarning"]
 
 
 class LRScheduleWarning(UserWarning):
@@ -27,6 +27,17 @@ class LRScheduleWarning(UserWarning):
         ...     warnings.warn("decay-increases: ...", LRScheduleWarning)
         >>> caught[0].category.__name__
         'LRScheduleWarning'
+    """
+
+
+class LRMonitorNote(UserWarning):
+    """A tooling note: something lightning-lrmon could not do (no logger, a logger that failed, a schedule it could
+    not simulate), never a problem of the schedule. Not an :class:`LRScheduleWarning`, so turning schedule problems
+    into errors never stops a healthy run.
+
+    Example:
+        >>> issubclass(LRMonitorNote, LRScheduleWarning)
+        False
     """
 
 
@@ -60,5 +71,5 @@ class LRScheduleError(RuntimeError):
         self.findings = list(findings or [])
 
 
-for _cls in (LRScheduleWarning, LRMonitorConfigError, LRScheduleError):
+for _cls in (LRScheduleWarning, LRMonitorNote, LRMonitorConfigError, LRScheduleError):
     _cls.__module__ = "lightning_lrmon"  # tracebacks show the public name

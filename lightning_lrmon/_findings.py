@@ -70,6 +70,7 @@ CODES: dict[str, CodeInfo] = {
     "no-logger": _t(),
     "logger-failed": _t("runtime"),
     "log-momentum-unavailable": _t(),
+    "lr-logged-twice": _t(),
 }
 
 

@@ -11,6 +11,7 @@ Example:
 from __future__ import annotations
 
 import importlib
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from typing import Any
 
 from lightning_lrmon import _runtime
 from lightning_lrmon._checks import Subject
-from lightning_lrmon._event_files import PLAN_PREFIX, shared_event_file, truncate_own_events
+from lightning_lrmon._event_files import PLAN_PREFIX, SESSION_MARK_STEP, shared_event_file, truncate_own_events
 from lightning_lrmon._events import EventWriter
 from lightning_lrmon._exceptions import LRMonitorConfigError, LRScheduleError
 from lightning_lrmon._findings import tooling
@@ -46,7 +47,7 @@ from lightning_lrmon._spec import (
     split_per_optimizer,
 )
 from lightning_lrmon._tags import optimizer_label
-from lightning_lrmon._vocab import INTERVALS, ON_MISCONFIG, SHAPES, check_word
+from lightning_lrmon._vocab import INTERVALS, ON_MISCONFIG, SHAPES, Interval, check_word
 
 __all__ = [
     "PLAN_PREFIX",
@@ -78,10 +79,13 @@ class Options:
 
 @dataclass(frozen=True)
 class Output:
-    """The arguments of ``LRMonitor`` that say what it writes."""
+    """The arguments of ``LRMonitor`` that say what it writes, and where."""
 
     log_plan: bool = True
     log_every_n_steps: int | None = None
+    logging_interval: Interval | None = None
+    tensorboard_every_n_steps: int | None = None
+    package: str = "lightning.pytorch"  # whose LearningRateMonitor would log the same tags
 
 
 @dataclass(frozen=True)
@@ -244,12 +248,14 @@ def _event_writer(logger: Any, resumed_at: int) -> EventWriter:
     except Exception:  # finding the logger's file is a nicety: our own file works for every loader but one
         shared = None
     writer = EventWriter(log_dir, append_to=shared)
-    if resumed_at > 0:
-        writer.add_session_start(resumed_at)  # each step once: loaders drop what earlier files logged from here on
+    # each step once after a resume: a SessionLog.START at the resumed step makes loaders drop what earlier files
+    # logged from there on. TensorBoard's Python loader takes the first START of a run as its start and purges only
+    # on a later one, so a fresh run begins with a START that purges nothing (its step lies past any real step)
+    writer.add_session_start(resumed_at if resumed_at > 0 else SESSION_MARK_STEP)
     return writer
 
 
-def _sinks(trainer: Any, cadence: tuple[int, int]) -> tuple[TensorBoardSink | None, LoggerSink | None]:
+def _sinks(trainer: Any, cadence: tuple[int, int], output: Output) -> tuple[TensorBoardSink | None, LoggerSink | None]:
     """LRMonitor's writer beside the first local TensorBoardLogger (rank zero only), every other logger as is."""
     tensorboard, others = None, []
     for logger in trainer.loggers:
@@ -258,7 +264,23 @@ def _sinks(trainer: Any, cadence: tuple[int, int]) -> tuple[TensorBoardSink | No
                 tensorboard = TensorBoardSink(_event_writer(logger, trainer.global_step), logger, every=cadence[0])
         else:
             others.append(logger)
-    return tensorboard, (LoggerSink(others, every=cadence[1]) if others else None)
+    sink = LoggerSink(others, every=cadence[1], logging_interval=output.logging_interval) if others else None
+    return tensorboard, sink
+
+
+def _lr_logged_twice(trainer: Any, session: Session, package: str) -> None:
+    """A LearningRateMonitor on the same Trainer writes the same tags at the same steps as LRMonitor."""
+    reference = importlib.import_module(f"{package}.callbacks").LearningRateMonitor
+    if any(isinstance(cb, reference) for cb in trainer.callbacks):
+        session.emit(
+            tooling(
+                "lr-logged-twice",
+                "the Trainer also has a LearningRateMonitor: both write the same tags (lr-...) at the same steps, so "
+                "every logger gets each LR twice.",
+                "remove LearningRateMonitor: LRMonitor logs every point it logs (the same tags, steps and values) "
+                "and accepts its logging_interval.",
+            )
+        )
 
 
 def _logger_notes(trainer: Any, session: Session) -> None:
@@ -414,8 +436,10 @@ def start(
     session.tracker.start(trainer.optimizers, list(trainer.lr_scheduler_configs))
     automatic = getattr(pl_module, "automatic_optimization", True)
     stepping = SteppingCheck(trainer.lr_scheduler_configs, run, trainer.global_step) if automatic else None
-    session.attach(*_sinks(trainer, logging_cadence(trainer, output.log_every_n_steps)), stepping)
+    cadence = logging_cadence(trainer, output, run, sum(len(t.tags) for t in session.tracker.tracks()))
+    session.attach(*_sinks(trainer, cadence, output), stepping)
     _logger_notes(trainer, session)
+    _lr_logged_twice(trainer, session, output.package)
     _resume_checks(session, trainer, built, restored, run)
     reviews = _reviews(session, trainer, pl_module, built, options, run)
     if session.tensorboard is not None and reviews:
@@ -446,31 +470,55 @@ def publish_every(trainer: Any, session: Session) -> int:
     return max(1, int(getattr(trainer, "log_every_n_steps", 50) or 50))
 
 
-def check_every(value: Any) -> int | None:
-    """Validate ``log_every_n_steps``.
+_EVERY_DEFAULT = {
+    "log_every_n_steps": "the Trainer's log_every_n_steps, the steps self.log writes at",
+    "tensorboard_every_n_steps": "every step, thinned only for runs over 4M values",
+}
+
+
+def check_every(argument: str, value: Any) -> int | None:
+    """Validate ``log_every_n_steps`` or ``tensorboard_every_n_steps``.
 
     Example:
-        >>> check_every(0)
+        >>> check_every("log_every_n_steps", 0)
         Traceback (most recent call last):
         ...
-        lightning_lrmon.LRMonitorConfigError: `log_every_n_steps` must be a positive int or None (every step to \
-TensorBoard, the Trainer's log_every_n_steps to other loggers), got 0.
+        lightning_lrmon.LRMonitorConfigError: `log_every_n_steps` must be a positive int or None (the Trainer's \
+log_every_n_steps, the steps self.log writes at), got 0.
     """
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise LRMonitorConfigError(
-            "`log_every_n_steps` must be a positive int or None (every step to TensorBoard, the Trainer's "
-            f"log_every_n_steps to other loggers), got {value!r}."
+            f"`{argument}` must be a positive int or None ({_EVERY_DEFAULT[argument]}), got {value!r}."
         )
     return value
 
 
-def logging_cadence(trainer: Any, every: int | None) -> tuple[int, int]:
-    """Steps between logged values: (lightning-lrmon's TensorBoard writer, other loggers)."""
+#: the LR values (steps x tags) a run writes to TensorBoard at most by default: every step of a 1M-step run with 4
+#: groups; a longer or wider run thins its steps so the event file stays near ~130 MB and quick to load
+TENSORBOARD_VALUES = 4_000_000
+
+
+def tensorboard_every(steps: int | None, tags: int, every: int | None = None) -> int:
+    """Steps between TensorBoard writes: ``every`` if given, else every step up to :data:`TENSORBOARD_VALUES`.
+
+    Example:
+        >>> tensorboard_every(1_000_000, 4), tensorboard_every(1_000_000, 64), tensorboard_every(None, 64)
+        (1, 16, 1)
+    """
     if every is not None:
-        return every, every
-    return 1, max(1, int(getattr(trainer, "log_every_n_steps", 50) or 50))
+        return every
+    if steps is None or steps * tags <= TENSORBOARD_VALUES:
+        return 1
+    return math.ceil(steps * tags / TENSORBOARD_VALUES)
+
+
+def logging_cadence(trainer: Any, output: Output, run: RunFacts, tags: int) -> tuple[int, int]:
+    """Steps between logged values: (lightning-lrmon's TensorBoard writer, Lightning's logging steps for the other
+    loggers: ``LRMonitor(log_every_n_steps)`` or the Trainer's)."""
+    others = output.log_every_n_steps or max(1, int(getattr(trainer, "log_every_n_steps", 50) or 50))
+    return tensorboard_every(run.optimizer_steps(), tags, output.tensorboard_every_n_steps), others
 
 
 def decide_raise(session: Session, trainer: Any) -> None:

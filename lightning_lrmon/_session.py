@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from lightning_lrmon._exceptions import LRScheduleWarning
+from lightning_lrmon._exceptions import LRMonitorNote, LRScheduleWarning
 from lightning_lrmon._findings import Finding
 from lightning_lrmon._render import finding_markdown
 from lightning_lrmon._runtime import SteppingCheck, lr_invalid_at_runtime
@@ -84,7 +84,8 @@ class FindingLog:
         if self.on_misconfig == "raise" and finding.is_schedule_problem:
             self.wants_raise = True
         elif self.on_misconfig != "ignore" and self.is_zero:
-            warnings.warn(text, LRScheduleWarning, stacklevel=5)
+            category = LRScheduleWarning if finding.is_schedule_problem else LRMonitorNote
+            warnings.warn(text, category, stacklevel=5)
         return True
 
     def schedule_problems(self) -> list[Finding]:
@@ -169,7 +170,22 @@ class Session:
     def flush(self) -> None:
         self._to_tensorboard("flush")
 
+    def epoch_started(self) -> None:
+        """A training epoch begins: each optimizer's next step goes to the other loggers (LearningRateMonitor logs
+        at every epoch start)."""
+        others = self._others
+        if others is not None and others.at_epoch_start:
+            for track in self.tracker.tracks():
+                track.epoch_due = track.by_epoch or not others.by_step  # logging_interval="epoch": every optimizer
+
     def close(self) -> None:
+        """The run's last step to the other loggers (when it was not logged), then the TensorBoard file."""
+        others = self._others
+        if others is not None:
+            for track in self.tracker.tracks():
+                if track.values and track.last_step > track.sent_step:
+                    track.sent_step = track.last_step
+                    self.emit(others.scalars(track.last_step, track.all_tags, track.values))
         self._to_tensorboard("close")
         self._tensorboard = None
 
@@ -191,8 +207,12 @@ class Session:
             if failed is not None:
                 self._tensorboard = None if tb.state == "closed" else tb
                 self.emit(failed)
-        if self._others is not None:
-            self.emit(self._others.scalars(step, tags, values))
+        others = self._others
+        if others is not None:
+            track.last_step = step
+            if track.epoch_due or others.on_cadence(step):
+                track.epoch_due, track.sent_step = False, step
+                self.emit(others.scalars(step, tags, values))
         if not (min(values) >= 0.0 and max(values) < _INF):  # NaN fails both comparisons
             self.emit(lr_invalid_at_runtime(tags, values, step))
         n = track.count = track.count + 1

@@ -173,16 +173,28 @@ _WRITES: dict[str, Callable[..., None]] = {
 
 
 class LoggerSink:
-    """Every logger but LRMonitor's TensorBoard writer (CSV, MLflow, W&B, ...), every ``every``-th step; a logger
-    that raises is dropped, once."""
+    """Every logger but LRMonitor's TensorBoard writer (CSV, MLflow, W&B, ...), at the points LearningRateMonitor
+    logs: Lightning's logging steps (``(step + 1) % every == 0``, where ``self.log`` writes too) unless
+    ``logging_interval="epoch"``, and each epoch's first step unless ``logging_interval="step"``; the session adds
+    the run's last step. A logger that raises is dropped, once.
 
-    def __init__(self, loggers: Sequence[Any], every: int = 1) -> None:
+    Example:
+        >>> sink = LoggerSink([], every=50)
+        >>> [s for s in range(200) if sink.on_cadence(s)]
+        [49, 99, 149, 199]
+    """
+
+    def __init__(self, loggers: Sequence[Any], every: int = 1, logging_interval: str | None = None) -> None:
         self.loggers = list(loggers)
         self.every = every
+        self.by_step = logging_interval != "epoch"
+        self.at_epoch_start = logging_interval != "step"
+
+    def on_cadence(self, step: int) -> bool:
+        """``step`` is one of Lightning's logging steps (and the sink logs by step)."""
+        return self.by_step and not (step + 1) % self.every
 
     def scalars(self, step: int, tags: list[str], values: list[float]) -> Finding | None:
-        if step % self.every:
-            return None
         failed = None
         for logger in list(self.loggers):
             try:

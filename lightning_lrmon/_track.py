@@ -40,10 +40,25 @@ def has_momentum(optimizer: Any) -> bool:
     return "momentum" in defaults or "betas" in defaults
 
 
+def _unwrap(optimizer: Any) -> Any:
+    return getattr(optimizer, "optimizer", optimizer)
+
+
 class Track:
     """One optimizer as the tracker follows it: its tags, its latest values and how many steps it has logged."""
 
-    __slots__ = ("all_tags", "count", "n", "opt", "tags", "values")
+    __slots__ = (
+        "all_tags",
+        "by_epoch",
+        "count",
+        "epoch_due",
+        "last_step",
+        "n",
+        "opt",
+        "sent_step",
+        "tags",
+        "values",
+    )
 
     def __init__(self, opt: Any, tags: list[str], extra: list[str]) -> None:
         self.opt = opt
@@ -52,6 +67,10 @@ class Track:
         self.all_tags = tags + extra if extra else tags
         self.values: list[float] = []  # what the last optimizer step used (empty before the first)
         self.count = 0  # optimizer steps read
+        self.last_step = -1  # the step of the last values read
+        self.sent_step = -1  # the last step whose values went to the other loggers
+        self.epoch_due = False  # an epoch began: its first step goes to the other loggers
+        self.by_epoch = False  # an epoch-interval scheduler or none: LearningRateMonitor logs it at epoch starts
 
 
 class LRTracker:
@@ -80,11 +99,14 @@ class LRTracker:
         old = self._tracks
         self._tracks = {}
         self._by_wrapper = {}
+        scheduled = {id(_unwrap(c.scheduler.optimizer)): c.interval for c in self._configs}
         for opt, names in zip(self._optimizers, tag_names(self._optimizers, self._configs)):
             track = Track(opt, names, self._extra_names(names))
+            track.by_epoch = scheduled.get(id(opt), "epoch") == "epoch"
             prev = old.get(id(opt))
             if prev is not None:
-                track.values, track.count = prev.values, prev.count
+                track.values, track.count, track.epoch_due = prev.values, prev.count, prev.epoch_due
+                track.last_step, track.sent_step = prev.last_step, prev.sent_step
             self._tracks[id(opt)] = track
 
     def _extra_names(self, names: list[str]) -> list[str]:
@@ -139,6 +161,10 @@ class LRTracker:
         if self.log_weight_decay:
             out += [float(g.get("weight_decay", 0)) for g in groups]
         return out
+
+    def tracks(self) -> list[Track]:
+        """Every optimizer's :class:`Track`, in the trainer's order."""
+        return [self._tracks[id(opt)] for opt in self._optimizers]
 
     def latest(self) -> dict[str, float]:
         """Every tag's value at the last optimizer step it was read (for ``trainer.callback_metrics``)."""

@@ -29,6 +29,7 @@ def test_public_surface_is_pinned():
         "Finding",
         "LRMonitor",
         "LRMonitorConfigError",
+        "LRMonitorNote",
         "LRScheduleError",
         "LRScheduleWarning",
         "SchedulerRecord",

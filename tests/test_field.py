@@ -20,7 +20,7 @@ from lightning.pytorch.loggers import CSVLogger
 from torch.optim.lr_scheduler import CosineAnnealingLR, LambdaLR, LRScheduler, StepLR
 from torch.utils.data import DataLoader, IterableDataset
 
-from lightning_lrmon import LRMonitor, LRMonitorConfigError, LRScheduleWarning
+from lightning_lrmon import LRMonitor, LRMonitorConfigError, LRMonitorNote, LRScheduleWarning
 
 
 def lr_warnings(record: Any) -> list[str]:
@@ -190,7 +190,7 @@ class OpaqueStyle(TimmStyle):
 
 def test_a_scheduler_without_an_lr_of_t_is_logged_and_noted(tmp_path):
     cb = LRMonitor(on_misconfig="raise")
-    with pytest.warns(LRScheduleWarning, match="^not-simulated: Opaque"):
+    with pytest.warns(LRMonitorNote, match="^not-simulated: Opaque"):
         trainer(tmp_path, [cb], max_steps=-1, max_epochs=2).fit(OpaqueStyle(halving), loader(32, 4))
     assert [f.kind for f in cb.findings] == ["tooling"]
 
@@ -283,7 +283,7 @@ def test_a_lambda_that_cannot_be_isolated_is_not_simulated_and_says_so(tmp_path)
         }
     )
     cb = LRMonitor(on_misconfig="raise")  # a tooling note never raises
-    with pytest.warns(LRScheduleWarning, match="^not-simulated: LambdaLR"):
+    with pytest.warns(LRMonitorNote, match="^not-simulated: LambdaLR"):
         trainer(tmp_path, [cb], max_steps=10).fit(module, loader())
     assert _CALLS == 11  # torch's own calls only (1 at construction + 10 steps)
 
@@ -318,7 +318,7 @@ def test_early_stopping_on_the_lr_works_like_with_learning_rate_monitor(tmp_path
 
 def test_log_momentum_without_momentum_warns_like_learning_rate_monitor(tmp_path):
     module = TinyModule(lambda m: torch.optim.Adagrad(m.parameters(), lr=0.1))
-    with pytest.warns(LRScheduleWarning, match="^log-momentum-unavailable: log_momentum=True, but lr-Adagrad"):
+    with pytest.warns(LRMonitorNote, match="^log-momentum-unavailable: log_momentum=True, but lr-Adagrad"):
         trainer(tmp_path, [LRMonitor(log_momentum=True)], max_steps=3).fit(module, loader())
 
 
@@ -539,20 +539,21 @@ def test_other_loggers_get_the_lrs_at_the_trainers_cadence_tensorboard_every_ste
     t.fit(module, loader())
     with open(tmp_path / "csv" / "version_0" / "metrics.csv") as fh:
         steps = [int(r["step"]) for r in csv.DictReader(fh) if r.get("lr-SGD")]
-    assert steps == [0, 5, 10, 15]  # a logger that pays per call gets Lightning's cadence
+    assert steps == [4, 9, 14, 19]  # Lightning's logging steps, where self.log writes (the last step is one)
 
 
-def test_log_every_n_steps_thins_every_logger(tmp_path):
+def test_tensorboard_has_a_cadence_of_its_own(tmp_path):
     module = TinyModule(lambda m: SGD(m.parameters(), lr=0.1))
-    trainer(tmp_path, [LRMonitor(partial(StepLR, step_size=3), log_every_n_steps=4)], max_steps=20).fit(
-        module, loader()
-    )
+    monitor = LRMonitor(partial(StepLR, step_size=3), log_every_n_steps=5, tensorboard_every_n_steps=4)
+    trainer(tmp_path, [monitor], max_steps=20).fit(module, loader())
     steps, values = series(read_scalars(run_dir(tmp_path)), "lr-SGD")
     applied = [a[0] for a in module.optimizers().optimizer.applied]
     assert steps == [0, 4, 8, 12, 16]
     np.testing.assert_array_equal(values, f32([applied[s] for s in steps]))
     with pytest.raises(LRMonitorConfigError, match="log_every_n_steps"):
         LRMonitor(log_every_n_steps=0)
+    with pytest.raises(LRMonitorConfigError, match="tensorboard_every_n_steps"):
+        LRMonitor(tensorboard_every_n_steps=0)
 
 
 class ReadLive(pl.Callback):

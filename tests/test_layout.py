@@ -55,7 +55,7 @@ def test_no_module_imports_itself_back():
     def visit(node: str, path: list[str]) -> None:
         for dep in sorted(graph.get(node, ())):
             if dep in path:
-                cycles.append(path[path.index(dep) :] + [dep])
+                cycles.append([*path[path.index(dep) :], dep])
             elif dep not in done:
                 visit(dep, [*path, dep])
         done.add(node)

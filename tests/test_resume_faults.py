@@ -17,7 +17,7 @@ from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from lightning.pytorch.loggers import Logger
 from torch.optim.lr_scheduler import CosineAnnealingLR
 
-from lightning_lrmon import LRMonitor, LRMonitorConfigError, LRScheduleWarning
+from lightning_lrmon import LRMonitor, LRMonitorConfigError, LRMonitorNote, LRScheduleWarning
 
 HERE = os.path.dirname(__file__)
 SPECS = {
@@ -163,7 +163,7 @@ class BrokenDiskLogger(Logger):
 
 def test_a_failing_logger_does_not_kill_training(tmp_path):
     m = module()
-    with pytest.warns(LRScheduleWarning, match="^logger-failed") as record:
+    with pytest.warns(LRMonitorNote, match="^logger-failed") as record:
         trainer(tmp_path, [LRMonitor(SPECS["fixed"])], logger=BrokenDiskLogger(), max_steps=40, max_epochs=-1).fit(
             m, loader(64, 4)
         )
@@ -182,7 +182,7 @@ class DiskVanishes(Callback):
 
 def test_a_failing_event_file_does_not_kill_training(tmp_path):
     m = module()
-    with pytest.warns(LRScheduleWarning, match="^logger-failed: writing TensorBoard events") as record:
+    with pytest.warns(LRMonitorNote, match="^logger-failed: writing TensorBoard events") as record:
         trainer(tmp_path, [LRMonitor(SPECS["auto"]), DiskVanishes()], max_steps=300, max_epochs=-1).fit(
             m, loader(64, 1)
         )
@@ -350,3 +350,27 @@ def test_schedule_added_on_resume_is_out_of_place_and_reported(tmp_path):
         _resume(tmp_path, SPECS["fixed"], str(tmp_path / "ckpt" / "epoch=1-step=32.ckpt"), max_steps=40, max_epochs=-1)
     found = [str(w.message) for w in record if issubclass(w.category, LRScheduleWarning)]
     assert any(m.startswith("resume-mismatch") and "is at step 0" in m and "optimizer step 32" in m for m in found)
+
+
+def _multiplexer_steps(log_root: str, tag: str) -> list[int]:
+    """Steps of ``tag`` as TensorBoard's Python loader serves them (``tensorboard --load_fast=false``)."""
+    from tensorboard.backend.event_processing import plugin_event_multiplexer
+
+    mux = plugin_event_multiplexer.EventMultiplexer()
+    mux.AddRunsFromDirectory(log_root)
+    mux.Reload()
+    (run,) = [r for r in mux.Runs() if tag in mux.Runs()[r].get("tensors", [])]
+    return [e.step for e in mux.Tensors(run, tag)]
+
+
+def test_tensorboards_python_loader_serves_each_step_once_after_a_crash_and_resume(tmp_path):
+    spec = SPECS["auto"]
+    ckpt = _ckpt(tmp_path / "ckpt")
+    with pytest.raises(RuntimeError, match="boom"):
+        trainer(tmp_path, [LRMonitor(spec), ckpt], max_steps=40, max_epochs=-1, enable_checkpointing=True).fit(
+            module(fail_at_step=35), loader(64, 4)
+        )
+    _resume(tmp_path, spec, str(tmp_path / "ckpt" / "epoch=1-step=32.ckpt"), max_steps=40, max_epochs=-1)
+    assert _multiplexer_steps(str(tmp_path), "lr-SGD") == list(range(40))
+    # the resume's SessionLog.START also drops Lightning's own train_loss of steps 32-34 logged before the crash
+    assert _multiplexer_steps(str(tmp_path), "train_loss") == list(range(40))
