@@ -67,23 +67,68 @@ class _Summary:
     flast: np.ndarray  # last finite value
 
 
-def _summarize(x: np.ndarray, lead: np.ndarray | None) -> _Summary:
-    fin = np.isfinite(x)
-    all_fin = np.asarray(fin.all(axis=0))
-    xx = x if lead is None else np.concatenate([lead[None, :], x])
+_UP = 1 + RISE_RTOL
+
+
+class _Summarizer:
+    """Chunk summaries, reduced in ``(groups, rows)`` layout (each group's values contiguous, the way they are
+    reduced) in buffers kept from chunk to chunk: a fresh multi-MiB array per chunk costs its page faults every time
+    (16 chunks of 65,536 x 4: 13 ms, against 340 ms reduced along the rows of fresh arrays)."""
+
+    def __init__(self) -> None:
+        self._shape: tuple[int, int] = (0, 0)
+        self._t = self._tmp = np.empty((0, 0))
+        self._cmp = np.empty((0, 0), dtype=bool)
+
+    def _buffers(self, g: int, n: int) -> np.ndarray:
+        if self._shape != (g, n):
+            self._shape = (g, n)
+            self._t = np.empty((g, n))
+            self._tmp = np.empty((g, max(n - 1, 0)))
+            self._cmp = np.empty((g, max(n - 1, 0)), dtype=bool)
+        return self._t
+
+    def _pairs(self, t: np.ndarray, lead: np.ndarray | None, factor: float, op: np.ufunc) -> np.ndarray:
+        """Whether some pair (i, i + 1) of each group (the lead row's value first) has ``op(next, prev x factor)``."""
+        tmp, cmp = self._tmp[: t.shape[0]], self._cmp[: t.shape[0]]
+        np.multiply(t[:, :-1], factor, out=tmp)
+        op(t[:, 1:], tmp, out=cmp)
+        got = np.asarray(cmp.any(axis=1))
+        if lead is not None:
+            got |= op(t[:, 0], lead * factor)
+        return got
+
+    def __call__(self, x: np.ndarray, lead: np.ndarray | None) -> _Summary:
+        n, g = x.shape
+        t = self._buffers(g, n)
+        np.copyto(t, x.T)  # a contiguous copy when the kernel made the chunk group by group
+        mx, mn = t.max(axis=1), t.min(axis=1)  # NaN propagates: finite extremes mean every value is finite
+        with np.errstate(invalid="ignore", over="ignore"):
+            rise = self._pairs(t, lead, _UP, np.greater)
+            # a doubling pair also rises, unless a value is <= 0 or not finite (0 -> 0, inf -> inf): look only there
+            maybe = rise | ~(mn > 0) | ~np.isfinite(mx)
+            if lead is not None:
+                maybe |= ~((lead > 0) & np.isfinite(lead))
+            double = np.zeros(g, dtype=bool)
+            if maybe.any():
+                sub = np.flatnonzero(maybe)
+                double[sub] = self._pairs(t[sub], None if lead is None else lead[sub], JUMP_RATIO, np.greater_equal)
+        if np.isfinite(mx).all() and np.isfinite(mn).all():
+            amax, nonneg = np.maximum(np.abs(mx), np.abs(mn)), np.asarray(mn >= 0, dtype=bool)
+            first, last = t[:, 0].copy(), t[:, -1].copy()
+            return _Summary(mx, mn, amax, np.ones(g, dtype=bool), nonneg, rise, double, np.full(g, n), first, last)
+        return _partly_finite(x, t, rise, double)
+
+
+def _partly_finite(x: np.ndarray, t: np.ndarray, rise: np.ndarray, double: np.ndarray) -> _Summary:
+    """The summary of a chunk holding NaN or inf values (NaN ignored by the extremes)."""
+    fin = np.isfinite(t)
     with np.errstate(invalid="ignore", over="ignore"):
-        prev, nxt = xx[:-1], xx[1:]
-        rise = np.asarray((nxt > prev * (1 + RISE_RTOL)).any(axis=0))
-        double = np.asarray((nxt >= prev * JUMP_RATIO).any(axis=0))
-        amax = np.fmax.reduce(np.abs(x), axis=0)
-    mx = np.fmax.reduce(x, axis=0)
-    nfin = fin.sum(axis=0)
-    if bool(all_fin.all()):
-        first, last = x[0].copy(), x[-1].copy()
-    else:
-        first, last = _finite_ends(x, fin)
-    nonneg = np.asarray((x >= 0).all(axis=0))
-    return _Summary(mx, np.fmin.reduce(x, axis=0), amax, all_fin, nonneg, rise, double, nfin, first, last)
+        amax = np.fmax.reduce(np.abs(t), axis=1)
+    first, last = _finite_ends(x, fin.T)
+    nonneg = np.asarray((t >= 0).all(axis=1))
+    mx, mn = np.fmax.reduce(t, axis=1), np.fmin.reduce(t, axis=1)
+    return _Summary(mx, mn, amax, fin.all(axis=1), nonneg, rise, double, fin.sum(axis=1), first, last)
 
 
 def _finite_ends(x: np.ndarray, fin: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -134,10 +179,11 @@ class Columns:
         """Record every chunk's summary from ``blocks`` (chunk 0, 1, ... in order, none empty); ``feed`` sees each
         block too. Returns ``self``."""
         lead: np.ndarray | None = None
+        summarize = _Summarizer()
         got: list[_Summary] = []
         heads, tails, sizes = [], [], [0]
         for x in blocks:
-            got.append(_summarize(x, lead))
+            got.append(summarize(x, lead))
             heads.append(x[0].copy())
             tails.append(x[-1].copy())
             sizes.append(x.shape[0])

@@ -59,17 +59,15 @@ KERNEL_CANNOT = (TypeError, ValueError, ArithmeticError, IndexError, KeyError, A
 def chain(lr: np.ndarray, factors: np.ndarray) -> np.ndarray:
     """Apply ``lr <- lr * f`` step after step, exactly as torch does, for every group.
 
-    ``factors`` is ``(n,)`` (same for all groups) or ``(n, G)``.
+    ``factors`` is ``(n,)`` (same for all groups) or ``(n, G)``. The result is ``(n, G)`` laid out group by group
+    (each group's column contiguous: how it is made, and how the checks reduce it).
     """
     n = factors.shape[0]
-    out = np.empty((n, lr.shape[0]), dtype=np.float64)
-    buf = np.empty(n + 1, dtype=np.float64)
-    for g in range(lr.shape[0]):
-        buf[0] = lr[g]
-        buf[1:] = factors if factors.ndim == 1 else factors[:, g]
-        np.multiply.accumulate(buf, out=buf)
-        out[:, g] = buf[1:]
-    return out
+    out = np.empty((lr.shape[0], n + 1), dtype=np.float64)
+    out[:, 0] = lr
+    out[:, 1:] = factors if factors.ndim == 1 else factors.T
+    np.multiply.accumulate(out, axis=1, out=out)  # along each row, one step after the other: torch's arithmetic
+    return out[:, 1:].T
 
 
 def epochs(e0: int, n: int) -> np.ndarray:

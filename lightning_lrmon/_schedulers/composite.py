@@ -85,26 +85,29 @@ def _k_sequential(s: Any, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
     child_epochs = [c.last_epoch for c in children]
     for idx, m, reset in _pieces(milestones, s.last_epoch, e0 - s.last_epoch):  # a later chunk
         child_epochs[idx] = 0 if reset else child_epochs[idx] + m
-    out = np.empty((n, lr.shape[0]), dtype=np.float64)
+    pieces = list(_pieces(milestones, e0, n))
+    out = np.empty((lr.shape[0], n), dtype=np.float64)  # group by group, as the children's kernels make them
     cur = lr.copy()
     pos = 0
-    for idx, m, reset in _pieces(milestones, e0, n):
+    for idx, m, reset in pieces:
         child, record = children[idx], records[idx]
         if reset and record.reset0 is not None:
             cur = record.reset0(child, cur)
             child_epochs[idx] = 0
-            out[pos] = cur
+            out[:, pos] = cur
         else:
             try:
                 seg = record.simulate(child, cur, child_epochs[idx], m)
             except StepError as err:
                 raise StepError(pos + err.row, err.message) from None
             assert seg is not None
-            out[pos : pos + m] = seg
-            cur = seg[-1]
+            if len(pieces) == 1:
+                return seg  # one child all along: its rows as they are
+            out[:, pos : pos + m] = seg.T
+            cur = seg[-1].copy()
             child_epochs[idx] += m
         pos += m
-    return out
+    return out.T
 
 
 def _sequential_steps(

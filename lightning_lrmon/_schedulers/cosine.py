@@ -35,21 +35,25 @@ def _k_cosine(s: Any, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
     ratio[cuts] = 1.0
     if 0 <= -e0 - 1 < n:
         ratio[-e0 - 1] = np.nan  # epoch 0: only reached via reset0
-    bump = (base - eta) * (1 - math.cos(math.pi / T)) / 2
-    out = np.empty((n, lr.shape[0]), dtype=np.float64)
     y = lr - eta
+    if not cuts:  # the common case: one stretch of the recurrence
+        seg = chain(y, ratio)
+        seg += eta
+        return seg
+    bump = (base - eta) * (1 - math.cos(math.pi / T)) / 2
+    out = np.empty((lr.shape[0], n), dtype=np.float64)  # group by group, as chain() makes its rows
     start = 0
     for cut in [*cuts, n]:
         if cut > start:
             seg = chain(y, ratio[start:cut])
-            out[start:cut] = seg
-            y = seg[-1]
+            out[:, start:cut] = seg.T
+            y = seg[-1].copy()
         if cut < n:
             y = (y + eta + bump) - eta
-            out[cut] = y
+            out[:, cut] = y
             start = cut + 1
     out += eta
-    return out
+    return out.T
 
 
 def _cosine_restarts(T: Any, e0: int, n: int) -> list[int]:
