@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import os
 import warnings
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -155,8 +156,8 @@ def _reference_summary(x: np.ndarray, lead: np.ndarray | None) -> dict[str, np.n
         pairs = col if lead is None else np.concatenate([[lead[g]], col])
         fin = col[np.isfinite(col)]
         with np.errstate(invalid="ignore", over="ignore"):
-            out["rise"].append(any(b > a * (1 + 1e-9) for a, b in zip(pairs[:-1], pairs[1:])))
-            out["double"].append(any(b >= a * 2.0 for a, b in zip(pairs[:-1], pairs[1:])))
+            out["rise"].append(any(b > a * (1 + 1e-9) for a, b in pairwise(pairs)))
+            out["double"].append(any(b >= a * 2.0 for a, b in pairwise(pairs)))
         nan_free = col[~np.isnan(col)]
         out["mx"].append(nan_free.max() if nan_free.size else np.nan)
         out["mn"].append(nan_free.min() if nan_free.size else np.nan)
