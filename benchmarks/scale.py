@@ -21,8 +21,10 @@ import tempfile
 import time
 from typing import Any
 
-CASES = [(1_000_000, 4), (1_000_000, 64), (1_000_000, 256), (10_000_000, 4)]
-SMOKE = [(10_000, 4), (10_000, 16)]
+#: (steps, groups, eta_min): eta_min > 0 puts one absolute floor under groups with different base LRs, so they do not
+#: stay proportional and every group is simulated
+CASES = [(1_000_000, 4, 0.0), (1_000_000, 64, 0.0), (1_000_000, 256, 0.0), (10_000_000, 4, 0.0), (1_000_000, 64, 1e-6)]
+SMOKE = [(10_000, 4, 0.0), (10_000, 16, 1e-6)]
 
 
 def _rss_mib() -> float:
@@ -30,7 +32,7 @@ def _rss_mib() -> float:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def one(steps: int, groups: int, with_monitor: bool) -> dict[str, Any]:
+def one(steps: int, groups: int, with_monitor: bool, eta_min: float = 0.0) -> dict[str, Any]:
     import warnings
 
     import lightning.pytorch as pl
@@ -58,7 +60,8 @@ def one(steps: int, groups: int, with_monitor: bool) -> dict[str, Any]:
             params = [{"params": m.parameters(), "lr": 0.1 * 0.98**i} for i, m in enumerate(self.layers)]
             opt = torch.optim.SGD(params, lr=0.1)
             w = steps // 20
-            sched = L.SequentialLR(opt, [L.LinearLR(opt, 0.01, 1.0, w), L.CosineAnnealingLR(opt, steps - w)], [w])
+            cosine = L.CosineAnnealingLR(opt, steps - w, eta_min)
+            sched = L.SequentialLR(opt, [L.LinearLR(opt, 0.01, 1.0, w), cosine], [w])
             return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
 
     class FirstBatch(pl.Callback):
@@ -90,19 +93,19 @@ def one(steps: int, groups: int, with_monitor: bool) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--smoke", action="store_true")
-    parser.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--one", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(one(int(args.one[0]), int(args.one[1]), args.one[2] == "1")))
+        print(json.dumps(one(int(args.one[0]), int(args.one[1]), args.one[2] == "1", float(args.one[3]))))
         return
     head = ("steps x groups", "fit start", "no LRMonitor", "LRMonitor adds", "peak RSS rise")
     print(f"{head[0]:>16}  {head[1]:>10}  {head[2]:>12}  {head[3]:>14}  {head[4]:>13}")
-    for steps, groups in SMOKE if args.smoke else CASES:
+    for steps, groups, eta_min in SMOKE if args.smoke else CASES:
         res = {}
         for flag in ("0", "1"):
             out = (
                 subprocess.run(
-                    [sys.executable, __file__, "--one", str(steps), str(groups), flag],
+                    [sys.executable, __file__, "--one", str(steps), str(groups), flag, str(eta_min)],
                     capture_output=True,
                     text=True,
                     check=True,
@@ -112,8 +115,9 @@ def main() -> None:
             )
             res[flag] = json.loads(out)
         with_, without = res["1"], res["0"]
+        tag = " eta_min" if eta_min else ""
         print(
-            f"{steps:>10,} x {groups:<3}  {with_['fit_start_s']:>9.2f}s  {without['fit_start_s']:>11.2f}s  "
+            f"{steps:>10,} x {groups:<3}{tag}  {with_['fit_start_s']:>9.2f}s  {without['fit_start_s']:>11.2f}s  "
             f"{with_['fit_start_s'] - without['fit_start_s']:>13.2f}s  "
             f"{with_['peak_rise_mib']:>7.0f} MiB (without: {without['peak_rise_mib']:.0f})"
         )

@@ -6,7 +6,8 @@ deep copy of the scheduler (reading each group's LR after every step), for 4 par
 Then, for long runs and many groups, the time and tracemalloc peak of ``check_schedule`` alone (warmup + cosine
 over groups with layer-wise LR decay, one scheduler: the groups stay proportional, one column is simulated), next
 to the size of the (steps x groups) float64 matrix a simulation would hold; and cases whose groups do not stay
-proportional (``eta_min > 0``): every group is simulated, streamed in chunks like the rest.
+proportional (``eta_min > 0``, an absolute floor under groups with different base LRs): every group is simulated,
+streamed in chunks like the rest.
 
 Usage: python benchmarks/simulate.py [--smoke]
 """
@@ -51,6 +52,9 @@ SCHEDULES: dict[str, Callable[[torch.optim.Optimizer, int], Any]] = {
     "warmup+cosine (SequentialLR)": lambda o, n: L.SequentialLR(
         o, [L.LinearLR(o, 0.01, 1.0, n // 20), L.CosineAnnealingLR(o, n - n // 20)], [n // 20]
     ),
+    "warmup+cosine, eta_min=1e-6": lambda o, n: L.SequentialLR(
+        o, [L.LinearLR(o, 0.01, 1.0, n // 20), L.CosineAnnealingLR(o, n - n // 20, 1e-6)], [n // 20]
+    ),
     "OneCycleLR": lambda o, n: L.OneCycleLR(o, max_lr=[0.1, 0.05, 0.02, 0.01], total_steps=n),
     "HF warmup+cosine (LambdaLR)": lambda o, n: L.LambdaLR(o, partial(hf_cosine, n // 20, n)),
 }
@@ -83,8 +87,10 @@ SCALE = [
     (1_000_000, 256, "warmup+cosine", lambda o, n: warmup_cosine(o, n)),
     (10_000_000, 4, "warmup+cosine", lambda o, n: warmup_cosine(o, n)),
     (1_000_000, 4, "HF warmup+cosine (LambdaLR)", lambda o, n: L.LambdaLR(o, partial(hf_cosine, n // 20, n))),
+    (1_000_000, 4, "warmup+cosine, eta_min>0", lambda o, n: warmup_cosine(o, n, 1e-6)),
     (1_000_000, 16, "warmup+cosine, eta_min>0", lambda o, n: warmup_cosine(o, n, 1e-5)),
     (1_000_000, 256, "warmup+cosine, eta_min>0", lambda o, n: warmup_cosine(o, n, 1e-5)),
+    (10_000_000, 4, "warmup+cosine, eta_min>0", lambda o, n: warmup_cosine(o, n, 1e-6)),
 ]
 
 

@@ -27,7 +27,6 @@ __all__: list[str] = []
 
 def _k_cosine(s: Any, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
     T, eta = s.T_max, s.eta_min
-    base = base_lrs(s)
     cuts = _cosine_restarts(T, e0, n)  # rows where torch's closed-form "restart" branch applies
     cos = 1 + np.cos(np.pi * np.arange(e0, e0 + n + 1, dtype=np.float64) / T)
     with np.errstate(all="ignore"):
@@ -40,7 +39,7 @@ def _k_cosine(s: Any, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
         seg = chain(y, ratio)
         seg += eta
         return seg
-    bump = (base - eta) * (1 - math.cos(math.pi / T)) / 2
+    bump = (base_lrs(s) - eta) * (1 - math.cos(math.pi / T)) / 2
     out = np.empty((lr.shape[0], n), dtype=np.float64)  # group by group, as chain() makes its rows
     start = 0
     for cut in [*cuts, n]:
