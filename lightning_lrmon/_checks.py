@@ -48,6 +48,8 @@ from lightning_lrmon._vocab import SHAPES, check_word
 
 __all__ = [
     "CHECKS",
+    "READS",
+    "check_order",
     "HORIZON_LONG_COVERAGE",
     "HORIZON_SHORT_FRACTION",
     "JUMP_PEAK_FRACTION",
@@ -420,6 +422,35 @@ CHECKS: dict[str, Callable[[CheckContext], list[Finding]]] = {
     "lr-jump": check_lr_jump,
     "groups-collapsed": check_groups_collapsed,
 }
+
+#: What each check reads of the checks before it (``ctx.found``, and rows they ``ctx.claim``): a check defers to a
+#: more specific finding. :func:`check_order` keeps :data:`CHECKS` in an order that honours it.
+READS: dict[str, tuple[str, ...]] = {
+    "horizon-too-long": ("horizon-too-short",),  # a lambda's decay ends early: not also "too long"
+    "decay-increases": ("horizon-too-short", "horizon-too-long"),  # a climbing cosine, a milestone's jump
+    "lr-zero-early": ("horizon-too-short",),
+    "lr-jump": ("horizon-too-short", "horizon-too-long", "decay-increases"),
+}
+
+
+def check_order(checks: dict[str, Callable[[CheckContext], list[Finding]]]) -> None:
+    """Raise when a check comes before a check it reads (see :data:`READS`).
+
+    Example:
+        >>> check_order(CHECKS)
+        >>> check_order({"lr-jump": check_lr_jump, "decay-increases": check_decay_increases})
+        Traceback (most recent call last):
+        ...
+        RuntimeError: check 'lr-jump' reads the findings of 'decay-increases', which must run before it
+    """
+    order = list(checks)
+    for code, reads in READS.items():
+        for earlier in reads:
+            if code in checks and earlier in checks and order.index(earlier) > order.index(code):
+                raise RuntimeError(f"check {code!r} reads the findings of {earlier!r}, which must run before it")
+
+
+check_order(CHECKS)
 
 
 def describe_shape(scheduler: Any, lrs: np.ndarray | Columns, expect: str | None = None) -> str:

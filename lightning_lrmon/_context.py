@@ -3,7 +3,8 @@ and the one way a check makes a :class:`~lightning_lrmon._findings.Finding`.
 
 The checks (:mod:`lightning_lrmon._checks`, :mod:`lightning_lrmon._horizons`) import this module and nothing of each
 other. A check that defers to another reads ``ctx.found`` (the findings made so far, in the order of
-:data:`~lightning_lrmon._checks.CHECKS`) and ``ctx.claimed`` (rows another finding explains).
+:data:`~lightning_lrmon._checks.CHECKS`) and ``ctx.claimed`` (rows another finding explains); which check reads
+which is declared in :data:`~lightning_lrmon._checks.READS`, and the order is checked at import.
 
 Example:
     >>> import numpy as np
