@@ -357,7 +357,7 @@ def test_no_logger_and_duplicate_group_names_as_learning_rate_monitor_reports_th
 def test_the_readme_ci_recipe_fails_bad_schedules_and_never_a_healthy_run(tmp_path):
     """``filterwarnings("error", category=LRScheduleWarning)``, as the README gives it."""
 
-    def fit(spec: Any) -> None:
+    def fit(spec: Any) -> list[str]:
         trainer = pl.Trainer(
             default_root_dir=str(tmp_path),
             logger=False,  # tooling note no-logger: an LRMonitorNote
@@ -368,11 +368,13 @@ def test_the_readme_ci_recipe_fails_bad_schedules_and_never_a_healthy_run(tmp_pa
             enable_model_summary=False,
             enable_checkpointing=False,
         )
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(record=True) as shown:
             warnings.simplefilter("default")  # a user's interpreter (this suite turns every warning into an error)
             warnings.filterwarnings("error", category=LRScheduleWarning)
             trainer.fit(Optimized(lambda m: torch.optim.SGD(m.parameters(), lr=0.1)))
+        return [str(w.message).split(":")[0] for w in shown if w.category is LRMonitorNote]
 
-    fit({"class_path": "CosineAnnealingLR", "init_args": {"T_max": "auto"}})  # healthy: no exception
+    notes = fit({"class_path": "CosineAnnealingLR", "init_args": {"T_max": "auto"}})  # healthy: no exception
+    assert notes == ["no-logger"]  # the note was said, and did not stop the run
     with pytest.raises(LRScheduleWarning, match=r"^decay-increases: "):
         fit({"class_path": "LinearLR", "init_args": {"start_factor": 0.5, "total_iters": "auto"}})
