@@ -76,7 +76,7 @@ class ConfigSchedule:
 def _load(path: str) -> dict[str, Any]:
     import yaml
 
-    from lightning_lrmon._spec import yaml_error
+    from lightning_lrmon._spec import load_yaml, yaml_error
 
     try:
         with open(path, encoding="utf-8") as fh:
@@ -84,7 +84,7 @@ def _load(path: str) -> dict[str, Any]:
     except OSError as err:
         raise InputError(f"cannot read {path}: {err.strerror}") from None
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as err:
         raise InputError(f"{path} is not valid YAML{yaml_error(err)}") from None
     if data is None:

@@ -45,6 +45,7 @@ __all__ = [
     "KNOWN_FACTORIES",
     "build_scheduler",
     "has_auto",
+    "load_yaml",
     "is_per_optimizer",
     "normalize_spec",
     "resolve_class",
@@ -175,6 +176,28 @@ def resolve_class(class_path: Any, *, where: str = "scheduler") -> Callable[...,
     return _resolve_dotted(name, where)
 
 
+class _Loader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that reads ``1e-4`` as a number, as LightningCLI's parser (jsonargparse) does: YAML 1.1,
+    PyYAML's rules, wants a dot and a signed exponent (``1.0e-4``) and reads ``1e-4`` as a string."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
+
+
+def load_yaml(text: str) -> Any:
+    """Parse YAML safely (no Python objects), reading numbers as LightningCLI does.
+
+    Example:
+        >>> load_yaml("lr: 1e-4\\neta_min: 5E-07\\nname: 1e-4x\\nsteps: 10")
+        {'lr': 0.0001, 'eta_min': 5e-07, 'name': '1e-4x', 'steps': 10}
+    """
+    return yaml.load(text, Loader=_Loader)
+
+
 def yaml_error(err: yaml.YAMLError) -> str:
     """``" at line L, column C: <problem>"`` for a YAML parse error (safe_load never builds Python objects).
 
@@ -192,7 +215,7 @@ def yaml_error(err: yaml.YAMLError) -> str:
 
 def _load_yaml(text: str, *, where: str) -> Any:
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as err:
         raise LRMonitorConfigError(f"`{where}` is not valid YAML{yaml_error(err)}.") from None
     if data is None:

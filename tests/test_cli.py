@@ -150,3 +150,27 @@ def test_lightningcli_fit_binds_auto_from_yaml(tmp_path, monkeypatch):
     values = [v for _, v in scalars["lr-SGD"]]
     assert steps == list(range(128))
     assert values[0] == pytest.approx(1e-5) and max(values) == pytest.approx(0.001) and values[-1] < 1e-6
+
+
+SCIENTIFIC = """
+trainer:
+  max_steps: 1000
+  callbacks:
+    - class_path: lightning_lrmon.LRMonitor
+      init_args:
+        scheduler:
+          class_path: CosineAnnealingLR
+          init_args: {T_max: auto, eta_min: 1e-07}
+optimizer:
+  class_path: torch.optim.AdamW
+  init_args: {lr: 5e-4, weight_decay: 1e-2}
+"""
+
+
+def test_numbers_written_like_1e_4_are_numbers_as_lightningcli_reads_them(tmp_path, capsys):
+    path = tmp_path / "sci.yaml"
+    path.write_text(SCIENTIFIC)
+    assert main(["check", str(path), "--format", "json"]) == 0
+    (sched,) = json.loads(capsys.readouterr().out)["schedules"]
+    assert sched["scheduler"] == "CosineAnnealingLR(T_max=1000, eta_min=1e-07)"
+    assert sched["groups"][0]["first"] == 5e-4 and sched["groups"][0]["end"] > 1e-07
