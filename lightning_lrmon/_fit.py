@@ -467,6 +467,11 @@ def publish_every(trainer: Any, session: Session) -> int:
     tags = {t for _, names in session.tracker.charts() for t in names}
     if not any(getattr(cb, "monitor", None) in tags for cb in trainer.callbacks):
         return 0
+    return trainer_log_every(trainer)
+
+
+def trainer_log_every(trainer: Any) -> int:
+    """``Trainer(log_every_n_steps)``: the steps ``self.log`` writes at (50 when unset or 0)."""
     return max(1, int(getattr(trainer, "log_every_n_steps", 50) or 50))
 
 
@@ -496,7 +501,7 @@ log_every_n_steps, the steps self.log writes at), got 0.
 
 
 #: the LR values (steps x tags) a run writes to TensorBoard at most by default: every step of a 1M-step run with 4
-#: groups; a longer or wider run thins its steps so the event file stays near ~130 MB and quick to load
+#: groups; a longer or wider run thins its steps so the event file stays near 100 MB and loads in about a minute
 TENSORBOARD_VALUES = 4_000_000
 
 
@@ -517,7 +522,7 @@ def tensorboard_every(steps: int | None, tags: int, every: int | None = None) ->
 def logging_cadence(trainer: Any, output: Output, run: RunFacts, tags: int) -> tuple[int, int]:
     """Steps between logged values: (lightning-lrmon's TensorBoard writer, Lightning's logging steps for the other
     loggers: ``LRMonitor(log_every_n_steps)`` or the Trainer's)."""
-    others = output.log_every_n_steps or max(1, int(getattr(trainer, "log_every_n_steps", 50) or 50))
+    others = output.log_every_n_steps or trainer_log_every(trainer)
     return tensorboard_every(run.optimizer_steps(), tags, output.tensorboard_every_n_steps), others
 
 

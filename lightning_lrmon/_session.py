@@ -151,7 +151,10 @@ class Session:
         sink = self._tensorboard
         if sink is None:
             return
-        failed = getattr(sink, kind)(*args)
+        self._after_tensorboard(sink, getattr(sink, kind)(*args))
+
+    def _after_tensorboard(self, sink: TensorBoardSink, failed: Finding | None) -> None:
+        """Say a failed TensorBoard write once; drop the sink when it closed itself."""
         if failed is not None:
             self._tensorboard = None if sink.state == "closed" else sink
             self.emit(failed)
@@ -202,11 +205,10 @@ class Session:
             return None
         tags, values = track.all_tags, track.values
         tb = self._tensorboard
-        if tb is not None:
+        if tb is not None:  # called directly, not through _to_tensorboard's lookup: this is the per-step path
             failed = tb.scalars(step, tags, values)
             if failed is not None:
-                self._tensorboard = None if tb.state == "closed" else tb
-                self.emit(failed)
+                self._after_tensorboard(tb, failed)
         others = self._others
         if others is not None:
             track.last_step = step

@@ -87,8 +87,8 @@ class TensorBoardSink:
             pass
         failed = self._prefix_known(prefix or "")
         rest = slice(1 if written else 0, None)
-        if failed is None and tags[rest]:
-            return self.scalars(step, tags[rest], values[rest])
+        if self.state == "ready" and tags[rest]:  # a waiting write that failed does not drop this step's values
+            failed = self.scalars(step, tags[rest], values[rest]) or failed
         return failed
 
     def _prefix_known(self, prefix: str) -> Finding | None:

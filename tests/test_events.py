@@ -150,3 +150,4 @@ def test_a_failing_deferred_write_never_reaches_the_training_loop(tmp_path):
     events = [e for e in EventFileLoader(path).Load() if e.HasField("summary")]
     written = {(v.tag, e.step) for e in events for v in e.summary.value}
     assert ("lrmon/summary", 0) in written and ("lr-SGD", 1) in written  # what came after the failure is there
+    assert ("lr-SGD", 0) in written  # and the step whose write ran what waited keeps its own values
