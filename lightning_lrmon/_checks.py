@@ -116,7 +116,7 @@ def _short_finding(
         "warning",
         msg,
         end_row,
-        f"use {arg}={wanted} (the run's scheduler steps) or {arg}='auto'.",
+        f"use {arg}={wanted} (the run's scheduler steps){ctx.or_auto(arg)}.",
         arg=arg,
         value=h,
         suggested=wanted,
@@ -149,7 +149,7 @@ def check_horizon_too_long(ctx: CheckContext) -> list[Finding]:
         if info.long_horizon_fix is not None:
             fix = info.long_horizon_fix(seg.scheduler, span)
         else:
-            fix = f"use {arg}={wanted} (the run's scheduler steps) or {arg}='auto'."
+            fix = f"use {arg}={wanted} (the run's scheduler steps){ctx.or_auto(arg)}."
         out.append(finding(ctx, "horizon-too-long", "warning", msg, None, fix, arg=arg, value=h, suggested=wanted))
     return out
 
@@ -162,7 +162,7 @@ def check_scheduler_overrun(ctx: CheckContext) -> list[Finding]:
     info = lookup(ctx.scheduler)
     arg = info.horizon_arg if info and info.horizon_arg else None
     fix = (
-        f"set {arg}={ctx.total_steps} (this run's scheduler steps) or {arg}='auto'."
+        f"set {arg}={ctx.total_steps} (this run's scheduler steps){ctx.or_auto(arg)}."
         if arg
         else "make the schedule at least as long as the run's scheduler steps."
     )
@@ -190,7 +190,7 @@ def check_lr_invalid(ctx: CheckContext) -> list[Finding]:
     )
     hint = (
         "if a LambdaLR formula goes past its domain (e.g. 1 - step/total after total), clamp it "
-        "(max(0.0, ...)) or make its horizon match the run's steps ('auto')."
+        "(max(0.0, ...)) or make its horizon match the run's steps" + (" ('auto')." if ctx.auto_ok else ".")
     )
     return [finding(ctx, "lr-invalid", "error", msg, k, hint, group=g)]
 
@@ -224,8 +224,9 @@ def check_lr_zero_early(ctx: CheckContext) -> list[Finding]:
             f"({100 * (n - start) / n:.0f}% of the run) train nothing."
         )
         hint = (
-            "make the decay reach its floor at the end of the run: match the horizon to the run's steps "
-            "('auto'), raise gamma closer to 1, or set a floor (eta_min / end_factor / min LR)."
+            "make the decay reach its floor at the end of the run: match the horizon to the run's steps"
+            + (" ('auto')" if ctx.auto_ok else "")
+            + ", raise gamma closer to 1, or set a floor (eta_min / end_factor / min LR)."
         )
         out.append(finding(ctx, "lr-zero-early", "warning", msg, start, hint, group=g))
         break
@@ -495,6 +496,7 @@ class Subject:
         step_offset: the run's optimizer step of simulation row 0 (a resumed run starts part-way).
         interval: ``"step"`` or ``"epoch"`` (for summaries).
         budget_s: time budget of exact stepping for classes without a fast simulator.
+        auto_ok: whether fixes may suggest ``'auto'`` (not for LightningCLI's top-level ``lr_scheduler:``).
     """
 
     scheduler: Any
@@ -508,6 +510,7 @@ class Subject:
     interval: str = "step"
     budget_s: float = DEFAULT_FALLBACK_BUDGET_S
     accumulate: int = 1
+    auto_ok: bool = True
 
     def __post_init__(self) -> None:
         check_word("expect", self.expect, SHAPES, none_ok=True)  # every door builds a Subject: checked here once
@@ -577,6 +580,7 @@ def run_checks(
         accumulate=subject.accumulate,
         ratios=ratios,
         offset=subject.step_offset,
+        auto_ok=subject.auto_ok,
     )
     out = _tooling_findings(sim, subject)
     if sim.method in ("static", "unavailable") or sim.valid_steps == 0:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import textwrap
 from collections.abc import Sequence
@@ -54,6 +55,10 @@ class InputError(Exception):
     """Unusable input: exit code 2 with this one-line reason."""
 
 
+class NoSchedule(InputError):
+    """A config without a schedule (unusable alone; among many files, one more config that has none)."""
+
+
 @dataclass
 class ConfigSchedule:
     """One schedule a config file describes: where it is, its spec and stepping, and its review once made."""
@@ -67,10 +72,29 @@ class ConfigSchedule:
     steps: int = 0
     review: Review | None = None
     notes: list[str] = field(default_factory=list)
+    auto_ok: bool = True  # LightningCLI rejects 'auto' in its top-level lr_scheduler:
 
     @property
     def findings(self) -> list[Any]:
         return self.review.findings if self.review is not None else []
+
+
+@dataclass
+class CheckedFile:
+    """One config file's result: its schedules, the notes about the file, or why it could not be used."""
+
+    path: str
+    entries: list[ConfigSchedule] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None
+    no_schedule: bool = False
+
+    @property
+    def code(self) -> int:
+        """0 healthy (or no schedule), 1 findings, 2 unusable."""
+        if self.error is not None and not self.no_schedule:
+            return 2
+        return 1 if any(e.findings for e in self.entries) else 0
 
 
 def _load(path: str) -> dict[str, Any]:
@@ -94,8 +118,48 @@ def _load(path: str) -> dict[str, Any]:
     return data
 
 
-def _entries(config: dict[str, Any], expect: str | None) -> list[ConfigSchedule]:
-    from lightning_lrmon._lightningcli import lrmonitor_entries
+def _lightning_plateau(spec: Any, ns: str) -> Any:
+    """A bare ``ReduceLROnPlateau`` in the top-level ``lr_scheduler:`` is Lightning's own class to LightningCLI (it
+    takes ``monitor``); so it is here, when it has a ``monitor`` (without one the two classes step alike)."""
+    if not (isinstance(spec, dict) and spec.get("class_path") == "ReduceLROnPlateau"):
+        return spec
+    if "monitor" not in (spec.get("init_args") or {}):
+        return spec
+    return {**spec, "class_path": f"{ns}.cli.ReduceLROnPlateau"}
+
+
+_PLACEHOLDER = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
+
+
+def expand_placeholders(data: Any, found: dict[str, bool]) -> Any:
+    """``$NAME``/``${NAME}`` in string values filled from the environment, as a template step (``envsubst``) fills
+    them before LightningCLI reads the file; ``found`` records each name and whether it was set.
+
+    Example:
+        >>> seen = {}
+        >>> expand_placeholders({"lr": "$LRMON_DOC_LR", "dir": "${LRMON_UNSET}/logs"}, seen) == {
+        ...     "lr": "$LRMON_DOC_LR", "dir": "${LRMON_UNSET}/logs"}, seen
+        (True, {'LRMON_DOC_LR': False, 'LRMON_UNSET': False})
+    """
+    from lightning_lrmon._spec import load_yaml
+
+    if isinstance(data, dict):
+        return {k: expand_placeholders(v, found) for k, v in data.items()}
+    if isinstance(data, list):
+        return [expand_placeholders(v, found) for v in data]
+    if not isinstance(data, str) or "$" not in data:
+        return data
+    names = _PLACEHOLDER.findall(data)
+    found.update({n: n in os.environ for n in names})
+    if not names or not all(n in os.environ for n in names):
+        return data
+    text = _PLACEHOLDER.sub(lambda m: os.environ[m.group(1)], data)
+    value = load_yaml(text) if _PLACEHOLDER.fullmatch(data) else text  # a whole value keeps YAML's type: 1e-4
+    return value if isinstance(value, (int, float, str, bool)) else text
+
+
+def _entries(config: dict[str, Any], args: argparse.Namespace) -> list[ConfigSchedule]:
+    from lightning_lrmon._lightningcli import lrmonitor_entries, namespace
     from lightning_lrmon._spec import is_per_optimizer, split_per_optimizer
 
     trainer = config.get("trainer") or {}
@@ -103,29 +167,37 @@ def _entries(config: dict[str, Any], expect: str | None) -> list[ConfigSchedule]
         raise InputError("`trainer` must be a mapping")
     entries: list[ConfigSchedule] = []
     top_opt = config.get("optimizer")
-    for i, args in lrmonitor_entries(config):
-        if args.get("scheduler") is None:
+    for i, init in lrmonitor_entries(config):
+        if init.get("scheduler") is None:
             continue
-        for idx, spec in split_per_optimizer(args["scheduler"]).items():
-            suffix = f"[{idx}]" if is_per_optimizer(args["scheduler"]) else ""
+        for idx, spec in split_per_optimizer(init["scheduler"]).items():
+            suffix = f"[{idx}]" if is_per_optimizer(init["scheduler"]) else ""
             entries.append(
                 ConfigSchedule(
                     f"trainer.callbacks[{i}] (LRMonitor){suffix}",
                     spec,
-                    args.get("interval", "step"),
-                    int(args.get("frequency", 1)),
-                    expect or args.get("expect"),
+                    init.get("interval", "step"),
+                    int(init.get("frequency", 1)),
+                    args.expect or init.get("expect"),
                     top_opt,
                 )
             )
     if config.get("lr_scheduler") is not None:
+        interval = args.lr_scheduler_interval
         entries.append(
             ConfigSchedule(
-                "lr_scheduler (LightningCLI)", config["lr_scheduler"], "epoch", 1, expect, top_opt, notes=[EPOCH_NOTE]
+                "lr_scheduler (LightningCLI)",
+                _lightning_plateau(config["lr_scheduler"], namespace(config)),
+                interval,
+                1,
+                args.expect,
+                top_opt,
+                notes=[EPOCH_NOTE] if interval == "epoch" else [],
+                auto_ok=False,
             )
         )
     if not entries:
-        raise InputError(
+        raise NoSchedule(
             "no schedule found: expected an LRMonitor with `scheduler` under trainer.callbacks, "
             "or a top-level `lr_scheduler:`"
         )
@@ -154,9 +226,18 @@ def _run_length(trainer: dict[str, Any], entry: ConfigSchedule, steps: int | Non
     from lightning_lrmon._runlength import scheduler_steps
 
     facts = _facts(trainer, steps, steps_per_epoch)
-    if entry.interval == "epoch" and facts.batches_per_epoch is None and steps and not facts.epochs_limited:
+    if (
+        entry.interval == "epoch"
+        and facts.batches_per_epoch is None
+        and facts.max_steps > 0
+        and not facts.epochs_limited
+    ):
+        source = "--steps" if steps else "trainer.max_steps"
         raise InputError(
-            f"{entry.source} steps per epoch: set trainer.max_epochs (or pass --steps and --steps-per-epoch)"
+            f"{entry.source} steps once per epoch, and the run's length is {source}={facts.max_steps} optimizer "
+            "steps: how many epochs that makes depends on the steps per epoch, which the config does not say. "
+            "Pass --steps-per-epoch N (optimizer steps per epoch) or set trainer.max_epochs"
+            + (" (or --lr-scheduler-interval step if your CLI steps it per batch)" if not entry.auto_ok else "")
         )
     total = scheduler_steps(facts, entry.interval, entry.frequency)  # type: ignore[arg-type]
     if total is not None:
@@ -169,9 +250,12 @@ def _run_length(trainer: dict[str, Any], entry: ConfigSchedule, steps: int | Non
     raise InputError("missing run length: set trainer.max_steps or trainer.max_epochs in the config, or pass --steps")
 
 
-def _shadow_optimizer(spec: Any, lr: float | None) -> torch.optim.Optimizer:
-    """The configured optimizer on one empty parameter (no model is built)."""
+def _shadow_optimizer(spec: Any, lr: float | None, notes: list[str]) -> torch.optim.Optimizer:
+    """The configured optimizer on one empty parameter (no model is built); SGD with its LR stands in for an
+    optimizer class that does not import here (the schedule needs only the LR)."""
     import torch
+
+    from lightning_lrmon._lightningcli import importable
 
     param = [torch.nn.Parameter(torch.zeros(0))]
     if spec is None:
@@ -180,23 +264,31 @@ def _shadow_optimizer(spec: Any, lr: float | None) -> torch.optim.Optimizer:
     path = norm.get("class_path")
     if not isinstance(path, str):
         raise InputError(f"`optimizer` needs a class_path, got {spec!r}")
-    try:
-        if "." in path:
-            module, _, name = path.rpartition(".")
-            cls = getattr(__import__(module, fromlist=[name]), name)
-        else:
-            cls = getattr(torch.optim, path)
-    except (ImportError, AttributeError):
-        raise InputError(f"`optimizer` class_path {path!r} is not importable") from None
-    if not (isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer)):
-        raise InputError(f"`optimizer` class_path {path!r} is not a torch optimizer")
     init = dict(norm.get("init_args") or {})
     if lr is not None:
         init["lr"] = lr
+    if not importable(path):
+        value = init.get("lr")
+        stand_in = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 1.0
+        notes.append(
+            f"optimizer {path} does not import here: simulated on SGD(lr={stand_in:g})"
+            + ("" if "lr" in init else " (no lr in its init_args: LRs read as multiples; pass --lr)")
+        )
+        return torch.optim.SGD(param, lr=stand_in)
+    cls = getattr(torch.optim, path) if "." not in path else _import(path)
+    if not (isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer)):
+        raise InputError(f"`optimizer` class_path {path!r} is not a torch optimizer")
     try:
         return cls(param, **init)
     except (TypeError, ValueError) as err:
         raise InputError(f"`optimizer` {path}({init}) rejected: {err}") from None
+
+
+def _import(path: str) -> Any:
+    import importlib
+
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
 
 
 def _review_entry(entry: ConfigSchedule, trainer: dict[str, Any], args: argparse.Namespace, keep_lrs: bool) -> None:
@@ -208,7 +300,7 @@ def _review_entry(entry: ConfigSchedule, trainer: dict[str, Any], args: argparse
     from lightning_lrmon._tags import optimizer_label, tag_names
 
     entry.steps = _run_length(trainer, entry, args.steps, args.steps_per_epoch)
-    opt = _shadow_optimizer(entry.optimizer_spec, args.lr)
+    opt = _shadow_optimizer(entry.optimizer_spec, args.lr, entry.notes)
     if entry.optimizer_spec is None and args.lr is None:
         entry.notes.append(
             "no `optimizer:` in the config: simulated on lr=1.0, so LRs read as multiples of "
@@ -230,6 +322,7 @@ def _review_entry(entry: ConfigSchedule, trainer: dict[str, Any], args: argparse
         steps_per_epoch=args.steps_per_epoch if entry.interval == "step" else None,
         interval=entry.interval,
         accumulate=int(trainer.get("accumulate_grad_batches") or 1) if entry.interval == "step" else 1,
+        auto_ok=entry.auto_ok,
     )
     entry.review = review(subject, keep_lrs=keep_lrs)
     entry.notes = [n for n in entry.notes if n != EPOCH_NOTE or entry.steps > 1 or entry.findings]
@@ -237,41 +330,161 @@ def _review_entry(entry: ConfigSchedule, trainer: dict[str, Any], args: argparse
         entry.notes.append("no expected shape for this class: only validity checks ran (pass --expect)")
 
 
-def _validated(config: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
-    """The part of the config ``fit`` reads, after LightningCLI's own parser accepted it (unless ``--fast``)."""
-    from lightning_lrmon._lightningcli import rejection, unwrap_subcommand
+def _validated(config: dict[str, Any], args: argparse.Namespace, notes: list[str]) -> dict[str, Any]:
+    """The part of the config ``fit`` reads, after LightningCLI's own parser accepted it (unless ``--fast``).
+
+    Classes that do not import here (a project's callbacks, logger or optimizer) are left out of the validation
+    and named in one note: the schedule needs none of them.
+    """
+    from lightning_lrmon._lightningcli import foreign_parts, rejection, unwrap_subcommand, without
 
     config, _root = unwrap_subcommand(config)
-    if not args.fast:
-        reason = rejection(config)
-        if reason is not None:
-            raise InputError(reason)
+    foreign = foreign_parts(config)
+    if foreign:
+        notes.append(
+            "not importable here, so not checked (the schedule does not depend on them): "
+            + ", ".join(f"{where} {path}" for where, path in foreign)
+        )
+    if args.fast:
+        return config
+    try:
+        import jsonargparse  # noqa: F401 - only whether LightningCLI's parser is installed
+    except ImportError:
+        notes.append(
+            "LightningCLI's parser (jsonargparse) is not installed, so the config was read as with --fast, "
+            "without validating it: pip install 'lightning-lrmon[cli]'"
+        )
+        return config
+    reason = rejection(without(config, foreign))
+    if reason is not None:
+        raise InputError(reason)
     return config
 
 
 def _evaluate(config: dict[str, Any], args: argparse.Namespace, keep_lrs: bool = False) -> list[ConfigSchedule]:
     trainer = config.get("trainer") or {}
-    entries = _entries(config, args.expect)
+    entries = _entries(config, args)
     for entry in entries:
         _review_entry(entry, trainer, args, keep_lrs)
     return entries
 
 
-def _text(entries: Sequence[ConfigSchedule]) -> str:
+def _check_file(path: str, args: argparse.Namespace, keep_lrs: bool = False) -> CheckedFile:
+    """One config reviewed; never raises (an unexpected error is the file's one-line error)."""
+    result = CheckedFile(path)
+    placeholders: dict[str, bool] = {}
+    try:
+        config = expand_placeholders(_load(path), placeholders)
+        if any(placeholders.values()):
+            names = ", ".join(f"${n}" for n, known in placeholders.items() if known)
+            result.notes.append(f"filled {names} from the environment, as a template step (envsubst) would")
+        config = _validated(config, args, result.notes)
+        result.entries = _evaluate(config, args, keep_lrs)
+    except NoSchedule as err:
+        result.error, result.no_schedule = str(err), True
+    except InputError as err:
+        result.error = str(err)
+    except Exception as err:  # a user's module or an odd value: one line, exit 2, no traceback
+        result.error = f"{type(err).__name__}: {err}"
+    unset = [f"${n}" for n, known in placeholders.items() if not known]
+    if result.error is not None and unset:
+        result.error += (
+            f" (the config is a template: {', '.join(unset)} "
+            f"{'is' if len(unset) == 1 else 'are'} not set; set them in the environment as your template step does)"
+        )
+    return result
+
+
+def _paths(given: Sequence[str]) -> list[str]:
+    """The config files named: files as given, folders as every ``*.yaml``/``*.yml`` under them, sorted."""
+    out: list[str] = []
+    for item in given:
+        if os.path.isdir(item):
+            found = sorted(
+                os.path.join(root, name)
+                for root, _dirs, names in os.walk(item)
+                for name in names
+                if name.endswith((".yaml", ".yml"))
+            )
+            if not found:
+                raise InputError(f"{item} holds no *.yaml or *.yml files")
+            out.extend(found)
+        else:
+            out.append(item)
+    return out
+
+
+def _text(entries: Sequence[ConfigSchedule], notes: Sequence[str] = ()) -> str:
     from lightning_lrmon._render import cli_text
 
-    return cli_text([(p.source, p.review, p.notes) for p in entries if p.review is not None])
+    report = cli_text([(p.source, p.review, p.notes) for p in entries if p.review is not None])
+    return "\n".join([report, *(f"note: {n}" for n in notes)])
 
 
-def _json(entries: Sequence[ConfigSchedule]) -> str:
+def _schedules_json(entries: Sequence[ConfigSchedule]) -> list[dict[str, Any]]:
     from lightning_lrmon._render import review_dict
 
-    schedules = []
+    out = []
     for p in entries:
         assert p.review is not None
-        entry = review_dict(p.review)
-        schedules.append({"source": p.source, **entry, "interval": p.interval, "steps": p.steps, "notes": p.notes})
-    return json.dumps({"version": JSON_VERSION, "ok": not any(p.findings for p in entries), "schedules": schedules})
+        out.append(
+            {"source": p.source, **review_dict(p.review), "interval": p.interval, "steps": p.steps, "notes": p.notes}
+        )
+    return out
+
+
+def _json(entries: Sequence[ConfigSchedule], notes: Sequence[str] = ()) -> str:
+    return json.dumps(
+        {
+            "version": JSON_VERSION,
+            "ok": not any(p.findings for p in entries),
+            "schedules": _schedules_json(entries),
+            "notes": list(notes),
+        }
+    )
+
+
+def _file_json(f: CheckedFile) -> dict[str, Any]:
+    return {
+        "path": f.path,
+        "code": f.code,
+        "ok": f.code == 0,
+        "error": None if f.no_schedule else f.error,
+        "no_schedule": f.no_schedule,
+        "schedules": _schedules_json(f.entries),
+        "notes": f.notes,
+    }
+
+
+def _status(f: CheckedFile) -> str:
+    if f.no_schedule:
+        return "no schedule"
+    if f.error is not None:
+        return f"unusable: {f.error}"
+    n = sum(len(e.findings) for e in f.entries)
+    return f"{n} finding{'' if n == 1 else 's'}" if n else "ok"
+
+
+def summary_table(files: Sequence[CheckedFile]) -> str:
+    """One line per file (its result) and a last line counting them: what a CI lint step shows."""
+    width = max(len(f.path) for f in files)
+    lines = [f"{'config'.ljust(width)}  schedules  result"]
+    lines += [f"{f.path.ljust(width)}  {len(f.entries):>9}  {_status(f)}" for f in files]
+    counts = [sum(f.code == c and not f.no_schedule for f in files) for c in (0, 1, 2)]
+    lines.append(
+        f"{len(files)} configs: {counts[0]} ok, {counts[1]} with findings, {counts[2]} unusable, "
+        f"{sum(f.no_schedule for f in files)} without a schedule"
+    )
+    return "\n".join(lines)
+
+
+def _report_many(files: Sequence[CheckedFile], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(
+            {"version": JSON_VERSION, "ok": all(f.code == 0 for f in files), "files": [_file_json(f) for f in files]}
+        )
+    blocks = [f"== {f.path}\n{_text(f.entries, f.notes)}" for f in files if f.entries]
+    return "\n\n".join([*blocks, summary_table(files)])
 
 
 def _terminal_plot(entries: Sequence[ConfigSchedule]) -> str:
@@ -342,7 +555,7 @@ def _png(entries: Sequence[ConfigSchedule], path: str) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="lrmon", description="Lint and preview LR schedules of a LightningCLI config, without training."
+        prog="lrmon", description="Lint and preview LR schedules of LightningCLI configs, without training."
     )
     from lightning_lrmon import __version__
 
@@ -353,11 +566,20 @@ def _parser() -> argparse.ArgumentParser:
         ("preview", "plot the LR per group over the run, findings marked"),
     ):
         p = sub.add_parser(name, help=helptext)
-        p.add_argument("config", help="LightningCLI YAML config")
+        if name == "check":
+            p.add_argument("config", nargs="+", help="LightningCLI YAML configs, or folders of them")
+        else:
+            p.add_argument("config", help="LightningCLI YAML config")
         p.add_argument("--steps", type=int, help="optimizer steps of the run (overrides trainer.max_steps)")
         p.add_argument("--steps-per-epoch", type=int, help="optimizer steps per epoch (with trainer.max_epochs)")
         p.add_argument("--expect", choices=SHAPES, help="the intended shape (default: inferred from the class)")
         p.add_argument("--lr", type=float, help="the optimizer's LR (default: from `optimizer:` in the config)")
+        p.add_argument(
+            "--lr-scheduler-interval",
+            choices=("epoch", "step"),
+            default="epoch",
+            help="how your CLI steps the top-level `lr_scheduler:` (LightningCLI: once per epoch)",
+        )
         p.add_argument(
             "--fast",
             action="store_true",
@@ -370,33 +592,53 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``lrmon`` console script; returns the exit code."""
-    parser = _parser()
-    args = parser.parse_args(argv)
+def _check_args(args: argparse.Namespace) -> None:
+    for name in ("steps", "steps_per_epoch"):
+        value = getattr(args, name)
+        if value is not None and value <= 0:
+            raise InputError(f"--{name.replace('_', '-')} must be a positive number of steps, got {value}")
 
+
+def _check(args: argparse.Namespace) -> int:
+    """``lrmon check``: one file reports as before; several files or a folder add one summary table."""
+    paths = _paths(args.config)
+    files = [_check_file(path, args) for path in paths]
+    if len(args.config) == 1 and len(paths) == 1 and not os.path.isdir(args.config[0]):
+        (one,) = files
+        if one.error is not None:
+            raise InputError(one.error)
+        print(_json(one.entries, one.notes) if args.format == "json" else _text(one.entries, one.notes))
+        return one.code
+    print(_report_many(files, args.format))
+    return max(f.code for f in files)
+
+
+def _preview(args: argparse.Namespace) -> int:
+    result = _check_file(args.config, args, keep_lrs=True)
+    if result.error is not None:
+        raise InputError(result.error)
+    if args.out:
+        _png(result.entries, args.out)
+        print(_text(result.entries, result.notes))
+        print(f"wrote {os.path.abspath(args.out)}")
+    else:
+        print(_terminal_plot(result.entries))
+    return result.code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``lrmon`` console script; returns the exit code (never raises, never a traceback)."""
+    args = _parser().parse_args(argv)
     try:
-        for name in ("steps", "steps_per_epoch"):
-            value = getattr(args, name)
-            if value is not None and value <= 0:
-                raise InputError(f"--{name.replace('_', '-')} must be a positive number of steps, got {value}")
-        config = _validated(_load(args.config), args)
-        entries = _evaluate(config, args, keep_lrs=args.command == "preview")
-        if args.command == "check":
-            print(_json(entries) if args.format == "json" else _text(entries))
-        elif args.out:
-            _png(entries, args.out)
-            print(_text(entries))
-            print(f"wrote {os.path.abspath(args.out)}")
-        else:
-            print(_terminal_plot(entries))
-    except InputError as err:
+        _check_args(args)
+        return _check(args) if args.command == "check" else _preview(args)
+    except Exception as err:  # InputError, or anything unexpected: one line and exit 2
+        reason = str(err) if isinstance(err, InputError) else f"{type(err).__name__}: {err}"
         if getattr(args, "format", "text") == "json":
-            print(json.dumps({"version": JSON_VERSION, "ok": False, "error": str(err), "schedules": []}))
+            print(json.dumps({"version": JSON_VERSION, "ok": False, "error": reason, "schedules": []}))
         else:
-            print(f"lrmon: error: {err}", file=sys.stderr)
+            print(f"lrmon: error: {reason}", file=sys.stderr)
         return 2
-    return 1 if any(p.findings for p in entries) else 0
 
 
 def run() -> None:  # pragma: no cover - console script wrapper

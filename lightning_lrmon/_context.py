@@ -78,10 +78,15 @@ class CheckContext:
     claims: list[tuple[int | None, int, int]] = field(default_factory=list)  # (group or all, rows [a, b)) explained
     found: list[Finding] = field(default_factory=list)  # findings so far: a check may defer to a specific one
     offset: int = 0  # optimizer step of row 0 (a resumed run starts part-way)
+    auto_ok: bool = True  # the door binds 'auto' (LightningCLI's top-level lr_scheduler: does not)
 
     def at(self, row: int) -> int:
         """The run's optimizer step of simulation row ``row``."""
         return row + self.offset
+
+    def or_auto(self, arg: str | None) -> str:
+        """`` or {arg}='auto'`` where the door binds ``'auto'``, else nothing (a fix never names what fails)."""
+        return f" or {arg}='auto'" if self.auto_ok else ""
 
     def claim(self, a: int, b: int, group: int | None = None) -> None:
         """Rows ``[a, b)`` of ``group`` (of every group when ``None``) are explained by a finding already made."""

@@ -74,7 +74,7 @@ def _fix(ctx: CheckContext, named: tuple[str, int] | None, wanted: int) -> tuple
     if named is None:
         return "", f"make the lambda's horizon match the run's {wanted} scheduler steps ('auto' in a config)."
     key, value = named
-    return _unit_remark(ctx, key, value, wanted), f"use {key}={wanted} (the run's scheduler steps) or {key}='auto'."
+    return _unit_remark(ctx, key, value, wanted), f"use {key}={wanted} (the run's scheduler steps){ctx.or_auto(key)}."
 
 
 def _lambda_column(ctx: CheckContext) -> tuple[Columns, int, float] | None:

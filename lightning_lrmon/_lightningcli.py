@@ -15,11 +15,22 @@ Example:
 from __future__ import annotations
 
 import copy
+import importlib
 import os
 import re
 from typing import Any
 
-__all__ = ["SUBCOMMANDS", "lrmonitor_entries", "one_line", "rejection", "unwrap_subcommand"]
+__all__ = [
+    "SUBCOMMANDS",
+    "foreign_parts",
+    "importable",
+    "lrmonitor_entries",
+    "namespace",
+    "one_line",
+    "rejection",
+    "unwrap_subcommand",
+    "without",
+]
 
 #: LightningCLI's subcommands; a config written for ``main.py --config cfg.yaml fit`` is rooted at one of them
 SUBCOMMANDS = ("fit", "validate", "test", "predict")
@@ -62,16 +73,94 @@ def one_line(message: str) -> str:
     return f"{head} {' '.join(block)}"
 
 
-def _parser(config: dict[str, Any]) -> Any:
-    from lightning.pytorch import Trainer
-    from lightning.pytorch.cli import LightningArgumentParser, LRSchedulerTypeTuple
+def namespace(config: dict[str, Any]) -> str:
+    """The Lightning package a config is written for: ``pytorch_lightning`` if any of its class paths names it.
 
-    parser = LightningArgumentParser(exit_on_error=False)
-    parser.add_lightning_class_args(Trainer, "trainer")
+    Example:
+        >>> namespace({"trainer": {"logger": {"class_path": "pytorch_lightning.loggers.CSVLogger"}}})
+        'pytorch_lightning'
+        >>> namespace({"trainer": {"max_steps": 5}})
+        'lightning.pytorch'
+    """
+    return (
+        "pytorch_lightning"
+        if any(p.startswith("pytorch_lightning.") for _, p in _class_paths(config))
+        else ("lightning.pytorch")
+    )
+
+
+def _class_paths(config: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(where, class_path)`` of every class the trainer and optimizer sections name."""
+    found: list[tuple[str, str]] = []
+    trainer = config.get("trainer") if isinstance(config.get("trainer"), dict) else {}
+    for key in ("callbacks", "logger", "plugins", "profiler", "strategy"):
+        value = trainer.get(key)  # type: ignore[union-attr]
+        items = value if isinstance(value, list) else [value]
+        for i, item in enumerate(items):
+            if isinstance(item, dict) and isinstance(item.get("class_path"), str):
+                found.append((f"trainer.{key}" + (f"[{i}]" if isinstance(value, list) else ""), item["class_path"]))
+    opt = config.get("optimizer")
+    path = opt.get("class_path") if isinstance(opt, dict) else opt
+    if isinstance(path, str):
+        found.append(("optimizer", path))
+    return found
+
+
+def importable(class_path: str) -> bool:
+    """Whether ``module.Name`` imports here (a module that raises anything at import counts as not importable);
+    bare names (resolved by LightningCLI among known classes) count as importable.
+
+    Example:
+        >>> importable("torch.optim.SGD"), importable("myproject.callbacks.Thing"), importable("SGD")
+        (True, False, True)
+    """
+    module, _, name = class_path.rpartition(".")
+    if not module:
+        return True
+    try:
+        return hasattr(importlib.import_module(module), name)
+    except Exception:  # a project module may raise anything at import; it is simply not usable here
+        return False
+
+
+def foreign_parts(config: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(where, class_path)`` of the trainer's and optimizer's classes that do not import here.
+
+    The schedule needs none of them (an optimizer only for its LR), so ``lrmon check`` leaves them out of the
+    validation and says so in one note, instead of failing as LightningCLI would in this environment.
+    """
+    return [(where, path) for where, path in _class_paths(config) if not importable(path)]
+
+
+def without(config: dict[str, Any], parts: list[tuple[str, str]]) -> dict[str, Any]:
+    """A copy of ``config`` without the listed parts (``where`` as :func:`foreign_parts` gives it)."""
+    out = copy.deepcopy(config)
+    trainer = out.get("trainer") if isinstance(out.get("trainer"), dict) else {}
+    for where, _path in parts:
+        if where == "optimizer":
+            out.pop("optimizer", None)
+            continue
+        key, _, index = where.removeprefix("trainer.").partition("[")
+        if index:
+            trainer[key][int(index.rstrip("]"))] = None  # type: ignore[index]
+        else:
+            trainer.pop(key, None)  # type: ignore[union-attr]
+    for key in ("callbacks", "logger", "plugins"):
+        if isinstance(trainer.get(key), list):  # type: ignore[union-attr]
+            trainer[key] = [v for v in trainer[key] if v is not None]  # type: ignore[index]
+    return out
+
+
+def _parser(config: dict[str, Any]) -> Any:
+    pkg = importlib.import_module(namespace(config))
+    cli = importlib.import_module(f"{namespace(config)}.cli")
+
+    parser = cli.LightningArgumentParser(exit_on_error=False)
+    parser.add_lightning_class_args(pkg.Trainer, "trainer")
     if config.get("optimizer") is not None:
         parser.add_optimizer_args(nested_key="optimizer", link_to="AUTOMATIC")
     if config.get("lr_scheduler") is not None:
-        parser.add_lr_scheduler_args(LRSchedulerTypeTuple, nested_key="lr_scheduler", link_to="AUTOMATIC")
+        parser.add_lr_scheduler_args(cli.LRSchedulerTypeTuple, nested_key="lr_scheduler", link_to="AUTOMATIC")
     return parser
 
 

@@ -50,7 +50,7 @@ def finding_markdown(f: Finding) -> str:
 
 
 def _scale(r: Review) -> str:
-    return f"{r.steps} scheduler steps (interval={r.interval})"
+    return f"{r.steps} scheduler step{'' if r.steps == 1 else 's'} (interval={r.interval})"
 
 
 def console_summary(reviews: Sequence[Review]) -> str:

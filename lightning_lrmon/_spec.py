@@ -88,6 +88,11 @@ def _resolve_dotted(name: str, where: str) -> Callable[..., Any]:
             f"`{where}` class_path {name!r}: cannot import module {module_name!r} ({err}). "
             "Check the spelling, or that the package is installed."
         ) from None
+    except Exception as err:  # a user module may raise anything at import
+        raise LRMonitorConfigError(
+            f"`{where}` class_path {name!r}: importing module {module_name!r} raised {type(err).__name__}: {err}. "
+            "Fix the module, or run the check where it imports."
+        ) from None
     obj = getattr(module, attr, None)
     if obj is None:
         close = difflib.get_close_matches(attr, [n for n in dir(module) if not n.startswith("_")], n=3)

@@ -188,10 +188,25 @@ def register(record: SchedulerRecord) -> SchedulerRecord:
     return record
 
 
+#: The methods that make a scheduler's schedule: a subclass defining none of them (Lightning's
+#: ``ReduceLROnPlateau``, which only adds ``monitor`` to the constructor) steps exactly as its parent does.
+SCHEDULE_METHODS = ("get_lr", "_get_closed_form_lr", "step", "_reduce_lr", "is_better", "_init_is_better")
+
+
 def lookup(scheduler: Any) -> SchedulerRecord | None:
-    """The record of ``scheduler``'s exact class (or of the class itself), ``None`` for any other."""
+    """The record of ``scheduler``'s class (or of the class itself), ``None`` for any other.
+
+    A subclass that changes none of :data:`SCHEDULE_METHODS` has its parent's record; one that overrides any of
+    them is a class of its own (no record).
+    """
     cls = scheduler if inspect.isclass(scheduler) else type(scheduler)
-    return _RECORDS.get(cls)
+    for klass in cls.__mro__:
+        record = _RECORDS.get(klass)
+        if record is not None:
+            return record
+        if any(name in vars(klass) for name in SCHEDULE_METHODS):
+            return None
+    return None
 
 
 def named(name: str) -> SchedulerRecord | None:
