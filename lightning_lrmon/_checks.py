@@ -49,6 +49,7 @@ from lightning_lrmon._vocab import SHAPES, check_word
 __all__ = [
     "CHECKS",
     "READS",
+    "RUN_LENGTH_CODES",
     "check_order",
     "HORIZON_LONG_COVERAGE",
     "HORIZON_SHORT_FRACTION",
@@ -63,6 +64,9 @@ __all__ = [
     "CheckContext",
     "Subject",
 ]
+
+#: Findings that judge the schedule against the run's length: meaningless for a smoke test (``fast_dev_run``).
+RUN_LENGTH_CODES = frozenset({"horizon-too-long", "horizon-too-short", "warmup-too-long", "lr-zero-early"})
 
 
 def check_horizon_too_short(ctx: CheckContext) -> list[Finding]:

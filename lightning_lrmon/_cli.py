@@ -158,15 +158,12 @@ def expand_placeholders(data: Any, found: dict[str, bool]) -> Any:
     return value if isinstance(value, (int, float, str, bool)) else text
 
 
-def _entries(config: dict[str, Any], args: argparse.Namespace) -> list[ConfigSchedule]:
-    from lightning_lrmon._lightningcli import lrmonitor_entries, namespace
+def _monitor_entries(config: dict[str, Any], args: argparse.Namespace) -> list[ConfigSchedule]:
+    """The schedules of the LRMonitors under ``trainer.callbacks`` (one per optimizer of a per-optimizer spec)."""
+    from lightning_lrmon._lightningcli import lrmonitor_entries
     from lightning_lrmon._spec import is_per_optimizer, split_per_optimizer
 
-    trainer = config.get("trainer") or {}
-    if not isinstance(trainer, dict):
-        raise InputError("`trainer` must be a mapping")
-    entries: list[ConfigSchedule] = []
-    top_opt = config.get("optimizer")
+    entries = []
     for i, init in lrmonitor_entries(config):
         if init.get("scheduler") is None:
             continue
@@ -179,9 +176,18 @@ def _entries(config: dict[str, Any], args: argparse.Namespace) -> list[ConfigSch
                     init.get("interval", "step"),
                     int(init.get("frequency", 1)),
                     args.expect or init.get("expect"),
-                    top_opt,
+                    config.get("optimizer"),
                 )
             )
+    return entries
+
+
+def _entries(config: dict[str, Any], args: argparse.Namespace) -> list[ConfigSchedule]:
+    from lightning_lrmon._lightningcli import namespace
+
+    if not isinstance(config.get("trainer") or {}, dict):
+        raise InputError("`trainer` must be a mapping")
+    entries = _monitor_entries(config, args)
     if config.get("lr_scheduler") is not None:
         interval = args.lr_scheduler_interval
         entries.append(
@@ -191,7 +197,7 @@ def _entries(config: dict[str, Any], args: argparse.Namespace) -> list[ConfigSch
                 interval,
                 1,
                 args.expect,
-                top_opt,
+                config.get("optimizer"),
                 notes=[EPOCH_NOTE] if interval == "epoch" else [],
                 auto_ok=False,
             )
@@ -339,14 +345,14 @@ def _validated(config: dict[str, Any], args: argparse.Namespace, notes: list[str
     from lightning_lrmon._lightningcli import foreign_parts, rejection, unwrap_subcommand, without
 
     config, _root = unwrap_subcommand(config)
+    if args.fast:  # nothing but the schedule's own parts is imported
+        return config
     foreign = foreign_parts(config)
     if foreign:
         notes.append(
             "not importable here, so not checked (the schedule does not depend on them): "
             + ", ".join(f"{where} {path}" for where, path in foreign)
         )
-    if args.fast:
-        return config
     try:
         import jsonargparse  # noqa: F401 - only whether LightningCLI's parser is installed
     except ImportError:

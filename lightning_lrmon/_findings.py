@@ -64,6 +64,7 @@ CODES: dict[str, CodeInfo] = {
     "plateau-monitor-missing": _s(when="runtime"),
     "resume-mismatch": _s(when="runtime"),
     "scheduler-not-stepped": _s(when="runtime"),
+    "run-length-changed": _s(when="runtime"),
     "simulation-truncated": _t(),
     "not-simulated": _t(),
     "check-failed": _t(),
@@ -71,6 +72,7 @@ CODES: dict[str, CodeInfo] = {
     "logger-failed": _t("runtime"),
     "log-momentum-unavailable": _t(),
     "lr-logged-twice": _t(),
+    "not-judged": _t(),
 }
 
 

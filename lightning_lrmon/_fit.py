@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lightning_lrmon import _runtime
-from lightning_lrmon._checks import Subject
+from lightning_lrmon._checks import RUN_LENGTH_CODES, Subject
 from lightning_lrmon._event_files import PLAN_PREFIX, SESSION_MARK_STEP, shared_event_file, truncate_own_events
 from lightning_lrmon._events import EventWriter
 from lightning_lrmon._exceptions import LRMonitorConfigError, LRScheduleError
@@ -33,7 +33,7 @@ from lightning_lrmon._runlength import (
     steps_done,
     unknown_length_reason,
 )
-from lightning_lrmon._runtime import SteppingCheck, scheduler_position
+from lightning_lrmon._runtime import LengthWatch, SteppingCheck, scheduler_position
 from lightning_lrmon._schedulers import describe
 from lightning_lrmon._session import Built, Session
 from lightning_lrmon._sinks import LoggerSink, TensorBoardSink
@@ -384,6 +384,32 @@ def _review_one(session: Session, subject: Subject, row_steps: Any) -> Review | 
         return None
 
 
+def _not_judged(config: Any, facts: RunFacts) -> Any:
+    """The one-line note for a scheduler whose run length is unknown (it is logged, not reviewed)."""
+    return tooling(
+        "not-judged",
+        f"{describe(config.scheduler)} is logged but its schedule is not reviewed: "
+        f"{unknown_length_reason(facts, config.interval)}.",
+        "give the run a length (max_steps or max_epochs with a sized loader) to have it reviewed.",
+    )
+
+
+def _smoke_test(session: Session, trainer: Any, r: Review) -> None:
+    """Under ``fast_dev_run`` the run is a smoke test, not the run: horizons are not judged against it."""
+    n = getattr(trainer, "fast_dev_run", False)
+    if not n:
+        return
+    dropped = sorted({f.code for f in r.findings if f.code in RUN_LENGTH_CODES})
+    r.findings[:] = [f for f in r.findings if f.code not in RUN_LENGTH_CODES]
+    note = (
+        f"fast_dev_run={n}: a smoke test, not the run; the horizon and warmup checks are skipped"
+        + (f" ({', '.join(dropped)} not reported)" if dropped else "")
+        + ". Run without fast_dev_run to have them judged."
+    )
+    r.notes.append(note)
+    session.emit(tooling("not-judged", f"{r.label}: {note}", "run without fast_dev_run."), once_per_code=True)
+
+
 def _who_steps(pl_module: Any, built: Built | None) -> list[str]:
     if built is None or getattr(pl_module, "automatic_optimization", True):
         return []
@@ -405,6 +431,7 @@ def _reviews(
         b = ours.get(id(config))
         subject = _subject(config, trainer, facts, b, options, tags)
         if subject is None:
+            session.emit(_not_judged(config, facts), once_per_code=False)
             continue
         start = trainer.global_step
         interval, freq = config.interval, max(1, int(config.frequency))
@@ -416,6 +443,12 @@ def _reviews(
         if r is None:
             continue
         r.notes.extend(_who_steps(pl_module, b))
+        _smoke_test(session, trainer, r)
+        if facts.time_limited:
+            r.notes.append(
+                f"max_time may stop the run before its {r.steps} scheduler steps; horizons are judged against "
+                "max_steps/max_epochs"
+            )
         out.append(r)
         for finding in r.findings:
             session.emit(finding, once_per_code=False)
@@ -449,6 +482,27 @@ def start(
         session.write_text("lrmon/summary", markdown_summary(reviews), trainer.global_step)
         session.write_layout(session.tracker.charts(), output.log_plan)
     return reviews
+
+
+def length_watch(trainer: Any) -> LengthWatch:
+    """The re-count at each epoch start (a loader whose length changes between epochs)."""
+    return LengthWatch(
+        trainer.lr_scheduler_configs, facts(trainer), global_step=trainer.global_step, epoch=trainer.current_epoch
+    )
+
+
+def recount(session: Session, trainer: Any, watch: LengthWatch | None) -> None:
+    """At an epoch start: when the training loader's length changed, the findings of schedulers whose run length
+    changed, and the stepping check counts with the new length."""
+    nb = trainer.num_training_batches
+    batches = int(nb) if isinstance(nb, (int, float)) and math.isfinite(nb) else None
+    if watch is None or trainer.current_epoch == 0 or batches is None:
+        return
+    changed, findings = watch.epoch_started(batches, epoch=trainer.current_epoch, global_step=trainer.global_step)
+    for finding in findings:
+        session.emit(finding, once_per_code=False)
+    if changed:
+        session.rebase_stepping(watch.facts)
 
 
 def manual_step(trainer: Any) -> int:

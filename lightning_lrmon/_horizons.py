@@ -111,6 +111,9 @@ def lambda_too_short(ctx: CheckContext) -> list[Finding]:
         return []
     e0 = max(getattr(ctx.scheduler, "last_epoch", 0), 0)
     wanted = n + e0
+    if climbs and _lambda_arg(ctx.scheduler, wanted) is not None:
+        ctx.claim(end_row, n)  # sized to the run (num_training_steps): its restarts are its design, not jumps
+        return []
     named = _lambda_arg(ctx.scheduler, end_row + e0)
     if named is None and not climbs:
         return []  # a lambda that just sits at its floor: lr-zero-early says it, unless we can name the argument

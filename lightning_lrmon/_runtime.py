@@ -13,14 +13,17 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lightning_lrmon._findings import Finding
-from lightning_lrmon._runlength import RunFacts, steps_done
-from lightning_lrmon._schedulers import describe
+from lightning_lrmon._runlength import RunFacts, scheduler_steps, steps_done
+from lightning_lrmon._schedulers import describe, horizon_of, lookup
 
 __all__ = [
+    "LengthWatch",
+    "loader_length_changed",
     "SteppingCheck",
     "double_step",
     "not_stepped",
@@ -205,6 +208,7 @@ class SteppingCheck:
 
     def __init__(self, configs: Sequence[Any], facts: RunFacts, global_step: int) -> None:
         self._facts, self._g0 = facts, global_step
+        self._n0: dict[int, int] = {}  # optimizer steps counted before a rebase, by optimizer
         self._watched = [
             (
                 c,
@@ -223,9 +227,103 @@ class SteppingCheck:
         for config, pos0, done0, name in self._watched:
             if config.scheduler.optimizer is not opt:
                 continue
-            done = n - 1
+            done = n - 1 - self._n0.get(id(opt), 0)
             freq = max(1, int(config.frequency))
             allowed = steps_done(self._facts, "step", freq, global_step=self._g0 + done, epoch=0) - done0
             moved = scheduler_position(config.scheduler) - pos0
             out.append(double_step(name, moved=moved, allowed=allowed, done=done, step=step))
         return out
+
+    def rebase(self, facts: RunFacts, counts: Mapping[int, int]) -> None:
+        """At an epoch start, when the loader's length changed: count from here with the new numbers (``counts``:
+        the optimizer steps counted so far, by ``id`` of the optimizer)."""
+        self._facts, self._g0 = dataclasses.replace(facts, max_steps=-1, max_epochs=None), 0
+        self._n0 = dict(counts)
+        self._watched = [(c, scheduler_position(c.scheduler), 0, name) for c, _p, _d, name in self._watched]
+
+
+def loader_length_changed(
+    scheduler: Any, *, was: int, now: int, epoch: int, reviewed: int, total: int, step: int
+) -> Finding:
+    """``run-length-changed``: the training loader's length changed between epochs, and with it the run's
+    scheduler steps; the scheduler keeps the horizon it was given.
+
+    Example:
+        >>> import torch
+        >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+        >>> f = loader_length_changed(torch.optim.lr_scheduler.CosineAnnealingLR(opt, 16), was=4, now=16, epoch=1,
+        ...                           reviewed=16, total=52, step=4)
+        >>> f.hint
+        "use T_max=52, the run's real length (LRMonitor never changes a schedule during training)."
+    """
+    record, h = lookup(scheduler), horizon_of(scheduler)
+    arg = record.horizon_arg if record is not None else None
+    fix = (
+        f"use {arg}={h - reviewed + total}, the run's real length"
+        if arg and h is not None
+        else "size the schedule for the run's real length"
+    )
+    return Finding(
+        "run-length-changed",
+        "warning",
+        f"the training loader has {now} batches per epoch from epoch {epoch} (was {was}), so this run takes {total} "
+        f"scheduler steps of {describe(scheduler)}, not the {reviewed} it was reviewed and bound for"
+        + (f"; its horizon {arg}={h} no longer ends with the run." if arg and h is not None else "."),
+        step,
+        f"{fix} (LRMonitor never changes a schedule during training).",
+    )
+
+
+def _from_epoch(facts: RunFacts, epoch: int) -> tuple[tuple[int, int], ...]:
+    """The accumulation schedule counted from ``epoch`` (epoch 0 of the rest of the run)."""
+    schedule = facts.accumulate_schedule
+    if not schedule:
+        return ()
+    return ((0, facts.accumulate_at(epoch)), *((e - epoch, f) for e, f in schedule if e > epoch))
+
+
+class LengthWatch:
+    """Re-counts the run at each epoch start, for loaders whose length changes (``reload_dataloaders_every_n_epochs``,
+    a growing dataset): each scheduler's real total against the total it was reviewed for, said once."""
+
+    def __init__(self, configs: Sequence[Any], facts: RunFacts, *, global_step: int, epoch: int) -> None:
+        self.facts = facts
+        self._watched = {
+            id(c): (
+                c,
+                scheduler_steps(facts, c.interval, max(1, int(c.frequency))),
+                scheduler_position(c.scheduler)
+                - steps_done(facts, c.interval, max(1, int(c.frequency)), global_step=global_step, epoch=epoch),
+            )
+            for c in configs
+        }
+
+    def epoch_started(self, batches: int | None, *, epoch: int, global_step: int) -> tuple[bool, list[Finding]]:
+        """Whether the loader's length changed, and a finding per scheduler whose run length it changed."""
+        was = self.facts.batches_per_epoch
+        if batches is None or was is None or batches == was:
+            return False, []
+        left_epochs = int(self.facts.max_epochs or 0) - epoch if self.facts.epochs_limited else None
+        left_steps = self.facts.max_steps - global_step if self.facts.max_steps >= 0 else -1
+        rest = dataclasses.replace(
+            self.facts,
+            batches_per_epoch=batches,
+            max_epochs=left_epochs,
+            max_steps=left_steps,
+            accumulate=self.facts.accumulate_at(epoch),
+            accumulate_schedule=_from_epoch(self.facts, epoch),
+        )
+        out = []
+        for key, (c, reviewed, pos0) in self._watched.items():
+            more = scheduler_steps(rest, c.interval, max(1, int(c.frequency)))
+            total = None if more is None else scheduler_position(c.scheduler) - pos0 + more
+            if reviewed is None or total is None or total == reviewed:
+                continue
+            out.append(
+                loader_length_changed(
+                    c.scheduler, was=was, now=batches, epoch=epoch, reviewed=reviewed, total=total, step=global_step
+                )
+            )
+            self._watched[key] = (c, total, pos0)
+        self.facts = dataclasses.replace(self.facts, batches_per_epoch=batches)
+        return True, out

@@ -173,6 +173,11 @@ class Session:
     def flush(self) -> None:
         self._to_tensorboard("flush")
 
+    def rebase_stepping(self, facts: Any) -> None:
+        """The loader's length changed: the stepping check counts from here with ``facts``."""
+        if self._stepping is not None:
+            self._stepping.rebase(facts, {id(t.opt): t.count for t in self.tracker.tracks()})
+
     def epoch_started(self) -> None:
         """A training epoch begins: each optimizer's next step goes to the other loggers (LearningRateMonitor logs
         at every epoch start)."""

@@ -1,0 +1,170 @@
+"""Runs that move after fit start (issue 20): Lightning features that change how many optimizer or scheduler steps a
+run takes. Real Trainer fits; each case failed on 0.2 (a wrong "auto", a false finding or a silent skip)."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from helpers import SGD, TinyModule, f32, loader, read_scalars, run_dir, series, trainer
+from lightning.pytorch.callbacks import GradientAccumulationScheduler
+from transformers import get_cosine_with_hard_restarts_schedule_with_warmup
+
+from lightning_lrmon import LRMonitor, LRMonitorConfigError, LRMonitorNote, LRScheduleWarning, check_schedule
+
+AUTO_COSINE = {"class_path": "CosineAnnealingLR", "init_args": {"T_max": "auto"}}
+
+
+def notes(record: Any) -> list[str]:
+    return [str(w.message) for w in record if issubclass(w.category, LRMonitorNote)]
+
+
+def schedule_warnings(record: Any) -> list[str]:
+    return [str(w.message) for w in record if issubclass(w.category, LRScheduleWarning)]
+
+
+@pytest.mark.parametrize(("interval", "frequency", "steps"), [("step", 1, 52), ("step", 3, 15), ("epoch", 1, 5)])
+def test_gradient_accumulation_scheduler_binds_auto_to_the_steps_lightning_really_takes(
+    tmp_path, interval, frequency, steps
+):
+    module = TinyModule(lambda m: SGD(m.parameters(), lr=0.1))
+    cb = LRMonitor(AUTO_COSINE, interval=interval, frequency=frequency, on_misconfig="raise")
+    accumulation = GradientAccumulationScheduler({0: 1, 2: 4, 3: 2})  # 16 + 16 + 4 + 8 + 8 optimizer steps
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LRScheduleWarning)
+        t = trainer(tmp_path, [cb, accumulation], max_steps=-1, max_epochs=5)
+        t.fit(module, loader(64, 4))
+    sched = t.lr_scheduler_configs[0].scheduler
+    assert t.global_step == 52
+    assert sched.T_max == steps and sched.last_epoch == steps  # 0.2 bound 80 (16 steps x 5 epochs)
+    applied = [a[0] for a in module.optimizers().optimizer.applied]
+    at, logged = series(read_scalars(run_dir(tmp_path)), "lr-SGD")
+    np.testing.assert_array_equal(logged, f32(applied))
+    planned = dict(zip(*series(read_scalars(run_dir(tmp_path)), "planned/lr-SGD")))
+    matched = [(planned[s], v) for s, v in zip(at, logged) if s in planned]
+    assert len(matched) >= 50 and all(p == v for p, v in matched)  # the plan is the run, step for step
+    assert cb.findings == []
+
+
+def test_a_fixed_horizon_under_an_accumulation_schedule_is_judged_against_the_real_run(tmp_path):
+    module = TinyModule(lambda m: SGD(m.parameters(), lr=0.1))
+    cb = LRMonitor({"class_path": "CosineAnnealingLR", "init_args": {"T_max": 160}})
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        trainer(tmp_path, [cb, GradientAccumulationScheduler({0: 1, 2: 4})], max_steps=-1, max_epochs=4).fit(
+            module, loader(64, 4)
+        )
+    (finding,) = [f for f in cb.findings if f.code == "horizon-too-long"]
+    assert "use T_max=40" in finding.hint  # 16 + 16 + 4 + 4 optimizer steps
+    assert any("horizon-too-long" in w for w in schedule_warnings(record))
+
+
+def test_fast_dev_run_is_a_smoke_test_and_never_fails_on_a_horizon_the_real_run_fits(tmp_path):
+    module = TinyModule(lambda m: SGD(m.parameters(), lr=0.1))
+    cb = LRMonitor({"class_path": "CosineAnnealingLR", "init_args": {"T_max": 64}}, on_misconfig="raise")
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        trainer(tmp_path, [cb], max_steps=-1, fast_dev_run=True).fit(module, loader(64, 4))
+    assert schedule_warnings(record) == [] and [f.code for f in cb.findings] == ["not-judged"]
+    (note,) = [n for n in notes(record) if n.startswith("not-judged")]
+    assert "fast_dev_run=True" in note and "horizon-too-long not reported" in note
+    (review,) = cb.reviews
+    assert any("fast_dev_run" in n for n in review.notes)
+
+
+def test_max_time_alone_with_auto_names_max_time(tmp_path):
+    module = TinyModule(lambda m: SGD(m.parameters(), lr=0.1))
+    t = trainer(tmp_path, [LRMonitor(AUTO_COSINE)], logger=False, max_steps=-1, max_time={"seconds": 30})
+    with pytest.raises(LRMonitorConfigError, match=r"limited only by max_time.*Trainer\(max_steps=N\)"):
+        t.fit(module, loader(16, 4))
+
+
+def test_max_time_with_a_scheduler_from_configure_optimizers_says_it_is_not_reviewed(tmp_path):
+    def configure(m: TinyModule) -> Any:
+        opt = SGD(m.parameters(), lr=0.1)
+        return {"optimizer": opt, "lr_scheduler": torch.optim.lr_scheduler.CosineAnnealingLR(opt, 10)}
+
+    module = TinyModule(configure)
+    cb = LRMonitor()
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        t = trainer(tmp_path, [cb], max_steps=-1, max_time={"seconds": 2})
+        t.fit(module, loader(16, 4))
+    (note,) = [n for n in notes(record) if n.startswith("not-judged")]
+    assert "CosineAnnealingLR(T_max=10" in note and "max_time" in note
+    assert cb.reviews == []
+
+
+def test_max_time_beside_max_steps_is_said_in_the_review(tmp_path):
+    module = TinyModule(lambda m: SGD(m.parameters(), lr=0.1))
+    cb = LRMonitor(AUTO_COSINE)
+    trainer(tmp_path, [cb], max_steps=8, max_time={"hours": 1}).fit(module, loader(16, 4))
+    (review,) = cb.reviews
+    assert any("max_time may stop the run" in n for n in review.notes)
+
+
+@pytest.mark.parametrize("cycles", [2, 5])
+def test_hf_hard_restarts_sized_to_the_run_stay_silent(cycles):
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    sched = get_cosine_with_hard_restarts_schedule_with_warmup(opt, 100, 1000, num_cycles=cycles)
+    assert check_schedule(sched, 1000) == []
+
+
+def test_hf_hard_restarts_sized_to_another_run_are_still_found():
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    sched = get_cosine_with_hard_restarts_schedule_with_warmup(opt, 100, 1000, num_cycles=2)
+    (finding,) = check_schedule(sched, 3000)
+    assert finding.code == "horizon-too-short"
+
+
+class Growing(TinyModule):
+    """A loader that grows after the first epoch (a curriculum): 4 batches, then 16."""
+
+    def __init__(self, sizes: tuple[int, int] = (16, 64)) -> None:
+        super().__init__(lambda m: SGD(m.parameters(), lr=0.1))
+        self.sizes = sizes
+
+    def train_dataloader(self) -> Any:
+        from helpers import dataset
+        from torch.utils.data import DataLoader
+
+        return DataLoader(dataset(self.sizes[0] if self.current_epoch == 0 else self.sizes[1]), batch_size=4)
+
+
+def test_a_loader_that_grows_is_recounted_and_warned_once_with_the_corrected_value(tmp_path):
+    module = Growing()
+    cb = LRMonitor(AUTO_COSINE)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        t = trainer(tmp_path, [cb], max_steps=-1, max_epochs=3, reload_dataloaders_every_n_epochs=1)
+        t.fit(module)
+    assert t.global_step == 36 and t.lr_scheduler_configs[0].scheduler.T_max == 12  # never changed behind your back
+    (warning,) = schedule_warnings(record)
+    assert warning.startswith("run-length-changed") and "16 batches per epoch from epoch 1 (was 4)" in warning
+    assert "use T_max=36" in warning
+    applied = [a[0] for a in module.optimizers().optimizer.applied]
+    np.testing.assert_array_equal(series(read_scalars(run_dir(tmp_path)), "lr-SGD")[1], f32(applied))
+
+
+def test_a_reloaded_loader_of_the_same_length_says_nothing(tmp_path):
+    module = Growing(sizes=(32, 32))
+    cb = LRMonitor(AUTO_COSINE)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LRScheduleWarning)
+        trainer(tmp_path, [cb], max_steps=-1, max_epochs=3, reload_dataloaders_every_n_epochs=1).fit(module)
+    assert cb.findings == []
+
+
+def test_a_grown_loader_under_frequency_two_keeps_the_stepping_check_quiet(tmp_path):
+    module = Growing(sizes=(16, 40))  # 4 then 10 batches: frequency 2 steps at 2, 4 / 2, 4, 6, 8, 10
+    cb = LRMonitor(AUTO_COSINE, frequency=2)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        t = trainer(tmp_path, [cb], max_steps=-1, max_epochs=3, reload_dataloaders_every_n_epochs=1)
+        t.fit(module)
+    assert t.lr_scheduler_configs[0].scheduler.last_epoch == 12
+    codes = [w.split(":")[0] for w in schedule_warnings(record)]
+    assert codes == ["run-length-changed"]  # 4 bound, 12 taken; no false double-step
