@@ -224,6 +224,8 @@ class LRMonitor(Callback):
         )
         self.session = session
         restored, self._restored = self._restored, None
+        if restored is None:
+            _fit.rebind(self._built, self._options, trainer)
         self._reviews = _fit.start(session, trainer, pl_module, self._built, restored, self._options, self._output)
         self._watch = _fit.length_watch(trainer)
         self._publish_every = _fit.publish_every(trainer, session)

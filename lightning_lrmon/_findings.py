@@ -60,6 +60,7 @@ CODES: dict[str, CodeInfo] = {
     "lr-zero-early": _s(),
     "lr-jump": _s(),
     "groups-collapsed": _s(),
+    "schedulers-conflict": _s(),
     "double-step": _s(when="runtime"),
     "plateau-monitor-missing": _s(when="runtime"),
     "resume-mismatch": _s(when="runtime"),

@@ -24,13 +24,14 @@ from lightning_lrmon._events import EventWriter
 from lightning_lrmon._exceptions import LRMonitorConfigError, LRScheduleError
 from lightning_lrmon._findings import tooling
 from lightning_lrmon._render import markdown_summary
-from lightning_lrmon._review import Review, review
+from lightning_lrmon._review import Review, review, review_stack
 from lightning_lrmon._runlength import (
     RunFacts,
     facts_from_trainer,
     opt_step_of_rows,
     scheduler_steps,
     steps_done,
+    swa_start,
     unknown_length_reason,
 )
 from lightning_lrmon._runtime import LengthWatch, SteppingCheck, scheduler_position
@@ -46,6 +47,7 @@ from lightning_lrmon._spec import (
     spec_identity,
     split_per_optimizer,
 )
+from lightning_lrmon._stack import stacked
 from lightning_lrmon._tags import optimizer_label
 from lightning_lrmon._vocab import INTERVALS, ON_MISCONFIG, SHAPES, Interval, check_word
 
@@ -188,11 +190,41 @@ def build_all(
         _refuse_second_scheduler(spec, optimizer, configs)
         steps = _bound_steps(spec, options, facts)
         configured = [float(g["lr"]) for g in optimizer.param_groups]
+        before = [{k: v for k, v in g.items() if k != "params"} for g in optimizer.param_groups]
         sched = build_scheduler(spec.spec, optimizer, total_steps=steps, where=spec.where, normalized=True)
         config = _make_config(config_type, sched, options)
         configs.append(config)
-        built.append(Built(spec.index, spec.where, spec.spec, spec_identity(spec.spec), steps, configured, config))
+        identity = spec_identity(spec.spec)
+        built.append(Built(spec.index, spec.where, spec.spec, identity, steps, configured, config, before))
     return built
+
+
+def rebind(built: list[Built], options: Options, trainer: Any) -> None:
+    """On a fresh run, after every callback's ``on_fit_start`` (``StochasticWeightAveraging`` adds an epoch and
+    takes the LR over there): re-build each ``"auto"`` scheduler whose run length changed since it was bound.
+
+    The param groups get back what they held before the first build, so the new scheduler starts exactly as if it
+    had been built first; nothing has stepped yet.
+    """
+    if trainer.global_step != 0:
+        return
+    run = facts(trainer)
+    for b in built:
+        if not (isinstance(b.spec, dict) and has_auto(b.spec)) or len(b.groups_before) != len(
+            groups := b.config.scheduler.optimizer.param_groups
+        ):
+            continue
+        steps = _bound_steps(Spec(b.index, b.spec, b.where), options, run)
+        if steps is None or steps == b.steps:
+            continue
+        for group, saved in zip(groups, b.groups_before):
+            for key in [k for k in group if k != "params" and k not in saved]:
+                del group[key]
+            group.update(saved)
+        b.config.scheduler = build_scheduler(
+            b.spec, b.config.scheduler.optimizer, total_steps=steps, where=b.where, normalized=True
+        )
+        b.steps = steps
 
 
 def _make_config(config_type: Any, sched: Any, options: Options) -> Any:
@@ -419,36 +451,92 @@ def _who_steps(pl_module: Any, built: Built | None) -> list[str]:
     ]
 
 
+def _tags_of(session: Session, optimizer: Any) -> list[str]:
+    return session.tracker.tags_of(optimizer) or [f"lr-{type(optimizer).__name__}"]
+
+
+def _review_config(
+    session: Session, trainer: Any, config: Any, facts: RunFacts, b: Built | None, options: Options
+) -> Review | None:
+    """One scheduler alone on its optimizer (``None``: its run length is unknown, said in a note, or it failed)."""
+    subject = _subject(config, trainer, facts, b, options, _tags_of(session, config.scheduler.optimizer))
+    if subject is None:
+        session.emit(_not_judged(config, facts), once_per_code=False)
+        return None
+    start = trainer.global_step
+    interval, freq = config.interval, max(1, int(config.frequency))
+
+    def rows_to_steps(rows: Any, _i: str = interval, _f: int = freq, _s: int = start) -> Any:
+        return opt_step_of_rows(facts, _i, _f, rows, _s)  # type: ignore[arg-type]
+
+    return _review_one(session, subject, rows_to_steps)
+
+
+def _review_stacked(session: Session, trainer: Any, configs: list[Any], facts: RunFacts) -> Review | None:
+    """Several schedulers on one optimizer, simulated together in Lightning's order: one review, one plan."""
+    total = facts.optimizer_steps()
+    if total is None:
+        for config in configs:
+            session.emit(_not_judged(config, facts), once_per_code=False)
+        return None
+    optimizer = configs[0].scheduler.optimizer
+    tags = _tags_of(session, optimizer)
+    try:
+        return review_stack(
+            configs,
+            facts,
+            max(total - trainer.global_step, 0),
+            start=trainer.global_step,
+            label=optimizer_label(tags, optimizer.param_groups),
+            tags=tags,
+        )
+    except Exception as err:  # the checker must never be what kills a training run
+        session.emit(
+            tooling(
+                "check-failed",
+                f"lightning-lrmon could not simulate the schedulers of "
+                f"{type(optimizer).__name__} together ({type(err).__name__}: {err}).",
+                "please report this with the schedulers' arguments.",
+            ),
+            once_per_code=False,
+        )
+        return None
+
+
+def _run_notes(session: Session, trainer: Any, r: Review, facts: RunFacts) -> None:
+    """What the run does to the review: a smoke test, SWA taking over, a time limit."""
+    _smoke_test(session, trainer, r)
+    if (swa := swa_start(trainer)) is not None:
+        r.notes.append(
+            f"StochasticWeightAveraging replaces the schedule with its SWALR from epoch {swa}: reviewed for the "
+            f"{r.steps} scheduler steps before"
+        )
+    if facts.time_limited:
+        r.notes.append(
+            f"max_time may stop the run before its {r.steps} scheduler steps; horizons are judged against "
+            "max_steps/max_epochs"
+        )
+
+
 def _reviews(
     session: Session, trainer: Any, pl_module: Any, built: list[Built], options: Options, facts: RunFacts
 ) -> list[Review]:
     ours = {id(b.config): b for b in built}
+    stack_of = {id(c): group for group in stacked(trainer.lr_scheduler_configs) for c in group}
     out = []
     for config in trainer.lr_scheduler_configs:
-        tags = session.tracker.tags_of(config.scheduler.optimizer) or [
-            f"lr-{type(config.scheduler.optimizer).__name__}"
-        ]
-        b = ours.get(id(config))
-        subject = _subject(config, trainer, facts, b, options, tags)
-        if subject is None:
-            session.emit(_not_judged(config, facts), once_per_code=False)
-            continue
-        start = trainer.global_step
-        interval, freq = config.interval, max(1, int(config.frequency))
-
-        def rows_to_steps(rows: Any, _i: str = interval, _f: int = freq, _s: int = start) -> Any:
-            return opt_step_of_rows(facts, _i, _f, rows, _s)  # type: ignore[arg-type]
-
-        r = _review_one(session, subject, rows_to_steps)
+        group = stack_of.get(id(config))
+        if group is not None:
+            if group[0] is not config:
+                continue  # reviewed with the first of its optimizer's schedulers
+            r = _review_stacked(session, trainer, group, facts)
+        else:
+            r = _review_config(session, trainer, config, facts, ours.get(id(config)), options)
+            if r is not None:
+                r.notes.extend(_who_steps(pl_module, ours.get(id(config))))
         if r is None:
             continue
-        r.notes.extend(_who_steps(pl_module, b))
-        _smoke_test(session, trainer, r)
-        if facts.time_limited:
-            r.notes.append(
-                f"max_time may stop the run before its {r.steps} scheduler steps; horizons are judged against "
-                "max_steps/max_epochs"
-            )
+        _run_notes(session, trainer, r, facts)
         out.append(r)
         for finding in r.findings:
             session.emit(finding, once_per_code=False)
@@ -498,7 +586,9 @@ def recount(session: Session, trainer: Any, watch: LengthWatch | None) -> None:
     batches = int(nb) if isinstance(nb, (int, float)) and math.isfinite(nb) else None
     if watch is None or trainer.current_epoch == 0 or batches is None:
         return
-    changed, findings = watch.epoch_started(batches, epoch=trainer.current_epoch, global_step=trainer.global_step)
+    changed, findings = watch.epoch_started(
+        batches, epoch=trainer.current_epoch, global_step=trainer.global_step, live=trainer.lr_scheduler_configs
+    )
     for finding in findings:
         session.emit(finding, once_per_code=False)
     if changed:

@@ -26,11 +26,13 @@ from lightning_lrmon._checks import Subject, describe_shape, run_checks
 from lightning_lrmon._columns import Columns, Unsteady
 from lightning_lrmon._exceptions import LRMonitorConfigError
 from lightning_lrmon._findings import Finding
+from lightning_lrmon._runlength import RunFacts
 from lightning_lrmon._schedulers import describe
 from lightning_lrmon._series import NO_SERIES, PlannedSeries, RowSteps, SeriesSketch, planned_series
 from lightning_lrmon._simulate import DEFAULT_FALLBACK_BUDGET_S, Simulation, simulate, simulate_columns
+from lightning_lrmon._stack import Stack, erasures, simulate_stack
 
-__all__ = ["GroupStats", "Review", "assemble", "check_schedule", "review"]
+__all__ = ["GroupStats", "Review", "assemble", "check_schedule", "review", "review_stack"]
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,30 @@ def assemble(
         findings=findings,
         plan=planned_series(cols, sketch, steps_of, ratios) if with_series else NO_SERIES,
     )
+
+
+def review_stack(
+    configs: Sequence[Any], facts: RunFacts, steps: int, *, start: int = 0, label: str, tags: Sequence[str]
+) -> Review:
+    """The review of several schedulers on one optimizer (Lightning's scheduler configs, in their order): the run's
+    LRs simulated with all of them stepping as Lightning steps them, the validity checks on those LRs, one planned
+    series per group, and ``schedulers-conflict`` for a scheduler the others erase."""
+    sim = simulate_stack(configs, facts, steps, start=start)
+    stack = Stack([c.scheduler for c in configs])
+    subject = Subject(stack, steps, label=label, tags=list(tags), step_offset=start, interval="step")
+    sketch = SeriesSketch(steps)
+    cols = Columns.of_array(sim.lrs[: sim.valid_steps], feed=sketch.feed)
+    got = assemble(subject, lambda rows: start + rows, sim, cols, None, sketch)
+    conflicts = erasures(configs, facts, steps, sim, start=start)
+    if conflicts:  # the jumps are the erasing itself: one finding says it, with the fix
+        got.findings[:] = [f for f in got.findings if f.code != "lr-jump"]
+    got.findings[:0] = conflicts
+    got.shape = "stacked (simulated together, in Lightning's order)"
+    got.notes.append(
+        f"{len(configs)} schedulers on one optimizer: simulated together as Lightning steps them "
+        "(step-interval ones after each optimizer step, epoch-interval ones at epoch end, in config order)"
+    )
+    return got
 
 
 def check_schedule(

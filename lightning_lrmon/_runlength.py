@@ -24,7 +24,14 @@ from typing import Any, Literal
 
 import numpy as np
 
-__all__ = ["RunFacts", "opt_step_of_rows", "scheduler_steps", "steps_done", "unknown_length_reason"]
+__all__ = [
+    "RunFacts",
+    "opt_step_of_rows",
+    "scheduler_steps",
+    "step_pattern",
+    "steps_done",
+    "unknown_length_reason",
+]
 
 Interval = Literal["step", "epoch"]
 
@@ -86,11 +93,11 @@ class RunFacts:
 
 def _pattern(facts: RunFacts, frequency: int) -> np.ndarray:
     """Within-epoch optimizer-step indices after which an ``interval="step"`` scheduler steps."""
-    return _pattern_of(int(facts.batches_per_epoch or 0), max(1, facts.accumulate), frequency)
+    return step_pattern(int(facts.batches_per_epoch or 0), max(1, facts.accumulate), frequency)
 
 
 @functools.lru_cache(maxsize=64)
-def _pattern_of(batches: int, acc: int, frequency: int) -> np.ndarray:
+def step_pattern(batches: int, acc: int, frequency: int) -> np.ndarray:
     """Cached: the runtime stepping check asks for it during training."""
     batch = np.arange(1, batches + 1, dtype=np.int64)  # batch_idx + 1
     optimizer_batches = batch[(batch % acc == 0) | (batch == batches)]
@@ -137,7 +144,7 @@ def _varying_steps_done(facts: RunFacts, frequency: int, global_step: int) -> in
     factors (whole segments at once)."""
     done, left = 0, global_step
     for seg in segments(facts):
-        pattern = _pattern_of(seg.batches, seg.acc, frequency)
+        pattern = step_pattern(seg.batches, seg.acc, frequency)
         span = None if seg.stop is None else seg.stop - seg.first
         full = left // max(seg.ope, 1) if span is None else min(span, left // max(seg.ope, 1))
         done += full * len(pattern)
@@ -177,7 +184,7 @@ def _varying_rows(facts: RunFacts, frequency: int, k: np.ndarray) -> np.ndarray:
     out = np.zeros(k.shape, dtype=np.int64)
     sched0, opt0 = 0, 0
     for seg in segments(facts):
-        pattern = _pattern_of(seg.batches, seg.acc, frequency)
+        pattern = step_pattern(seg.batches, seg.acc, frequency)
         span = None if seg.stop is None else seg.stop - seg.first
         n_sched = None if span is None else span * len(pattern)
         inside = (k >= sched0) if n_sched is None else (k >= sched0) & (k < sched0 + n_sched)
@@ -293,6 +300,9 @@ def facts_from_trainer(trainer: Any) -> RunFacts:
     nb = trainer.num_training_batches
     batches = int(nb) if isinstance(nb, (int, float)) and math.isfinite(nb) else None
     max_epochs = trainer.max_epochs
+    swa = swa_start(trainer)
+    if swa is not None and max_epochs is not None and max_epochs >= 0:
+        max_epochs = min(int(max_epochs), max(swa, 1))  # SWA's SWALR takes the LR over from epoch `swa` on
     schedule = accumulation_schedule(trainer)
     return RunFacts(
         max_steps=int(trainer.max_steps),
@@ -302,6 +312,19 @@ def facts_from_trainer(trainer: Any) -> RunFacts:
         time_limited=time_limited(trainer),
         accumulate_schedule=schedule,
     )
+
+
+def swa_start(trainer: Any) -> int | None:
+    """The epoch from which ``StochasticWeightAveraging`` replaces the first scheduler with its SWALR (its public
+    ``swa_start``, known once its ``on_fit_start`` ran), or ``None``."""
+    for cb in getattr(trainer, "callbacks", []):
+        if type(cb).__name__ == "StochasticWeightAveraging":
+            try:
+                start = cb.swa_start
+            except Exception:  # its on_fit_start has not run yet (a fractional start is resolved there)
+                return None
+            return int(start) if isinstance(start, int) else None
+    return None
 
 
 def accumulation_schedule(trainer: Any) -> tuple[tuple[int, int], ...]:

@@ -298,8 +298,11 @@ class LengthWatch:
             for c in configs
         }
 
-    def epoch_started(self, batches: int | None, *, epoch: int, global_step: int) -> tuple[bool, list[Finding]]:
-        """Whether the loader's length changed, and a finding per scheduler whose run length it changed."""
+    def epoch_started(
+        self, batches: int | None, *, epoch: int, global_step: int, live: Sequence[Any] = ()
+    ) -> tuple[bool, list[Finding]]:
+        """Whether the loader's length changed, and a finding per scheduler (of those still in ``live``, the
+        Trainer's configs: SWA replaces one) whose run length it changed."""
         was = self.facts.batches_per_epoch
         if batches is None or was is None or batches == was:
             return False, []
@@ -314,7 +317,10 @@ class LengthWatch:
             accumulate_schedule=_from_epoch(self.facts, epoch),
         )
         out = []
+        present = {id(c) for c in live}
         for key, (c, reviewed, pos0) in self._watched.items():
+            if key not in present:
+                continue
             more = scheduler_steps(rest, c.interval, max(1, int(c.frequency)))
             total = None if more is None else scheduler_position(c.scheduler) - pos0 + more
             if reviewed is None or total is None or total == reviewed:

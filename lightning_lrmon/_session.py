@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from lightning_lrmon._exceptions import LRMonitorNote, LRScheduleWarning
@@ -54,6 +54,7 @@ class Built:
     steps: int | None
     configured_lrs: list[float]
     config: Any = None
+    groups_before: list[dict[str, Any]] = field(default_factory=list)  # the param groups' keys before the build
 
 
 class FindingLog:

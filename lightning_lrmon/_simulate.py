@@ -48,6 +48,7 @@ __all__ = [
     "proportional_view",
     "simulate",
     "simulate_columns",
+    "shadows",
     "simulate_schedule",
 ]
 
@@ -111,7 +112,13 @@ def _group_lrs(optimizer: Optimizer) -> np.ndarray:
 
 def _shadow(scheduler: Any) -> Any:
     """Deep-copy ``scheduler`` onto a parameter-free copy of its optimizer (no parameter tensor is copied)."""
-    opt: Optimizer = scheduler.optimizer
+    return shadows([scheduler])[0]
+
+
+def shadows(schedulers: list[Any]) -> list[Any]:
+    """Deep copies of ``schedulers`` (all on one optimizer) sharing one parameter-free copy of it, their user
+    callables isolated: stepping them together never touches the originals."""
+    opt: Optimizer = schedulers[0].optimizer
     shadow_opt = object.__new__(type(opt))
     shadow_opt.__dict__.update({k: v for k, v in opt.__dict__.items() if k not in ("state", "param_groups", "step")})
     shadow_opt.state = defaultdict(dict)
@@ -126,7 +133,10 @@ def _shadow(scheduler: Any) -> Any:
         groups.append(new_group)
     shadow_opt.param_groups = groups
     shadow_opt.defaults = dict(opt.defaults)
-    shadow = copy.deepcopy(scheduler, memo)
+    return [_isolate_attributes(copy.deepcopy(s, memo)) for s in schedulers]
+
+
+def _isolate_attributes(shadow: Any) -> Any:
     for key, value in list(vars(shadow).items()):
         if isinstance(value, (list, tuple)) and any(callable(v) for v in value):
             vars(shadow)[key] = type(value)(isolated_or_raise(v) if callable(v) else v for v in value)

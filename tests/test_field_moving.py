@@ -168,3 +168,173 @@ def test_a_grown_loader_under_frequency_two_keeps_the_stepping_check_quiet(tmp_p
     assert t.lr_scheduler_configs[0].scheduler.last_epoch == 12
     codes = [w.split(":")[0] for w in schedule_warnings(record)]
     assert codes == ["run-length-changed"]  # 4 bound, 12 taken; no false double-step
+
+
+class Normed(TinyModule):
+    """A model with BatchNorm: StochasticWeightAveraging adds an epoch to update its statistics."""
+
+    def __init__(self) -> None:
+        super().__init__(lambda m: SGD(m.parameters(), lr=0.1))
+        self.norm = torch.nn.BatchNorm1d(4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(torch.relu(self.norm(self.body(x))))
+
+
+@pytest.mark.parametrize("lrmonitor_first", [True, False])
+def test_swa_takes_over_and_auto_is_bound_to_the_steps_before_it_in_either_callback_order(tmp_path, lrmonitor_first):
+    from lightning.pytorch.callbacks import StochasticWeightAveraging
+
+    module = Normed()
+    cb = LRMonitor(AUTO_COSINE)
+    swa = StochasticWeightAveraging(swa_lrs=0.05, swa_epoch_start=3)  # SWALR from epoch 2 (0-based)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        t = trainer(tmp_path, [cb, swa] if lrmonitor_first else [swa, cb], max_steps=-1, max_epochs=4)
+        t.fit(module, loader(64, 4))
+    assert schedule_warnings(record) == []  # 0.2: a false horizon-too-short ("use T_max=...") with LRMonitor first
+    cosine = cb._built[0].config.scheduler
+    assert (cosine.T_max, cosine.last_epoch) == (32, 32)  # 2 epochs x 16 steps, then SWALR
+    assert type(t.lr_scheduler_configs[0].scheduler).__name__ == "SWALR"
+    applied = [a[0] for a in module.optimizers().optimizer.applied]
+    assert applied[31] < 0.001 < applied[0]  # the cosine reaches its floor where SWA takes over
+    np.testing.assert_array_equal(series(read_scalars(run_dir(tmp_path)), "lr-SGD")[1], f32(applied))
+    (review,) = cb.reviews
+    assert any("StochasticWeightAveraging replaces the schedule" in n for n in review.notes)
+
+
+def test_rebinding_after_other_callbacks_starts_the_scheduler_exactly_as_a_first_build(tmp_path):
+    """The re-built scheduler gives bit-identical LRs to a cosine given T_max=32 from the start."""
+    from lightning.pytorch.callbacks import StochasticWeightAveraging
+
+    runs = []
+    for spec in (AUTO_COSINE, {"class_path": "CosineAnnealingLR", "init_args": {"T_max": 32}}):
+        module = Normed()
+        torch.manual_seed(0)
+        swa = StochasticWeightAveraging(swa_lrs=0.05, swa_epoch_start=3)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            trainer(tmp_path, [LRMonitor(spec), swa], logger=False, max_steps=-1, max_epochs=4).fit(
+                module, loader(64, 4)
+            )
+        runs.append([a[0] for a in module.optimizers().optimizer.applied])
+    assert runs[0] == runs[1]
+
+
+def stacked_module(chainable: bool) -> TinyModule:
+    def configure(m: TinyModule) -> Any:
+        opt = SGD(m.parameters(), lr=0.1)
+        if chainable:  # LinearLR multiplies what it finds: both schedules shape the run
+            warm = torch.optim.lr_scheduler.LinearLR(opt, start_factor=0.125, total_iters=7)
+        else:  # LambdaLR sets lr = base * factor at every step: StepLR's decay is undone one step later
+            warm = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / 8))
+        decay = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.1)
+        return [opt], [{"scheduler": warm, "interval": "step"}, {"scheduler": decay, "interval": "epoch"}]
+
+    return TinyModule(configure)
+
+
+def planned_and_logged(tmp_path: Any) -> tuple[dict[int, float], list[int], np.ndarray]:
+    scalars = read_scalars(run_dir(tmp_path))
+    steps, logged = series(scalars, "lr-SGD")
+    plan_steps, plan_values = series(scalars, "planned/lr-SGD")
+    assert len(plan_steps) == len(set(plan_steps))  # 0.2: two series in one tag (96 points for 48 steps)
+    return dict(zip(plan_steps, plan_values)), steps, logged
+
+
+@pytest.mark.parametrize("chainable", [False, True])
+def test_stacked_schedulers_are_simulated_together_in_lightnings_order(tmp_path, chainable):
+    module = stacked_module(chainable)
+    cb = LRMonitor()
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        trainer(tmp_path, [cb], max_steps=-1, max_epochs=3).fit(module, loader(64, 4))
+    applied = [a[0] for a in module.optimizers().optimizer.applied]
+    plan, steps, logged = planned_and_logged(tmp_path)
+    np.testing.assert_array_equal(logged, f32(applied))
+    assert [plan[s] for s in steps] == list(logged)  # the plan is the run at every one of its 48 steps
+    (review,) = cb.reviews
+    assert review.scheduler.endswith("+ StepLR(step_size=1, gamma=0.1)")
+    codes = [w.split(":")[0] for w in schedule_warnings(record)]
+    if chainable:
+        assert codes == [] and applied[16] == pytest.approx(0.01) and applied[40] == pytest.approx(0.001)
+    else:
+        assert applied[15:18] == [0.1, pytest.approx(0.01), 0.1]  # each decay lasts one step
+        assert codes == ["schedulers-conflict"]  # not a misleading lr-jump fix
+        (warning,) = schedule_warnings(record)
+        assert warning.startswith("schedulers-conflict: StepLR(step_size=1, gamma=0.1) shares its optimizer")
+        assert "last 2 of the run's 48 steps instead of the 32" in warning
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the rest of the Trainer's arguments and built-in callbacks that touch steps, optimizers, schedulers or logging:
+# "auto" bound to the steps Lightning takes, logged = applied, no false finding
+
+
+class FoundBatchSize(TinyModule):
+    """A module whose loader reads ``self.batch_size`` (what BatchSizeFinder scales before the fit)."""
+
+    def __init__(self) -> None:
+        super().__init__(lambda m: SGD(m.parameters(), lr=0.1))
+        self.batch_size = 4
+
+    def train_dataloader(self) -> Any:
+        from helpers import dataset
+        from torch.utils.data import DataLoader
+
+        return DataLoader(dataset(64), batch_size=self.batch_size)
+
+
+def _bsf() -> Any:
+    from lightning.pytorch.callbacks import BatchSizeFinder
+
+    return BatchSizeFinder(mode="power", init_val=8, max_trials=2, steps_per_trial=1)  # ends at 16: 4 steps/epoch
+
+
+def _callback(name: str) -> Any:
+    import lightning.pytorch.callbacks as cbs
+
+    return {
+        "ema": lambda: cbs.EMAWeightAveraging(),
+        "pruning": lambda: cbs.ModelPruning("l1_unstructured", amount=0.1),
+    }[name]()
+
+
+MATRIX: dict[str, tuple[dict[str, Any], int]] = {
+    "barebones": ({"barebones": True, "logger": False, "log_every_n_steps": None}, 48),
+    "overfit_batches": ({"overfit_batches": 3}, 9),
+    "min_epochs": ({"min_epochs": 2}, 48),
+    "min_steps": ({"max_epochs": -1, "max_steps": 20, "min_steps": 10}, 20),
+    "log_every_n_steps=0": ({"log_every_n_steps": 0}, 48),
+    "bf16-mixed": ({"precision": "bf16-mixed"}, 48),
+    "val_check_interval": ({"val_check_interval": 5, "limit_val_batches": 1}, 48),
+    "limit_train_batches+accumulate": ({"limit_train_batches": 5, "accumulate_grad_batches": 2}, 9),
+    "EMAWeightAveraging": ({"callbacks": "ema"}, 48),
+    "ModelPruning": ({"callbacks": "pruning"}, 48),
+    "BatchSizeFinder first": ({"callbacks": "bsf-first"}, 12),
+    "BatchSizeFinder last": ({"callbacks": "bsf-last"}, 12),
+}
+
+
+@pytest.mark.parametrize("case", list(MATRIX))
+def test_trainer_features_bind_auto_to_the_real_run_and_log_what_the_step_used(tmp_path, case):
+    kwargs, steps = dict(MATRIX[case][0]), MATRIX[case][1]
+    extra = kwargs.pop("callbacks", None)
+    cb = LRMonitor(AUTO_COSINE)
+    bsf = extra is not None and extra.startswith("bsf")
+    module = FoundBatchSize() if bsf else TinyModule(lambda m: SGD(m.parameters(), lr=0.1))
+    callbacks = [cb]
+    if bsf:
+        callbacks = [_bsf(), cb] if extra == "bsf-first" else [cb, _bsf()]
+    elif extra is not None:
+        callbacks.append(_callback(extra))
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        t = trainer(tmp_path, callbacks, **{"max_steps": -1, "max_epochs": 3, **kwargs})
+        t.fit(module, None if bsf else loader(64, 4))
+    cosine = next(c.scheduler for c in t.lr_scheduler_configs)
+    assert t.global_step == steps and (cosine.T_max, cosine.last_epoch) == (steps, steps)
+    assert schedule_warnings(record) == []
+    if kwargs.get("logger", "tb") is not False:
+        applied = [a[0] for a in module.optimizers().optimizer.applied][-steps:]  # after BatchSizeFinder's trials
+        np.testing.assert_array_equal(series(read_scalars(run_dir(tmp_path)), "lr-SGD")[1], f32(applied))

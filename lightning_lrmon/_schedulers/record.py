@@ -272,6 +272,9 @@ def describe(scheduler: Any) -> str:
     record = lookup(scheduler)
     if record is not None and record.describe is not None:
         return record.describe(scheduler)
+    text = getattr(scheduler, "lrmon_description", None)  # a view that names itself (schedulers stacked)
+    if isinstance(text, str):
+        return text
     args = ", ".join(f"{k}={fmt(v)}" for k, v in init_args_of(scheduler).items())
     return f"{type(scheduler).__name__}({args})"
 
