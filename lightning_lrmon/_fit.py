@@ -24,7 +24,7 @@ from lightning_lrmon._events import EventWriter
 from lightning_lrmon._exceptions import LRMonitorConfigError, LRScheduleError
 from lightning_lrmon._findings import tooling
 from lightning_lrmon._render import markdown_summary
-from lightning_lrmon._review import Review, review, review_stack
+from lightning_lrmon._review import GroupStats, Review, review, review_stack
 from lightning_lrmon._runlength import (
     RunFacts,
     facts_from_trainer,
@@ -426,6 +426,23 @@ def _not_judged(config: Any, facts: RunFacts) -> Any:
     )
 
 
+def _unreviewed(session: Session, config: Any, facts: RunFacts) -> Review:
+    """A scheduler the review cannot judge: said in a note, and listed in the summary and TensorBoard's text with
+    the reason (nothing goes unchecked in silence)."""
+    note = _not_judged(config, facts)
+    session.emit(note, once_per_code=False)
+    tags = _tags_of(session, config.scheduler.optimizer)
+    return Review(
+        label=optimizer_label(tags, config.scheduler.optimizer.param_groups),
+        scheduler=describe(config.scheduler),
+        shape="not reviewed",
+        interval=config.interval,
+        steps=0,
+        groups=[GroupStats(t) for t in tags],
+        notes=[f"not reviewed: {unknown_length_reason(facts, config.interval)}"],
+    )
+
+
 def _smoke_test(session: Session, trainer: Any, r: Review) -> None:
     """Under ``fast_dev_run`` the run is a smoke test, not the run: horizons are not judged against it."""
     n = getattr(trainer, "fast_dev_run", False)
@@ -461,8 +478,7 @@ def _review_config(
     """One scheduler alone on its optimizer (``None``: its run length is unknown, said in a note, or it failed)."""
     subject = _subject(config, trainer, facts, b, options, _tags_of(session, config.scheduler.optimizer))
     if subject is None:
-        session.emit(_not_judged(config, facts), once_per_code=False)
-        return None
+        return _unreviewed(session, config, facts)
     start = trainer.global_step
     interval, freq = config.interval, max(1, int(config.frequency))
 
@@ -476,9 +492,7 @@ def _review_stacked(session: Session, trainer: Any, configs: list[Any], facts: R
     """Several schedulers on one optimizer, simulated together in Lightning's order: one review, one plan."""
     total = facts.optimizer_steps()
     if total is None:
-        for config in configs:
-            session.emit(_not_judged(config, facts), once_per_code=False)
-        return None
+        return _unreviewed(session, configs[0], facts)
     optimizer = configs[0].scheduler.optimizer
     tags = _tags_of(session, optimizer)
     try:

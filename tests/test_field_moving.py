@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from helpers import SGD, TinyModule, f32, loader, read_scalars, run_dir, series, trainer
+from helpers import SGD, TinyModule, f32, loader, read_scalars, read_texts, run_dir, series, trainer
 from lightning.pytorch.callbacks import GradientAccumulationScheduler
 from transformers import get_cosine_with_hard_restarts_schedule_with_warmup
 
@@ -95,7 +95,10 @@ def test_max_time_with_a_scheduler_from_configure_optimizers_says_it_is_not_revi
         t.fit(module, loader(16, 4))
     (note,) = [n for n in notes(record) if n.startswith("not-judged")]
     assert "CosineAnnealingLR(T_max=10" in note and "max_time" in note
-    assert cb.reviews == []
+    (review,) = cb.reviews  # listed, with the reason, in the summary and TensorBoard's text
+    assert review.shape == "not reviewed" and "limited only by max_time" in review.notes[0]
+    (summary,) = read_texts(run_dir(tmp_path))["lrmon/summary"]
+    assert "not reviewed: this run is limited only by max_time" in summary
 
 
 def test_max_time_beside_max_steps_is_said_in_the_review(tmp_path):
