@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench tensorboard screenshots clean floors py312
+.PHONY: demo test lint docs bench tensorboard screenshots clean floors py312
 
 $(STAMP): pyproject.toml requirements-lock.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,9 +17,13 @@ $(STAMP): pyproject.toml requirements-lock.txt
 demo: $(STAMP)
 	$(PY) examples/demo.py
 
-## test: lint, type-check and run the whole test suite (what CI runs)
-test: $(STAMP) lint
+## test: lint, type-check, build the docs strictly and run the whole test suite (what CI runs)
+test: $(STAMP) lint docs
 	$(PY) -m pytest
+
+## docs: the documentation site from docs/ (mkdocs + mkdocstrings), strict: a broken link or reference fails
+docs: $(STAMP)
+	$(VENV)/bin/mkdocs build --strict --quiet --site-dir site
 
 lint: $(STAMP)
 	$(PY) -m ruff check lightning_lrmon tests examples benchmarks scripts

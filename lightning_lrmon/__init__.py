@@ -4,7 +4,7 @@ The public surface is this package's ``__all__`` (and ``lightning_lrmon.pl.LRMon
 modules whose names start with ``_`` are internal. Names are imported on first use, so ``import lightning_lrmon``
 costs nothing and the ``lrmon`` command starts without Lightning.
 
-Example:
+Examples:
     >>> import torch
     >>> from torch.optim.lr_scheduler import LinearLR
     >>> import lightning_lrmon
@@ -25,7 +25,8 @@ from lightning_lrmon._exceptions import LRMonitorConfigError, LRMonitorNote, LRS
 if TYPE_CHECKING:
     from lightning_lrmon._callback import LRMonitor
     from lightning_lrmon._findings import CODES, Finding
-    from lightning_lrmon._review import check_schedule
+    from lightning_lrmon._plot import plot
+    from lightning_lrmon._review import GroupStats, Review, check_schedule
     from lightning_lrmon._schedulers import SchedulerRecord
     from lightning_lrmon._schedulers import register as register_scheduler
     from lightning_lrmon._simulate import simulate_schedule
@@ -33,22 +34,28 @@ if TYPE_CHECKING:
 __all__ = [
     "CODES",
     "Finding",
+    "GroupStats",
     "LRMonitor",
     "LRMonitorConfigError",
     "LRMonitorNote",
     "LRScheduleError",
     "LRScheduleWarning",
+    "Review",
     "SchedulerRecord",
     "check_schedule",
+    "plot",
     "register_scheduler",
     "simulate_schedule",
 ]
-__version__ = "0.2.0"
+__version__ = "0.3.0"  # the one place the version is written (pyproject.toml reads it)
 
 _LAZY = {
     "CODES": "lightning_lrmon._findings",
     "Finding": "lightning_lrmon._findings",
+    "GroupStats": "lightning_lrmon._review",
     "LRMonitor": "lightning_lrmon._callback",
+    "Review": "lightning_lrmon._review",
+    "plot": "lightning_lrmon._plot",
     "SchedulerRecord": "lightning_lrmon._schedulers",
     "check_schedule": "lightning_lrmon._review",
     "register_scheduler": "lightning_lrmon._schedulers",

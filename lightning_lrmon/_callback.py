@@ -1,6 +1,6 @@
 """``LRMonitor``: Lightning wiring only. It gathers numbers from the ``Trainer`` and hands them to the pure modules.
 
-Example:
+Examples:
     >>> from lightning_lrmon import LRMonitor
     >>> cb = LRMonitor({"class_path": "CosineAnnealingLR", "init_args": {"T_max": "auto"}})
     >>> cb.interval, cb.frequency
@@ -38,7 +38,7 @@ __all__ = ["LRMonitor", "SchedulerConfig", "SchedulerSpec"]
 class SchedulerConfig:
     """A scheduler spec as LightningCLI's parser hands it over: the value, untouched (see ``SchedulerSpec``).
 
-    Example:
+    Examples:
         >>> SchedulerConfig({"class_path": "StepLR"}).value
         {'class_path': 'StepLR'}
     """
@@ -115,7 +115,7 @@ class LRMonitor(Callback):
             (default): every step, unless the run's steps x LR tags exceed 4 million values (then thinned to about
             that many, so a long, wide run's event file stays quick to load). The checks look at every step.
 
-    Example:
+    Examples:
         >>> from lightning_lrmon import LRMonitor
         >>> LRMonitor("LinearLR", interval="batch")  # type: ignore[arg-type]
         Traceback (most recent call last):
@@ -155,7 +155,8 @@ class LRMonitor(Callback):
         self._state_key = f"LRMonitor{{'interval': {interval!r}, 'name': {name!r}}}"
         self._built: list[Built] = []
         self._restored: dict[str, Any] | None = None
-        self._watch: LengthWatch | None = None  # the re-count at each epoch start
+        self._watch: LengthWatch | None = None
+        self._event_file: str | None = None  # the re-count at each epoch start
         self._publish_every = 0
         self._manual = False
         self._calls = 0  # on_before_optimizer_step calls this fit (automatic optimization: one optimizer)
@@ -179,6 +180,11 @@ class LRMonitor(Callback):
     def reviews(self) -> list[Review]:
         """The fit-start review of every schedule (shape, first/peak/end LR per group, findings)."""
         return self._reviews
+
+    @property
+    def event_file(self) -> str | None:
+        """The TensorBoard event file the last fit's LRs went to (``None``: no local TensorBoard logger)."""
+        return self._event_file
 
     @property
     @override
@@ -223,10 +229,12 @@ class LRMonitor(Callback):
             log_weight_decay=self.log_weight_decay,
         )
         self.session = session
+        session.log.location = _fit.user_location(pl_module)
         restored, self._restored = self._restored, None
         if restored is None:
             _fit.rebind(self._built, self._options, trainer)
         self._reviews = _fit.start(session, trainer, pl_module, self._built, restored, self._options, self._output)
+        self._event_file = session.tensorboard.writer.path if session.tensorboard is not None else None
         self._watch = _fit.length_watch(trainer)
         self._publish_every = _fit.publish_every(trainer, session)
         self._manual = not getattr(pl_module, "automatic_optimization", True)

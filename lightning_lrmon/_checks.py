@@ -5,7 +5,7 @@ simulates once and runs them all. Thresholds are the module-level constants belo
 schedules (cosine/linear/step decay over the run, warmup + cosine, HF-style LambdaLR warmup + decay to zero,
 OneCycleLR, cyclic, warm restarts, per-group LRs) produce no finding.
 
-Example:
+Examples:
     >>> import torch
     >>> from torch.optim.lr_scheduler import LinearLR
     >>> from lightning_lrmon import check_schedule
@@ -441,7 +441,7 @@ READS: dict[str, tuple[str, ...]] = {
 def check_order(checks: dict[str, Callable[[CheckContext], list[Finding]]]) -> None:
     """Raise when a check comes before a check it reads (see :data:`READS`).
 
-    Example:
+    Examples:
         >>> check_order(CHECKS)
         >>> check_order({"lr-jump": check_lr_jump, "decay-increases": check_decay_increases})
         Traceback (most recent call last):
@@ -461,7 +461,7 @@ check_order(CHECKS)
 def describe_shape(scheduler: Any, lrs: np.ndarray | Columns, expect: str | None = None) -> str:
     """The shape the checks judge ``scheduler`` by, in words (for summaries).
 
-    Example:
+    Examples:
         >>> import torch
         >>> from torch.optim import lr_scheduler as L
         >>> from lightning_lrmon._simulate import simulate_schedule
@@ -562,7 +562,7 @@ def run_checks(
     ``cols`` holds the simulated rows (:func:`~lightning_lrmon._simulate.simulate_columns`); without it they are
     read from ``sim.lrs``.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from lightning_lrmon._simulate import simulate
         >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)

@@ -3,7 +3,7 @@
 ``lrmon check CONFIG.yaml`` exits 0 when the schedule is healthy, 1 with findings, 2 for unusable input
 (unreadable or malformed YAML, unknown classes, no run length), always with a one-line reason and no traceback.
 
-Example:
+Examples:
     >>> import tempfile, os
     >>> path = os.path.join(tempfile.mkdtemp(), "seed.yaml")
     >>> with open(path, "w") as fh:
@@ -135,7 +135,7 @@ def expand_placeholders(data: Any, found: dict[str, bool]) -> Any:
     """``$NAME``/``${NAME}`` in string values filled from the environment, as a template step (``envsubst``) fills
     them before LightningCLI reads the file; ``found`` records each name and whether it was set.
 
-    Example:
+    Examples:
         >>> seen = {}
         >>> expand_placeholders({"lr": "$LRMON_DOC_LR", "dir": "${LRMON_UNSET}/logs"}, seen) == {
         ...     "lr": "$LRMON_DOC_LR", "dir": "${LRMON_UNSET}/logs"}, seen

@@ -6,7 +6,7 @@ at the rows themselves only where a summary says something is there (a rise, a j
 re-simulating those chunks from their stored incoming LRs. A whole matrix (a plot, the exact-stepping fallback)
 is read the same way, in slices.
 
-Example:
+Examples:
     >>> import numpy as np
     >>> cols = Columns.of_array(np.array([[1.0], [0.5], [0.8], [0.2]]), chunk=2)
     >>> cols.n, cols.chunks, cols.max(0, 4, 0), list(cols.rises(0, 4, 0))
@@ -44,7 +44,7 @@ def _same_row(a: np.ndarray, b: np.ndarray) -> bool:
 def chunk_rows_for(groups: int, most: int = 1 << 16) -> int:
     """Rows per chunk: ``most`` for a few groups, fewer for many, so a chunk stays about 2 MiB.
 
-    Example:
+    Examples:
         >>> chunk_rows_for(4), chunk_rows_for(256)
         (65536, 1024)
     """

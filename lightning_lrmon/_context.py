@@ -6,7 +6,7 @@ other. A check that defers to another reads ``ctx.found`` (the findings made so 
 :data:`~lightning_lrmon._checks.CHECKS`) and ``ctx.claimed`` (rows another finding explains); which check reads
 which is declared in :data:`~lightning_lrmon._checks.READS`, and the order is checked at import.
 
-Example:
+Examples:
     >>> import numpy as np
     >>> from lightning_lrmon._columns import Columns
     >>> from lightning_lrmon._schedulers import Phases

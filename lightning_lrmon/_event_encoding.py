@@ -6,7 +6,7 @@ TFRecord framing (length, masked CRC-32C of the length, data, masked CRC-32C of 
 list's first row and a template of each tag, numpy fills the rest column-wise. Text, layout and session-start
 events are built with tensorboard's protobuf classes.
 
-Example:
+Examples:
     >>> import numpy as np
     >>> enc = ScalarEncoder()
     >>> records = enc.encode(["lr-SGD"], np.array([1.0]), np.array([0]), np.array([[0.1]]))
@@ -48,7 +48,7 @@ Pending = tuple[float, int, Sequence[str], list[float]]
 def masked_crc32c(data: bytes) -> int:
     """TFRecord's masked CRC-32C of ``data`` (the C CRC of google-crc32c; same result as tensorboard's own).
 
-    Example:
+    Examples:
         >>> from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import masked_crc32c as tensorboard_crc
         >>> masked_crc32c(b"hello") == tensorboard_crc(b"hello")
         True
@@ -60,7 +60,7 @@ def masked_crc32c(data: bytes) -> int:
 def _varint(n: int) -> bytes:
     """Protobuf's base-128 varint of a non-negative int (the length prefix of a length-delimited field).
 
-    Example:
+    Examples:
         >>> _varint(1), _varint(300)
         (b'\\x01', b'\\xac\\x02')
     """

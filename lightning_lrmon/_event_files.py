@@ -1,7 +1,7 @@
 """Where events go in a run directory, and what is already there: the logger's own event file, the tags it wrote
 and the key prefix they reveal, this package's earlier files, and the custom-scalars layout of the LR charts.
 
-Example:
+Examples:
     >>> key_prefix(["train-lr-SGD"], ["lr-SGD"])
     'train-'
 """
@@ -82,7 +82,7 @@ def truncate_own_events(log_dir: str, from_step: int) -> None:
 def logger_event_file(log_dir: str, exclude: str | None = None) -> str | None:
     """The newest non-empty event file another writer of this process keeps in ``log_dir`` (a logger's own file).
 
-    Example:
+    Examples:
         >>> import tempfile
         >>> logger_event_file(tempfile.mkdtemp()) is None
         True
@@ -117,7 +117,7 @@ def shared_event_file(log_dir: str, experiment: Any) -> str | None:
 def scalar_tags(path: str) -> list[str]:
     """The scalar tags of every record in ``path``, in order (read with tensorboard's own record reader).
 
-    Example:
+    Examples:
         >>> import tempfile
         >>> from lightning_lrmon._events import EventWriter
         >>> w = EventWriter(tempfile.mkdtemp(), tag_prefix="train-")
@@ -137,7 +137,7 @@ def scalar_tags(path: str) -> list[str]:
 def key_prefix(written: Sequence[str], keys: Sequence[str]) -> str | None:
     """The one prefix a logger put before each of ``keys`` (written in order), or ``None`` if it did otherwise.
 
-    Example:
+    Examples:
         >>> key_prefix(["train-lr-SGD", "train-lr-SGD/pg2"], ["lr-SGD", "lr-SGD/pg2"])
         'train-'
         >>> key_prefix(["lr-SGD"], ["lr-SGD"]), key_prefix(["LR"], ["lr-SGD"])

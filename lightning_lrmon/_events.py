@@ -8,7 +8,7 @@ list (no per-step protobuf, no queue) and serialised in batches. Values are writ
 server, ``--load_fast=false``, ``EventAccumulator.Scalars()``: the logged LR is the LR the step used, rounded to
 float32 exactly as every TensorBoard scalar is. The file is a normal ``events.out.tfevents.*`` file.
 
-Example:
+Examples:
     >>> import tempfile
     >>> from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
     >>> d = tempfile.mkdtemp()
@@ -59,7 +59,7 @@ class EventWriter:
         max_pending: buffered steps after which :meth:`add_scalars` flushes by itself ...
         max_age_s: ... or once the oldest buffered step is this old (what TensorBoard shows stays this fresh).
 
-    Example:
+    Examples:
         >>> import tempfile
         >>> w = EventWriter(tempfile.mkdtemp(), max_pending=2)
         >>> for step in range(3):
@@ -117,7 +117,7 @@ class EventWriter:
     def add_scalars(self, step: int, tags: Sequence[str], values: list[float], wall_time: float | None = None) -> None:
         """Buffer one step's values (``tags`` may be shared between calls; it is not copied).
 
-        Example:
+        Examples:
             >>> import tempfile
             >>> w = EventWriter(tempfile.mkdtemp())
             >>> w.add_scalars(3, ["lr"], [0.5]); w.pending
@@ -136,7 +136,7 @@ class EventWriter:
         """A ``SessionLog.START`` at ``step``: TensorBoard's own way to drop what earlier files logged at ``step`` and
         later (a resumed run logs those steps again).
 
-        Example:
+        Examples:
             >>> import tempfile
             >>> w = EventWriter(tempfile.mkdtemp()); w.add_session_start(32); w.close()
         """
@@ -145,7 +145,7 @@ class EventWriter:
     def add_text(self, tag: str, markdown: str, step: int = 0) -> None:
         """Write a text summary (TensorBoard's Text tab renders markdown) at once.
 
-        Example:
+        Examples:
             >>> import tempfile
             >>> w = EventWriter(tempfile.mkdtemp()); w.add_text("lrmon/summary", "**ok**"); w.close()
         """
@@ -154,7 +154,7 @@ class EventWriter:
     def add_layout(self, layout: Any) -> None:
         """Write a custom-scalars layout (one chart per optimizer, several series per chart).
 
-        Example:
+        Examples:
             >>> import tempfile
             >>> from tensorboard.plugins.custom_scalar import layout_pb2
             >>> w = EventWriter(tempfile.mkdtemp()); w.add_layout(layout_pb2.Layout()); w.close()
@@ -177,7 +177,7 @@ class EventWriter:
     def add_scalar_block(self, steps: np.ndarray, tags: Sequence[str], values: np.ndarray) -> None:
         """Write many steps of the same tags at once (``values`` is ``(steps, tags)``), encoded column-wise.
 
-        Example:
+        Examples:
             >>> import tempfile
             >>> w = EventWriter(tempfile.mkdtemp())
             >>> w.add_scalar_block(np.arange(3), ["planned/lr"], np.full((3, 1), 0.5)); w.close()

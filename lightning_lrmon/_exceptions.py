@@ -3,7 +3,7 @@
 Every warning the package emits about a schedule is an :class:`LRScheduleWarning`, so a CI job can turn them
 into errors with ``warnings.filterwarnings("error", category=LRScheduleWarning)``.
 
-Example:
+Examples:
     >>> import warnings
     >>> from lightning_lrmon import LRScheduleWarning
     >>> issubclass(LRScheduleWarning, UserWarning)
@@ -20,7 +20,7 @@ __all__ = ["LRMonitorConfigError", "LRMonitorNote", "LRScheduleError", "LRSchedu
 class LRScheduleWarning(UserWarning):
     """A finding about a learning-rate schedule (its message starts with the finding code).
 
-    Example:
+    Examples:
         >>> import warnings
         >>> with warnings.catch_warnings(record=True) as caught:
         ...     warnings.simplefilter("always")
@@ -35,7 +35,7 @@ class LRMonitorNote(UserWarning):
     not simulate), never a problem of the schedule. Not an :class:`LRScheduleWarning`, so turning schedule problems
     into errors never stops a healthy run.
 
-    Example:
+    Examples:
         >>> issubclass(LRMonitorNote, LRScheduleWarning)
         False
     """
@@ -46,7 +46,7 @@ class LRMonitorConfigError(ValueError):
 
     The message names the argument, shows the bad value and says how to fix it.
 
-    Example:
+    Examples:
         >>> raise LRMonitorConfigError("`interval` must be 'step' or 'epoch', got 'batch'")
         Traceback (most recent call last):
         ...
@@ -60,7 +60,7 @@ class LRScheduleError(RuntimeError):
     Attributes:
         findings: the findings that caused it.
 
-    Example:
+    Examples:
         >>> err = LRScheduleError("decay-increases: ...", findings=[])
         >>> err.findings
         []

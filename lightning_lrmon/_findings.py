@@ -4,7 +4,7 @@ A code is either a **schedule** problem (the schedule is not what the user meant
 ``on_misconfig="raise"``) or a **tooling** note (lightning-lrmon could not do something: a limit of the checker, a
 logger that failed). Codes are public API: keep them stable.
 
-Example:
+Examples:
     >>> from lightning_lrmon import Finding
     >>> f = Finding(code="decay-increases", severity="warning", message="LR rises", step=1, hint="use end_factor<1")
     >>> f.code, f.step, f.is_schedule_problem
@@ -90,7 +90,7 @@ class Finding:
         optimizer: label of the optimizer concerned (e.g. ``"lr-SGD"``), if known.
         group: index of the param group concerned, if one.
 
-    Example:
+    Examples:
         >>> Finding("lr-invalid", "error", "LR is NaN at step 3", 3, "fix the lambda").severity
         'error'
         >>> Finding("lr-typo", "error", "m")
@@ -131,7 +131,7 @@ class Finding:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of the public fields.
 
-        Example:
+        Examples:
             >>> Finding("lr-jump", "warning", "m", 5, "h").to_dict()["kind"]
             'schedule'
         """
@@ -152,7 +152,7 @@ def tooling(
 ) -> Finding:
     """A tooling :class:`Finding` (a warning about what lightning-lrmon could not do).
 
-    Example:
+    Examples:
         >>> tooling("no-logger", "nothing is logged", "pass a logger").kind
         'tooling'
     """

@@ -3,7 +3,7 @@
 Kept apart from ``_callback.py`` so the callback class stays a list of hooks; nothing here subclasses or imports a
 Lightning class, so the ``lightning.pytorch`` and ``pytorch_lightning`` callbacks share it.
 
-Example:
+Examples:
     >>> validate("StepLR", Options())[0].spec
     {'class_path': 'StepLR', 'init_args': {}}
 """
@@ -11,6 +11,7 @@ Example:
 from __future__ import annotations
 
 import importlib
+import inspect
 import math
 import os
 import re
@@ -609,6 +610,21 @@ def recount(session: Session, trainer: Any, watch: LengthWatch | None) -> None:
         session.rebase_stepping(watch.facts)
 
 
+def user_location(pl_module: Any) -> tuple[str, int, str] | None:
+    """``(file, line, module)`` of the module's own ``configure_optimizers`` (else of its class): where a warning
+    about its schedule is worth pointing."""
+    cls = type(pl_module)
+    for target in (getattr(cls, "configure_optimizers", None), cls):
+        try:
+            path = inspect.getsourcefile(target)  # type: ignore[arg-type]
+            line = inspect.getsourcelines(target)[1]  # type: ignore[arg-type]
+        except (TypeError, OSError):
+            continue
+        if path and f"{os.sep}lightning{os.sep}" not in path and f"{os.sep}pytorch_lightning{os.sep}" not in path:
+            return path, max(int(line), 1), cls.__module__
+    return None
+
+
 def manual_step(trainer: Any) -> int:
     """Under manual optimization, the step ``self.log`` logs at: the batches completed (``global_step`` counts every
     optimizer's steps)."""
@@ -642,7 +658,7 @@ _EVERY_DEFAULT = {
 def check_every(argument: str, value: Any) -> int | None:
     """Validate ``log_every_n_steps`` or ``tensorboard_every_n_steps``.
 
-    Example:
+    Examples:
         >>> check_every("log_every_n_steps", 0)
         Traceback (most recent call last):
         ...
@@ -666,7 +682,7 @@ TENSORBOARD_VALUES = 4_000_000
 def tensorboard_every(steps: int | None, tags: int, every: int | None = None) -> int:
     """Steps between TensorBoard writes: ``every`` if given, else every step up to :data:`TENSORBOARD_VALUES`.
 
-    Example:
+    Examples:
         >>> tensorboard_every(1_000_000, 4), tensorboard_every(1_000_000, 64), tensorboard_every(None, 64)
         (1, 16, 1)
     """

@@ -6,7 +6,7 @@ a scheduler made of phases has its own horizon, which a milestone may cut short;
 run (a warmup-stable-decay whose decay never starts). The findings use the catalogue's ``horizon-too-short`` and
 ``horizon-too-long`` codes, naming the argument (a ``partial``'s keyword, the milestone) and the value to use.
 
-Example:
+Examples:
     >>> import functools, torch
     >>> from lightning_lrmon import check_schedule
     >>> def hf_linear(step, *, num_warmup_steps, num_training_steps):

@@ -9,7 +9,7 @@ object that cannot be copied, a method of a ``torch.nn.Module``) is not simulate
 so a lambda that draws random numbers does not shift the training run's draws. One case is beyond reach: a
 function that mutates a module-level object through a method call (``HISTORY.append(step)``) changes that object.
 
-Example:
+Examples:
     >>> def make_warmup():
     ...     calls = [0]
     ...     def lam(step):
@@ -107,7 +107,7 @@ def isolated(fn: Any, *, _depth: int = 0) -> Callable[..., Any] | None:
 
     Returns ``None`` when that cannot be done safely.
 
-    Example:
+    Examples:
         >>> class Warmup:
         ...     def __init__(self): self.seen = 0
         ...     def __call__(self, step): self.seen += 1; return min(1.0, step / 10)
@@ -136,7 +136,7 @@ def isolated(fn: Any, *, _depth: int = 0) -> Callable[..., Any] | None:
 def keep_rng() -> Iterator[None]:
     """Restore Python's, NumPy's and torch's global random states on exit.
 
-    Example:
+    Examples:
         >>> import random
         >>> random.seed(0)
         >>> with keep_rng():

@@ -6,7 +6,7 @@ LightningCLI reads for any model are parsed (``trainer``, ``optimizer``, ``lr_sc
 classes are your code, which ``lrmon`` does not import. This module imports Lightning and jsonargparse; nothing
 else in lightning-lrmon's CLI does.
 
-Example:
+Examples:
     >>> print(rejection({"trainer": {"max_steps": 10, "callbacks": [{"class_path": "lightning_lrmon.LRMonitor",
     ...     "init_args": {"on_misconfig": "explode"}}]}}))  # doctest: +ELLIPSIS
     LightningCLI rejects the config: Parser key "trainer.callbacks": ... Parser key "on_misconfig": ... explode
@@ -40,7 +40,7 @@ _DETAIL = re.compile(r"^\s*- (.+)$")
 def unwrap_subcommand(config: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     """The part of a subcommand-rooted config (``fit: {trainer: ...}``) that ``fit`` reads, and the root's name.
 
-    Example:
+    Examples:
         >>> unwrap_subcommand({"fit": {"trainer": {"max_steps": 5}}})
         ({'trainer': {'max_steps': 5}}, 'fit')
     """
@@ -55,7 +55,7 @@ def unwrap_subcommand(config: dict[str, Any]) -> tuple[dict[str, Any], str | Non
 def one_line(message: str) -> str:
     """jsonargparse's multi-line error as one line: the key, then the first specific reason.
 
-    Example:
+    Examples:
         >>> one_line('Parser key "trainer.callbacks":\\n  Errors:\\n    - Expected a dot import path string: X\\n')
         'Parser key "trainer.callbacks": Expected a dot import path string: X'
     """
@@ -76,7 +76,7 @@ def one_line(message: str) -> str:
 def namespace(config: dict[str, Any]) -> str:
     """The Lightning package a config is written for: ``pytorch_lightning`` if any of its class paths names it.
 
-    Example:
+    Examples:
         >>> namespace({"trainer": {"logger": {"class_path": "pytorch_lightning.loggers.CSVLogger"}}})
         'pytorch_lightning'
         >>> namespace({"trainer": {"max_steps": 5}})
@@ -110,7 +110,7 @@ def importable(class_path: str) -> bool:
     """Whether ``module.Name`` imports here (a module that raises anything at import counts as not importable);
     bare names (resolved by LightningCLI among known classes) count as importable.
 
-    Example:
+    Examples:
         >>> importable("torch.optim.SGD"), importable("myproject.callbacks.Thing"), importable("SGD")
         (True, False, True)
     """
@@ -168,7 +168,7 @@ def lrmonitor_entries(config: dict[str, Any]) -> list[tuple[int, dict[str, Any]]
     """``(index in trainer.callbacks, init_args)`` of every LRMonitor a config lists: a ``class_path`` naming the
     class ``LRMonitor`` (``lightning_lrmon.LRMonitor``, ``lightning_lrmon.pl.LRMonitor``), not ``MyLRMonitor``.
 
-    Example:
+    Examples:
         >>> lrmonitor_entries({"trainer": {"callbacks": [{"class_path": "x.MyLRMonitor"},
         ...                                              {"class_path": "lightning_lrmon.LRMonitor"}]}})
         [(1, {})]

@@ -3,7 +3,7 @@
 Every form is built from the same pieces (a review's head, its group lines, its notes, a finding's line), so the
 callback and the CLI say the same things in the same words.
 
-Example:
+Examples:
     >>> from lightning_lrmon._review import GroupStats, Review
     >>> r = Review("lr-SGD", "CosineAnnealingLR(T_max=100)", "decay", "step", 100,
     ...            [GroupStats("lr-SGD", 0.1, 0.1, 0, 0.0)])
@@ -42,7 +42,7 @@ def _at(f: Finding) -> str:
 def finding_markdown(f: Finding) -> str:
     """A finding for TensorBoard's Text tab.
 
-    Example:
+    Examples:
         >>> finding_markdown(Finding("lr-jump", "warning", "jumps", 3, "smooth it"))
         '**lr-jump** (step 3): jumps *Fix:* smooth it'
     """
@@ -70,7 +70,7 @@ def console_summary(reviews: Sequence[Review]) -> str:
 def markdown_summary(reviews: Sequence[Review]) -> str:
     """The fit-start block for TensorBoard's Text tab (the findings in full).
 
-    Example:
+    Examples:
         >>> markdown_summary([]).splitlines()[0]
         '### LR schedule (lightning-lrmon)'
     """
@@ -105,20 +105,11 @@ def cli_text(items: Sequence[tuple[str, Review, Sequence[str]]]) -> str:
 def review_dict(r: Review) -> dict[str, Any]:
     """A review as JSON-ready data: scheduler, shape, interval, steps, each group's first/peak/end, the findings.
 
-    Example:
+    Examples:
         >>> from lightning_lrmon._review import GroupStats
         >>> d = review_dict(Review("lr-SGD", "StepLR(step_size=5, gamma=0.1)", "decay", "step", 10,
         ...                        [GroupStats("lr-SGD", 0.1, 0.1, 0, 0.01)]))
         >>> d["groups"]
         [{'tag': 'lr-SGD', 'first': 0.1, 'peak': 0.1, 'peak_step': 0, 'end': 0.01}]
     """
-    return {
-        "scheduler": r.scheduler,
-        "shape": r.shape,
-        "interval": r.interval,
-        "steps": r.steps,
-        "groups": [
-            {"tag": g.tag, "first": g.first, "peak": g.peak, "peak_step": g.peak_at, "end": g.end} for g in r.groups
-        ],
-        "findings": [f.to_dict() for f in r.findings],
-    }
+    return {k: v for k, v in r.to_dict().items() if k not in ("label", "notes")}

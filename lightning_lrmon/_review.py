@@ -4,7 +4,7 @@ Both doors use it: ``LRMonitor`` gathers a :class:`~lightning_lrmon._checks.Subj
 ``lrmon check`` from a config file; each then calls :func:`review` and formats the :class:`Review` it returns.
 A review keeps a few numbers per group, not the simulated matrix (unless asked to, for plotting).
 
-Example:
+Examples:
     >>> import torch
     >>> from torch.optim.lr_scheduler import LinearLR
     >>> from lightning_lrmon._checks import Subject
@@ -78,6 +78,37 @@ class Review:
     plan: PlannedSeries = NO_SERIES
     lrs: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        """One screen in a notebook: the numbers, not the arrays.
+
+        Examples:
+            >>> r = Review("lr-SGD", "StepLR(step_size=5, gamma=0.1)", "decay", "step", 10,
+            ...            [GroupStats("lr-SGD", 0.1, 0.1, 0, 0.01)])
+            >>> r  # doctest: +ELLIPSIS
+            Review(lr-SGD: StepLR(step_size=5, gamma=0.1), shape decay, 10 scheduler steps ..., findings=[])
+        """
+        return (
+            f"Review({self.label}: {self.scheduler}, shape {self.shape}, {self.steps} scheduler steps "
+            f"(interval={self.interval}), groups={[g.line() for g in self.groups]}, "
+            f"findings={[f.code for f in self.findings]})"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: scheduler, shape, interval, steps, each group's first/peak/end, the findings, the notes."""
+        return {
+            "label": self.label,
+            "scheduler": self.scheduler,
+            "shape": self.shape,
+            "interval": self.interval,
+            "steps": self.steps,
+            "groups": [
+                {"tag": g.tag, "first": g.first, "peak": g.peak, "peak_step": g.peak_at, "end": g.end}
+                for g in self.groups
+            ],
+            "findings": [f.to_dict() for f in self.findings],
+            "notes": list(self.notes),
+        }
 
 
 def _stats(tags: list[str], cols: Columns, ratios: np.ndarray | None) -> list[GroupStats]:
@@ -229,7 +260,7 @@ def check_schedule(
     Returns:
         The findings, most severe causes first.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from torch.optim.lr_scheduler import CosineAnnealingLR
         >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)

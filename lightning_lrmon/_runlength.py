@@ -5,7 +5,7 @@ where ``batch_idx`` counts *batches* (micro-batches under gradient accumulation)
 ``interval="epoch"`` scheduler on the last batch of every ``frequency``-th epoch (also when ``max_steps`` ends the
 run on that batch). :class:`RunFacts` holds the numbers that decide it; the functions here count exactly that.
 
-Example:
+Examples:
     >>> facts = RunFacts(max_steps=-1, max_epochs=8, batches_per_epoch=8, accumulate=2)
     >>> facts.optimizer_steps()
     32
@@ -121,7 +121,7 @@ class Segment:
 def segments(facts: RunFacts, epochs: int | None = None) -> list[Segment]:
     """The run's epochs cut where the accumulation factor changes (up to ``epochs`` when given).
 
-    Example:
+    Examples:
         >>> f = RunFacts(max_epochs=4, batches_per_epoch=16, accumulate_schedule=((0, 1), (2, 4)))
         >>> [(s.first, s.stop, s.ope) for s in segments(f, 4)]
         [(0, 2, 16), (2, 4, 4)]
@@ -200,7 +200,7 @@ def _varying_rows(facts: RunFacts, frequency: int, k: np.ndarray) -> np.ndarray:
 def scheduler_steps(facts: RunFacts, interval: Interval, frequency: int = 1) -> int | None:
     """Scheduler steps in the whole run (``None``: endless or unknown).
 
-    Example:
+    Examples:
         >>> scheduler_steps(RunFacts(max_steps=20, max_epochs=10, batches_per_epoch=8), "epoch")  # max_steps wins
         2
         >>> scheduler_steps(RunFacts(max_steps=100), "step", 1)  # a loader without length, bounded by max_steps
@@ -222,7 +222,7 @@ def scheduler_steps(facts: RunFacts, interval: Interval, frequency: int = 1) -> 
 def steps_done(facts: RunFacts, interval: Interval, frequency: int, *, global_step: int, epoch: int) -> int:
     """Scheduler steps Lightning has taken when the run is at ``global_step`` / ``epoch`` (e.g. after a resume).
 
-    Example:
+    Examples:
         >>> steps_done(RunFacts(batches_per_epoch=10), "step", 3, global_step=15, epoch=1)
         4
     """
@@ -242,7 +242,7 @@ def steps_done(facts: RunFacts, interval: Interval, frequency: int, *, global_st
 def opt_step_of_rows(facts: RunFacts, interval: Interval, frequency: int, rows: np.ndarray, start: int) -> np.ndarray:
     """The first optimizer step that uses each simulated row (row 0: the LR now, at optimizer step ``start``).
 
-    Example:
+    Examples:
         >>> opt_step_of_rows(RunFacts(batches_per_epoch=6, accumulate=2), "step", 2, np.arange(4), 0).tolist()
         [0, 1, 2, 3]
         >>> opt_step_of_rows(RunFacts(batches_per_epoch=4), "epoch", 1, np.arange(3), 0).tolist()
@@ -274,7 +274,7 @@ def opt_step_of_rows(facts: RunFacts, interval: Interval, frequency: int, rows: 
 def unknown_length_reason(facts: RunFacts, interval: Interval) -> str:
     """Why the run's length in scheduler steps is unknown, and how to fix it (for errors and notes).
 
-    Example:
+    Examples:
         >>> unknown_length_reason(RunFacts(max_epochs=5), "step")[:47]
         'the training DataLoader has no length (e.g. an '
     """

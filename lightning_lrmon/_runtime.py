@@ -3,7 +3,7 @@
 ``LRMonitor`` gathers the numbers from the live run (scheduler positions, optimizer step counts, logged metric
 names, the restored callback state) and emits what these return, once each.
 
-Example:
+Examples:
     >>> f = double_step("StepLR(step_size=5)", moved=20, allowed=10, done=10, step=10)
     >>> f.code, f.message.split(" (")[0]
     ('double-step', 'StepLR(step_size=5) was stepped 20 times in the first 10 optimizer steps')
@@ -62,7 +62,7 @@ def double_step(scheduler: str, *, moved: int, allowed: int, done: int, step: in
 def not_stepped(scheduler: str, *, expected: int, done: int, step: int) -> Finding | None:
     """``scheduler-not-stepped``: under manual optimization nobody steps the scheduler LRMonitor built.
 
-    Example:
+    Examples:
         >>> not_stepped("CosineAnnealingLR(T_max=300)", expected=300, done=300, step=300).code
         'scheduler-not-stepped'
     """
@@ -82,7 +82,7 @@ def not_stepped(scheduler: str, *, expected: int, done: int, step: int) -> Findi
 def plateau_monitor_missing(monitor: str, *, epoch: int, available: Sequence[str], step: int) -> Finding:
     """``plateau-monitor-missing``: ReduceLROnPlateau's metric is not among the logged ones.
 
-    Example:
+    Examples:
         >>> plateau_monitor_missing("val_los", epoch=0, available=["val_loss"], step=16).hint
         "self.log('val_los', ...) in training/validation, or set monitor to one of ['val_loss']."
     """
@@ -100,7 +100,7 @@ def plateau_monitor_missing(monitor: str, *, epoch: int, available: Sequence[str
 def lr_invalid_at_runtime(tags: Sequence[str], values: Sequence[float], step: int) -> Finding | None:
     """``lr-invalid`` during the run: the first NaN, infinite or negative LR among ``values``.
 
-    Example:
+    Examples:
         >>> lr_invalid_at_runtime(["lr-SGD"], [float("nan")], 7).message
         'the LR of lr-SGD is nan at optimizer step 7.'
     """
@@ -119,7 +119,7 @@ def lr_invalid_at_runtime(tags: Sequence[str], values: Sequence[float], step: in
 def spec_changed(saved: Mapping[str, str], now: Mapping[str, str], step: int) -> Finding | None:
     """``resume-mismatch``: the scheduler spec differs from the checkpoint's; the message shows what changed.
 
-    Example:
+    Examples:
         >>> spec_changed({"0": "LinearLR(total_iters=40)"}, {"0": "LinearLR(total_iters=40)"}, 32) is None
         True
         >>> f = spec_changed({"0": "LinearLR(total_iters=40)"}, {"0": "LinearLR(total_iters=400)"}, 32)
@@ -145,7 +145,7 @@ def spec_changed(saved: Mapping[str, str], now: Mapping[str, str], step: int) ->
 def run_length_changed(saved: int | None, now: int | None, *, uses_auto: bool, step: int) -> Finding | None:
     """``resume-mismatch``: the run's scheduler steps changed under an ``"auto"`` horizon.
 
-    Example:
+    Examples:
         >>> run_length_changed(32, 64, uses_auto=True, step=32).message.split(" and ")[0]
         "the run's length changed since the checkpoint (32 -> 64 scheduler steps)"
     """
@@ -166,7 +166,7 @@ def run_length_changed(saved: int | None, now: int | None, *, uses_auto: bool, s
 def scheduler_out_of_place(scheduler: str, *, position: int | None, expected: int | None, step: int) -> Finding | None:
     """``resume-mismatch``: after a resume the scheduler is not at the run's step (e.g. restarted at 0).
 
-    Example:
+    Examples:
         >>> scheduler_out_of_place("LinearLR(...)", position=0, expected=32, step=32).code
         'resume-mismatch'
     """
@@ -186,7 +186,7 @@ def scheduler_out_of_place(scheduler: str, *, position: int | None, expected: in
 def scheduler_position(scheduler: Any) -> int:
     """How many times ``scheduler`` was stepped (``last_epoch`` for every torch scheduler).
 
-    Example:
+    Examples:
         >>> import torch
         >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
         >>> scheduler_position(torch.optim.lr_scheduler.StepLR(opt, 5))
@@ -248,7 +248,7 @@ def loader_length_changed(
     """``run-length-changed``: the training loader's length changed between epochs, and with it the run's
     scheduler steps; the scheduler keeps the horizon it was given.
 
-    Example:
+    Examples:
         >>> import torch
         >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
         >>> f = loader_length_changed(torch.optim.lr_scheduler.CosineAnnealingLR(opt, 16), was=4, now=16, epoch=1,

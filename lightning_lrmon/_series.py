@@ -3,7 +3,7 @@
 A short run gets every step (the planned line lies under the actual one under any smoothing); a long one a few
 hundred rows per group from :class:`SeriesSketch`, which sees the rows once, in chunks, as they are simulated.
 
-Example:
+Examples:
     >>> import numpy as np
     >>> from lightning_lrmon._columns import Columns
     >>> cols = Columns.of_array(np.array([[1.0], [1.0], [0.5]]))
@@ -45,6 +45,11 @@ class PlannedSeries:
 
     def __len__(self) -> int:
         return int(self.steps.shape[0])
+
+    def __repr__(self) -> str:
+        """Short: how many points, not the arrays."""
+        groups = self.values.shape[1] if self.values.ndim == 2 else 0
+        return f"PlannedSeries({len(self)} points x {groups} groups)"
 
 
 NO_SERIES = PlannedSeries(np.empty(0, dtype=np.int64), np.empty((0, 0)))
@@ -112,7 +117,7 @@ class SeriesSketch:
     it: a rule of each row and the rows before it, so the result does not depend on how the rows are chunked, and
     nothing but the kept rows is held.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> sketch = SeriesSketch(4)
         >>> for x in (np.array([[1.0], [1.0]]), np.array([[0.5], [0.5]])):

@@ -5,7 +5,7 @@ and afterwards only forwards numbers to it. :class:`FindingLog` keeps every find
 whether the fit must stop. Nothing here raises into training: a failing logger, disk or check says so once and
 steps aside.
 
-Example:
+Examples:
     >>> import torch
     >>> from lightning_lrmon._findings import Finding
     >>> sgd = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
@@ -69,6 +69,8 @@ class FindingLog:
         self.on_misconfig = on_misconfig
         self.is_zero = is_zero
         self.findings: list[Finding] = []
+        #: where warnings point: ``(file, line, module)`` of the user's ``configure_optimizers`` (or class)
+        self.location: tuple[str, int, str] | None = None
         #: a schedule problem was found under ``on_misconfig="raise"`` and no raise has happened yet
         self.wants_raise = False
         self._said: set[str] = set()
@@ -85,9 +87,17 @@ class FindingLog:
         if self.on_misconfig == "raise" and finding.is_schedule_problem:
             self.wants_raise = True
         elif self.on_misconfig != "ignore" and self.is_zero:
-            category = LRScheduleWarning if finding.is_schedule_problem else LRMonitorNote
-            warnings.warn(text, category, stacklevel=5)
+            self._warn(text, LRScheduleWarning if finding.is_schedule_problem else LRMonitorNote)
         return True
+
+    def _warn(self, text: str, category: type[Warning]) -> None:
+        """Warn at :attr:`location` (the user's ``configure_optimizers``) when known: a place worth opening, and
+        one Lightning's console formatter prints with the category (it drops it for paths inside Lightning)."""
+        if self.location is None:
+            warnings.warn(text, category, stacklevel=6)
+            return
+        filename, lineno, module = self.location
+        warnings.warn_explicit(text, category, filename, lineno, module=module)
 
     def schedule_problems(self) -> list[Finding]:
         return [f for f in self.findings if f.is_schedule_problem]

@@ -7,7 +7,7 @@ Nothing is stepped and nothing is written: kernels only read the scheduler's att
 ``param_groups``. Schedulers without a kernel (custom classes, tensor LRs) are stepped exactly on a parameter-free
 shadow copy, within a time budget.
 
-Example:
+Examples:
     >>> import torch
     >>> from torch.optim.lr_scheduler import LinearLR
     >>> from lightning_lrmon import simulate_schedule
@@ -74,7 +74,7 @@ class Simulation:
             says why; ``truncated`` tells whether a copy ran out of time or none could be made safely).
         final_lrs: the LRs after the last simulated scheduler step (the one after the last optimizer step).
 
-    Example:
+    Examples:
         >>> import torch
         >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
         >>> sim = simulate(torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=10), 20)
@@ -250,7 +250,7 @@ def simulate(
     Returns:
         A :class:`Simulation`.
 
-    Example:
+    Examples:
         >>> import torch
         >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
         >>> sim = simulate(torch.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5), 5)
@@ -371,7 +371,7 @@ def proportional_view(scheduler: Any) -> tuple[Any, np.ndarray] | None:
     group: group ``g``'s LR is ``ratio[g]`` x the column (equal to torch's up to float rounding). ``None`` when the
     groups do not scale together, or the class is not one whose arithmetic says so.
 
-    Example:
+    Examples:
         >>> import torch
         >>> p = lambda: [torch.nn.Parameter(torch.zeros(1))]
         >>> opt = torch.optim.SGD([{"params": p(), "lr": 0.1}, {"params": p(), "lr": 0.01}], lr=0.1)
@@ -534,7 +534,7 @@ def simulate_columns(
     order (see :class:`ChunkConsumer`). ``chunk_rows``
     sets the rows per chunk (default :func:`~lightning_lrmon._columns.chunk_rows_for`; no result depends on it).
 
-    Example:
+    Examples:
         >>> import torch
         >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
         >>> sim, cols, ratios = simulate_columns(torch.optim.lr_scheduler.StepLR(opt, 2, 0.5), 5)
@@ -566,7 +566,7 @@ def probe_lambda(scheduler: Any, epochs: np.ndarray) -> np.ndarray | None:
     with a pure LR of t (timm's), computed on isolated copies; ``None`` for anything else, or when it cannot be
     isolated or raises.
 
-    Example:
+    Examples:
         >>> import torch
         >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
         >>> s = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: max(0.0, 1 - t / 100))
@@ -615,7 +615,7 @@ def simulate_schedule(scheduler: Any, total_steps: int) -> np.ndarray:
     Returns:
         ``numpy.ndarray`` of shape ``(total_steps, n_param_groups)``.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from torch.optim.lr_scheduler import CosineAnnealingLR
         >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)

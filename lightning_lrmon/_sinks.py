@@ -7,7 +7,7 @@ layout, findings) waits as data and is written when the prefix is known. ``"clos
 failure. A sink never raises into training: a failure comes back as a ``logger-failed`` finding and the sink steps
 aside.
 
-Example:
+Examples:
     >>> import tempfile
     >>> from lightning_lrmon._events import EventWriter
     >>> sink = TensorBoardSink(EventWriter(tempfile.mkdtemp()), logger=None)
@@ -178,7 +178,7 @@ class LoggerSink:
     ``logging_interval="epoch"``, and each epoch's first step unless ``logging_interval="step"``; the session adds
     the run's last step. A logger that raises is dropped, once.
 
-    Example:
+    Examples:
         >>> sink = LoggerSink([], every=50)
         >>> [s for s in range(200) if sink.on_cadence(s)]
         [49, 99, 149, 199]

@@ -11,7 +11,7 @@ A spec is one of:
 Any init argument given as ``"auto"`` is bound to the run's scheduler steps, ``"N%"`` to that share of them
 (inside a ``SequentialLR``, ``"auto"`` means the steps of that child's phase).
 
-Example:
+Examples:
     >>> import torch
     >>> from lightning_lrmon._spec import build_scheduler
     >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
@@ -150,7 +150,7 @@ def resolve_class(class_path: Any, *, where: str = "scheduler") -> Callable[...,
 
     Only the named module is imported; nothing is evaluated.
 
-    Example:
+    Examples:
         >>> resolve_class("LinearLR").__name__
         'LinearLR'
         >>> resolve_class("torch.optim.lr_scheduler.StepLR").__name__
@@ -196,7 +196,7 @@ _Loader.add_implicit_resolver(
 def load_yaml(text: str) -> Any:
     """Parse YAML safely (no Python objects), reading numbers as LightningCLI does.
 
-    Example:
+    Examples:
         >>> load_yaml("lr: 1e-4\\neta_min: 5E-07\\nname: 1e-4x\\nsteps: 10")
         {'lr': 0.0001, 'eta_min': 5e-07, 'name': '1e-4x', 'steps': 10}
     """
@@ -206,7 +206,7 @@ def load_yaml(text: str) -> Any:
 def yaml_error(err: yaml.YAMLError) -> str:
     """``" at line L, column C: <problem>"`` for a YAML parse error (safe_load never builds Python objects).
 
-    Example:
+    Examples:
         >>> try:
         ...     yaml.safe_load("a: [1")
         ... except yaml.YAMLError as err:
@@ -257,7 +257,7 @@ def _normalize_mapping(spec: Mapping[str, Any], where: str) -> dict[str, Any]:
 def normalize_spec(spec: Any, *, where: str = "scheduler") -> Any:
     """Turn a spec into a callable or a ``{"class_path", "init_args"}`` dict (children normalised too).
 
-    Example:
+    Examples:
         >>> normalize_spec("class_path: StepLR\\ninit_args: {step_size: 10}")
         {'class_path': 'StepLR', 'init_args': {'step_size': 10}}
         >>> normalize_spec("ExponentialLR")
@@ -286,7 +286,7 @@ def normalize_spec(spec: Any, *, where: str = "scheduler") -> Any:
 def is_per_optimizer(spec: Any) -> bool:
     """Whether ``spec`` is ``{optimizer_index: spec}`` rather than one spec.
 
-    Example:
+    Examples:
         >>> is_per_optimizer({0: "StepLR"}), is_per_optimizer({"class_path": "StepLR"}), is_per_optimizer("StepLR")
         (True, False, False)
     """
@@ -296,7 +296,7 @@ def is_per_optimizer(spec: Any) -> bool:
 def split_per_optimizer(spec: Any) -> dict[int, Any]:
     """``{optimizer_index: spec}``: a mapping with int (or digit-string) keys, else ``{0: spec}``.
 
-    Example:
+    Examples:
         >>> sorted(split_per_optimizer({0: "StepLR", "1": "ExponentialLR"}))
         [0, 1]
     """
@@ -317,7 +317,7 @@ def split_per_optimizer(spec: Any) -> dict[int, Any]:
 def has_auto(spec: Any) -> bool:
     """Whether a normalised spec contains ``"auto"`` or ``"N%"`` anywhere.
 
-    Example:
+    Examples:
         >>> has_auto({"class_path": "StepLR", "init_args": {"step_size": "10%"}})
         True
     """
@@ -492,7 +492,7 @@ def build_scheduler(
     Returns:
         The scheduler (nothing is written onto it: torch copies a scheduler's attributes into checkpoints).
 
-    Example:
+    Examples:
         >>> import torch
         >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
         >>> spec = {"class_path": "SequentialLR", "init_args": {"milestones": ["10%"], "schedulers": [
@@ -567,7 +567,7 @@ def spec_identity(spec: Any) -> str:
 
     A resume compares it with the checkpoint's to tell the user what changed.
 
-    Example:
+    Examples:
         >>> spec_identity(functools.partial(tls.LinearLR, start_factor=1.0, total_iters=40))
         'torch.optim.lr_scheduler.LinearLR(start_factor=1.0, total_iters=40)'
         >>> spec_identity({"class_path": "StepLR", "init_args": {"step_size": "auto"}})

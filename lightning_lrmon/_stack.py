@@ -8,7 +8,7 @@ closed-form one (``LambdaLR``, ``OneCycleLR``, ``CyclicLR``...) sets it from its
 did since its last step. The simulation steps copies of them all on one parameter-free copy of the optimizer
 (:func:`~lightning_lrmon._simulate.shadows`), so the rows are the LRs the run will use.
 
-Example:
+Examples:
     >>> import torch
     >>> from dataclasses import dataclass
     >>> from lightning_lrmon._runlength import RunFacts

@@ -4,7 +4,7 @@ Schedulers first (in ``lr_scheduler_configs`` order; a config ``name`` replaces 
 optimizers without a scheduler; repeated optimizer classes get ``-1``, ``-2``...; several param groups get
 ``/pg1``, ``/pg2``... or ``/<group name>``.
 
-Example:
+Examples:
     >>> import torch
     >>> p = lambda: [torch.nn.Parameter(torch.zeros(1))]
     >>> sgd = torch.optim.SGD([{"params": p()}, {"params": p(), "name": "head"}], lr=0.1)
@@ -77,7 +77,7 @@ def optimizer_label(tags: Sequence[str], groups: Sequence[dict[str, Any]]) -> st
     """The optimizer's own name in its groups' tags: ``lr-SGD`` for ``lr-SGD/pg1``, ``lr-SGD/head`` (one named
     group) and ``lr-SGD``; the tags of :func:`tag_names`, the groups of that optimizer.
 
-    Example:
+    Examples:
         >>> optimizer_label(["lr-SGD/head"], [{"name": "head"}]), optimizer_label(["lr/a"], [{}])
         ('lr-SGD', 'lr/a')
     """
@@ -96,7 +96,7 @@ def _renamed(names: list[str], k: int) -> list[str]:
 def _unique(per_optimizer: list[list[str]]) -> list[list[str]]:
     """Two optimizers never share a tag: a later one whose names are taken gets ``-1``, ``-2``... on its base name.
 
-    Example:
+    Examples:
         >>> _unique([["lr"], ["lr"], ["lr-1"]])
         [['lr'], ['lr-1'], ['lr-1-1']]
     """

@@ -5,7 +5,7 @@ then asked, once per optimizer step, for the tags and values of one optimizer. A
 (``BackboneFinetuning``, ``optimizer.add_param_group``) renames the tags the way ``LearningRateMonitor`` does: the
 first group of ``lr-SGD`` becomes ``lr-SGD/pg1`` when ``lr-SGD/pg2`` appears.
 
-Example:
+Examples:
     >>> import torch
     >>> p = lambda: [torch.nn.Parameter(torch.zeros(1))]
     >>> sgd = torch.optim.SGD(p(), lr=0.1)
@@ -31,7 +31,7 @@ __all__ = ["LRTracker", "Track", "has_momentum"]
 def has_momentum(optimizer: Any) -> bool:
     """Whether the optimizer has a momentum (``momentum`` or Adam's ``betas``) to log.
 
-    Example:
+    Examples:
         >>> import torch
         >>> has_momentum(torch.optim.Adagrad([torch.nn.Parameter(torch.zeros(1))]))
         False

@@ -3,7 +3,7 @@
 A word means one thing everywhere: the shapes ``expect=`` accepts, a scheduler's ``interval``, what
 ``on_misconfig`` may say, how a schedule was simulated, and the kinds and severities of findings.
 
-Example:
+Examples:
     >>> SHAPES
     ('decay', 'warmup', 'warmup_decay', 'constant', 'cyclic')
     >>> check_word("interval", "batch", INTERVALS)
@@ -59,7 +59,7 @@ def check_word(argument: str, value: object, words: tuple[str, ...], *, none_ok:
     """Raise :class:`LRMonitorConfigError` naming ``argument`` when ``value`` is not one of ``words`` (``None`` is
     accepted when ``none_ok``, meaning "infer"). The one validation of every vocabulary argument.
 
-    Example:
+    Examples:
         >>> check_word("expect", None, SHAPES, none_ok=True)
         >>> check_word("expect", "decays", SHAPES, none_ok=True)
         Traceback (most recent call last):

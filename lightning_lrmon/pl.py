@@ -3,7 +3,7 @@
 Use this one when your code does ``import pytorch_lightning as pl``: it is the same callback, a subclass of both
 packages' ``Callback``, with its scheduler configs made by ``pytorch_lightning``.
 
-Example:
+Examples:
     >>> import pytorch_lightning as pl
     >>> from lightning_lrmon.pl import LRMonitor
     >>> isinstance(LRMonitor(), pl.Callback)

@@ -3,7 +3,7 @@
 Importing this package registers the records of torch's built-in schedulers (one module per family); everything
 else asks :func:`lookup`. Supporting another class is one ``register(SchedulerRecord(...))`` call.
 
-Example:
+Examples:
     >>> from lightning_lrmon._schedulers import SHAPES, registered_names
     >>> "CosineAnnealingLR" in registered_names(), SHAPES[0]
     (True, 'decay')

@@ -3,7 +3,7 @@
 A *kernel* ``kernel(s, lr, e0, n)`` returns the ``(n, G)`` LRs after each of ``n`` scheduler steps, starting from
 the groups' LRs ``lr`` with the scheduler at epoch ``e0``. It reads the scheduler's attributes and never steps it.
 
-Example:
+Examples:
     >>> import numpy as np
     >>> chain(np.array([1.0, 2.0]), np.array([0.5, 0.5])).tolist()
     [[0.5, 1.0], [0.25, 0.5]]

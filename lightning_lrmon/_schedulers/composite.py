@@ -4,7 +4,7 @@
 Their kernels step the children's own records; a config builds them from child specs (``init_args.schedulers``),
 where ``"auto"`` inside a ``SequentialLR`` child means the steps of that child's phase.
 
-Example:
+Examples:
     >>> import torch
     >>> from torch.optim import lr_scheduler as L
     >>> from lightning_lrmon._schedulers.record import describe, lookup

@@ -1,7 +1,7 @@
 """Records of torch's cosine schedulers: ``CosineAnnealingLR`` (chainable recurrence, climbs back past ``T_max``)
 and ``CosineAnnealingWarmRestarts`` (closed form of ``T_cur``/``T_i``).
 
-Example:
+Examples:
     >>> import numpy as np, torch
     >>> from lightning_lrmon._schedulers.record import lookup
     >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)

@@ -3,7 +3,7 @@
 Both overwrite the groups' LRs when built (from ``base_lr``/``max_lr``), so a single ``max_lr`` collapses groups
 configured with different LRs; their fix texts say how to keep the groups apart.
 
-Example:
+Examples:
     >>> import numpy as np, torch
     >>> from lightning_lrmon._schedulers.record import lookup
     >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)

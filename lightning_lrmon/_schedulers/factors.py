@@ -4,7 +4,7 @@
 ``MultiplicativeLR``: torch's ``get_lr`` recurrences, as vectorised factors (the chain multiplies them in torch's
 order), the closed forms a sequence restarts them with, and their fix texts.
 
-Example:
+Examples:
     >>> import torch
     >>> from lightning_lrmon._schedulers.record import lookup
     >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)

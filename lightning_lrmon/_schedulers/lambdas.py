@@ -4,7 +4,7 @@ transformers' ``get_*_schedule_with_warmup`` and hand-written warmup + decay for
 lambda is only ever called on isolated copies (:mod:`lightning_lrmon._isolate`); its horizon is found by probing
 it past the run (:data:`SchedulerRecord.lr_of_t`).
 
-Example:
+Examples:
     >>> import torch
     >>> from lightning_lrmon._schedulers.record import describe, lookup
     >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)

@@ -1,6 +1,6 @@
 """The record of ``ReduceLROnPlateau``: its LR follows a metric, not the step, so it is simulated as held constant.
 
-Example:
+Examples:
     >>> import torch
     >>> from lightning_lrmon._schedulers.record import lookup
     >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)

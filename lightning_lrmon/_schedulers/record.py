@@ -8,7 +8,7 @@ a config builds it. Simulation, checks, spec binding and the CLI ask :func:`look
 A class without a record gets no inferred shape, is simulated by exact stepping of a copy, and has only the
 validity checks. Subclasses get no record of their parent (they may change its behaviour).
 
-Example:
+Examples:
     >>> import torch
     >>> import lightning_lrmon._schedulers  # loads the built-in records
     >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
@@ -173,7 +173,7 @@ _RECORDS: dict[type, SchedulerRecord] = {}
 def register(record: SchedulerRecord) -> SchedulerRecord:
     """Add (or replace) the record of ``record.cls``; every part of lightning-lrmon uses it from then on.
 
-    Example:
+    Examples:
         >>> import torch
         >>> class Halving(torch.optim.lr_scheduler.LRScheduler):
         ...     def get_lr(self):
@@ -237,7 +237,7 @@ _SKIP = {"self", "optimizer", "last_epoch", "verbose", "schedulers"}
 def init_args_of(scheduler: Any) -> dict[str, Any]:
     """The init arguments of ``scheduler``, read back from its attributes (named as in its signature).
 
-    Example:
+    Examples:
         >>> import torch
         >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
         >>> init_args_of(torch.optim.lr_scheduler.LinearLR(opt, start_factor=0.5, total_iters=100))
@@ -263,7 +263,7 @@ def init_args_of(scheduler: Any) -> dict[str, Any]:
 def describe(scheduler: Any) -> str:
     """``ClassName(arg=value, ...)`` for messages.
 
-    Example:
+    Examples:
         >>> import torch
         >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
         >>> describe(torch.optim.lr_scheduler.StepLR(opt, step_size=5))
@@ -282,7 +282,7 @@ def describe(scheduler: Any) -> str:
 def callable_text(fn: Any) -> str:
     """A short, address-free name for a user callable (a ``partial`` shows its arguments).
 
-    Example:
+    Examples:
         >>> import functools, math
         >>> callable_text(functools.partial(math.pow, 0.5))
         'pow(0.5)'
