@@ -73,6 +73,7 @@ class ConfigSchedule:
     review: Review | None = None
     notes: list[str] = field(default_factory=list)
     auto_ok: bool = True  # LightningCLI rejects 'auto' in its top-level lr_scheduler:
+    scheduler: Any = None  # built already (what the model's configure_optimizers returned)
 
     @property
     def findings(self) -> list[Any]:
@@ -188,6 +189,8 @@ def _entries(config: dict[str, Any], args: argparse.Namespace) -> list[ConfigSch
     if not isinstance(config.get("trainer") or {}, dict):
         raise InputError("`trainer` must be a mapping")
     entries = _monitor_entries(config, args)
+    if args.model:
+        entries += _model_entries(config, args)
     if config.get("lr_scheduler") is not None:
         interval = args.lr_scheduler_interval
         entries.append(
@@ -205,7 +208,7 @@ def _entries(config: dict[str, Any], args: argparse.Namespace) -> list[ConfigSch
     if not entries:
         raise NoSchedule(
             "no schedule found: expected an LRMonitor with `scheduler` under trainer.callbacks, "
-            "or a top-level `lr_scheduler:`"
+            "or a top-level `lr_scheduler:` (or pass --model to review what the model's configure_optimizers returns)"
         )
     return entries
 
@@ -297,15 +300,14 @@ def _import(path: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-def _review_entry(entry: ConfigSchedule, trainer: dict[str, Any], args: argparse.Namespace, keep_lrs: bool) -> None:
-    from lightning_lrmon._checks import Subject
+def _entry_scheduler(entry: ConfigSchedule, args: argparse.Namespace) -> tuple[Any, list[float] | None]:
+    """The entry's scheduler (built from its spec on a shadow optimizer, or the model's own) and the LRs before."""
     from lightning_lrmon._exceptions import LRMonitorConfigError
-    from lightning_lrmon._review import review
-    from lightning_lrmon._schedulers import lookup
     from lightning_lrmon._spec import build_scheduler
-    from lightning_lrmon._tags import optimizer_label, tag_names
 
-    entry.steps = _run_length(trainer, entry, args.steps, args.steps_per_epoch)
+    if entry.scheduler is not None:
+        base = [float(x) for x in getattr(entry.scheduler, "base_lrs", [])]
+        return entry.scheduler, base or None
     opt = _shadow_optimizer(entry.optimizer_spec, args.lr, entry.notes)
     if entry.optimizer_spec is None and args.lr is None:
         entry.notes.append(
@@ -314,9 +316,20 @@ def _review_entry(entry: ConfigSchedule, trainer: dict[str, Any], args: argparse
         )
     configured = [float(g["lr"]) for g in opt.param_groups]
     try:
-        sched = build_scheduler(entry.spec, opt, total_steps=entry.steps, where=entry.source)
+        return build_scheduler(entry.spec, opt, total_steps=entry.steps, where=entry.source), configured
     except LRMonitorConfigError as err:
         raise InputError(str(err)) from None
+
+
+def _review_entry(entry: ConfigSchedule, trainer: dict[str, Any], args: argparse.Namespace, keep_lrs: bool) -> None:
+    from lightning_lrmon._checks import Subject
+    from lightning_lrmon._review import review
+    from lightning_lrmon._schedulers import lookup
+    from lightning_lrmon._tags import optimizer_label, tag_names
+
+    entry.steps = _run_length(trainer, entry, args.steps, args.steps_per_epoch)
+    sched, configured = _entry_scheduler(entry, args)
+    opt = sched.optimizer
     (tags,) = tag_names([opt], [])
     subject = Subject(
         sched,
@@ -334,6 +347,45 @@ def _review_entry(entry: ConfigSchedule, trainer: dict[str, Any], args: argparse
     entry.notes = [n for n in entry.notes if n != EPOCH_NOTE or entry.steps > 1 or entry.findings]
     if lookup(sched) is None and entry.expect is None and not entry.findings:
         entry.notes.append("no expected shape for this class: only validity checks ran (pass --expect)")
+
+
+def _model_class(config: dict[str, Any], given: str) -> tuple[Any, dict[str, Any]]:
+    """The model class (``--model pkg.Class``, or the config's ``model.class_path``) and its init args."""
+    import importlib
+
+    section = config.get("model") or {}
+    if not isinstance(section, dict):
+        raise InputError("`model` must be a mapping to build the model with --model")
+    path = section.get("class_path") if given == "config" else given
+    if not isinstance(path, str) or "." not in path:
+        raise InputError(
+            "--model: the config's `model:` has no class_path; pass the class: --model mypkg.models.MyModel"
+        )
+    init = dict(section.get("init_args") or {}) if "class_path" in section else dict(section)
+    module, _, name = path.rpartition(".")
+    try:
+        return getattr(importlib.import_module(module), name), init
+    except Exception as err:
+        raise InputError(f"--model {path}: cannot import it here ({type(err).__name__}: {err})") from None
+
+
+def _model_entries(config: dict[str, Any], args: argparse.Namespace) -> list[ConfigSchedule]:
+    """``--model``: the schedulers the model's own ``configure_optimizers`` returns (the model is instantiated)."""
+    from lightning_lrmon._returned import scheduler_rows
+
+    cls, init = _model_class(config, args.model)
+    try:
+        returned = cls(**init).configure_optimizers()
+    except Exception as err:
+        raise InputError(
+            f"--model {cls.__name__}(**{init}).configure_optimizers() failed ({type(err).__name__}: {err}); a "
+            "configure_optimizers that needs the Trainer (self.trainer) is reviewed by LRMonitor() during fit"
+        ) from None
+    where = f"model {cls.__name__}.configure_optimizers()"
+    return [
+        ConfigSchedule(f"{where}[{i}]", None, interval, freq, args.expect, None, auto_ok=False, scheduler=sched)
+        for i, (_opt, sched, interval, freq) in enumerate(scheduler_rows(returned))
+    ]
 
 
 def _validated(config: dict[str, Any], args: argparse.Namespace, notes: list[str]) -> dict[str, Any]:
@@ -585,6 +637,14 @@ def _parser() -> argparse.ArgumentParser:
             choices=("epoch", "step"),
             default="epoch",
             help="how your CLI steps the top-level `lr_scheduler:` (LightningCLI: once per epoch)",
+        )
+        p.add_argument(
+            "--model",
+            nargs="?",
+            const="config",
+            metavar="CLASS",
+            help="also review what the model's configure_optimizers returns: instantiates the config's `model:` "
+            "(or CLASS, a dotted path) with its init args, which runs your code",
         )
         p.add_argument(
             "--fast",

@@ -230,3 +230,48 @@ def test_a_wheel_and_an_sdist_build_and_pass_the_metadata_check(tmp_path):
         meta = wheel.read(f"lightning_lrmon-{lightning_lrmon.__version__}.dist-info/METADATA").decode()
     assert {"lightning_lrmon/py.typed", "lightning_lrmon/_schedulers/record.py", "lightning_lrmon/_stack.py"} <= names
     assert "Requires-Dist: typing_extensions" in meta and "Provides-Extra: cli" in meta and "Classifier: " in meta
+
+
+PROJECT_MODEL = """
+import lightning.pytorch as pl
+import torch
+
+
+class Net(pl.LightningModule):
+    def __init__(self, lr: float = 0.1, t_max: int = 100) -> None:
+        super().__init__()
+        self.lr, self.t_max = lr, t_max
+        self.layer = torch.nn.Linear(4, 1)
+
+    def configure_optimizers(self):
+        opt = torch.optim.AdamW(self.parameters(), lr=self.lr)
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=self.t_max)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+
+class NeedsTrainer(Net):
+    def configure_optimizers(self):
+        opt = torch.optim.AdamW(self.parameters(), lr=self.lr)
+        total = self.trainer.estimated_stepping_batches
+        return [opt], [torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=self.lr, total_steps=total)]
+"""
+
+
+def test_lrmon_reviews_what_the_models_configure_optimizers_returns_when_asked(tmp_path):
+    (tmp_path / "proj_model.py").write_text(PROJECT_MODEL)
+    config = tmp_path / "fit.yaml"
+    config.write_text("trainer:\n  max_steps: 1000\nmodel:\n  class_path: proj_model.Net\n  init_args: {lr: 3.0e-4}\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    proc = python("-m", "lightning_lrmon", "check", str(config), "--model", "--format", "json", env=env)
+    assert proc.returncode == 1, proc.stderr
+    (sched,) = json.loads(proc.stdout)["schedules"]
+    assert sched["source"] == "model Net.configure_optimizers()[0]" and sched["steps"] == 1000
+    (finding,) = sched["findings"]
+    assert finding["code"] == "horizon-too-short" and finding["hint"] == "use T_max=1000 (the run's scheduler steps)."
+    assert sched["groups"][0]["first"] == pytest.approx(3e-4)
+    # without --model nothing of the user's code runs: the config has no schedule of its own
+    proc = python("-m", "lightning_lrmon", "check", str(config), env=env)
+    assert proc.returncode == 2 and "pass --model" in proc.stderr
+    # a configure_optimizers that needs the Trainer: one line, exit 2
+    proc = python("-m", "lightning_lrmon", "check", str(config), "--model", "proj_model.NeedsTrainer", env=env)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and "not attached to a `Trainer`" in proc.stderr
