@@ -611,6 +611,33 @@ def _png(entries: Sequence[ConfigSchedule], path: str) -> None:
     plt.close(fig)
 
 
+def _add_options(p: argparse.ArgumentParser) -> None:
+    """The options ``check`` and ``preview`` share."""
+    p.add_argument("--steps", type=int, help="optimizer steps of the run (overrides trainer.max_steps)")
+    p.add_argument("--steps-per-epoch", type=int, help="optimizer steps per epoch (with trainer.max_epochs)")
+    p.add_argument("--expect", choices=SHAPES, help="the intended shape (default: inferred from the class)")
+    p.add_argument("--lr", type=float, help="the optimizer's LR (default: from `optimizer:` in the config)")
+    p.add_argument(
+        "--lr-scheduler-interval",
+        choices=("epoch", "step"),
+        default="epoch",
+        help="how your CLI steps the top-level `lr_scheduler:` (LightningCLI: once per epoch)",
+    )
+    p.add_argument(
+        "--model",
+        nargs="?",
+        const="config",
+        metavar="CLASS",
+        help="also review what the model's configure_optimizers returns: instantiates the config's `model:` "
+        "(or CLASS, a dotted path) with its init args, which runs your code",
+    )
+    p.add_argument(
+        "--fast",
+        action="store_true",
+        help="skip validating the config with LightningCLI's own parser (then Lightning is not imported)",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lrmon", description="Lint and preview LR schedules of LightningCLI configs, without training."
@@ -619,42 +646,14 @@ def _parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"lrmon {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, helptext in (
-        ("check", "simulate and check; exit 0 healthy, 1 findings, 2 unusable input"),
-        ("preview", "plot the LR per group over the run, findings marked"),
-    ):
-        p = sub.add_parser(name, help=helptext)
-        if name == "check":
-            p.add_argument("config", nargs="+", help="LightningCLI YAML configs, or folders of them")
-        else:
-            p.add_argument("config", help="LightningCLI YAML config")
-        p.add_argument("--steps", type=int, help="optimizer steps of the run (overrides trainer.max_steps)")
-        p.add_argument("--steps-per-epoch", type=int, help="optimizer steps per epoch (with trainer.max_epochs)")
-        p.add_argument("--expect", choices=SHAPES, help="the intended shape (default: inferred from the class)")
-        p.add_argument("--lr", type=float, help="the optimizer's LR (default: from `optimizer:` in the config)")
-        p.add_argument(
-            "--lr-scheduler-interval",
-            choices=("epoch", "step"),
-            default="epoch",
-            help="how your CLI steps the top-level `lr_scheduler:` (LightningCLI: once per epoch)",
-        )
-        p.add_argument(
-            "--model",
-            nargs="?",
-            const="config",
-            metavar="CLASS",
-            help="also review what the model's configure_optimizers returns: instantiates the config's `model:` "
-            "(or CLASS, a dotted path) with its init args, which runs your code",
-        )
-        p.add_argument(
-            "--fast",
-            action="store_true",
-            help="skip validating the config with LightningCLI's own parser (then Lightning is not imported)",
-        )
-        if name == "check":
-            p.add_argument("--format", choices=("text", "json"), default="text")
-        else:
-            p.add_argument("--out", help="write a PNG (matplotlib) instead of a terminal plot")
+    check = sub.add_parser("check", help="simulate and check; exit 0 healthy, 1 findings, 2 unusable input")
+    check.add_argument("config", nargs="+", help="LightningCLI YAML configs, or folders of them")
+    _add_options(check)
+    check.add_argument("--format", choices=("text", "json"), default="text")
+    preview = sub.add_parser("preview", help="plot the LR per group over the run, findings marked")
+    preview.add_argument("config", help="LightningCLI YAML config")
+    _add_options(preview)
+    preview.add_argument("--out", help="write a PNG (matplotlib) instead of a terminal plot")
     return parser
 
 

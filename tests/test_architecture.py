@@ -27,13 +27,16 @@ def test_public_surface_is_pinned():
     assert lightning_lrmon.__all__ == [
         "CODES",
         "Finding",
+        "GroupStats",
         "LRMonitor",
         "LRMonitorConfigError",
         "LRMonitorNote",
         "LRScheduleError",
         "LRScheduleWarning",
+        "Review",
         "SchedulerRecord",
         "check_schedule",
+        "plot",
         "register_scheduler",
         "simulate_schedule",
     ]
