@@ -101,7 +101,10 @@ class _Summarizer:
     def __call__(self, x: np.ndarray, lead: np.ndarray | None) -> _Summary:
         n, g = x.shape
         t = self._buffers(g, n)
-        np.copyto(t, x.T)  # a contiguous copy when the kernel made the chunk group by group
+        if x.T.flags.c_contiguous:  # the kernel made the chunk group by group: read it in place
+            t = x.T
+        else:
+            np.copyto(t, x.T)
         mx, mn = t.max(axis=1), t.min(axis=1)  # NaN propagates: finite extremes mean every value is finite
         with np.errstate(invalid="ignore", over="ignore"):
             rise = self._pairs(t, lead, _UP, np.greater)

@@ -35,8 +35,9 @@ def _k_cosine(s: Any, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
     if 0 <= -e0 - 1 < n:
         ratio[-e0 - 1] = np.nan  # epoch 0: only reached via reset0
     y = lr - eta
+    run = chain if eta == 0 else _floored
     if not cuts:  # the common case: one stretch of the recurrence
-        seg = chain(y, ratio)
+        seg = run(y, ratio)
         seg += eta
         return seg
     bump = (base_lrs(s) - eta) * (1 - math.cos(math.pi / T)) / 2
@@ -44,7 +45,7 @@ def _k_cosine(s: Any, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
     start = 0
     for cut in [*cuts, n]:
         if cut > start:
-            seg = chain(y, ratio[start:cut])
+            seg = run(y, ratio[start:cut])
             out[:, start:cut] = seg.T
             y = seg[-1].copy()
         if cut < n:
@@ -52,6 +53,17 @@ def _k_cosine(s: Any, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
             out[:, cut] = y
             start = cut + 1
     out += eta
+    return out.T
+
+
+def _floored(y: np.ndarray, ratio: np.ndarray) -> np.ndarray:
+    """``y`` times the running product of ``ratio``, for a cosine with a floor (``y = lr - eta_min``): the product is
+    taken once for every group (torch's own steps round ``(lr - eta) * r + eta`` each time, which no chain matches
+    bit for bit; this stays within 1e-9 of it, tested against torch) and each group is one vectorised product,
+    instead of one sequential chain per group. Laid out group by group, as :func:`chain` returns it."""
+    product = np.multiply.accumulate(ratio)
+    out = np.empty((y.shape[0], ratio.shape[0]), dtype=np.float64)
+    np.multiply(y[:, None], product[None, :], out=out)
     return out.T
 
 
