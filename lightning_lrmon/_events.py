@@ -192,6 +192,17 @@ class EventWriter:
             if not self.closed:
                 self._fh.write(b"".join(self._encoder.encode(tags, walls, steps, values)))
 
+    def move_to(self, path: str) -> None:
+        """Append from now on to ``path`` (the logger opened a new file of its own: a closed ``SummaryWriter``
+        reopens in a new file on its next write, as after the Tuner's ``lr_find``); what was written stays."""
+        self.flush()
+        with self._lock:
+            if self.closed or path == self.path:
+                return
+            self._fh.close()
+            self._fh = open(path, "ab", buffering=0)  # noqa: SIM115 - closed in close()
+            self.path, self.shared = path, True
+
     def abandon(self) -> None:
         """Drop what is buffered and release the file without writing (after a write failed)."""
         with self._lock:

@@ -82,6 +82,11 @@ class TensorBoardSink:
             logger.log_metrics({tags[0]: values[0]}, step=step)  # one value: SummaryWriter costs ~50 us per value
             written = True
             logger.experiment.flush()
+            now = logger_event_file(str(logger.log_dir), exclude=own)
+            if now is not None and now != path:  # the logger's writer had been closed and opened a new file
+                path, before = now, 0
+                if self.writer.shared:
+                    self.writer.move_to(now)
             prefix = key_prefix(scalar_tags(path)[before:], tags[:1]) if path else None
         except Exception:  # a logger that cannot write or be read back: the writer uses the names it has
             pass

@@ -3,6 +3,7 @@ run takes. Real Trainer fits; each case failed on 0.2 (a wrong "auto", a false f
 
 from __future__ import annotations
 
+import os
 import warnings
 from typing import Any
 
@@ -341,3 +342,48 @@ def test_trainer_features_bind_auto_to_the_real_run_and_log_what_the_step_used(t
     if kwargs.get("logger", "tb") is not False:
         applied = [a[0] for a in module.optimizers().optimizer.applied][-steps:]  # after BatchSizeFinder's trials
         np.testing.assert_array_equal(series(read_scalars(run_dir(tmp_path)), "lr-SGD")[1], f32(applied))
+
+
+class WithLR(TinyModule):
+    """A module with an ``lr`` attribute, what the LR finder tunes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lr = 0.01
+
+    def configure_optimizers(self) -> Any:
+        return SGD(self.parameters(), lr=self.lr)
+
+
+@pytest.mark.parametrize("how", ["Tuner.lr_find", "LearningRateFinder"])
+def test_the_lr_finder_before_the_fit_leaves_one_growing_file_with_every_lr(tmp_path, how):
+    from lightning.pytorch.callbacks import LearningRateFinder
+    from lightning.pytorch.tuner import Tuner
+    from tensorboard.backend.event_processing import event_file_loader
+
+    module, cb = WithLR(), LRMonitor(AUTO_COSINE)
+    finder = [LearningRateFinder(num_training_steps=8, early_stop_threshold=None)] if how != "Tuner.lr_find" else []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the finder's own advice on tiny runs
+        t = trainer(tmp_path, [*finder, cb], max_steps=-1, max_epochs=2)
+        if how == "Tuner.lr_find":
+            Tuner(t).lr_find(module, train_dataloaders=loader(64, 4), num_training=8, early_stop_threshold=None)
+        t.fit(module, loader(64, 4))
+    cosine = t.lr_scheduler_configs[0].scheduler
+    assert (cosine.T_max, cosine.last_epoch) == (32, 32)
+    applied = [a[0] for a in module.optimizers().optimizer.applied][-32:]  # after the finder's own steps
+    steps, logged = series(read_scalars(run_dir(tmp_path)), "lr-SGD")
+    assert steps == list(range(32))
+    np.testing.assert_array_equal(logged, f32(applied))
+    # the finder closed the logger's writer; it reopened in a new file: the LRs follow it there, beside train_loss
+    # (TensorBoard's Python loader reads a run's files in name order and never goes back to an earlier one)
+    files = sorted(f for f in os.listdir(run_dir(tmp_path)) if f.startswith("events.out.tfevents."))
+    tags = [
+        {
+            v.tag
+            for e in event_file_loader.EventFileLoader(os.path.join(run_dir(tmp_path), f)).Load()
+            for v in e.summary.value
+        }
+        for f in files
+    ]
+    assert "lr-SGD" in tags[-1] and "train_loss" in tags[-1] and not any("lr-SGD" in t for t in tags[:-1])
