@@ -156,8 +156,13 @@ class SeriesSketch:
         xx = x if self.prev is None else np.concatenate([self.prev, x])
         self.prev = xx[-2:]
         r0 = e - xx.shape[0]  # the row of xx[0]
-        zz = xx if np.isfinite(xx).all() else np.nan_to_num(xx, nan=0.0)
-        span = _Span(zz, self.lo, self.hi)
+        top, low = _row_max(xx), _row_min(xx)  # a NaN or an inf anywhere shows in its row's extremes
+        if np.isfinite(top).all() and np.isfinite(low).all():
+            zz = xx
+        else:
+            zz = np.nan_to_num(xx, nan=0.0)
+            top, low = _row_max(zz), _row_min(zz)
+        span = _Span(top, low, self.lo, self.hi)
         self.lo, self.hi = span.lo, span.hi
         d = np.diff(zz, axis=0)  # d[i]: from row r0 + i to the next
         i_lo, i_hi = max(s - 1, 0) - r0, e - 2 - r0  # xx indices whose bend and step are first known now
@@ -165,7 +170,8 @@ class SeriesSketch:
         kept = [ends]
         a, b = max(i_lo, 1, 1 - r0), min(i_hi, self.n - 2 - r0)
         if b >= a:  # bends at xx index i: |d[i] - d[i - 1]| against the span of the rows up to i + 1
-            kept.append(a + span.above(_row_max(np.abs(np.diff(d[a - 1 : b + 1], axis=0))), a + 1, 1e-12))
+            bend = np.diff(d[a - 1 : b + 1], axis=0)
+            kept.append(a + span.above(_row_max(np.abs(bend, out=bend)), a + 1, 1e-12))
         g = self.grid[(self.grid >= max(s - 1, 0)) & (self.grid <= e - 2)] - r0
         if g.size:  # grid rows where the LR moves
             kept.append(g[np.any(d[g] != 0, axis=1)])
@@ -176,8 +182,8 @@ class SeriesSketch:
         self._keep(r0 + rows, xx[rows])
         if ends.size:
             self.ends.append((r0 + ends, xx[ends]))
-        if i_hi >= i_lo:  # steps from xx index i against the span of the rows up to i + 1
-            i = i_lo + span.above(_row_max(np.abs(d[i_lo : i_hi + 1])), i_lo + 1, 0.05)
+        if i_hi >= i_lo:  # steps from xx index i against the span of the rows up to i + 1 (d is not read after)
+            i = i_lo + span.above(_row_max(np.abs(d[i_lo : i_hi + 1], out=d[i_lo : i_hi + 1])), i_lo + 1, 0.05)
             if i.size:
                 self.jumps += [(r0 + i, xx[i]), (np.minimum(r0 + i + 1, self.n - 1), xx[i + 1])]
 
@@ -213,6 +219,11 @@ def _row_max(x: np.ndarray) -> np.ndarray:
     return np.asarray(x[:, 0] if x.shape[1] == 1 else x.max(axis=1))
 
 
+def _row_min(x: np.ndarray) -> np.ndarray:
+    """Each row's min (the column itself for one group)."""
+    return np.asarray(x[:, 0] if x.shape[1] == 1 else x.min(axis=1))
+
+
 class _Span:
     """The span (``ptp``) of every row up to each row of a chunk ``zz``, given ``lo``/``hi`` of the rows before it.
 
@@ -220,9 +231,9 @@ class _Span:
     the running span only for the few values between them: most chunks of a long run never need it.
     """
 
-    def __init__(self, zz: np.ndarray, lo: float, hi: float) -> None:
+    def __init__(self, top: np.ndarray, low: np.ndarray, lo: float, hi: float) -> None:
         self.lo0, self.hi0 = lo, hi
-        self.top, self.low = _row_max(zz), -_row_max(-zz)
+        self.top, self.low = top, low
         self.lo, self.hi = min(lo, float(self.low.min())), max(hi, float(self.top.max()))
         self._running: np.ndarray | None = None
 
