@@ -26,7 +26,6 @@ from lightning_lrmon._exceptions import LRMonitorConfigError
 from lightning_lrmon._findings import Finding
 from lightning_lrmon._render import console_summary
 from lightning_lrmon._review import Review
-from lightning_lrmon._runtime import LengthWatch
 from lightning_lrmon._session import Built, Session
 from lightning_lrmon._vocab import INTERVALS, Interval, OnMisconfig, Shape, check_word
 
@@ -155,8 +154,7 @@ class LRMonitor(Callback):
         self._state_key = f"LRMonitor{{'interval': {interval!r}, 'name': {name!r}}}"
         self._built: list[Built] = []
         self._restored: dict[str, Any] | None = None
-        self._watch: LengthWatch | None = None
-        self._event_file: str | None = None  # the re-count at each epoch start
+        self._event_file: str | None = None  # where the last fit's LRs went (TensorBoard)
         self._publish_every = 0
         self._manual = False
         self._calls = 0  # on_before_optimizer_step calls this fit (automatic optimization: one optimizer)
@@ -231,11 +229,8 @@ class LRMonitor(Callback):
         self.session = session
         session.log.location = _fit.user_location(pl_module)
         restored, self._restored = self._restored, None
-        if restored is None:
-            _fit.rebind(self._built, self._options, trainer)
         self._reviews = _fit.start(session, trainer, pl_module, self._built, restored, self._options, self._output)
         self._event_file = session.tensorboard.writer.path if session.tensorboard is not None else None
-        self._watch = _fit.length_watch(trainer)
         self._publish_every = _fit.publish_every(trainer, session)
         self._manual = not getattr(pl_module, "automatic_optimization", True)
         self._calls, self._base = 0, trainer.global_step
@@ -273,7 +268,7 @@ class LRMonitor(Callback):
     @override
     def on_train_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         self.session.epoch_started()
-        _fit.recount(self.session, trainer, self._watch)
+        _fit.recount(self.session, trainer)
 
     @override
     def on_train_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:

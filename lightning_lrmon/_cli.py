@@ -351,8 +351,6 @@ def _review_entry(entry: ConfigSchedule, trainer: dict[str, Any], args: argparse
 
 def _model_class(config: dict[str, Any], given: str) -> tuple[Any, dict[str, Any]]:
     """The model class (``--model pkg.Class``, or the config's ``model.class_path``) and its init args."""
-    import importlib
-
     section = config.get("model") or {}
     if not isinstance(section, dict):
         raise InputError("`model` must be a mapping to build the model with --model")
@@ -362,9 +360,8 @@ def _model_class(config: dict[str, Any], given: str) -> tuple[Any, dict[str, Any
             "--model: the config's `model:` has no class_path; pass the class: --model mypkg.models.MyModel"
         )
     init = dict(section.get("init_args") or {}) if "class_path" in section else dict(section)
-    module, _, name = path.rpartition(".")
     try:
-        return getattr(importlib.import_module(module), name), init
+        return _import(path), init
     except Exception as err:
         raise InputError(f"--model {path}: cannot import it here ({type(err).__name__}: {err})") from None
 

@@ -200,16 +200,13 @@ def build_all(
     return built
 
 
-def rebind(built: list[Built], options: Options, trainer: Any) -> None:
+def rebind(built: list[Built], options: Options, run: RunFacts) -> None:
     """On a fresh run, after every callback's ``on_fit_start`` (``StochasticWeightAveraging`` adds an epoch and
     takes the LR over there): re-build each ``"auto"`` scheduler whose run length changed since it was bound.
 
     The param groups get back what they held before the first build, so the new scheduler starts exactly as if it
     had been built first; nothing has stepped yet.
     """
-    if trainer.global_step != 0:
-        return
-    run = facts(trainer)
     for b in built:
         if not (isinstance(b.spec, dict) and has_auto(b.spec)) or len(b.groups_before) != len(
             groups := b.config.scheduler.optimizer.param_groups
@@ -417,21 +414,18 @@ def _review_one(session: Session, subject: Subject, row_steps: Any) -> Review | 
         return None
 
 
-def _not_judged(config: Any, facts: RunFacts) -> Any:
-    """The one-line note for a scheduler whose run length is unknown (it is logged, not reviewed)."""
-    return tooling(
-        "not-judged",
-        f"{describe(config.scheduler)} is logged but its schedule is not reviewed: "
-        f"{unknown_length_reason(facts, config.interval)}.",
-        "give the run a length (max_steps or max_epochs with a sized loader) to have it reviewed.",
-    )
-
-
 def _unreviewed(session: Session, config: Any, facts: RunFacts) -> Review:
     """A scheduler the review cannot judge: said in a note, and listed in the summary and TensorBoard's text with
     the reason (nothing goes unchecked in silence)."""
-    note = _not_judged(config, facts)
-    session.emit(note, once_per_code=False)
+    reason = unknown_length_reason(facts, config.interval)
+    session.emit(
+        tooling(
+            "not-judged",
+            f"{describe(config.scheduler)} is logged but its schedule is not reviewed: {reason}.",
+            "give the run a length (max_steps or max_epochs with a sized loader) to have it reviewed.",
+        ),
+        once_per_code=False,
+    )
     tags = _tags_of(session, config.scheduler.optimizer)
     return Review(
         label=optimizer_label(tags, config.scheduler.optimizer.param_groups),
@@ -440,7 +434,7 @@ def _unreviewed(session: Session, config: Any, facts: RunFacts) -> Review:
         interval=config.interval,
         steps=0,
         groups=[GroupStats(t) for t in tags],
-        notes=[f"not reviewed: {unknown_length_reason(facts, config.interval)}"],
+        notes=[f"not reviewed: {reason}"],
     )
 
 
@@ -567,13 +561,17 @@ def start(
     options: Options,
     output: Output,
 ) -> list[Review]:
-    """Train start: names, sinks, resume checks, the fit-start review, the planned series and the summary."""
+    """Train start: "auto" bound again on a fresh run, names, sinks, the stepping check and the length watch, resume
+    checks, the fit-start review, the planned series and the summary."""
     run = facts(trainer)
+    if restored is None and trainer.global_step == 0:
+        rebind(built, options, run)
     session.tracker.start(trainer.optimizers, list(trainer.lr_scheduler_configs))
     automatic = getattr(pl_module, "automatic_optimization", True)
     stepping = SteppingCheck(trainer.lr_scheduler_configs, run, trainer.global_step) if automatic else None
+    watch = LengthWatch(trainer.lr_scheduler_configs, run, global_step=trainer.global_step, epoch=trainer.current_epoch)
     cadence = logging_cadence(trainer, output, run, sum(len(t.tags) for t in session.tracker.tracks()))
-    session.attach(*_sinks(trainer, cadence, output), stepping)
+    session.attach(*_sinks(trainer, cadence, output), stepping, watch)
     _logger_notes(trainer, session)
     _lr_logged_twice(trainer, session, output.package)
     _resume_checks(session, trainer, built, restored, run)
@@ -587,18 +585,12 @@ def start(
     return reviews
 
 
-def length_watch(trainer: Any) -> LengthWatch:
-    """The re-count at each epoch start (a loader whose length changes between epochs)."""
-    return LengthWatch(
-        trainer.lr_scheduler_configs, facts(trainer), global_step=trainer.global_step, epoch=trainer.current_epoch
-    )
-
-
-def recount(session: Session, trainer: Any, watch: LengthWatch | None) -> None:
+def recount(session: Session, trainer: Any) -> None:
     """At an epoch start: when the training loader's length changed, the findings of schedulers whose run length
     changed, and the stepping check counts with the new length."""
     nb = trainer.num_training_batches
     batches = int(nb) if isinstance(nb, (int, float)) and math.isfinite(nb) else None
+    watch = session.length_watch
     if watch is None or trainer.current_epoch == 0 or batches is None:
         return
     changed, findings = watch.epoch_started(

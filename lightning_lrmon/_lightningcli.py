@@ -152,8 +152,8 @@ def without(config: dict[str, Any], parts: list[tuple[str, str]]) -> dict[str, A
 
 
 def _parser(config: dict[str, Any]) -> Any:
-    pkg = importlib.import_module(namespace(config))
-    cli = importlib.import_module(f"{namespace(config)}.cli")
+    package = namespace(config)
+    pkg, cli = importlib.import_module(package), importlib.import_module(f"{package}.cli")
 
     parser = cli.LightningArgumentParser(exit_on_error=False)
     parser.add_lightning_class_args(pkg.Trainer, "trainer")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -139,31 +140,33 @@ def _segment_opt_steps(seg: Segment) -> int:
     return seg.ope * (seg.stop - seg.first)
 
 
+def _passed(facts: RunFacts, global_step: int) -> Iterator[tuple[Segment, int, int | None]]:
+    """The segments the run's first ``global_step`` optimizer steps go through: each with its whole epochs done,
+    and, for the segment the run is in, the optimizer steps done in its current epoch (``None`` for one passed)."""
+    left = global_step
+    for seg in segments(facts):
+        span = None if seg.stop is None else seg.stop - seg.first
+        full = left // max(seg.ope, 1) if span is None else min(span, left // max(seg.ope, 1))
+        left -= full * seg.ope
+        inside = span is None or full < span
+        yield seg, full, left if inside else None
+        if inside:
+            return
+
+
 def _varying_steps_done(facts: RunFacts, frequency: int, global_step: int) -> int:
     """Scheduler steps of an ``interval="step"`` scheduler after ``global_step`` optimizer steps, epoch by epoch
     factors (whole segments at once)."""
-    done, left = 0, global_step
-    for seg in segments(facts):
+    done = 0
+    for seg, full, rest in _passed(facts, global_step):
         pattern = step_pattern(seg.batches, seg.acc, frequency)
-        span = None if seg.stop is None else seg.stop - seg.first
-        full = left // max(seg.ope, 1) if span is None else min(span, left // max(seg.ope, 1))
-        done += full * len(pattern)
-        left -= full * seg.ope
-        if span is None or full < span:
-            return done + int(np.count_nonzero(pattern < left))
+        done += full * len(pattern) + (0 if rest is None else int(np.count_nonzero(pattern < rest)))
     return done
 
 
 def _varying_epochs_done(facts: RunFacts, global_step: int) -> int:
     """Whole epochs completed after ``global_step`` optimizer steps."""
-    epochs, left = 0, global_step
-    for seg in segments(facts):
-        span = None if seg.stop is None else seg.stop - seg.first
-        full = left // max(seg.ope, 1) if span is None else min(span, left // max(seg.ope, 1))
-        epochs, left = epochs + full, left - full * seg.ope
-        if span is None or full < span:
-            return epochs
-    return epochs
+    return sum(full for _seg, full, _rest in _passed(facts, global_step))
 
 
 def _epoch_start_steps(facts: RunFacts, epochs: np.ndarray) -> np.ndarray:

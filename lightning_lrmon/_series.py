@@ -225,7 +225,8 @@ def _row_min(x: np.ndarray) -> np.ndarray:
 
 
 class _Span:
-    """The span (``ptp``) of every row up to each row of a chunk ``zz``, given ``lo``/``hi`` of the rows before it.
+    """The span (``ptp``) of every row up to each row of a chunk, from each row's extremes ``top``/``low`` and the
+    ``lo``/``hi`` of the rows before it.
 
     :meth:`above` tests magnitudes against it from two bounds (the span before the chunk and after it) and computes
     the running span only for the few values between them: most chunks of a long run never need it.

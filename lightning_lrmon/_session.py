@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from lightning_lrmon._exceptions import LRMonitorNote, LRScheduleWarning
 from lightning_lrmon._findings import Finding
 from lightning_lrmon._render import finding_markdown
-from lightning_lrmon._runtime import SteppingCheck, lr_invalid_at_runtime
+from lightning_lrmon._runtime import LengthWatch, SteppingCheck, lr_invalid_at_runtime
 from lightning_lrmon._sinks import LoggerSink, TensorBoardSink
 from lightning_lrmon._track import LRTracker
 from lightning_lrmon._vocab import OnMisconfig
@@ -132,6 +132,8 @@ class Session:
         self._tensorboard: TensorBoardSink | None = None
         self._others: LoggerSink | None = None
         self._stepping: SteppingCheck | None = None
+        #: the re-count at each epoch start (a loader whose length changes between epochs)
+        self.length_watch: LengthWatch | None = None
 
     @property
     def findings(self) -> list[Finding]:
@@ -145,10 +147,15 @@ class Session:
     # -- what the callback hands over ----------------------------------------------------------------------------
 
     def attach(
-        self, tensorboard: TensorBoardSink | None, others: LoggerSink | None, stepping: SteppingCheck | None = None
+        self,
+        tensorboard: TensorBoardSink | None,
+        others: LoggerSink | None,
+        stepping: SteppingCheck | None = None,
+        length_watch: LengthWatch | None = None,
     ) -> None:
-        """The sinks and the stepping check of this fit (owned by the session from now on)."""
+        """The sinks, the stepping check and the length watch of this fit (owned by the session from now on)."""
         self._tensorboard, self._others, self._stepping = tensorboard, others, stepping
+        self.length_watch = length_watch
 
     # -- findings ------------------------------------------------------------------------------------------------
 

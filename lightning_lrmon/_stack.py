@@ -110,7 +110,7 @@ def simulate_stack(
     (one optimizer) stepped as Lightning steps them, from their current state (``start``: the run's step now)."""
     groups = configs[0].scheduler.optimizer.param_groups
     out = np.full((steps, len(groups)), np.nan)
-    if facts.batches_per_epoch is None:
+    if not facts.batches_per_epoch:  # no length, or no batch: no optimizer step to order the schedulers by
         return Simulation(out, 0, method="unavailable", notes=["the training loader has no length"])
     with keep_rng(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -148,9 +148,16 @@ def erasures(
     would last alone), from the stack simulated with and without it."""
     out = []
     n = joint.valid_steps
+    sims: dict[tuple[int, ...], Simulation] = {}  # of two schedulers, one alone is the other's "without"
+
+    def run(which: tuple[int, ...]) -> Simulation:
+        if which not in sims:
+            sims[which] = simulate_stack([configs[j] for j in which], facts, n, start=start)
+        return sims[which]
+
     for i, c in enumerate(configs):
         rest = [x for j, x in enumerate(configs) if j != i]
-        alone, without = (simulate_stack(cs, facts, n, start=start) for cs in ([c], rest))
+        alone, without = run((i,)), run(tuple(j for j in range(len(configs)) if j != i))
         if min(alone.valid_steps, without.valid_steps) < n or n == 0:
             continue
         solo = _changed_rows(alone.lrs[:n], np.broadcast_to(alone.lrs[0], alone.lrs[:n].shape))
