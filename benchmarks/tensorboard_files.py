@@ -17,8 +17,8 @@ import time
 
 from tensorboard.backend.event_processing import event_accumulator as ea
 
-from lightning_lrmon._events import EventWriter
-from lightning_lrmon._fit import tensorboard_every
+from lightning_lrmon._fit.phases import tensorboard_every
+from lightning_lrmon._tensorboard.writer import EventWriter
 
 CASES = [(1_000_000, 4), (1_000_000, 64), (200_000, 256)]
 SMOKE = [(2_000, 4), (2_000, 64)]

@@ -21,15 +21,16 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from lightning_lrmon._exceptions import LRMonitorConfigError, LRMonitorNote, LRScheduleError, LRScheduleWarning
+from lightning_lrmon._version import __version__ as __version__
 
 if TYPE_CHECKING:
     from lightning_lrmon._callback import LRMonitor
     from lightning_lrmon._findings import CODES, Finding
     from lightning_lrmon._plot import plot
-    from lightning_lrmon._review import GroupStats, Review, check_schedule
+    from lightning_lrmon._review.pipeline import GroupStats, Review, check_schedule
     from lightning_lrmon._schedulers import SchedulerRecord
     from lightning_lrmon._schedulers import register as register_scheduler
-    from lightning_lrmon._simulate import simulate_schedule
+    from lightning_lrmon._simulation.simulate import simulate_schedule
 
 __all__ = [
     "CODES",
@@ -47,19 +48,18 @@ __all__ = [
     "register_scheduler",
     "simulate_schedule",
 ]
-__version__ = "0.3.0"  # the one place the version is written (pyproject.toml reads it)
 
 _LAZY = {
     "CODES": "lightning_lrmon._findings",
     "Finding": "lightning_lrmon._findings",
-    "GroupStats": "lightning_lrmon._review",
+    "GroupStats": "lightning_lrmon._review.pipeline",
     "LRMonitor": "lightning_lrmon._callback",
-    "Review": "lightning_lrmon._review",
+    "Review": "lightning_lrmon._review.pipeline",
     "plot": "lightning_lrmon._plot",
     "SchedulerRecord": "lightning_lrmon._schedulers",
-    "check_schedule": "lightning_lrmon._review",
+    "check_schedule": "lightning_lrmon._review.pipeline",
     "register_scheduler": "lightning_lrmon._schedulers",
-    "simulate_schedule": "lightning_lrmon._simulate",
+    "simulate_schedule": "lightning_lrmon._simulation.simulate",
 }
 
 

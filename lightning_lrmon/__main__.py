@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lightning_lrmon._cli import run
+from lightning_lrmon._cli.main import run
 
 if __name__ == "__main__":
     run()

@@ -21,12 +21,12 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 from typing_extensions import override
 
-from lightning_lrmon import _fit
 from lightning_lrmon._exceptions import LRMonitorConfigError
 from lightning_lrmon._findings import Finding
-from lightning_lrmon._render import console_summary
-from lightning_lrmon._review import Review
-from lightning_lrmon._session import Built, Session
+from lightning_lrmon._fit import phases as _fit
+from lightning_lrmon._fit.session import Built, Session
+from lightning_lrmon._review.pipeline import Review
+from lightning_lrmon._review.render import console_summary
 from lightning_lrmon._vocab import INTERVALS, Interval, OnMisconfig, Shape, check_word
 
 __all__ = ["LRMonitor", "SchedulerConfig", "SchedulerSpec"]

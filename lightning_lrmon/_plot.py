@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from lightning_lrmon._findings import Finding
-    from lightning_lrmon._review import Review
+    from lightning_lrmon._review.pipeline import Review
 
 __all__ = ["plot"]
 
@@ -66,9 +66,9 @@ def _decorate(ax: Axes, title: str) -> None:
 
 
 def _scheduler_figure(scheduler: Any, steps: int) -> Figure:
-    from lightning_lrmon._review import check_schedule
+    from lightning_lrmon._review.pipeline import check_schedule
     from lightning_lrmon._schedulers import describe
-    from lightning_lrmon._simulate import simulate_schedule
+    from lightning_lrmon._simulation.simulate import simulate_schedule
 
     lrs = simulate_schedule(scheduler, steps)
     fig, (ax,) = _figure(1)
@@ -82,7 +82,7 @@ def _scheduler_figure(scheduler: Any, steps: int) -> Figure:
 def _spec_figure(spec: Any, steps: int, lr: float) -> Figure:
     import torch
 
-    from lightning_lrmon._spec import build_scheduler
+    from lightning_lrmon._spec.build import build_scheduler
 
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(0))], lr=lr)
     return _scheduler_figure(build_scheduler(spec, opt, total_steps=steps, where="plot"), steps)

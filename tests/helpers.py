@@ -188,7 +188,7 @@ def f32(values: Any) -> np.ndarray:
 def build_spec(spec: Any, total_steps: int = 10) -> Any:
     """LRMonitor's validation and build, as in on_fit_start, on a plain optimizer (no Trainer)."""
     from lightning_lrmon import LRMonitor
-    from lightning_lrmon._spec import build_scheduler
+    from lightning_lrmon._spec.build import build_scheduler
 
     (one,) = LRMonitor(spec)._specs
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.001)

@@ -18,7 +18,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 
 import lightning_lrmon
 from lightning_lrmon import LRMonitor, LRScheduleWarning
-from lightning_lrmon._cli import main
+from lightning_lrmon._cli.main import main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -47,7 +47,7 @@ def test_public_surface_is_pinned():
 
 
 def test_cli_shares_the_shapes_the_checks_accept():
-    from lightning_lrmon._cli import SHAPES as CLI_SHAPES
+    from lightning_lrmon._cli.main import SHAPES as CLI_SHAPES
     from lightning_lrmon._schedulers import SHAPES
 
     assert CLI_SHAPES == SHAPES
@@ -130,15 +130,17 @@ def _imported(code: str) -> set[str]:
 
 
 def test_lrmon_help_imports_nothing_heavy():
-    mods = _imported("from lightning_lrmon._cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass")
+    mods = _imported(
+        "from lightning_lrmon._cli.main import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass"
+    )
     assert not {"torch", "numpy", "lightning", "yaml"} & mods
 
 
 def test_lrmon_check_imports_lightning_only_to_validate_like_lightningcli():
     config = os.path.join(ROOT, "examples", "cli", "seed.yaml")
-    fast = _imported(f"from lightning_lrmon._cli import main\nmain(['check', {config!r}, '--fast'])")
+    fast = _imported(f"from lightning_lrmon._cli.main import main\nmain(['check', {config!r}, '--fast'])")
     assert "torch" in fast and not {"lightning", "pytorch_lightning", "jsonargparse"} & fast
-    full = _imported(f"from lightning_lrmon._cli import main\nmain(['check', {config!r}])")
+    full = _imported(f"from lightning_lrmon._cli.main import main\nmain(['check', {config!r}])")
     assert {"lightning", "jsonargparse"} <= full
 
 

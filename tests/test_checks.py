@@ -9,7 +9,7 @@ from schedule_cases import HEALTHY, MISCONFIGURED, make_optimizer
 from torch.optim import lr_scheduler as L
 
 from lightning_lrmon import Finding, check_schedule
-from lightning_lrmon._checks import CHECKS
+from lightning_lrmon._review.checks import CHECKS
 
 CATALOGUE_STATIC = {
     "decay-increases",

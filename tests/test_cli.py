@@ -11,7 +11,7 @@ import pytest
 from helpers import read_scalars
 
 from lightning_lrmon import LRScheduleWarning
-from lightning_lrmon._cli import main
+from lightning_lrmon._cli.main import main
 
 EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "examples", "cli")
 

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from lightning_lrmon import LRMonitorNote, LRScheduleWarning
-from lightning_lrmon._cli import main
+from lightning_lrmon._cli.main import main
 
 EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "examples", "cli")
 

@@ -12,7 +12,7 @@ import warnings
 import pytest
 
 from lightning_lrmon import LRMonitorNote
-from lightning_lrmon._cli import main
+from lightning_lrmon._cli.main import main
 
 EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "examples", "cli")
 

@@ -18,7 +18,7 @@ from helpers import SGD, TinyModule, loader, trainer
 from torch.optim import lr_scheduler as L
 
 from lightning_lrmon import LRMonitor, LRScheduleWarning, check_schedule
-from lightning_lrmon._cli import main
+from lightning_lrmon._cli.main import main
 
 
 def opt(lr: float = 1e-3) -> torch.optim.Optimizer:

@@ -10,8 +10,8 @@ from tensorboard.backend.event_processing.event_file_loader import EventFileLoad
 from tensorboard.compat.proto import event_pb2, summary_pb2
 from tensorboard.summary.writer.record_writer import RecordWriter
 
-from lightning_lrmon._events import EventWriter
-from lightning_lrmon._sinks import TensorBoardSink
+from lightning_lrmon._fit.sinks import TensorBoardSink
+from lightning_lrmon._tensorboard.writer import EventWriter
 
 TAGS = ["lr-SGD/backbone", "lr-SGD/pg2", "lr-SGD/head", "lr-SGD/pg4"]
 STEPS = [0, 1, 2, 127, 128, 129, 16383, 16384, 2**21, 2**40, 5]
@@ -80,7 +80,7 @@ def test_text_and_close_flush_everything(tmp_path, n_pending):
 
 
 def test_a_block_of_steps_is_byte_identical_to_tensorboards_own(tmp_path, monkeypatch):
-    import lightning_lrmon._events as events
+    import lightning_lrmon._tensorboard.writer as events
 
     rng = np.random.default_rng(0)
     steps = np.asarray(STEPS + list(range(300, 340)), dtype=np.int64)
@@ -111,7 +111,7 @@ def test_lrmonitors_per_step_path_keeps_the_age_limit(tmp_path):
 
     import torch
 
-    from lightning_lrmon._session import Session
+    from lightning_lrmon._fit.session import Session
 
     sgd = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
     session = Session(on_misconfig="warn", is_zero=True)
@@ -131,7 +131,7 @@ def test_lrmonitors_per_step_path_keeps_the_age_limit(tmp_path):
 def test_a_failing_deferred_write_never_reaches_the_training_loop(tmp_path):
     import torch
 
-    from lightning_lrmon._session import Session
+    from lightning_lrmon._fit.session import Session
 
     sgd = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
     session = Session(on_misconfig="ignore", is_zero=True)

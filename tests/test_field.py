@@ -428,7 +428,7 @@ def test_manual_optimization_that_never_steps_the_built_scheduler_is_reported(tm
 def test_a_callable_specs_identity_has_no_memory_address():
     cb = LRMonitor(partial(LinearLRish, total_iters=40))
     cb._built = []  # nothing built yet: the spec's identity is what a checkpoint keeps
-    from lightning_lrmon._spec import spec_identity
+    from lightning_lrmon._spec.build import spec_identity
 
     text = spec_identity(cb._specs[0].spec)
     assert text == "test_field.LinearLRish(total_iters=40)" and "0x" not in text

@@ -152,7 +152,7 @@ def halving_record():
 
 
 def test_without_a_record_a_class_is_stepped_on_a_copy_and_has_no_shape():
-    from lightning_lrmon._simulate import simulate
+    from lightning_lrmon._simulation.simulate import simulate
 
     rising = HalvingLR(_opt(), every=10, factor=2.0)
     assert simulate(rising, 50).method == "shadow"
@@ -160,7 +160,7 @@ def test_without_a_record_a_class_is_stepped_on_a_copy_and_has_no_shape():
 
 
 def test_one_record_gives_a_class_the_simulation_the_shape_and_the_fix(halving_record):
-    from lightning_lrmon._simulate import simulate
+    from lightning_lrmon._simulation.simulate import simulate
 
     healthy = HalvingLR(_opt(), every=10)
     sim = simulate(healthy, 50)

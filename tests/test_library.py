@@ -83,7 +83,7 @@ def test_results_are_typed_for_a_users_mypy_strict(tmp_path):
     revealed = re.findall(r'Revealed type is "([^"]+)"', proc.stdout)
     assert revealed == [
         "list[lightning_lrmon._findings.Finding]",
-        "list[lightning_lrmon._review.Review]",
+        "list[lightning_lrmon._review.pipeline.Review]",
         "float | None",
         "list[lightning_lrmon._findings.Finding]",
         "matplotlib.figure.Figure",
@@ -132,7 +132,7 @@ def test_plot_asks_for_the_number_of_steps():
 
 BLOCK_JSONARGPARSE = (
     "import sys; sys.modules['jsonargparse'] = None\n"  # import jsonargparse -> ImportError, as without the extra
-    "from lightning_lrmon._cli import main\n"
+    "from lightning_lrmon._cli.main import main\n"
     "sys.exit(main(sys.argv[1:]))\n"
 )
 

@@ -11,10 +11,10 @@ import pytest
 import torch
 from torch.optim import lr_scheduler as L
 
-from lightning_lrmon._checks import Subject
-from lightning_lrmon._review import review
-from lightning_lrmon._series import SeriesSketch
-from lightning_lrmon._simulate import simulate_columns
+from lightning_lrmon._review.checks import Subject
+from lightning_lrmon._review.pipeline import review
+from lightning_lrmon._review.series import SeriesSketch
+from lightning_lrmon._simulation.simulate import simulate_columns
 
 
 def groups_opt(n_groups: int) -> torch.optim.Optimizer:

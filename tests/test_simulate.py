@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from torch.optim import lr_scheduler as L
 
 from lightning_lrmon import simulate_schedule
-from lightning_lrmon._simulate import simulate
+from lightning_lrmon._simulation.simulate import simulate
 
 RTOL = 1e-9
 

@@ -20,11 +20,11 @@ from schedule_cases import HEALTHY, MISCONFIGURED, make_optimizer
 from test_simulate import lrs_st, optimizer, schedules, torch_steps
 from torch.optim import lr_scheduler as L
 
-from lightning_lrmon._checks import Subject
-from lightning_lrmon._columns import Columns
-from lightning_lrmon._review import Review, assemble
-from lightning_lrmon._series import SeriesSketch
-from lightning_lrmon._simulate import simulate, simulate_columns
+from lightning_lrmon._review.checks import Subject
+from lightning_lrmon._review.pipeline import Review, assemble
+from lightning_lrmon._review.series import SeriesSketch
+from lightning_lrmon._simulation.columns import Columns
+from lightning_lrmon._simulation.simulate import simulate, simulate_columns
 
 
 def seen(r: Review) -> tuple:
@@ -129,7 +129,7 @@ def test_a_schedule_that_is_not_a_function_of_the_step_is_reviewed_whole():
     cols = simulate_columns(sched, 300, chunk_rows=16)[1]
     with pytest.raises(Exception, match="different"):
         [cols.chunk(j) for j in range(cols.chunks)]
-    from lightning_lrmon._review import review
+    from lightning_lrmon._review.pipeline import review
 
     r = review(Subject(sched, 300, label="lr-SGD"))  # reviewed from the whole matrix instead, nothing raised
     now = sched.optimizer.param_groups[0]["lr"]
@@ -171,7 +171,7 @@ def _reference_summary(x: np.ndarray, lead: np.ndarray | None) -> dict[str, np.n
 
 
 def test_chunk_summaries_equal_a_direct_reference_with_nan_inf_zeros_and_negatives():
-    from lightning_lrmon._columns import _Summarizer
+    from lightning_lrmon._simulation.columns import _Summarizer
 
     rng = np.random.default_rng(0)
     summarize = _Summarizer()  # one, as in a pass: its buffers are reused across chunks of every shape

@@ -7,7 +7,7 @@ import torch
 from lightning.pytorch.callbacks import LearningRateMonitor
 from lightning.pytorch.utilities.types import LRSchedulerConfig
 
-from lightning_lrmon._tags import tag_names
+from lightning_lrmon._fit.tags import tag_names
 
 
 def p():

@@ -1,7 +1,7 @@
 """The record of ``LambdaLR``: the LR is ``base_lr x lr_lambda(epoch)``, a user formula of the step.
 
 transformers' ``get_*_schedule_with_warmup`` and hand-written warmup + decay formulas are ``LambdaLR``s. The
-lambda is only ever called on isolated copies (:mod:`lightning_lrmon._isolate`); its horizon is found by probing
+lambda is only ever called on isolated copies (``isolate.py`` beside it); its horizon is found by probing
 it past the run (:data:`SchedulerRecord.lr_of_t`).
 
 Examples:

@@ -9,7 +9,7 @@ aside.
 
 Examples:
     >>> import tempfile
-    >>> from lightning_lrmon._events import EventWriter
+    >>> from lightning_lrmon._tensorboard.writer import EventWriter
     >>> sink = TensorBoardSink(EventWriter(tempfile.mkdtemp()), logger=None)
     >>> sink.state
     'ready'
@@ -26,9 +26,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from lightning_lrmon._event_files import PLAN_PREFIX, key_prefix, layout_for, logger_event_file, scalar_tags
-from lightning_lrmon._events import EventWriter
 from lightning_lrmon._findings import Finding, tooling
+from lightning_lrmon._tensorboard.logdir import PLAN_PREFIX, key_prefix, layout_for, logger_event_file, scalar_tags
+from lightning_lrmon._tensorboard.writer import EventWriter
 
 __all__ = ["LoggerSink", "TensorBoardSink"]
 

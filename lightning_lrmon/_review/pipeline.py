@@ -1,13 +1,13 @@
 """The one review pipeline: simulate a schedule, run the checks, describe its shape, pick the plan points.
 
-Both doors use it: ``LRMonitor`` gathers a :class:`~lightning_lrmon._checks.Subject` from the live ``Trainer``,
+Both doors use it: ``LRMonitor`` gathers a :class:`~lightning_lrmon._review.checks.Subject` from the live ``Trainer``,
 ``lrmon check`` from a config file; each then calls :func:`review` and formats the :class:`Review` it returns.
 A review keeps a few numbers per group, not the simulated matrix (unless asked to, for plotting).
 
 Examples:
     >>> import torch
     >>> from torch.optim.lr_scheduler import LinearLR
-    >>> from lightning_lrmon._checks import Subject
+    >>> from lightning_lrmon._review.checks import Subject
     >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.001)
     >>> r = review(Subject(LinearLR(opt, start_factor=0.5, total_iters=100), 100, label="lr-SGD", tags=["lr-SGD"]))
     >>> [f.code for f in r.findings], r.shape, r.groups[0].line()
@@ -22,15 +22,15 @@ from typing import Any
 
 import numpy as np
 
-from lightning_lrmon._checks import Subject, describe_shape, run_checks
-from lightning_lrmon._columns import Columns, Unsteady
 from lightning_lrmon._exceptions import LRMonitorConfigError
 from lightning_lrmon._findings import Finding
-from lightning_lrmon._runlength import RunFacts
+from lightning_lrmon._review.checks import Subject, describe_shape, run_checks
+from lightning_lrmon._review.series import NO_SERIES, PlannedSeries, RowSteps, SeriesSketch, planned_series
 from lightning_lrmon._schedulers import describe
-from lightning_lrmon._series import NO_SERIES, PlannedSeries, RowSteps, SeriesSketch, planned_series
-from lightning_lrmon._simulate import DEFAULT_FALLBACK_BUDGET_S, Simulation, simulate, simulate_columns
-from lightning_lrmon._stack import Stack, erasures, simulate_stack
+from lightning_lrmon._simulation.columns import Columns, Unsteady
+from lightning_lrmon._simulation.simulate import DEFAULT_FALLBACK_BUDGET_S, Simulation, simulate, simulate_columns
+from lightning_lrmon._simulation.stack import Stack, erasures, simulate_stack
+from lightning_lrmon._stepping.runlength import RunFacts
 
 __all__ = ["GroupStats", "Review", "assemble", "check_schedule", "review", "review_stack"]
 
@@ -140,7 +140,7 @@ def review(
 ) -> Review:
     """Simulate and check ``subject``; return what a summary, a planned series and a linter need.
 
-    The rows are streamed in chunks (:func:`~lightning_lrmon._simulate.simulate_columns`): the checks and the
+    The rows are streamed in chunks (:func:`~lightning_lrmon._simulation.simulate.simulate_columns`): the checks and the
     planned series read chunk summaries and look again only at the chunks that hold something, so memory stays
     bounded however long the run. A schedule whose chunks come out different when simulated again (a lambda with
     state) is reviewed whole: this is the one place that falls back.

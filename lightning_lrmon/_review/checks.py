@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from lightning_lrmon._columns import JUMP_RATIO, RISE_RTOL, Columns
-from lightning_lrmon._context import (
+from lightning_lrmon._findings import Finding, tooling
+from lightning_lrmon._review.context import (
     HORIZON_LONG_COVERAGE,
     HORIZON_SHORT_FRACTION,
     JUMP_PEAK_FRACTION,
@@ -40,10 +40,10 @@ from lightning_lrmon._context import (
     phase_segments,
     segments,
 )
-from lightning_lrmon._findings import Finding, tooling
-from lightning_lrmon._horizons import lambda_too_long, lambda_too_short, phases_too_long
+from lightning_lrmon._review.horizons import lambda_too_long, lambda_too_short, phases_too_long
 from lightning_lrmon._schedulers import SchedulerRecord, describe, horizon_of, lookup
-from lightning_lrmon._simulate import DEFAULT_FALLBACK_BUDGET_S, Simulation
+from lightning_lrmon._simulation.columns import JUMP_RATIO, RISE_RTOL, Columns
+from lightning_lrmon._simulation.simulate import DEFAULT_FALLBACK_BUDGET_S, Simulation
 from lightning_lrmon._vocab import SHAPES, check_word
 
 __all__ = [
@@ -464,7 +464,7 @@ def describe_shape(scheduler: Any, lrs: np.ndarray | Columns, expect: str | None
     Examples:
         >>> import torch
         >>> from torch.optim import lr_scheduler as L
-        >>> from lightning_lrmon._simulate import simulate_schedule
+        >>> from lightning_lrmon._simulation.simulate import simulate_schedule
         >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
         >>> s = L.SequentialLR(opt, [L.LinearLR(opt, 0.1, 1.0, 10), L.CosineAnnealingLR(opt, 90)], [10])
         >>> describe_shape(s, simulate_schedule(s, 100))
@@ -559,12 +559,12 @@ def run_checks(
 ) -> list[Finding]:
     """Every check of :data:`CHECKS` on a simulation of ``subject`` (plus a tooling note if it was cut short).
 
-    ``cols`` holds the simulated rows (:func:`~lightning_lrmon._simulate.simulate_columns`); without it they are
+    ``cols`` holds the simulated rows (:func:`~.simulate_columns`); without it they are
     read from ``sim.lrs``.
 
     Examples:
         >>> import torch
-        >>> from lightning_lrmon._simulate import simulate
+        >>> from lightning_lrmon._simulation.simulate import simulate
         >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
         >>> s = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=1.01)
         >>> [f.code for f in run_checks(simulate(s, 50), Subject(s, 50))]

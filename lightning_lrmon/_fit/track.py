@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from lightning_lrmon._tags import optimizer_label, tag_names
+from lightning_lrmon._fit.tags import optimizer_label, tag_names
 
 __all__ = ["LRTracker", "Track", "has_momentum"]
 

@@ -1,14 +1,14 @@
 """What a check looks at: the :class:`CheckContext`, the segments of the run judged by one shape, the thresholds,
 and the one way a check makes a :class:`~lightning_lrmon._findings.Finding`.
 
-The checks (:mod:`lightning_lrmon._checks`, :mod:`lightning_lrmon._horizons`) import this module and nothing of each
+The checks (``checks``, ``horizons`` beside it) import this module and nothing of each
 other. A check that defers to another reads ``ctx.found`` (the findings made so far, in the order of
-:data:`~lightning_lrmon._checks.CHECKS`) and ``ctx.claimed`` (rows another finding explains); which check reads
-which is declared in :data:`~lightning_lrmon._checks.READS`, and the order is checked at import.
+:data:`~lightning_lrmon._review.checks.CHECKS`) and ``ctx.claimed`` (rows another finding explains); which check reads
+which is declared in :data:`~lightning_lrmon._review.checks.READS`, and the order is checked at import.
 
 Examples:
     >>> import numpy as np
-    >>> from lightning_lrmon._columns import Columns
+    >>> from lightning_lrmon._simulation.columns import Columns
     >>> from lightning_lrmon._schedulers import Phases
     >>> cols = Columns.of_array(np.array([[0.1], [0.5], [1.0], [0.9], [0.8]]))
     >>> [(s.start, s.stop, s.shape) for s in phase_segments(Phases([object(), object()], [2], 0), cols)]
@@ -23,10 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from lightning_lrmon._columns import Columns
 from lightning_lrmon._findings import Finding, Severity
 from lightning_lrmon._schedulers import Phases, lookup
-from lightning_lrmon._simulate import Simulation
+from lightning_lrmon._simulation.columns import Columns
+from lightning_lrmon._simulation.simulate import Simulation
 
 __all__ = [
     "HORIZON_LONG_COVERAGE",

@@ -18,8 +18,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lightning_lrmon._findings import Finding
-from lightning_lrmon._runlength import RunFacts, scheduler_steps, steps_done
 from lightning_lrmon._schedulers import describe, horizon_of, lookup
+from lightning_lrmon._stepping.runlength import RunFacts, scheduler_steps, steps_done
 
 __all__ = [
     "LengthWatch",

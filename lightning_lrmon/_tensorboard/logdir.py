@@ -15,7 +15,7 @@ from typing import Any
 
 from tensorboard.compat.proto import event_pb2
 
-from lightning_lrmon._event_encoding import frame
+from lightning_lrmon._tensorboard.encoding import frame
 
 __all__ = [
     "PLAN_PREFIX",
@@ -119,7 +119,7 @@ def scalar_tags(path: str) -> list[str]:
 
     Examples:
         >>> import tempfile
-        >>> from lightning_lrmon._events import EventWriter
+        >>> from lightning_lrmon._tensorboard.writer import EventWriter
         >>> w = EventWriter(tempfile.mkdtemp(), tag_prefix="train-")
         >>> w.add_scalars(0, ["lr-SGD", "lr-Adam"], [0.1, 0.2]); w.close()
         >>> scalar_tags(w.path)

@@ -37,8 +37,8 @@ from lightning_lrmon._vocab import SHAPES
 if TYPE_CHECKING:  # the CLI imports torch, numpy and yaml only when it runs a command (``--help`` stays fast)
     import torch
 
-    from lightning_lrmon._review import Review
-    from lightning_lrmon._runlength import RunFacts
+    from lightning_lrmon._review.pipeline import Review
+    from lightning_lrmon._stepping.runlength import RunFacts
 
 JSON_VERSION = 1
 
@@ -101,7 +101,7 @@ class CheckedFile:
 def _load(path: str) -> dict[str, Any]:
     import yaml
 
-    from lightning_lrmon._spec import load_yaml, yaml_error
+    from lightning_lrmon._spec.build import load_yaml, yaml_error
 
     try:
         with open(path, encoding="utf-8") as fh:
@@ -142,7 +142,7 @@ def expand_placeholders(data: Any, found: dict[str, bool]) -> Any:
         ...     "lr": "$LRMON_DOC_LR", "dir": "${LRMON_UNSET}/logs"}, seen
         (True, {'LRMON_DOC_LR': False, 'LRMON_UNSET': False})
     """
-    from lightning_lrmon._spec import load_yaml
+    from lightning_lrmon._spec.build import load_yaml
 
     if isinstance(data, dict):
         return {k: expand_placeholders(v, found) for k, v in data.items()}
@@ -161,8 +161,8 @@ def expand_placeholders(data: Any, found: dict[str, bool]) -> Any:
 
 def _monitor_entries(config: dict[str, Any], args: argparse.Namespace) -> list[ConfigSchedule]:
     """The schedules of the LRMonitors under ``trainer.callbacks`` (one per optimizer of a per-optimizer spec)."""
-    from lightning_lrmon._lightningcli import lrmonitor_entries
-    from lightning_lrmon._spec import is_per_optimizer, split_per_optimizer
+    from lightning_lrmon._cli.lightningcli import lrmonitor_entries
+    from lightning_lrmon._spec.build import is_per_optimizer, split_per_optimizer
 
     entries = []
     for i, init in lrmonitor_entries(config):
@@ -184,7 +184,7 @@ def _monitor_entries(config: dict[str, Any], args: argparse.Namespace) -> list[C
 
 
 def _entries(config: dict[str, Any], args: argparse.Namespace) -> list[ConfigSchedule]:
-    from lightning_lrmon._lightningcli import namespace
+    from lightning_lrmon._cli.lightningcli import namespace
 
     if not isinstance(config.get("trainer") or {}, dict):
         raise InputError("`trainer` must be a mapping")
@@ -218,7 +218,7 @@ def _facts(trainer: dict[str, Any], steps: int | None, steps_per_epoch: int | No
 
     ``--steps-per-epoch`` counts optimizer steps.
     """
-    from lightning_lrmon._runlength import RunFacts
+    from lightning_lrmon._stepping.runlength import RunFacts
 
     acc = trainer.get("accumulate_grad_batches") or 1
     max_steps = steps if steps else trainer.get("max_steps")
@@ -232,7 +232,7 @@ def _facts(trainer: dict[str, Any], steps: int | None, steps_per_epoch: int | No
 
 
 def _run_length(trainer: dict[str, Any], entry: ConfigSchedule, steps: int | None, steps_per_epoch: int | None) -> int:
-    from lightning_lrmon._runlength import scheduler_steps
+    from lightning_lrmon._stepping.runlength import scheduler_steps
 
     facts = _facts(trainer, steps, steps_per_epoch)
     if (
@@ -264,7 +264,7 @@ def _shadow_optimizer(spec: Any, lr: float | None, notes: list[str]) -> torch.op
     optimizer class that does not import here (the schedule needs only the LR)."""
     import torch
 
-    from lightning_lrmon._lightningcli import importable
+    from lightning_lrmon._cli.lightningcli import importable
 
     param = [torch.nn.Parameter(torch.zeros(0))]
     if spec is None:
@@ -303,7 +303,7 @@ def _import(path: str) -> Any:
 def _entry_scheduler(entry: ConfigSchedule, args: argparse.Namespace) -> tuple[Any, list[float] | None]:
     """The entry's scheduler (built from its spec on a shadow optimizer, or the model's own) and the LRs before."""
     from lightning_lrmon._exceptions import LRMonitorConfigError
-    from lightning_lrmon._spec import build_scheduler
+    from lightning_lrmon._spec.build import build_scheduler
 
     if entry.scheduler is not None:
         base = [float(x) for x in getattr(entry.scheduler, "base_lrs", [])]
@@ -322,10 +322,10 @@ def _entry_scheduler(entry: ConfigSchedule, args: argparse.Namespace) -> tuple[A
 
 
 def _review_entry(entry: ConfigSchedule, trainer: dict[str, Any], args: argparse.Namespace, keep_lrs: bool) -> None:
-    from lightning_lrmon._checks import Subject
-    from lightning_lrmon._review import review
+    from lightning_lrmon._fit.tags import optimizer_label, tag_names
+    from lightning_lrmon._review.checks import Subject
+    from lightning_lrmon._review.pipeline import review
     from lightning_lrmon._schedulers import lookup
-    from lightning_lrmon._tags import optimizer_label, tag_names
 
     entry.steps = _run_length(trainer, entry, args.steps, args.steps_per_epoch)
     sched, configured = _entry_scheduler(entry, args)
@@ -368,7 +368,7 @@ def _model_class(config: dict[str, Any], given: str) -> tuple[Any, dict[str, Any
 
 def _model_entries(config: dict[str, Any], args: argparse.Namespace) -> list[ConfigSchedule]:
     """``--model``: the schedulers the model's own ``configure_optimizers`` returns (the model is instantiated)."""
-    from lightning_lrmon._returned import scheduler_rows
+    from lightning_lrmon._stepping.returned import scheduler_rows
 
     cls, init = _model_class(config, args.model)
     try:
@@ -391,7 +391,7 @@ def _validated(config: dict[str, Any], args: argparse.Namespace, notes: list[str
     Classes that do not import here (a project's callbacks, logger or optimizer) are left out of the validation
     and named in one note: the schedule needs none of them.
     """
-    from lightning_lrmon._lightningcli import foreign_parts, rejection, unwrap_subcommand, without
+    from lightning_lrmon._cli.lightningcli import foreign_parts, rejection, unwrap_subcommand, without
 
     config, _root = unwrap_subcommand(config)
     if args.fast:  # nothing but the schedule's own parts is imported
@@ -470,14 +470,14 @@ def _paths(given: Sequence[str]) -> list[str]:
 
 
 def _text(entries: Sequence[ConfigSchedule], notes: Sequence[str] = ()) -> str:
-    from lightning_lrmon._render import cli_text
+    from lightning_lrmon._review.render import cli_text
 
     report = cli_text([(p.source, p.review, p.notes) for p in entries if p.review is not None])
     return "\n".join([report, *(f"note: {n}" for n in notes)])
 
 
 def _schedules_json(entries: Sequence[ConfigSchedule]) -> list[dict[str, Any]]:
-    from lightning_lrmon._render import review_dict
+    from lightning_lrmon._review.render import review_dict
 
     out = []
     for p in entries:
@@ -639,7 +639,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lrmon", description="Lint and preview LR schedules of LightningCLI configs, without training."
     )
-    from lightning_lrmon import __version__
+    from lightning_lrmon._version import __version__
 
     parser.add_argument("--version", action="version", version=f"lrmon {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)

@@ -18,28 +18,19 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from lightning_lrmon import _runtime
-from lightning_lrmon._checks import RUN_LENGTH_CODES, Subject
-from lightning_lrmon._event_files import PLAN_PREFIX, SESSION_MARK_STEP, shared_event_file, truncate_own_events
-from lightning_lrmon._events import EventWriter
 from lightning_lrmon._exceptions import LRMonitorConfigError, LRScheduleError
 from lightning_lrmon._findings import tooling
-from lightning_lrmon._render import markdown_summary
-from lightning_lrmon._review import GroupStats, Review, review, review_stack
-from lightning_lrmon._runlength import (
-    RunFacts,
-    facts_from_trainer,
-    opt_step_of_rows,
-    scheduler_steps,
-    steps_done,
-    swa_start,
-    unknown_length_reason,
-)
-from lightning_lrmon._runtime import LengthWatch, SteppingCheck, scheduler_position
+from lightning_lrmon._fit import live
+from lightning_lrmon._fit.live import LengthWatch, SteppingCheck, scheduler_position
+from lightning_lrmon._fit.session import Built, Session
+from lightning_lrmon._fit.sinks import LoggerSink, TensorBoardSink
+from lightning_lrmon._fit.tags import optimizer_label
+from lightning_lrmon._review.checks import RUN_LENGTH_CODES, Subject
+from lightning_lrmon._review.pipeline import GroupStats, Review, review, review_stack
+from lightning_lrmon._review.render import markdown_summary
 from lightning_lrmon._schedulers import describe
-from lightning_lrmon._session import Built, Session
-from lightning_lrmon._sinks import LoggerSink, TensorBoardSink
-from lightning_lrmon._spec import (
+from lightning_lrmon._simulation.stack import stacked
+from lightning_lrmon._spec.build import (
     build_scheduler,
     has_auto,
     is_per_optimizer,
@@ -48,8 +39,17 @@ from lightning_lrmon._spec import (
     spec_identity,
     split_per_optimizer,
 )
-from lightning_lrmon._stack import stacked
-from lightning_lrmon._tags import optimizer_label
+from lightning_lrmon._stepping.runlength import (
+    RunFacts,
+    facts_from_trainer,
+    opt_step_of_rows,
+    scheduler_steps,
+    steps_done,
+    swa_start,
+    unknown_length_reason,
+)
+from lightning_lrmon._tensorboard.logdir import PLAN_PREFIX, SESSION_MARK_STEP, shared_event_file, truncate_own_events
+from lightning_lrmon._tensorboard.writer import EventWriter
 from lightning_lrmon._vocab import INTERVALS, ON_MISCONFIG, SHAPES, Interval, check_word
 
 __all__ = [
@@ -351,7 +351,7 @@ def _resume_checks(
         return
     for b in built:
         session.emit(
-            _runtime.scheduler_out_of_place(
+            live.scheduler_out_of_place(
                 describe(b.config.scheduler),
                 position=scheduler_position(b.config.scheduler),
                 expected=_steps_done(facts, b.config, trainer),
@@ -361,14 +361,12 @@ def _resume_checks(
     if restored is None:
         return
     now = {str(b.index): b.identity for b in built}
-    session.emit(_runtime.spec_changed(restored.get("specs", now), now, trainer.global_step))
+    session.emit(live.spec_changed(restored.get("specs", now), now, trainer.global_step))
     before = restored.get("bound_steps", {})
     for b in built:
         uses_auto = isinstance(b.spec, dict) and has_auto(b.spec)
         session.emit(
-            _runtime.run_length_changed(
-                before.get(str(b.index)), b.steps, uses_auto=uses_auto, step=trainer.global_step
-            )
+            live.run_length_changed(before.get(str(b.index)), b.steps, uses_auto=uses_auto, step=trainer.global_step)
         )
 
 
@@ -724,7 +722,7 @@ def epoch_end_checks(session: Session, trainer: Any, pl_module: Any, built: list
             continue
         if _validation_ran_this_epoch(trainer, pl_module, package):
             session.emit(
-                _runtime.plateau_monitor_missing(
+                live.plateau_monitor_missing(
                     config.monitor,
                     epoch=trainer.current_epoch,
                     available=list(trainer.callback_metrics),
@@ -744,7 +742,7 @@ def epoch_end_checks(session: Session, trainer: Any, pl_module: Any, built: list
         )
         if scheduler_position(b.config.scheduler) == 0 and trainer.global_step > 0:
             session.emit(
-                _runtime.not_stepped(
+                live.not_stepped(
                     describe(b.config.scheduler), expected=expected, done=trainer.global_step, step=trainer.global_step
                 )
             )

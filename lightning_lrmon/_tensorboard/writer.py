@@ -1,5 +1,5 @@
 """A small, fast TensorBoard event-file writer for per-step scalars, text and custom-scalar layouts: the file and
-the buffering policy (the bytes come from :mod:`lightning_lrmon._event_encoding`).
+the buffering policy (the bytes come from :mod:`lightning_lrmon._tensorboard.encoding`).
 
 Why not ``SummaryWriter``: it builds one event per scalar and pushes each through a blocking queue to a thread
 that computes a pure-Python CRC — about 0.1 ms per scalar. Here a step's values are kept as plain floats in a
@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from lightning_lrmon._event_encoding import (
+from lightning_lrmon._tensorboard.encoding import (
     Pending,
     ScalarEncoder,
     frame,

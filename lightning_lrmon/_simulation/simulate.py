@@ -35,10 +35,10 @@ import torch
 from torch.optim import Optimizer
 from torch.optim import lr_scheduler as tls
 
-from lightning_lrmon._columns import Columns, chunk_rows_for
-from lightning_lrmon._isolate import keep_rng
 from lightning_lrmon._schedulers import SchedulerRecord, lookup
 from lightning_lrmon._schedulers.arith import KERNEL_CANNOT, NotIsolated, StepError, Unsupported, isolated_or_raise
+from lightning_lrmon._schedulers.isolate import keep_rng
+from lightning_lrmon._simulation.columns import Columns, chunk_rows_for
 
 __all__ = [
     "DEFAULT_FALLBACK_BUDGET_S",
@@ -245,7 +245,7 @@ def simulate(
         total_steps: number of optimizer steps (rows) to simulate.
         budget_s: time budget of the exact-stepping fallback for custom classes.
         chunk_rows: rows a kernel computes at once (default
-            :func:`~lightning_lrmon._columns.chunk_rows_for`; the result does not depend on it).
+            :func:`~.chunk_rows_for`; the result does not depend on it).
 
     Returns:
         A :class:`Simulation`.
@@ -532,7 +532,7 @@ def simulate_columns(
     ratio to it, see :func:`proportional_view`): a kernel's rows are streamed (bounded memory however long the
     run), anything else is simulated whole and read in slices. ``consumer`` sees every chunk of the first pass in
     order (see :class:`ChunkConsumer`). ``chunk_rows``
-    sets the rows per chunk (default :func:`~lightning_lrmon._columns.chunk_rows_for`; no result depends on it).
+    sets the rows per chunk (default :func:`~.chunk_rows_for`; no result depends on it).
 
     Examples:
         >>> import torch

@@ -5,7 +5,7 @@ hundred rows per group from :class:`SeriesSketch`, which sees the rows once, in 
 
 Examples:
     >>> import numpy as np
-    >>> from lightning_lrmon._columns import Columns
+    >>> from lightning_lrmon._simulation.columns import Columns
     >>> cols = Columns.of_array(np.array([[1.0], [1.0], [0.5]]))
     >>> series = planned_series(cols, None, lambda rows: rows * 2, None)
     >>> series.steps.tolist(), series.values[:, 0].tolist()
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lightning_lrmon._columns import Columns
+from lightning_lrmon._simulation.columns import Columns
 
 __all__ = [
     "DENSE_PLAN_VALUES",

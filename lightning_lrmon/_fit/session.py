@@ -27,14 +27,14 @@ from typing import TYPE_CHECKING, Any
 
 from lightning_lrmon._exceptions import LRMonitorNote, LRScheduleWarning
 from lightning_lrmon._findings import Finding
-from lightning_lrmon._render import finding_markdown
-from lightning_lrmon._runtime import LengthWatch, SteppingCheck, lr_invalid_at_runtime
-from lightning_lrmon._sinks import LoggerSink, TensorBoardSink
-from lightning_lrmon._track import LRTracker
+from lightning_lrmon._fit.live import LengthWatch, SteppingCheck, lr_invalid_at_runtime
+from lightning_lrmon._fit.sinks import LoggerSink, TensorBoardSink
+from lightning_lrmon._fit.track import LRTracker
+from lightning_lrmon._review.render import finding_markdown
 from lightning_lrmon._vocab import OnMisconfig
 
 if TYPE_CHECKING:
-    from lightning_lrmon._series import PlannedSeries
+    from lightning_lrmon._review.series import PlannedSeries
 
 __all__ = ["Built", "FindingLog", "Session"]
 

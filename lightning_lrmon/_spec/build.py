@@ -13,7 +13,7 @@ Any init argument given as ``"auto"`` is bound to the run's scheduler steps, ``"
 
 Examples:
     >>> import torch
-    >>> from lightning_lrmon._spec import build_scheduler
+    >>> from lightning_lrmon._spec.build import build_scheduler
     >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
     >>> s = build_scheduler({"class_path": "CosineAnnealingLR", "init_args": {"T_max": "auto"}}, opt, total_steps=500)
     >>> type(s).__name__, s.T_max

@@ -4,7 +4,7 @@ Every form is built from the same pieces (a review's head, its group lines, its 
 callback and the CLI say the same things in the same words.
 
 Examples:
-    >>> from lightning_lrmon._review import GroupStats, Review
+    >>> from lightning_lrmon._review.pipeline import GroupStats, Review
     >>> r = Review("lr-SGD", "CosineAnnealingLR(T_max=100)", "decay", "step", 100,
     ...            [GroupStats("lr-SGD", 0.1, 0.1, 0, 0.0)])
     >>> print(console_summary([r]))
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from lightning_lrmon._findings import Finding
-from lightning_lrmon._review import Review
+from lightning_lrmon._review.pipeline import Review
 
 __all__ = [
     "TITLE",
@@ -106,7 +106,7 @@ def review_dict(r: Review) -> dict[str, Any]:
     """A review as JSON-ready data: scheduler, shape, interval, steps, each group's first/peak/end, the findings.
 
     Examples:
-        >>> from lightning_lrmon._review import GroupStats
+        >>> from lightning_lrmon._review.pipeline import GroupStats
         >>> d = review_dict(Review("lr-SGD", "StepLR(step_size=5, gamma=0.1)", "decay", "step", 10,
         ...                        [GroupStats("lr-SGD", 0.1, 0.1, 0, 0.01)]))
         >>> d["groups"]

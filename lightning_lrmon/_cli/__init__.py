@@ -1,0 +1,1 @@
+"""The lrmon command: YAML configs gathered into the shared review pipeline; LightningCLI's parser validates them."""

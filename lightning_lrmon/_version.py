@@ -1,0 +1,3 @@
+"""The version, written in one place (pyproject.toml and the package read it)."""
+
+__version__ = "0.3.0"
