@@ -17,7 +17,7 @@ import time
 
 from tensorboard.backend.event_processing import event_accumulator as ea
 
-from lightning_lrmon._fit.phases import tensorboard_every
+from lightning_lrmon._fit.outputs import tensorboard_every
 from lightning_lrmon._tensorboard.writer import EventWriter
 
 CASES = [(1_000_000, 4), (1_000_000, 64), (200_000, 256)]

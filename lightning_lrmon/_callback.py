@@ -23,10 +23,15 @@ from typing_extensions import override
 
 from lightning_lrmon._exceptions import LRMonitorConfigError
 from lightning_lrmon._findings import Finding
-from lightning_lrmon._fit import phases as _fit
+from lightning_lrmon._fit.build import build_all, config_type, state_of
+from lightning_lrmon._fit.epoch import decide_raise, epoch_end_checks, manual_step, recount
+from lightning_lrmon._fit.options import Options, Output, check_every, validate
+from lightning_lrmon._fit.outputs import publish_every
 from lightning_lrmon._fit.session import Built, Session
+from lightning_lrmon._fit.start import train_start, user_location
 from lightning_lrmon._review.pipeline import Review
 from lightning_lrmon._review.render import console_summary
+from lightning_lrmon._stepping.runlength import facts_from_trainer
 from lightning_lrmon._vocab import INTERVALS, Interval, OnMisconfig, Shape, check_word
 
 __all__ = ["LRMonitor", "SchedulerConfig", "SchedulerSpec"]
@@ -53,7 +58,7 @@ def _unwrap(value: Any) -> Any:
     return value.value if isinstance(value, SchedulerConfig) else value
 
 
-def _register_with_jsonargparse() -> None:
+def register_with_jsonargparse() -> None:
     """Tell LightningCLI's parser (jsonargparse, when it is loaded) to pass a scheduler spec through untouched.
 
     jsonargparse would resolve a ``class_path`` mapping itself: it demands a dotted path when the spec holds
@@ -72,7 +77,7 @@ def _register_with_jsonargparse() -> None:
         )
 
 
-_register_with_jsonargparse()
+register_with_jsonargparse()
 
 #: What ``scheduler=`` accepts: a callable ``optimizer -> scheduler``, a class_path/init_args dict (also
 #: ``{optimizer_index: spec}``), YAML text or a ``.yaml`` path; :class:`SchedulerConfig` is how LightningCLI hands
@@ -144,8 +149,8 @@ class LRMonitor(Callback):
         logging_interval: Optional[Interval] = None,  # noqa: UP045
         tensorboard_every_n_steps: Optional[int] = None,  # noqa: UP045
     ) -> None:
-        options = _fit.Options(interval, frequency, expect, on_misconfig, name, monitor)
-        self._specs = _fit.validate(_unwrap(scheduler), options)
+        options = Options(interval, frequency, expect, on_misconfig, name, monitor)
+        self._specs = validate(_unwrap(scheduler), options)
         self.interval, self.frequency, self.expect = interval, frequency, expect
         self.on_misconfig, self.name, self.monitor = on_misconfig, name, monitor
         self.log_momentum, self.log_weight_decay = log_momentum, log_weight_decay
@@ -159,11 +164,11 @@ class LRMonitor(Callback):
         self._manual = False
         self._calls = 0  # on_before_optimizer_step calls this fit (automatic optimization: one optimizer)
         self._base = 0  # trainer.global_step - self._calls, re-read every 256 calls
-        self.log_every_n_steps = _fit.check_every("log_every_n_steps", log_every_n_steps)
-        self.tensorboard_every_n_steps = _fit.check_every("tensorboard_every_n_steps", tensorboard_every_n_steps)
+        self.log_every_n_steps = check_every("log_every_n_steps", log_every_n_steps)
+        self.tensorboard_every_n_steps = check_every("tensorboard_every_n_steps", tensorboard_every_n_steps)
         check_word("logging_interval", logging_interval, INTERVALS, none_ok=True)
         self.logging_interval = logging_interval
-        self._output = _fit.Output(
+        self._output = Output(
             log_plan, self.log_every_n_steps, logging_interval, self.tensorboard_every_n_steps, self._package
         )
         self._reviews: list[Review] = []
@@ -191,7 +196,7 @@ class LRMonitor(Callback):
 
     @override
     def state_dict(self) -> dict[str, Any]:
-        return _fit.state_of(self._built)
+        return state_of(self._built)
 
     @override
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -208,14 +213,14 @@ class LRMonitor(Callback):
 
     @override
     def on_fit_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        facts = _fit.facts(trainer)
-        self._built = _fit.build_all(
+        run = facts_from_trainer(trainer)
+        self._built = build_all(
             self._specs,
             self._options,
             trainer.optimizers,
             trainer.strategy.lr_scheduler_configs,
-            facts,
-            config_type=_fit.config_type(self._package),
+            run,
+            config_type=config_type(self._package),
         )
 
     @override
@@ -227,16 +232,16 @@ class LRMonitor(Callback):
             log_weight_decay=self.log_weight_decay,
         )
         self.session = session
-        session.log.location = _fit.user_location(pl_module)
+        session.log.location = user_location(pl_module)
         restored, self._restored = self._restored, None
-        self._reviews = _fit.start(session, trainer, pl_module, self._built, restored, self._options, self._output)
+        self._reviews = train_start(session, trainer, pl_module, self._built, restored, self._options, self._output)
         self._event_file = session.tensorboard.writer.path if session.tensorboard is not None else None
-        self._publish_every = _fit.publish_every(trainer, session)
+        self._publish_every = publish_every(trainer, session)
         self._manual = not getattr(pl_module, "automatic_optimization", True)
         self._calls, self._base = 0, trainer.global_step
         if self.summary and trainer.is_global_zero and self._reviews:
             logging.getLogger(f"{self._package}.callbacks.lrmon").info(console_summary(self._reviews))
-        _fit.decide_raise(session, trainer)
+        decide_raise(session, trainer)
 
     @override
     def on_before_optimizer_step(self, trainer: Trainer, pl_module: LightningModule, optimizer: Optimizer) -> None:
@@ -246,7 +251,7 @@ class LRMonitor(Callback):
         n = self._calls
         self._calls = n + 1
         if self._manual:
-            step = _fit.manual_step(trainer)
+            step = manual_step(trainer)
         else:
             if not n & 255:
                 self._base = trainer.global_step - n
@@ -256,7 +261,7 @@ class LRMonitor(Callback):
             tag = self.session.tracker.tags_of(optimizer)[0]
             pl_module.log(tag, values[0], prog_bar=True, logger=False, on_step=True, on_epoch=False)
         if self.session.log.wants_raise and trainer.world_size == 1:
-            _fit.decide_raise(self.session, trainer)
+            decide_raise(self.session, trainer)
 
     @override
     def on_train_batch_end(
@@ -268,14 +273,14 @@ class LRMonitor(Callback):
     @override
     def on_train_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         self.session.epoch_started()
-        _fit.recount(self.session, trainer)
+        recount(self.session, trainer)
 
     @override
     def on_train_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         _publish(trainer, self.session)
-        _fit.epoch_end_checks(self.session, trainer, pl_module, self._built, self._package)
+        epoch_end_checks(self.session, trainer, pl_module, self._built, self._package)
         self.session.flush()
-        _fit.decide_raise(self.session, trainer)
+        decide_raise(self.session, trainer)
 
     @override
     def on_validation_start(self, trainer: Trainer, pl_module: LightningModule) -> None:

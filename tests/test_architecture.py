@@ -160,25 +160,6 @@ def test_nothing_is_written_onto_torch_objects(tmp_path):
     )
 
 
-def test_no_function_of_the_package_is_longer_than_40_lines():
-    import ast
-
-    long = []
-    for path in sorted(os.listdir(os.path.join(ROOT, "lightning_lrmon"))):
-        if not path.endswith(".py"):
-            continue
-        with open(os.path.join(ROOT, "lightning_lrmon", path), encoding="utf-8") as fh:
-            tree = ast.parse(fh.read())
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                first = node.body[0]
-                has_doc = isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and len(node.body) > 1
-                start = node.body[1].lineno if has_doc else first.lineno
-                if node.end_lineno - start + 1 > 40:  # type: ignore[operator]
-                    long.append(f"{path}:{node.name}")
-    assert long == [], long
-
-
 def test_argument_types_cover_every_torch_scheduler_argument():
     # the checks use this table, not torch's annotations (absent in torch 2.3, unresolvable for some classes)
     import inspect

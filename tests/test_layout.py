@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import os
+import shutil
 import warnings
 
 import numpy as np
@@ -19,14 +20,33 @@ from lightning_lrmon import LRMonitor, LRScheduleWarning, check_schedule, simula
 PACKAGE = os.path.dirname(os.path.abspath(lightning_lrmon.__file__))
 
 
-def _modules() -> dict[str, ast.Module]:
+#: the package, bottom to top: a part imports only parts of lower rows (function-level and ``TYPE_CHECKING``
+#: imports included); parts in one row do not import each other
+LAYERS: list[tuple[str, ...]] = [
+    ("_exceptions", "_version"),  # shared leaves
+    ("_vocab", "_findings"),
+    ("_schedulers",),  # one record per scheduler class
+    ("_stepping",),  # who steps a scheduler, how often
+    ("_spec",),  # config -> scheduler
+    ("_simulation",),  # the schedule's LRs at every step
+    ("_review",),  # checks, series, the one pipeline and renderer
+    ("_tensorboard",),  # the event-file writer
+    ("_fit",),  # what the hooks do
+    ("_callback",),  # LRMonitor
+    ("_plot", "_cli"),
+    ("pl", "__main__", "__init__"),  # the public face
+]
+RANK = {part: rank for rank, row in enumerate(LAYERS) for part in row}
+
+
+def _modules(package: str = PACKAGE) -> dict[str, ast.Module]:
     """Every module of the package by dotted name (``_schedulers.record``), parsed."""
     out = {}
-    for root, _, files in os.walk(PACKAGE):
+    for root, _, files in os.walk(package):
         for name in files:
             if name.endswith(".py"):
                 path = os.path.join(root, name)
-                rel = os.path.relpath(path, PACKAGE)[:-3].replace(os.sep, ".")
+                rel = os.path.relpath(path, package)[:-3].replace(os.sep, ".")
                 rel = rel.removesuffix(".__init__") if rel != "__init__" else ""
                 with open(path, encoding="utf-8") as fh:
                     out[rel] = ast.parse(fh.read())
@@ -47,6 +67,37 @@ def _imports(tree: ast.Module, names: set[str]) -> set[str]:
     return out
 
 
+def _part(module: str) -> str:
+    """The layer a module belongs to: its sub-package, or itself at the top (``""`` is ``__init__``)."""
+    return module.split(".")[0] or "__init__"
+
+
+def layer_violations(package: str = PACKAGE) -> list[str]:
+    """Every import of a part from a part at the same or a higher row of :data:`LAYERS`, and every unlisted part."""
+    modules = _modules(package)
+    bad = [f"{_part(m)} is in no row of LAYERS" for m in modules if _part(m) not in RANK]
+    for module, tree in sorted(modules.items()):
+        me = _part(module)
+        for dep in sorted(_imports(tree, set(modules)) - {module}):
+            other = _part(dep)
+            if other != me and RANK.get(other, -1) >= RANK.get(me, -1):
+                bad.append(f"{module or '__init__'} imports {dep or '__init__'} ({other} is not below {me})")
+    return sorted(set(bad))
+
+
+def test_sub_packages_import_only_downward():
+    assert layer_violations() == []
+
+
+def test_the_layer_rule_catches_an_upward_import(tmp_path):
+    """The rule above is not vacuous: a copy of the package where a low part imports a higher one fails it."""
+    copy = tmp_path / "lightning_lrmon"
+    shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    leaf = copy / "_schedulers" / "arith.py"
+    leaf.write_text(leaf.read_text() + "\n\ndef _up():\n    from lightning_lrmon._fit.options import Options\n")
+    assert layer_violations(str(copy)) == ["_schedulers.arith imports _fit.options (_fit is not below _schedulers)"]
+
+
 def test_no_module_imports_itself_back():
     modules = _modules()
     graph = {m: _imports(t, set(modules)) - {m, ""} for m, t in modules.items()}
@@ -64,7 +115,14 @@ def test_no_module_imports_itself_back():
     for m in sorted(graph):
         visit(m, [m])
     assert cycles == [], cycles
-    assert "_summary" not in modules and "_registry" not in modules
+
+
+def test_the_top_of_the_package_is_its_face_and_a_few_leaves():
+    files = sorted(f for f in os.listdir(PACKAGE) if os.path.isfile(os.path.join(PACKAGE, f)))
+    assert len(files) <= 10, files
+    for sub in (d for d in os.listdir(PACKAGE) if os.path.isdir(os.path.join(PACKAGE, d)) and d != "__pycache__"):
+        with open(os.path.join(PACKAGE, sub, "__init__.py"), encoding="utf-8") as fh:
+            assert ast.get_docstring(ast.parse(fh.read())), f"{sub}/__init__.py: say the sub-package's job"
 
 
 @pytest.mark.parametrize("cls", ["SequentialLR", "ChainedScheduler", "OneCycleLR", "LambdaLR", "CyclicLR"])
@@ -81,18 +139,37 @@ def test_a_scheduler_class_is_named_in_one_home(cls):
     assert all(h.startswith("_schedulers.") for h in homes), homes
 
 
-def test_functions_and_classes_stay_small():
-    long = []
-    for m, tree in _modules().items():
-        for node in ast.walk(tree):
-            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                continue
-            size = (node.end_lineno or 0) - node.lineno + 1
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and size > 60:
-                long.append(f"{m}.{node.name}: {size} lines")
-            if isinstance(node, ast.ClassDef) and size > 300:
-                long.append(f"{m}.{node.name}: {size} lines")
-    assert long == [], long
+#: the one size rule: a module's size follows its job, a function fits a screen, a class does one thing
+MODULE_LINES, FUNCTION_BODY_LINES, CLASS_LINES = 400, 40, 300
+
+
+def _body_lines(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    first = node.body[0]
+    has_doc = isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and len(node.body) > 1
+    start = node.body[1].lineno if has_doc else first.lineno
+    return (node.end_lineno or 0) - start + 1
+
+
+def test_modules_functions_and_classes_stay_small():
+    """Every module of every sub-package: at most 400 lines; function bodies (docstring aside) at most 40; classes
+    at most 300."""
+    too_big = []
+    for root, _, files in os.walk(PACKAGE):
+        for name in (f for f in files if f.endswith(".py")):
+            with open(os.path.join(root, name), encoding="utf-8") as fh:
+                text = fh.read()
+            rel = os.path.relpath(os.path.join(root, name), PACKAGE)
+            if len(text.splitlines()) > MODULE_LINES:
+                too_big.append(f"{rel}: {len(text.splitlines())} lines")
+            for node in ast.walk(ast.parse(text)):
+                if (
+                    isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                    and _body_lines(node) > FUNCTION_BODY_LINES
+                ):
+                    too_big.append(f"{rel}:{node.name}: {_body_lines(node)} lines")
+                if isinstance(node, ast.ClassDef) and (node.end_lineno or 0) - node.lineno + 1 > CLASS_LINES:
+                    too_big.append(f"{rel}:{node.name} (class)")
+    assert too_big == [], too_big
 
 
 # -- a toy scheduler class, supported by one record ------------------------------------------------------------------

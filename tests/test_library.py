@@ -228,7 +228,11 @@ def test_a_wheel_and_an_sdist_build_and_pass_the_metadata_check(tmp_path):
     with zipfile.ZipFile(tmp_path / "dist" / dist[0]) as wheel:
         names = set(wheel.namelist())
         meta = wheel.read(f"lightning_lrmon-{lightning_lrmon.__version__}.dist-info/METADATA").decode()
-    assert {"lightning_lrmon/py.typed", "lightning_lrmon/_schedulers/record.py", "lightning_lrmon/_stack.py"} <= names
+    assert {
+        "lightning_lrmon/py.typed",
+        "lightning_lrmon/_schedulers/record.py",
+        "lightning_lrmon/_simulation/stack.py",
+    } <= names
     assert "Requires-Dist: typing_extensions" in meta and "Provides-Extra: cli" in meta and "Classifier: " in meta
 
 

@@ -11,9 +11,9 @@ import pytest
 import torch
 from torch.optim import lr_scheduler as L
 
-from lightning_lrmon._review.checks import Subject
 from lightning_lrmon._review.pipeline import review
 from lightning_lrmon._review.series import SeriesSketch
+from lightning_lrmon._review.subject import Subject
 from lightning_lrmon._simulation.simulate import simulate_columns
 
 

@@ -20,9 +20,9 @@ from schedule_cases import HEALTHY, MISCONFIGURED, make_optimizer
 from test_simulate import lrs_st, optimizer, schedules, torch_steps
 from torch.optim import lr_scheduler as L
 
-from lightning_lrmon._review.checks import Subject
 from lightning_lrmon._review.pipeline import Review, assemble
 from lightning_lrmon._review.series import SeriesSketch
+from lightning_lrmon._review.subject import Subject
 from lightning_lrmon._simulation.columns import Columns
 from lightning_lrmon._simulation.simulate import simulate, simulate_columns
 

@@ -192,9 +192,9 @@ def rejection(config: dict[str, Any]) -> str | None:
     os.environ.setdefault("JSONARGPARSE_DEPRECATION_WARNINGS", "off")  # Lightning's own use of old jsonargparse APIs
     from jsonargparse import ArgumentError
 
-    from lightning_lrmon._callback import LRMonitor, _register_with_jsonargparse
+    from lightning_lrmon._callback import LRMonitor, register_with_jsonargparse
 
-    _register_with_jsonargparse()  # as LightningCLI sees LRMonitor once it has imported jsonargparse
+    register_with_jsonargparse()  # as LightningCLI sees LRMonitor once it has imported jsonargparse
     from lightning_lrmon._exceptions import LRMonitorConfigError
 
     # the parser rewrites what it is given in place: hand it a copy

@@ -26,7 +26,7 @@ import numpy as np
 from lightning_lrmon._findings import Finding, Severity
 from lightning_lrmon._schedulers import Phases, lookup
 from lightning_lrmon._simulation.columns import Columns
-from lightning_lrmon._simulation.simulate import Simulation
+from lightning_lrmon._simulation.shadow import Simulation
 
 __all__ = [
     "HORIZON_LONG_COVERAGE",

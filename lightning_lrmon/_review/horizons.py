@@ -31,7 +31,7 @@ from lightning_lrmon._findings import Finding
 from lightning_lrmon._review.context import HORIZON_LONG_COVERAGE, HORIZON_SHORT_FRACTION, CheckContext, finding
 from lightning_lrmon._schedulers import Phases, describe, horizon_of, lookup
 from lightning_lrmon._simulation.columns import Columns
-from lightning_lrmon._simulation.simulate import probe_lambda
+from lightning_lrmon._simulation.shadow import probe_lambda
 
 __all__ = ["lambda_too_long", "lambda_too_short", "phases_too_long"]
 

@@ -24,11 +24,13 @@ import numpy as np
 
 from lightning_lrmon._exceptions import LRMonitorConfigError
 from lightning_lrmon._findings import Finding
-from lightning_lrmon._review.checks import Subject, describe_shape, run_checks
+from lightning_lrmon._review.checks import run_checks
 from lightning_lrmon._review.series import NO_SERIES, PlannedSeries, RowSteps, SeriesSketch, planned_series
+from lightning_lrmon._review.subject import Subject, describe_shape
 from lightning_lrmon._schedulers import describe
 from lightning_lrmon._simulation.columns import Columns, Unsteady
-from lightning_lrmon._simulation.simulate import DEFAULT_FALLBACK_BUDGET_S, Simulation, simulate, simulate_columns
+from lightning_lrmon._simulation.shadow import DEFAULT_FALLBACK_BUDGET_S, Simulation
+from lightning_lrmon._simulation.simulate import simulate, simulate_columns
 from lightning_lrmon._simulation.stack import Stack, erasures, simulate_stack
 from lightning_lrmon._stepping.runlength import RunFacts
 
@@ -152,30 +154,28 @@ def review(
         with_series: pick the planned series' points (``check_schedule`` only wants the findings).
     """
     steps_of = row_steps or (lambda rows: subject.step_offset + rows)
-    if not keep_lrs:
+    for whole in (True,) if keep_lrs else (False, True):
+        sim, cols, ratios, sketch = _simulated(subject, whole=whole, with_series=with_series)
         try:
-            return _review(subject, steps_of, whole=False, with_series=with_series)
+            got = assemble(subject, steps_of, sim, cols, ratios, sketch, with_series=with_series)
         except Unsteady:
-            got = _review(subject, steps_of, whole=True, with_series=with_series)
-            got.lrs = None
-            return got
-    return _review(subject, steps_of, whole=True, with_series=with_series)
+            continue  # streamed chunks came out different when simulated again: review the matrix whole
+        got.lrs = sim.lrs if keep_lrs else None
+        return got
+    raise AssertionError("unreachable: the whole matrix is never unsteady")  # pragma: no cover
 
 
-def _review(subject: Subject, steps_of: RowSteps, *, whole: bool, with_series: bool) -> Review:
-    """:func:`review` with the rows streamed, or (``whole``) simulated as one matrix kept in the review."""
+def _simulated(
+    subject: Subject, *, whole: bool, with_series: bool
+) -> tuple[Simulation, Columns, np.ndarray | None, SeriesSketch | None]:
+    """The rows streamed in chunks, or (``whole``) simulated as one matrix; a planned-series sketch fed with them."""
     sketch = SeriesSketch(subject.steps) if with_series else None
     if whole:  # a plot wants every group's own column, and the matrix
         sim = simulate(subject.scheduler, subject.steps, budget_s=subject.budget_s)
         feed = sketch.feed if sketch is not None else None
-        cols, ratios = Columns.of_array(sim.lrs[: sim.valid_steps], feed=feed), None
-    else:
-        sim, cols, ratios = simulate_columns(
-            subject.scheduler, subject.steps, budget_s=subject.budget_s, consumer=sketch
-        )
-    got = assemble(subject, steps_of, sim, cols, ratios, sketch, with_series=with_series)
-    got.lrs = sim.lrs if whole else None
-    return got
+        return sim, Columns.of_array(sim.lrs[: sim.valid_steps], feed=feed), None, sketch
+    sim, cols, ratios = simulate_columns(subject.scheduler, subject.steps, budget_s=subject.budget_s, consumer=sketch)
+    return sim, cols, ratios, sketch
 
 
 def assemble(

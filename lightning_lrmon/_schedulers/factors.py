@@ -234,7 +234,7 @@ def _r_multiplicative(s: Any, lr: np.ndarray) -> np.ndarray:
     return np.asarray([x * float(fn(0)) for x, fn in zip(lr, s.lr_lambdas)], dtype=np.float64)
 
 
-def _isolate_lambdas(s: Any, isolate: Callable[[Any], Any]) -> Any:
+def isolate_lambdas(s: Any, isolate: Callable[[Any], Any]) -> Any:
     """A shallow copy whose ``lr_lambdas`` are isolated copies (torch repeats one lambda per group: copied once,
     so it is evaluated once)."""
     view = copy.copy(s)
@@ -268,7 +268,7 @@ register(
         factors=lambda s, e0, n: lambda_table(s.lr_lambdas, epochs(e0, n)),
         reset0=_r_multiplicative,
         scales=one_lambda,
-        user_code=_isolate_lambdas,
+        user_code=isolate_lambdas,
         one_group=("base_lrs", "lr_lambdas", "_last_lr"),
         describe=describe_lambdas,
     )

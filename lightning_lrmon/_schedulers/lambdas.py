@@ -22,7 +22,7 @@ import numpy as np
 from torch.optim import lr_scheduler as tls
 
 from lightning_lrmon._schedulers.arith import base_lrs, epochs, isolated_or_raise, lambda_table
-from lightning_lrmon._schedulers.factors import _isolate_lambdas, describe_lambdas, one_lambda
+from lightning_lrmon._schedulers.factors import describe_lambdas, isolate_lambdas, one_lambda
 from lightning_lrmon._schedulers.record import SchedulerRecord, register
 
 __all__: list[str] = []
@@ -55,7 +55,7 @@ register(
         reset0=_r_lambda,
         closed_form=True,
         scales=one_lambda,
-        user_code=_isolate_lambdas,
+        user_code=isolate_lambdas,
         one_group=("base_lrs", "lr_lambdas", "_last_lr"),
         lr_of_t=_lr_of_t,
         describe=describe_lambdas,

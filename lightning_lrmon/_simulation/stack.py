@@ -6,7 +6,7 @@ of its ``frequency``, then, at the end of an epoch, every ``interval="epoch"`` s
 each group in config order. A chainable scheduler (``StepLR``, ``ExponentialLR``...) multiplies the LR it finds; a
 closed-form one (``LambdaLR``, ``OneCycleLR``, ``CyclicLR``...) sets it from its own formula, erasing what another
 did since its last step. The simulation steps copies of them all on one parameter-free copy of the optimizer
-(:func:`~lightning_lrmon._simulation.simulate.shadows`), so the rows are the LRs the run will use.
+(:func:`~lightning_lrmon._simulation.shadow.shadows`), so the rows are the LRs the run will use.
 
 Examples:
     >>> import torch
@@ -39,7 +39,7 @@ import numpy as np
 from lightning_lrmon._findings import Finding
 from lightning_lrmon._schedulers import describe
 from lightning_lrmon._schedulers.isolate import keep_rng
-from lightning_lrmon._simulation.simulate import DEFAULT_FALLBACK_BUDGET_S, Simulation, shadows
+from lightning_lrmon._simulation.shadow import DEFAULT_FALLBACK_BUDGET_S, Simulation, shadows
 from lightning_lrmon._stepping.runlength import RunFacts, step_pattern
 
 __all__ = ["Stack", "erasures", "simulate_stack", "stacked"]

@@ -1,0 +1,97 @@
+"""Per step and per epoch: the logging step, the re-count at an epoch start, the end-of-epoch checks, the raise."""
+
+from __future__ import annotations
+
+import importlib
+import math
+from typing import Any
+
+from lightning_lrmon._exceptions import LRScheduleError
+from lightning_lrmon._fit import live
+from lightning_lrmon._fit.live import scheduler_position
+from lightning_lrmon._fit.session import Built, Session
+from lightning_lrmon._schedulers import describe
+from lightning_lrmon._stepping.runlength import facts_from_trainer, steps_done
+
+__all__ = ["decide_raise", "epoch_end_checks", "manual_step", "recount"]
+
+
+def recount(session: Session, trainer: Any) -> None:
+    """At an epoch start: when the training loader's length changed, the findings of schedulers whose run length
+    changed, and the stepping check counts with the new length."""
+    nb = trainer.num_training_batches
+    batches = int(nb) if isinstance(nb, (int, float)) and math.isfinite(nb) else None
+    watch = session.length_watch
+    if watch is None or trainer.current_epoch == 0 or batches is None:
+        return
+    changed, findings = watch.epoch_started(
+        batches, epoch=trainer.current_epoch, global_step=trainer.global_step, live=trainer.lr_scheduler_configs
+    )
+    for finding in findings:
+        session.emit(finding, once_per_code=False)
+    if changed:
+        session.rebase_stepping(watch.facts)
+
+
+def manual_step(trainer: Any) -> int:
+    """Under manual optimization, the step ``self.log`` logs at: the batches completed (``global_step`` counts every
+    optimizer's steps)."""
+    return int(trainer.fit_loop.epoch_loop.batch_progress.total.completed)
+
+
+def decide_raise(session: Session, trainer: Any) -> None:
+    """``on_misconfig="raise"``: every rank raises, or none (decided by a collective vote where there are ranks)."""
+    log = session.log
+    if log.on_misconfig != "raise":
+        return
+    vote = None
+    if trainer.world_size > 1:
+        vote = bool(trainer.strategy.reduce_boolean_decision(log.wants_raise, all=False))
+    if not log.raise_now(vote):
+        return
+    problems = log.schedule_problems()
+    text = "\n".join(str(f) for f in problems) or "another rank found schedule problems (see its message)."
+    raise LRScheduleError(f"LRMonitor found {len(problems)} schedule problem(s):\n{text}", problems)
+
+
+def _validation_ran_this_epoch(trainer: Any, pl_module: Any, package: str) -> bool:
+    """False while a validation loop exists that has not run in this epoch yet."""
+    is_overridden = importlib.import_module(f"{package}.utilities.model_helpers").is_overridden
+    has_val = is_overridden("validation_step", pl_module) and trainer.limit_val_batches != 0
+    if not has_val:
+        return True
+    every = trainer.check_val_every_n_epoch
+    return every is None or (trainer.current_epoch + 1) % every == 0
+
+
+def epoch_end_checks(session: Session, trainer: Any, pl_module: Any, built: list[Built], package: str) -> None:
+    """Runtime checks at an epoch's end: a missing plateau metric, a built scheduler nobody steps."""
+    for config in trainer.lr_scheduler_configs:
+        if not config.reduce_on_plateau or config.monitor is None or config.monitor in trainer.callback_metrics:
+            continue
+        if _validation_ran_this_epoch(trainer, pl_module, package):
+            session.emit(
+                live.plateau_monitor_missing(
+                    config.monitor,
+                    epoch=trainer.current_epoch,
+                    available=list(trainer.callback_metrics),
+                    step=trainer.global_step,
+                )
+            )
+    if getattr(pl_module, "automatic_optimization", True):
+        return
+    run = facts_from_trainer(trainer)
+    for b in built:
+        expected = steps_done(
+            run,
+            b.config.interval,
+            max(1, int(b.config.frequency)),
+            global_step=trainer.global_step,
+            epoch=trainer.current_epoch + 1,
+        )
+        if scheduler_position(b.config.scheduler) == 0 and trainer.global_step > 0:
+            session.emit(
+                live.not_stepped(
+                    describe(b.config.scheduler), expected=expected, done=trainer.global_step, step=trainer.global_step
+                )
+            )

@@ -1,0 +1,207 @@
+"""Train start: every scheduler config Lightning holds reviewed (alone, or stacked with its optimizer's others)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lightning_lrmon._exceptions import LRMonitorConfigError
+from lightning_lrmon._findings import Finding, tooling
+from lightning_lrmon._fit.options import Options
+from lightning_lrmon._fit.session import Built, Session
+from lightning_lrmon._fit.tags import optimizer_label
+from lightning_lrmon._review.checks import RUN_LENGTH_CODES
+from lightning_lrmon._review.pipeline import GroupStats, Review, review, review_stack
+from lightning_lrmon._review.subject import Subject
+from lightning_lrmon._schedulers import describe
+from lightning_lrmon._simulation.stack import stacked
+from lightning_lrmon._stepping.runlength import (
+    RunFacts,
+    opt_step_of_rows,
+    scheduler_steps,
+    steps_done,
+    swa_start,
+    unknown_length_reason,
+)
+
+__all__ = []
+
+
+def scheduler_steps_done(facts: RunFacts, config: Any, trainer: Any) -> int:
+    return steps_done(
+        facts,
+        config.interval,
+        max(1, int(config.frequency)),
+        global_step=trainer.global_step,
+        epoch=trainer.current_epoch,
+    )
+
+
+def _subject(
+    config: Any, trainer: Any, facts: RunFacts, built: Built | None, options: Options, tags: list[str]
+) -> Subject | None:
+    interval, freq = config.interval, max(1, int(config.frequency))
+    total = scheduler_steps(facts, interval, freq)
+    if total is None:
+        return None
+    done = scheduler_steps_done(facts, config, trainer)
+    label = optimizer_label(tags, config.scheduler.optimizer.param_groups)
+    per_epoch = scheduler_steps(RunFacts(-1, 1, facts.batches_per_epoch, facts.accumulate), "step", freq)
+    return Subject(
+        config.scheduler,
+        max(total - done, 0),
+        expect=options.expect if built is not None else None,
+        configured_lrs=built.configured_lrs if built is not None else None,
+        label=label,
+        tags=tags,
+        steps_per_epoch=per_epoch if interval == "step" else None,
+        step_offset=trainer.global_step if interval == "step" else 0,
+        interval=interval,
+        accumulate=facts.accumulate if interval == "step" else 1,
+    )
+
+
+def _check_failed(what: str, err: Exception, ask: str) -> Finding:
+    """The note for a schedule the review could not simulate: training goes on unchecked."""
+    return tooling(
+        "check-failed",
+        f"lightning-lrmon could not simulate {what} ({type(err).__name__}: {err}); training goes on unchecked.",
+        f"please report this with the {ask} arguments.",
+    )
+
+
+def _unreviewed(session: Session, config: Any, facts: RunFacts) -> Review:
+    """A scheduler the review cannot judge: said in a note, and listed in the summary and TensorBoard's text with
+    the reason (nothing goes unchecked in silence)."""
+    reason = unknown_length_reason(facts, config.interval)
+    session.emit(
+        tooling(
+            "not-judged",
+            f"{describe(config.scheduler)} is logged but its schedule is not reviewed: {reason}.",
+            "give the run a length (max_steps or max_epochs with a sized loader) to have it reviewed.",
+        ),
+        once_per_code=False,
+    )
+    tags = _tags_of(session, config.scheduler.optimizer)
+    return Review(
+        label=optimizer_label(tags, config.scheduler.optimizer.param_groups),
+        scheduler=describe(config.scheduler),
+        shape="not reviewed",
+        interval=config.interval,
+        steps=0,
+        groups=[GroupStats(t) for t in tags],
+        notes=[f"not reviewed: {reason}"],
+    )
+
+
+def _smoke_test(session: Session, trainer: Any, r: Review) -> None:
+    """Under ``fast_dev_run`` the run is a smoke test, not the run: horizons are not judged against it."""
+    n = getattr(trainer, "fast_dev_run", False)
+    if not n:
+        return
+    dropped = sorted({f.code for f in r.findings if f.code in RUN_LENGTH_CODES})
+    r.findings[:] = [f for f in r.findings if f.code not in RUN_LENGTH_CODES]
+    note = (
+        f"fast_dev_run={n}: a smoke test, not the run; the horizon and warmup checks are skipped"
+        + (f" ({', '.join(dropped)} not reported)" if dropped else "")
+        + ". Run without fast_dev_run to have them judged."
+    )
+    r.notes.append(note)
+    session.emit(tooling("not-judged", f"{r.label}: {note}", "run without fast_dev_run."), once_per_code=True)
+
+
+def _who_steps(pl_module: Any, built: Built | None) -> list[str]:
+    if built is None or getattr(pl_module, "automatic_optimization", True):
+        return []
+    return [
+        "manual optimization: Lightning does not step this scheduler; call self.lr_schedulers().step() in "
+        "training_step (LRMonitor warns if it is never stepped)."
+    ]
+
+
+def _tags_of(session: Session, optimizer: Any) -> list[str]:
+    return session.tracker.tags_of(optimizer) or [f"lr-{type(optimizer).__name__}"]
+
+
+def _review_config(
+    session: Session, trainer: Any, config: Any, facts: RunFacts, b: Built | None, options: Options
+) -> Review | None:
+    """One scheduler alone on its optimizer (``None``: its run length is unknown, said in a note, or it failed)."""
+    subject = _subject(config, trainer, facts, b, options, _tags_of(session, config.scheduler.optimizer))
+    if subject is None:
+        return _unreviewed(session, config, facts)
+    start = trainer.global_step
+    interval, freq = config.interval, max(1, int(config.frequency))
+
+    def rows_to_steps(rows: Any, _i: str = interval, _f: int = freq, _s: int = start) -> Any:
+        return opt_step_of_rows(facts, _i, _f, rows, _s)  # type: ignore[arg-type]
+
+    try:
+        return review(subject, row_steps=rows_to_steps)
+    except LRMonitorConfigError:
+        raise
+    except Exception as err:  # the checker must never be what kills a training run
+        what = f"{describe(subject.scheduler)} on {subject.label}"
+        session.emit(_check_failed(what, err, "scheduler's"), once_per_code=False)
+        return None
+
+
+def _review_stacked(session: Session, trainer: Any, configs: list[Any], facts: RunFacts) -> Review | None:
+    """Several schedulers on one optimizer, simulated together in Lightning's order: one review, one plan."""
+    total = facts.optimizer_steps()
+    if total is None:
+        return _unreviewed(session, configs[0], facts)
+    optimizer = configs[0].scheduler.optimizer
+    tags = _tags_of(session, optimizer)
+    try:
+        return review_stack(
+            configs,
+            facts,
+            max(total - trainer.global_step, 0),
+            start=trainer.global_step,
+            label=optimizer_label(tags, optimizer.param_groups),
+            tags=tags,
+        )
+    except Exception as err:  # the checker must never be what kills a training run
+        what = f"the schedulers of {type(optimizer).__name__} together"
+        session.emit(_check_failed(what, err, "schedulers'"), once_per_code=False)
+        return None
+
+
+def _run_notes(session: Session, trainer: Any, r: Review, facts: RunFacts) -> None:
+    """What the run does to the review: a smoke test, SWA taking over, a time limit."""
+    _smoke_test(session, trainer, r)
+    if (swa := swa_start(trainer)) is not None:
+        r.notes.append(
+            f"StochasticWeightAveraging replaces the schedule with its SWALR from epoch {swa}: reviewed for the "
+            f"{r.steps} scheduler steps before"
+        )
+    if facts.time_limited:
+        r.notes.append(
+            f"max_time may stop the run before its {r.steps} scheduler steps; horizons are judged against "
+            "max_steps/max_epochs"
+        )
+
+
+def review_configs(
+    session: Session, trainer: Any, pl_module: Any, built: list[Built], options: Options, facts: RunFacts
+) -> list[Review]:
+    ours = {id(b.config): b for b in built}
+    stack_of = {id(c): group for group in stacked(trainer.lr_scheduler_configs) for c in group}
+    out = []
+    for config in trainer.lr_scheduler_configs:
+        group = stack_of.get(id(config))
+        if group is not None:
+            if group[0] is not config:
+                continue  # reviewed with the first of its optimizer's schedulers
+            r = _review_stacked(session, trainer, group, facts)
+        else:
+            r = _review_config(session, trainer, config, facts, ours.get(id(config)), options)
+            if r is not None:
+                r.notes.extend(_who_steps(pl_module, ours.get(id(config))))
+        if r is None:
+            continue
+        _run_notes(session, trainer, r, facts)
+        out.append(r)
+        for finding in r.findings:
+            session.emit(finding, once_per_code=False)
+    return out

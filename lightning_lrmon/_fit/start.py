@@ -1,0 +1,96 @@
+"""Train start: the session wired (sinks, live checks), resume checks, the review, the planned series, the summary."""
+
+from __future__ import annotations
+
+import inspect
+import os
+from typing import Any
+
+from lightning_lrmon._fit import live
+from lightning_lrmon._fit.build import rebind
+from lightning_lrmon._fit.live import LengthWatch, SteppingCheck, scheduler_position
+from lightning_lrmon._fit.options import Options, Output
+from lightning_lrmon._fit.outputs import choose_sinks, logger_notes, logging_cadence, lr_logged_twice
+from lightning_lrmon._fit.reviews import review_configs, scheduler_steps_done
+from lightning_lrmon._fit.session import Built, Session
+from lightning_lrmon._review.pipeline import Review
+from lightning_lrmon._review.render import markdown_summary
+from lightning_lrmon._schedulers import describe
+from lightning_lrmon._spec.bind import has_auto
+from lightning_lrmon._stepping.runlength import RunFacts, facts_from_trainer
+
+__all__ = ["train_start", "user_location"]
+
+
+def _resume_checks(
+    session: Session, trainer: Any, built: list[Built], restored: dict[str, Any] | None, facts: RunFacts
+) -> None:
+    if trainer.global_step == 0:
+        return
+    for b in built:
+        session.emit(
+            live.scheduler_out_of_place(
+                describe(b.config.scheduler),
+                position=scheduler_position(b.config.scheduler),
+                expected=scheduler_steps_done(facts, b.config, trainer),
+                step=trainer.global_step,
+            )
+        )
+    if restored is None:
+        return
+    now = {str(b.index): b.identity for b in built}
+    session.emit(live.spec_changed(restored.get("specs", now), now, trainer.global_step))
+    before = restored.get("bound_steps", {})
+    for b in built:
+        uses_auto = isinstance(b.spec, dict) and has_auto(b.spec)
+        session.emit(
+            live.run_length_changed(before.get(str(b.index)), b.steps, uses_auto=uses_auto, step=trainer.global_step)
+        )
+
+
+def train_start(
+    session: Session,
+    trainer: Any,
+    pl_module: Any,
+    built: list[Built],
+    restored: dict[str, Any] | None,
+    options: Options,
+    output: Output,
+) -> list[Review]:
+    """Train start: "auto" bound again on a fresh run, names, sinks, the stepping check and the length watch, resume
+    checks, the fit-start review, the planned series and the summary."""
+    run = facts_from_trainer(trainer)
+    if restored is None and trainer.global_step == 0:
+        rebind(built, options, run)
+    session.tracker.start(trainer.optimizers, list(trainer.lr_scheduler_configs))
+    automatic = getattr(pl_module, "automatic_optimization", True)
+    stepping = SteppingCheck(trainer.lr_scheduler_configs, run, trainer.global_step) if automatic else None
+    watch = LengthWatch(trainer.lr_scheduler_configs, run, global_step=trainer.global_step, epoch=trainer.current_epoch)
+    cadence = logging_cadence(trainer, output, run, sum(len(t.tags) for t in session.tracker.tracks()))
+    session.attach(*choose_sinks(trainer, cadence, output), stepping, watch)
+    logger_notes(trainer, session)
+    lr_logged_twice(trainer, session, output.package)
+    _resume_checks(session, trainer, built, restored, run)
+    reviews = review_configs(session, trainer, pl_module, built, options, run)
+    if session.tensorboard is not None and reviews:
+        if output.log_plan:
+            for r in reviews:
+                session.write_series(r.plan, [g.tag for g in r.groups])
+        session.write_text("lrmon/summary", markdown_summary(reviews), trainer.global_step)
+        session.write_layout(session.tracker.charts(), output.log_plan)
+    return reviews
+
+
+def user_location(pl_module: Any) -> tuple[str, int, str] | None:
+    """``(file, line, module)`` of the module's own ``configure_optimizers`` (else of its class): where a warning
+    about its schedule is worth pointing."""
+    cls = type(pl_module)
+    for target in (getattr(cls, "configure_optimizers", None), cls):
+        try:
+            path = inspect.getsourcefile(target)  # type: ignore[arg-type]
+            line = inspect.getsourcelines(target)[1]  # type: ignore[arg-type]
+        except (TypeError, OSError):
+            continue
+        if path and f"{os.sep}lightning{os.sep}" not in path and f"{os.sep}pytorch_lightning{os.sep}" not in path:
+            return path, max(int(line), 1), cls.__module__
+    return None

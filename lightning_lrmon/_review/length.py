@@ -1,0 +1,212 @@
+"""The checks that hold a schedule against the run's length: horizons, warm-ups, an LR at zero early, overruns."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lightning_lrmon._findings import Finding
+from lightning_lrmon._review.context import (
+    HORIZON_LONG_COVERAGE,
+    HORIZON_SHORT_FRACTION,
+    WARMUP_MAX_FRACTION,
+    ZERO_RATIO,
+    ZERO_TAIL_FRACTION,
+    CheckContext,
+    Segment,
+    epochs_remark,
+    finding,
+)
+from lightning_lrmon._review.horizons import lambda_too_long, lambda_too_short, phases_too_long
+from lightning_lrmon._schedulers import SchedulerRecord, describe, horizon_of, lookup
+
+__all__ = [
+    "check_horizon_too_long",
+    "check_horizon_too_short",
+    "check_lr_zero_early",
+    "check_scheduler_overrun",
+    "check_warmup_too_long",
+]
+
+
+def check_horizon_too_short(ctx: CheckContext) -> list[Finding]:
+    out = lambda_too_short(ctx)
+    for seg in ctx.segments:
+        info = lookup(seg.scheduler)
+        if seg.warmup_phase or info is None or info.horizon_arg is None or seg.shape != "decay":
+            continue
+        if not info.judges_short_horizon:
+            continue
+        h = horizon_of(seg.scheduler)
+        if h is None or h <= 0:
+            continue
+        e_now = 0 if seg.start > 0 else max(getattr(seg.scheduler, "last_epoch", 0), 0)
+        end_row = max(seg.start + h - e_now, 0)  # a resumed run can be past the horizon already
+        span = seg.stop - seg.start
+        if end_row >= seg.stop - 1:
+            continue
+        rise = next(ctx.cols.rises(max(seg.start, end_row - 1), seg.stop, None), None)
+        climbs = bool(info.periodic and rise is not None)
+        if not climbs and (end_row - seg.start) >= HORIZON_SHORT_FRACTION * span:
+            continue
+        out.append(_short_finding(ctx, seg, info, h, end_row, span, rise if climbs else None))
+    return out
+
+
+def _short_finding(
+    ctx: CheckContext, seg: Segment, info: SchedulerRecord, h: int, end_row: int, span: int, climb: int | None
+) -> Finding:
+    """The ``horizon-too-short`` finding of one phase; a cosine that climbs back from row ``climb`` on claims the
+    rest of the phase, so decay-increases and lr-jump do not report the climb again."""
+    arg, wanted = info.horizon_arg, ctx.total_steps - seg.start  # the horizon that ends with the run
+    if climb is not None:
+        restarts = int(np.ceil((seg.stop - end_row) / (2 * h)))
+        what = (
+            f"after step {ctx.at(end_row)} the cosine climbs back up to the starting LR"
+            f" ({restarts} time{'s' if restarts != 1 else ''} before the run ends)"
+        )
+        ctx.claim(climb, seg.stop)
+    else:
+        end_lr = float(ctx.cols.row(min(end_row, ctx.cols.n - 1)).max())
+        what = f"the LR reaches its floor ({end_lr:.3g}) at step {ctx.at(end_row)} and stays flat until the end"
+    msg = (
+        f"{describe(seg.scheduler)} on {ctx.optimizer_label}: its horizon {arg}={h} ends at step "
+        f"{ctx.at(end_row)}, "
+        f"but this run steps it {span} times; {what}.{epochs_remark(ctx, h, wanted)}"
+    )
+    return finding(
+        ctx,
+        "horizon-too-short",
+        "warning",
+        msg,
+        end_row,
+        f"use {arg}={wanted} (the run's scheduler steps){ctx.or_auto(arg)}.",
+        arg=arg,
+        value=h,
+        suggested=wanted,
+    )
+
+
+def check_horizon_too_long(ctx: CheckContext) -> list[Finding]:
+    out = lambda_too_long(ctx) + phases_too_long(ctx)
+    for seg in ctx.segments:
+        info = lookup(seg.scheduler)
+        if seg.warmup_phase or info is None or info.horizon_arg is None:
+            continue
+        if seg.stop < ctx.cols.n or seg.stop != ctx.total_steps:
+            continue  # only the phase that ends the run can be too long for it
+        h = horizon_of(seg.scheduler)
+        if not h:
+            continue
+        e_now = 0 if seg.start > 0 else max(getattr(seg.scheduler, "last_epoch", 0), 0)
+        remaining = h - e_now
+        span = seg.stop - seg.start
+        if remaining <= 0 or span >= HORIZON_LONG_COVERAGE * remaining:
+            continue
+        arg, wanted = info.horizon_arg, span + e_now
+        first, last = float(ctx.cols.row(seg.start).max()), float(ctx.cols.row(seg.stop - 1).max())
+        msg = (
+            f"{describe(seg.scheduler)} on {ctx.optimizer_label}: its horizon {arg}={h} is "
+            f"{remaining / max(span, 1):.1f}x longer than the {span} scheduler steps this run takes, so the run "
+            f"ends {100 * span / remaining:.0f}% of the way through the schedule (LR {first:.3g} -> {last:.3g})."
+        )
+        if info.long_horizon_fix is not None:
+            fix = info.long_horizon_fix(seg.scheduler, span)
+        else:
+            fix = f"use {arg}={wanted} (the run's scheduler steps){ctx.or_auto(arg)}."
+        out.append(finding(ctx, "horizon-too-long", "warning", msg, None, fix, arg=arg, value=h, suggested=wanted))
+    return out
+
+
+def check_scheduler_overrun(ctx: CheckContext) -> list[Finding]:
+    sim = ctx.sim
+    if sim.error is None or sim.error_step is None:
+        return []
+    step = sim.error_step
+    info = lookup(ctx.scheduler)
+    arg = info.horizon_arg if info and info.horizon_arg else None
+    fix = (
+        f"set {arg}={ctx.total_steps} (this run's scheduler steps){ctx.or_auto(arg)}."
+        if arg
+        else "make the schedule at least as long as the run's scheduler steps."
+    )
+    msg = (
+        f"{describe(ctx.scheduler)} on {ctx.optimizer_label} will crash at scheduler step {step} of the "
+        f'{ctx.total_steps} this run takes: stepping it raises "{sim.error}".'
+    )
+    return [finding(ctx, "scheduler-overrun", "error", msg, max(step - 1, 0), fix)]
+
+
+def check_lr_zero_early(ctx: CheckContext) -> list[Finding]:
+    cols, n = ctx.cols, ctx.cols.n
+    out: list[Finding] = []
+    if n == 0 or ctx.expect == "cyclic":
+        return out
+    peaks, end = np.fmax.reduce(cols.amax, axis=0), cols.row(-1)
+    if not np.any(end <= peaks * ZERO_RATIO):  # the LR is not near zero at the end: nothing to find
+        return out
+    for g in range(cols.groups):
+        if not (cols.finite[:, g].all() and cols.nonneg[:, g].all()):
+            continue
+        peak = float(cols.mx[:, g].max())
+        threshold = peak * ZERO_RATIO if peak > 0 else np.inf
+        if not end[g] <= threshold:
+            continue
+        above = cols.last_above(0, n, g, threshold)
+        start = 0 if above is None else above + 1  # the first row of the run's last stretch at or below it
+        if n - start <= ZERO_TAIL_FRACTION * n or (n - start) < 2:
+            continue
+        if any(f.code == "horizon-too-short" for f in ctx.found):
+            continue
+        msg = (
+            f"{describe(ctx.scheduler)} drives {ctx.where(g)} to {float(cols.row(start)[g]):.3g} "
+            f"(below {ZERO_RATIO:g} x "
+            f"its peak {peak:.3g}) at step {ctx.at(start)} of {ctx.at(n)} and keeps it there: the last {n - start} "
+            "steps "
+            f"({100 * (n - start) / n:.0f}% of the run) train nothing."
+        )
+        hint = (
+            "make the decay reach its floor at the end of the run: match the horizon to the run's steps"
+            + (" ('auto')" if ctx.auto_ok else "")
+            + ", raise gamma closer to 1, or set a floor (eta_min / end_factor / min LR)."
+        )
+        out.append(finding(ctx, "lr-zero-early", "warning", msg, start, hint, group=g))
+        break
+    return out
+
+
+def check_warmup_too_long(ctx: CheckContext) -> list[Finding]:
+    cols, n = ctx.cols, ctx.cols.n
+    if n < 4:
+        return []
+    top = ctx.segments[0].shape if len(ctx.segments) == 1 else "warmup_decay"
+    record = lookup(ctx.scheduler)
+    if record is not None and record.phases is not None and ctx.expect is None:
+        if not ctx.segments or not ctx.segments[0].warmup_phase:
+            return []
+        top = "warmup_decay"
+    if top not in ("warmup_decay", None):
+        return []
+    for g in range(cols.groups):
+        if not cols.finite[:, g].all():
+            return []
+        peak, first = float(cols.mx[:, g].max()), float(cols.row(0)[g])
+        p = cols.first_at_least(0, n, g, peak * (1 - 1e-9)) or 0
+        if p < WARMUP_MAX_FRACTION * n or not (peak > first * 1.5):
+            continue
+        never = p >= n - 1
+        msg = (
+            f"{describe(ctx.scheduler)} on {ctx.where(g)} warms up from {first:.3g} to its peak "
+            f"{peak:.3g} at step {ctx.at(p)} of {ctx.at(n)} ({100 * p / n:.0f}% of the run)"
+            + (": the peak never comes before the run ends." if never else "; little of the run is left to decay.")
+        )
+        hint = _warmup_hint(ctx, p, n)
+        return [finding(ctx, "warmup-too-long", "warning", msg, p, hint, group=g, peak_step=p)]
+    return []
+
+
+def _warmup_hint(ctx: CheckContext, p: int, n: int) -> str:
+    suggested = max(1, round(0.05 * n))
+    record = lookup(ctx.scheduler)
+    if record is not None and record.warmup_hint is not None:
+        return record.warmup_hint(ctx.scheduler, suggested)
+    return f"make the warmup about 5-10% of the run (e.g. {suggested} steps); check its unit (steps vs epochs)."
