@@ -4,13 +4,13 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint docs bench tensorboard screenshots clean floors py312
+.PHONY: demo test test-fast lint docs bench tensorboard screenshots clean floors py312
 
 $(STAMP): pyproject.toml requirements-lock.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements-lock.txt
-	$(PY) -m pip install -q --no-deps -e .
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 ## demo: train the seed's misconfigured schedule, show the warning, write TensorBoard logs to runs/
@@ -19,7 +19,11 @@ demo: $(STAMP)
 
 ## test: lint, type-check, build the docs strictly and run the whole test suite (what CI runs)
 test: $(STAMP) lint docs
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=15
+
+## test-fast: the unit and fit tiers only (no subprocesses: DDP, package build, mypy, benchmarks)
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not system" --durations=15
 
 ## docs: the documentation site from docs/ (mkdocs + mkdocstrings), strict: a broken link or reference fails
 docs: $(STAMP)
@@ -32,6 +36,7 @@ lint: $(STAMP)
 
 ## bench: the benchmark scripts at full size (numbers quoted in the README)
 bench: $(STAMP)
+	LRMON_EXAMPLES=1000 $(PY) -m pytest -q tests/unit/test_simulation.py tests/unit/test_streaming.py
 	$(PY) benchmarks/simulate.py
 	$(PY) benchmarks/overhead.py
 	$(PY) benchmarks/scale.py
@@ -54,7 +59,7 @@ floors:
 	$(PYTHON) -m venv $(FLOORS)
 	$(FLOORS)/bin/python -m pip install -q --upgrade pip
 	$(FLOORS)/bin/python -m pip install -q -r requirements-floors.txt
-	$(FLOORS)/bin/python -m pip install -q --no-deps -e .
+	$(FLOORS)/bin/python -m pip install -q --no-deps --no-build-isolation -e .
 	$(FLOORS)/bin/python -m pip freeze --exclude-editable > $(FLOORS)/freeze.txt
 	$(FLOORS)/bin/python -m pytest -p no:cacheprovider
 
@@ -64,5 +69,5 @@ py312:
 	$(PY312) -m venv .venv-py312
 	.venv-py312/bin/python -m pip install -q --upgrade pip
 	.venv-py312/bin/python -m pip install -q -r requirements-lock.txt
-	.venv-py312/bin/python -m pip install -q --no-deps -e .
+	.venv-py312/bin/python -m pip install -q --no-deps --no-build-isolation -e .
 	.venv-py312/bin/python -m pytest -p no:cacheprovider

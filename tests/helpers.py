@@ -16,6 +16,12 @@ from tensorboard.backend.event_processing import event_accumulator as ea
 from tensorboard.util import tensor_util
 from torch.utils.data import DataLoader, TensorDataset
 
+#: where things are: the tests, the repository, the example configs, the helper programs
+TESTS = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(TESTS)
+EXAMPLES = os.path.join(ROOT, "examples", "cli")
+SCRIPTS = os.path.join(TESTS, "scripts")
+
 
 def _recording(base: type[torch.optim.Optimizer]) -> type[torch.optim.Optimizer]:
     class Recording(base):  # type: ignore[misc, valid-type]
@@ -193,3 +199,13 @@ def build_spec(spec: Any, total_steps: int = 10) -> Any:
     (one,) = LRMonitor(spec)._specs
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.001)
     return build_scheduler(one.spec, opt, total_steps=total_steps, where=one.where)
+
+
+def run_lrmon(capsys: Any, *argv: str) -> tuple[int, str, str]:
+    """``lrmon ARGV`` in this process (what the console script calls): exit code, stdout, stderr."""
+    from lightning_lrmon._cli.main import main
+
+    capsys.readouterr()
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err

@@ -6,18 +6,15 @@ Each mistake is found with its argument named; each healthy counterpart is silen
 
 from __future__ import annotations
 
-import warnings
-from functools import partial
-
 import numpy as np
 import pytest
 import torch
 import transformers
 import transformers.optimization
-from helpers import SGD, TinyModule, loader, trainer
 from torch.optim import lr_scheduler as L
+from transformers import get_cosine_with_hard_restarts_schedule_with_warmup
 
-from lightning_lrmon import LRMonitor, LRScheduleWarning, check_schedule
+from lightning_lrmon import LRMonitor, LRMonitorConfigError, check_schedule
 from lightning_lrmon._cli.main import main
 
 
@@ -126,44 +123,6 @@ def test_healthy_real_world_schedules_are_silent(name):
     assert codes(HEALTHY[name](opt()), 1000, accumulate_grad_batches=1, steps_per_epoch=100)[0] == []
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# transformers' factories from a config, with "auto" and "N%"
-
-HF_SPEC = {
-    "class_path": "transformers.get_cosine_schedule_with_warmup",
-    "init_args": {"num_warmup_steps": "5%", "num_training_steps": "auto"},
-}
-
-
-def test_a_transformers_factory_from_a_config_binds_auto_and_trains_silently(tmp_path):
-    module = TinyModule(lambda m: SGD(m.parameters(), lr=0.01))
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", LRScheduleWarning)
-        t = trainer(tmp_path, [LRMonitor(HF_SPEC)], max_steps=-1, max_epochs=4, accumulate_grad_batches=4)
-        t.fit(module, loader(64, 1))  # 64 batches, 16 optimizer steps per epoch -> 64 steps
-    lam = t.lr_scheduler_configs[0].scheduler.lr_lambdas[0]
-    assert (lam.keywords["num_warmup_steps"], lam.keywords["num_training_steps"]) == (3, 64)
-    applied = [a[0] for a in module.optimizers().optimizer.applied]
-    reference = transformers.get_cosine_schedule_with_warmup(opt(0.01), 3, 64)
-    expected = []
-    for _ in range(64):
-        expected.append(reference.get_last_lr()[0])
-        reference.optimizer.step()
-        reference.step()
-    np.testing.assert_array_equal(applied, expected)
-
-
-def test_micro_batch_total_under_accumulation_warns_in_a_real_fit(tmp_path):
-    spec = partial(transformers.get_linear_schedule_with_warmup, num_warmup_steps=2, num_training_steps=256)
-    module = TinyModule(lambda m: SGD(m.parameters(), lr=0.01))
-    with pytest.warns(LRScheduleWarning, match="^horizon-too-long") as record:
-        trainer(tmp_path, [LRMonitor(spec)], max_steps=-1, max_epochs=4, accumulate_grad_batches=4).fit(
-            module, loader(64, 1)
-        )
-    (msg,) = [str(w.message) for w in record if issubclass(w.category, LRScheduleWarning)]
-    assert "num_training_steps=256 looks like micro-batches: this run takes 64 optimizer steps" in msg
-
-
 def test_lrmon_check_accepts_a_transformers_factory(tmp_path, capsys):
     path = tmp_path / "hf.yaml"
     path.write_text(
@@ -176,22 +135,9 @@ def test_lrmon_check_accepts_a_transformers_factory(tmp_path, capsys):
 
 
 def test_an_unlisted_function_without_annotation_is_still_refused():
-    from lightning_lrmon import LRMonitorConfigError
 
     with pytest.raises(LRMonitorConfigError, match="not a known scheduler factory"):
         LRMonitor({"class_path": "transformers.optimization._get_linear_schedule_with_warmup_lr_lambda"})
-
-
-def test_a_negative_lr_is_reported_once(tmp_path):
-    module = TinyModule(
-        lambda m: {
-            "optimizer": (o := SGD(m.parameters(), lr=0.1)),
-            "lr_scheduler": {"scheduler": L.LambdaLR(o, lambda s: 1 - s / 10), "interval": "step"},
-        }
-    )
-    with pytest.warns(LRScheduleWarning) as record:
-        trainer(tmp_path, [LRMonitor()], max_steps=20).fit(module, loader())
-    assert [str(w.message)[:10] for w in record if issubclass(w.category, LRScheduleWarning)] == ["lr-invalid"]
 
 
 class TimmCosine:
@@ -225,3 +171,17 @@ def test_a_timm_shaped_horizon_in_micro_batches_is_too_long():
 
 def test_a_timm_shaped_cosine_over_the_run_is_silent():
     assert codes(TimmCosine(opt(), t_initial=1000, lr_min=1e-6), 1000, steps_per_epoch=100)[0] == []
+
+
+@pytest.mark.parametrize("cycles", [2, 5])
+def test_hf_hard_restarts_sized_to_the_run_stay_silent(cycles):
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    sched = get_cosine_with_hard_restarts_schedule_with_warmup(opt, 100, 1000, num_cycles=cycles)
+    assert check_schedule(sched, 1000) == []
+
+
+def test_hf_hard_restarts_sized_to_another_run_are_still_found():
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    sched = get_cosine_with_hard_restarts_schedule_with_warmup(opt, 100, 1000, num_cycles=2)
+    (finding,) = check_schedule(sched, 3000)
+    assert finding.code == "horizon-too-short"

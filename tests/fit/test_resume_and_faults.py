@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import warnings
 from functools import partial
 from typing import Any
@@ -12,14 +10,13 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from helpers import SGD, TinyModule, build_spec, f32, loader, read_scalars, read_texts, run_dir, series, trainer
+from helpers import SGD, TinyModule, f32, loader, read_scalars, read_texts, run_dir, series, trainer
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from lightning.pytorch.loggers import Logger
 from torch.optim.lr_scheduler import CosineAnnealingLR
 
 from lightning_lrmon import LRMonitor, LRMonitorConfigError, LRMonitorNote, LRScheduleWarning
 
-HERE = os.path.dirname(__file__)
 SPECS = {
     "fixed": {"class_path": "CosineAnnealingLR", "init_args": {"T_max": 40}},
     "auto": {
@@ -126,22 +123,6 @@ def test_crash_leaves_every_logged_step_on_disk(tmp_path):
     np.testing.assert_array_equal(values, f32(applied(m)))
 
 
-def test_ctrl_c_leaves_every_logged_step_on_disk(tmp_path):
-    """A real SIGINT in a real process: Lightning's graceful shutdown path, then the event file is read back."""
-    proc = subprocess.run(
-        [sys.executable, os.path.join(HERE, "scripts", "interrupted_run.py"), str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 1, proc.stderr[-2000:]  # Lightning exits 1 after a KeyboardInterrupt
-    assert "Detected KeyboardInterrupt" in proc.stdout + proc.stderr
-    recorded = np.load(tmp_path / "applied.npy")
-    steps, values = series(read_scalars(os.path.join(str(tmp_path), "tb", "version_0")), "lr-SGD")
-    assert len(recorded) == 37 and steps == list(range(37))
-    np.testing.assert_array_equal(values, f32(recorded))
-
-
 class BrokenDiskLogger(Logger):
     """A real Lightning Logger whose writes fail, as on a full or vanished disk."""
 
@@ -223,62 +204,6 @@ def test_plateau_monitor_missing_is_reported_before_lightning_raises(tmp_path):
         pytest.raises(Exception, match="val_los"),
     ):
         trainer(tmp_path, [LRMonitor()], max_steps=-1, max_epochs=2).fit(TinyModule(configure), loader(32, 8))
-
-
-# --------------------------------------------------------------------------------------------------------------
-# hostile and broken input: a clear early error naming the argument, never a deep traceback
-
-
-HOSTILE = [
-    ({"class_path": "CosineAnnealingLR", "init_args": {"T_max": "ten"}}, "T_max"),
-    ({"class_path": "StepLR", "init_args": {"step_size": 5, "gamma": None}}, "gamma"),
-    ({"class_path": "OneCycleLR", "init_args": {"max_lr": 0.1, "total_steps": -3}}, "total_steps"),
-    ({"class_path": "CosineAnnealingWarmRestarts", "init_args": {"T_0": 0}}, "T_0"),
-    (
-        {
-            "class_path": "SequentialLR",
-            "init_args": {
-                "milestones": [5],
-                "schedulers": [
-                    {"class_path": "LinearLR", "init_args": {}},
-                    {"class_path": "StepLR", "init_args": {"step_sz": 1}},
-                ],
-            },
-        },
-        "schedulers[1]",
-    ),
-    (
-        {
-            "class_path": "SequentialLR",
-            "init_args": {"milestones": [5, 3], "schedulers": ["ConstantLR", "ConstantLR", "ConstantLR"]},
-        },
-        "increasing",
-    ),
-    ({"class_path": "os.path.join"}, "os.path.join"),
-    (
-        {"class_path": "OneCycleLR", "init_args": {"max_lr": 0.1, "total_steps": 9, "anneal_strategy": "cosine"}},
-        "one of ['cos', 'linear']",
-    ),
-    ({"class_path": "torch.optim.SGD"}, "not an LR scheduler"),
-    ("!!python/object/apply:os.system ['echo pwned']", "YAML"),
-    ("", "class_path"),
-    ({"class_path": "LinearLR", "init_args": {"start_factor": 1.0}, "extra": 1}, "unknown keys"),
-    ({"class_path": "LinearLR", "init_args": ["start_factor", 1.0]}, "init_args"),
-]
-
-
-@pytest.mark.parametrize(("spec", "needle"), HOSTILE, ids=[str(i) for i in range(len(HOSTILE))])
-def test_hostile_specs_fail_before_training(spec, needle):
-    with pytest.raises(LRMonitorConfigError) as info:
-        build_spec(spec)
-    assert needle in str(info.value)
-
-
-def test_yaml_is_loaded_safely(tmp_path):
-    marker = tmp_path / "pwned"
-    with pytest.raises(LRMonitorConfigError, match="YAML"):
-        LRMonitor(f"!!python/object/apply:os.system ['touch {marker}']")
-    assert not marker.exists()
 
 
 @pytest.mark.parametrize("limits", [{"max_steps": -1, "max_epochs": -1}])

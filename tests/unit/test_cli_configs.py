@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import warnings
 
 import pytest
+from helpers import EXAMPLES, run_lrmon
 
 from lightning_lrmon import LRMonitorNote
 from lightning_lrmon._cli.main import main
-
-EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "examples", "cli")
 
 PLATEAU = """\
 trainer:
@@ -83,28 +81,11 @@ lr_scheduler:
   init_args: {T_max: 50}
 """
 
-RAISES_AT_IMPORT = """\
-trainer:
-  max_steps: 100
-  callbacks:
-    - class_path: lightning_lrmon.LRMonitor
-      init_args:
-        scheduler: {class_path: gpu_only_schedules.Warmup, init_args: {}}
-"""
-
 
 def write(tmp_path, name: str, text: str) -> str:
     path = tmp_path / name
     path.write_text(text)
     return str(path)
-
-
-def check(*argv: str) -> tuple[int, str]:
-    """``lrmon`` as the console script runs it (a fresh process): exit code and stdout + stderr."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "lightning_lrmon", *argv], capture_output=True, text=True, timeout=120, check=False
-    )
-    return proc.returncode, proc.stdout + proc.stderr
 
 
 def test_bare_reduce_on_plateau_with_monitor_is_lightnings_class_as_under_lightningcli(tmp_path, monkeypatch, capsys):
@@ -186,16 +167,6 @@ def test_a_cli_that_steps_the_top_level_scheduler_per_batch(tmp_path, capsys):
     assert sched["findings"][0]["code"] == "horizon-too-short" and "use T_max=5000" in sched["findings"][0]["hint"]
 
 
-@pytest.mark.parametrize("fast", [True, False])
-def test_a_module_that_raises_at_import_is_exit_2_with_one_line(tmp_path, monkeypatch, fast):
-    (tmp_path / "gpu_only_schedules.py").write_text("raise RuntimeError('CUDA driver not found')\n")
-    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
-    path = write(tmp_path, "raises.yaml", RAISES_AT_IMPORT)
-    code, out = check("check", path, *(["--fast"] if fast else []))
-    assert code == 2 and "Traceback" not in out
-    assert out.strip().count("\n") == 0 and "RuntimeError: CUDA driver not found" in out
-
-
 def test_one_scheduler_step_is_singular(tmp_path, capsys):
     path = write(tmp_path, "one.yaml", MAX_STEPS_EPOCH_SCHEDULER.replace("max_steps: 5000", "max_epochs: 1"))
     main(["check", path])
@@ -269,3 +240,96 @@ def test_pytorch_lightnings_own_reduce_on_plateau_by_dotted_path(tmp_path, capsy
     assert main(["check", write(tmp_path, "pl-plateau.yaml", text), "--fast"]) == 0
     out = capsys.readouterr().out
     assert "ReduceLROnPlateau(monitor='train_loss'" in out and "ok: no findings" in out
+
+
+RAISES_AT_IMPORT = """\
+trainer:
+  max_steps: 100
+  callbacks:
+    - class_path: lightning_lrmon.LRMonitor
+      init_args:
+        scheduler: {class_path: gpu_only_schedules.Warmup, init_args: {}}
+"""
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_module_that_raises_at_import_is_exit_2_with_one_line(tmp_path, monkeypatch, capsys, fast):
+    (tmp_path / "gpu_only_schedules.py").write_text("raise RuntimeError('CUDA driver not found')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    path = write(tmp_path, "raises.yaml", RAISES_AT_IMPORT)
+    code, out, err = run_lrmon(capsys, "check", path, *(["--fast"] if fast else []))
+    out += err
+    assert code == 2 and "Traceback" not in out
+    assert out.strip().count("\n") == 0 and "RuntimeError: CUDA driver not found" in out
+
+
+def without_jsonargparse(monkeypatch) -> None:
+    """``import jsonargparse`` raises ImportError, as in an install without the ``cli`` extra."""
+    monkeypatch.setitem(sys.modules, "jsonargparse", None)
+
+
+PROJECT_MODEL = """
+import lightning.pytorch as pl
+import torch
+
+
+class Net(pl.LightningModule):
+    def __init__(self, lr: float = 0.1, t_max: int = 100) -> None:
+        super().__init__()
+        self.lr, self.t_max = lr, t_max
+        self.layer = torch.nn.Linear(4, 1)
+
+    def configure_optimizers(self):
+        opt = torch.optim.AdamW(self.parameters(), lr=self.lr)
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=self.t_max)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+
+class NeedsTrainer(Net):
+    def configure_optimizers(self):
+        opt = torch.optim.AdamW(self.parameters(), lr=self.lr)
+        total = self.trainer.estimated_stepping_batches
+        return [opt], [torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=self.lr, total_steps=total)]
+"""
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_lrmon_without_the_cli_extra_checks_what_it_can(monkeypatch, capsys, fmt):
+    without_jsonargparse(monkeypatch)
+    code, out, err = run_lrmon(capsys, "check", os.path.join(EXAMPLES, "fixed.yaml"), "--format", fmt)
+    assert code == 0 and "Traceback" not in err, err
+    if fmt == "json":
+        report = json.loads(out)  # one JSON object on stdout
+        assert report["ok"] is True and "pip install 'lightning-lrmon[cli]'" in report["notes"][0]
+        assert report["schedules"][0]["groups"][0].keys() >= {"first", "peak", "end"}
+    else:
+        assert "pip install 'lightning-lrmon[cli]'" in out
+
+
+def test_lrmon_without_the_cli_extra_exits_2_on_unusable_input_with_one_line(tmp_path, monkeypatch, capsys):
+    without_jsonargparse(monkeypatch)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("trainer: [unclosed\n")
+    code, _, err = run_lrmon(capsys, "check", str(bad))
+    assert code == 2 and "Traceback" not in err
+    assert err.strip().count("\n") == 0 and err.startswith("lrmon: error:")
+
+
+def test_lrmon_reviews_what_the_models_configure_optimizers_returns_when_asked(tmp_path, monkeypatch, capsys):
+    (tmp_path / "proj_model.py").write_text(PROJECT_MODEL)
+    config = tmp_path / "fit.yaml"
+    config.write_text("trainer:\n  max_steps: 1000\nmodel:\n  class_path: proj_model.Net\n  init_args: {lr: 3.0e-4}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    code, out, err = run_lrmon(capsys, "check", str(config), "--model", "--format", "json")
+    assert code == 1, err
+    (sched,) = json.loads(out)["schedules"]
+    assert sched["source"] == "model Net.configure_optimizers()[0]" and sched["steps"] == 1000
+    (finding,) = sched["findings"]
+    assert finding["code"] == "horizon-too-short" and finding["hint"] == "use T_max=1000 (the run's scheduler steps)."
+    assert sched["groups"][0]["first"] == pytest.approx(3e-4)
+    # without --model nothing of the user's code runs: the config has no schedule of its own
+    code, _, err = run_lrmon(capsys, "check", str(config))
+    assert code == 2 and "pass --model" in err
+    # a configure_optimizers that needs the Trainer: one line, exit 2
+    code, _, err = run_lrmon(capsys, "check", str(config), "--model", "proj_model.NeedsTrainer")
+    assert code == 2 and "Traceback" not in err and "not attached to a `Trainer`" in err

@@ -10,11 +10,10 @@ import warnings
 
 import pytest
 import yaml
+from helpers import EXAMPLES, read_scalars
 
 from lightning_lrmon import LRMonitorNote, LRScheduleWarning
 from lightning_lrmon._cli.main import main
-
-EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "examples", "cli")
 
 LRMON = "lightning_lrmon.LRMonitor"
 DOTTED = {"class_path": "torch.optim.lr_scheduler.CosineAnnealingLR", "init_args": {"T_max": "auto"}}
@@ -111,3 +110,56 @@ def test_fast_mode_skips_lightningclis_parser(tmp_path, capsys):
     path.write_text(yaml.safe_dump(CONFIGS["misspelled-argument"][0]))
     assert main(["check", str(path), "--fast"]) == 0  # what only LightningCLI's parser refuses goes unnoticed
     assert "ok: no findings" in capsys.readouterr().out
+
+
+def cfg(name: str) -> str:
+    return os.path.join(EXAMPLES, name)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# a real LightningCLI fit, LRMonitor configured under trainer.callbacks
+
+
+def _cli(config: str, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(sys, "argv", ["main.py"])
+    sys.path.insert(0, EXAMPLES)
+    try:
+        from main import main as cli_main  # examples/cli/main.py
+
+        cli_main(
+            [
+                "fit",
+                "--config",
+                config,
+                "--trainer.logger.init_args.save_dir",
+                str(tmp_path),
+                "--trainer.default_root_dir",
+                str(tmp_path),
+                "--trainer.enable_model_summary",
+                "false",
+            ]
+        )
+    finally:
+        sys.path.remove(EXAMPLES)
+
+
+def test_lightningcli_fit_from_yaml_warns_on_the_seed(tmp_path, monkeypatch):
+    with pytest.warns(LRScheduleWarning, match="^decay-increases") as record:
+        _cli(cfg("seed.yaml"), tmp_path, monkeypatch)
+    assert len([w for w in record if issubclass(w.category, LRScheduleWarning)]) == 1
+    scalars = read_scalars(os.path.join(str(tmp_path), "cli-seed", "version_0"))
+    values = [v for _, v in scalars["lr-SGD"]]
+    assert len(values) == 100 and values[0] == pytest.approx(0.0005) and values[-1] > values[0]
+
+
+def test_lightningcli_fit_binds_auto_from_yaml(tmp_path, monkeypatch):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LRScheduleWarning)
+        _cli(cfg("good.yaml"), tmp_path, monkeypatch)
+    scalars = read_scalars(os.path.join(str(tmp_path), "cli-good", "version_0"))
+    steps = [s for s, _ in scalars["lr-SGD"]]
+    values = [v for _, v in scalars["lr-SGD"]]
+    assert steps == list(range(128))
+    assert values[0] == pytest.approx(1e-5) and max(values) == pytest.approx(0.001) and values[-1] < 1e-6

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
-from helpers import read_scalars
+from helpers import EXAMPLES
 
-from lightning_lrmon import LRScheduleWarning
 from lightning_lrmon._cli.main import main
-
-EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "examples", "cli")
 
 
 def cfg(name: str) -> str:
@@ -78,17 +73,6 @@ def test_unusable_input_exits_2_with_one_line(tmp_path, name, capsys):
     assert len(lines) == 1 and lines[0].startswith("lrmon: error:")
 
 
-@pytest.mark.parametrize("name", ["malformed.yaml", "unknown-class.yaml"])
-def test_console_script_prints_no_traceback(tmp_path, name):
-    path = tmp_path / name
-    path.write_text(BROKEN[name])
-    proc = subprocess.run(
-        [sys.executable, "-m", "lightning_lrmon", "check", str(path)], capture_output=True, text=True, timeout=120
-    )
-    assert proc.returncode == 2, proc.stderr
-    assert "Traceback" not in proc.stderr and proc.stderr.startswith("lrmon: error:")
-
-
 def test_missing_file_exits_2(tmp_path, capsys):
     assert main(["check", str(tmp_path / "nope.yaml")]) == 2
     assert "cannot read" in capsys.readouterr().err
@@ -101,55 +85,6 @@ def test_preview_terminal_and_png(tmp_path, capsys):
     png = tmp_path / "schedule.png"
     assert main(["preview", cfg("good.yaml"), "--steps-per-epoch", "32", "--out", str(png)]) == 0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# a real LightningCLI fit, LRMonitor configured under trainer.callbacks
-
-
-def _cli(config: str, tmp_path, monkeypatch) -> None:
-    monkeypatch.setattr(sys, "argv", ["main.py"])
-    sys.path.insert(0, EXAMPLES)
-    try:
-        from main import main as cli_main  # examples/cli/main.py
-
-        cli_main(
-            [
-                "fit",
-                "--config",
-                config,
-                "--trainer.logger.init_args.save_dir",
-                str(tmp_path),
-                "--trainer.default_root_dir",
-                str(tmp_path),
-                "--trainer.enable_model_summary",
-                "false",
-            ]
-        )
-    finally:
-        sys.path.remove(EXAMPLES)
-
-
-def test_lightningcli_fit_from_yaml_warns_on_the_seed(tmp_path, monkeypatch):
-    with pytest.warns(LRScheduleWarning, match="^decay-increases") as record:
-        _cli(cfg("seed.yaml"), tmp_path, monkeypatch)
-    assert len([w for w in record if issubclass(w.category, LRScheduleWarning)]) == 1
-    scalars = read_scalars(os.path.join(str(tmp_path), "cli-seed", "version_0"))
-    values = [v for _, v in scalars["lr-SGD"]]
-    assert len(values) == 100 and values[0] == pytest.approx(0.0005) and values[-1] > values[0]
-
-
-def test_lightningcli_fit_binds_auto_from_yaml(tmp_path, monkeypatch):
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", LRScheduleWarning)
-        _cli(cfg("good.yaml"), tmp_path, monkeypatch)
-    scalars = read_scalars(os.path.join(str(tmp_path), "cli-good", "version_0"))
-    steps = [s for s, _ in scalars["lr-SGD"]]
-    values = [v for _, v in scalars["lr-SGD"]]
-    assert steps == list(range(128))
-    assert values[0] == pytest.approx(1e-5) and max(values) == pytest.approx(0.001) and values[-1] < 1e-6
 
 
 SCIENTIFIC = """

@@ -340,12 +340,6 @@ def test_two_optimizers_never_share_a_tag(tmp_path):
     assert {v for _, v in scalars["lr-SGD-1"]} == {float(f32(0.01))}
 
 
-@pytest.mark.parametrize("kwargs", [{"interval": "epoch"}, {"frequency": 2}, {"name": "x"}])
-def test_scheduler_arguments_without_a_scheduler_are_refused(kwargs):
-    with pytest.raises(LRMonitorConfigError, match=r"without `scheduler`.*always logs the LR of every optimizer step"):
-        LRMonitor(**kwargs)
-
-
 def test_two_lrmonitors_on_one_trainer_are_refused(tmp_path):
     with pytest.raises(LRMonitorConfigError, match="more than one LRMonitor"):
         trainer(tmp_path, [LRMonitor(), LRMonitor(partial(StepLR, step_size=5), name="a")], max_steps=2).fit(
@@ -423,19 +417,6 @@ def test_manual_optimization_that_never_steps_the_built_scheduler_is_reported(tm
         trainer(tmp_path, [cb], max_steps=-1, max_epochs=2).fit(ManualNoStep(), loader())
     assert len(lr_warnings(record)) == 1
     assert "manual optimization: Lightning does not step this scheduler" in caplog.text
-
-
-def test_a_callable_specs_identity_has_no_memory_address():
-    cb = LRMonitor(partial(LinearLRish, total_iters=40))
-    cb._built = []  # nothing built yet: the spec's identity is what a checkpoint keeps
-    from lightning_lrmon._spec.build import spec_identity
-
-    text = spec_identity(cb._specs[0].spec)
-    assert text == "test_field.LinearLRish(total_iters=40)" and "0x" not in text
-
-
-def LinearLRish(optimizer: Any, total_iters: int) -> Any:
-    return torch.optim.lr_scheduler.LinearLR(optimizer, 1.0, 0.1, total_iters)
 
 
 class SkipSome(TinyModule):

@@ -131,7 +131,7 @@ def schedules(draw):
 
 
 @settings(
-    max_examples=int(os.environ.get("LRMON_EXAMPLES", "400")),
+    max_examples=int(os.environ.get("LRMON_EXAMPLES", "100")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
     derandomize=bool(os.environ.get("CI")),

@@ -12,9 +12,8 @@ import pytest
 import torch
 from helpers import SGD, TinyModule, f32, loader, read_scalars, read_texts, run_dir, series, trainer
 from lightning.pytorch.callbacks import GradientAccumulationScheduler
-from transformers import get_cosine_with_hard_restarts_schedule_with_warmup
 
-from lightning_lrmon import LRMonitor, LRMonitorConfigError, LRMonitorNote, LRScheduleWarning, check_schedule
+from lightning_lrmon import LRMonitor, LRMonitorConfigError, LRMonitorNote, LRScheduleWarning
 
 AUTO_COSINE = {"class_path": "CosineAnnealingLR", "init_args": {"T_max": "auto"}}
 
@@ -108,20 +107,6 @@ def test_max_time_beside_max_steps_is_said_in_the_review(tmp_path):
     trainer(tmp_path, [cb], max_steps=8, max_time={"hours": 1}).fit(module, loader(16, 4))
     (review,) = cb.reviews
     assert any("max_time may stop the run" in n for n in review.notes)
-
-
-@pytest.mark.parametrize("cycles", [2, 5])
-def test_hf_hard_restarts_sized_to_the_run_stay_silent(cycles):
-    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
-    sched = get_cosine_with_hard_restarts_schedule_with_warmup(opt, 100, 1000, num_cycles=cycles)
-    assert check_schedule(sched, 1000) == []
-
-
-def test_hf_hard_restarts_sized_to_another_run_are_still_found():
-    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
-    sched = get_cosine_with_hard_restarts_schedule_with_warmup(opt, 100, 1000, num_cycles=2)
-    (finding,) = check_schedule(sched, 3000)
-    assert finding.code == "horizon-too-short"
 
 
 class Growing(TinyModule):

@@ -6,16 +6,15 @@ from __future__ import annotations
 import ast
 import os
 import shutil
-import warnings
 
 import numpy as np
 import pytest
 import torch
-from helpers import SGD, TinyModule, loader, trainer
 from torch.optim.lr_scheduler import LRScheduler
+from toy_record import HalvingLR
 
 import lightning_lrmon
-from lightning_lrmon import LRMonitor, LRScheduleWarning, check_schedule, simulate_schedule
+from lightning_lrmon import check_schedule, simulate_schedule
 
 PACKAGE = os.path.dirname(os.path.abspath(lightning_lrmon.__file__))
 
@@ -175,23 +174,6 @@ def test_modules_functions_and_classes_stay_small():
 # -- a toy scheduler class, supported by one record ------------------------------------------------------------------
 
 
-class HalvingLR(LRScheduler):
-    """Multiplies the LR by ``factor`` every ``every`` steps (a StepLR in other words)."""
-
-    def __init__(self, optimizer: torch.optim.Optimizer, every: int, factor: float = 0.5, last_epoch: int = -1):
-        self.every, self.factor = every, factor
-        super().__init__(optimizer, last_epoch)
-
-    def get_lr(self) -> list[float]:
-        hit = self.last_epoch > 0 and self.last_epoch % self.every == 0
-        return [g["lr"] * (self.factor if hit else 1.0) for g in self.optimizer.param_groups]
-
-
-def _factors(s: HalvingLR, e0: int, n: int) -> np.ndarray:
-    e = np.arange(e0 + 1, e0 + n + 1)
-    return np.where(e % s.every == 0, s.factor, 1.0)
-
-
 def _opt() -> torch.optim.Optimizer:
     return torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
 
@@ -203,29 +185,6 @@ def _stepped(sched: LRScheduler, n: int) -> list[float]:
         sched.optimizer.step()
         sched.step()
     return out
-
-
-@pytest.fixture
-def halving_record():
-    from lightning_lrmon._schedulers import SchedulerRecord, lookup, register
-
-    assert lookup(HalvingLR) is None
-    record = register(
-        SchedulerRecord(
-            HalvingLR,
-            shape="decay",
-            horizon_arg="every",
-            arg_types={"every": int, "factor": float},
-            judges_short_horizon=False,
-            decay_hint=lambda s: f"factor={s.factor:g} raises the LR; use a factor below 1.",
-            factors=_factors,
-            scales=lambda s, ratios: True,
-        )
-    )
-    yield record
-    from lightning_lrmon._schedulers.record import _RECORDS
-
-    del _RECORDS[HalvingLR]  # the test's own record only
 
 
 def test_without_a_record_a_class_is_stepped_on_a_copy_and_has_no_shape():
@@ -247,36 +206,3 @@ def test_one_record_gives_a_class_the_simulation_the_shape_and_the_fix(halving_r
     assert check_schedule(healthy, 50) == []
     (finding,) = check_schedule(HalvingLR(_opt(), every=10, factor=2.0), 50)
     assert finding.code == "decay-increases" and finding.hint == "factor=2 raises the LR; use a factor below 1."
-
-
-def test_a_config_builds_the_recorded_class_with_its_horizon_bound_to_the_run(tmp_path, halving_record):
-    spec = {"class_path": f"{__name__}.HalvingLR", "init_args": {"every": "25%", "factor": 0.5}}
-    cb = LRMonitor(spec)
-    model = TinyModule(lambda m: SGD(m.parameters(), lr=0.1))
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", LRScheduleWarning)
-        trainer(tmp_path, [cb], max_steps=40, max_epochs=-1).fit(model, loader(64, 1))
-    (review,) = cb.reviews
-    assert review.scheduler == "HalvingLR(every=10, factor=0.5)" and review.shape == "decay"
-    applied = [a[0] for a in model.optimizers().optimizer.applied]
-    np.testing.assert_allclose(applied, [0.1 * 0.5 ** (s // 10) for s in range(40)], rtol=1e-12)
-    with pytest.raises(lightning_lrmon.LRMonitorConfigError, match="`every` must be an int"):
-        from helpers import build_spec
-
-        build_spec({"class_path": f"{__name__}.HalvingLR", "init_args": {"every": 2.5}})
-
-
-def test_the_readme_record_example_runs_as_written(tmp_path):
-    import re
-    import subprocess
-    import sys
-
-    with open(os.path.join(os.path.dirname(PACKAGE), "README.md"), encoding="utf-8") as fh:
-        text = fh.read()
-    section = text[text.index("### Supporting another scheduler class") :]
-    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
-    script = tmp_path / "record_example.py"
-    script.write_text(code)
-    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.splitlines() == ["[0.1   0.05  0.025]", "[]"]
