@@ -19,6 +19,8 @@ __all__ = ["decide_raise", "epoch_end_checks", "manual_step", "recount"]
 def recount(session: Session, trainer: Any) -> None:
     """At an epoch start: when the training loader's length changed, the findings of schedulers whose run length
     changed, and the stepping check counts with the new length."""
+    session.epoch_boundary(epochs_done=trainer.current_epoch, global_step=trainer.global_step)  # after the module's
+    # own on_train_epoch_end: a step() the user adds there shows from here on
     nb = trainer.num_training_batches
     batches = int(nb) if isinstance(nb, (int, float)) and math.isfinite(nb) else None
     watch = session.length_watch
@@ -65,7 +67,9 @@ def _validation_ran_this_epoch(trainer: Any, pl_module: Any, package: str) -> bo
 
 
 def epoch_end_checks(session: Session, trainer: Any, pl_module: Any, built: list[Built], package: str) -> None:
-    """Runtime checks at an epoch's end: a missing plateau metric, a built scheduler nobody steps."""
+    """Runtime checks at an epoch's end: a missing plateau metric, a built scheduler nobody steps, an epoch-interval
+    scheduler stepped more often than Lightning steps it."""
+    session.epoch_boundary(epochs_done=trainer.current_epoch + 1, global_step=trainer.global_step)
     for config in trainer.lr_scheduler_configs:
         if not config.reduce_on_plateau or config.monitor is None or config.monitor in trainer.callback_metrics:
             continue

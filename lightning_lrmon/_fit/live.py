@@ -206,8 +206,13 @@ class SteppingCheck:
         global_step: the optimizer step the check begins at.
     """
 
-    def __init__(self, configs: Sequence[Any], facts: RunFacts, global_step: int) -> None:
+    def __init__(self, configs: Sequence[Any], facts: RunFacts, global_step: int, *, epoch: int = 0) -> None:
         self._facts, self._g0 = facts, global_step
+        self._by_epoch = [  # epoch-interval schedulers, checked at epoch boundaries (a user's extra step() shows there)
+            (c, scheduler_position(c.scheduler), epoch, describe(c.scheduler))
+            for c in configs
+            if c.interval == "epoch" and not c.reduce_on_plateau
+        ]
         self._n0: dict[int, int] = {}  # optimizer steps counted before a rebase, by optimizer
         self._watched = [
             (
@@ -232,6 +237,18 @@ class SteppingCheck:
             allowed = steps_done(self._facts, "step", freq, global_step=self._g0 + done, epoch=0) - done0
             moved = scheduler_position(config.scheduler) - pos0
             out.append(double_step(name, moved=moved, allowed=allowed, done=done, step=step))
+        return out
+
+    def at_epoch_boundary(self, *, epochs_done: int, global_step: int) -> list[Finding | None]:
+        """The findings for the epoch-interval schedulers once ``epochs_done`` epochs have ended (Lightning steps
+        each once per ``frequency`` epochs, at the epoch's last batch)."""
+        out: list[Finding | None] = []
+        for config, pos0, epoch0, name in self._by_epoch:
+            freq = max(1, int(config.frequency))
+            allowed = epochs_done // freq - epoch0 // freq
+            moved = scheduler_position(config.scheduler) - pos0
+            done = global_step - self._g0
+            out.append(double_step(name, moved=moved, allowed=allowed, done=done, step=global_step))
         return out
 
     def rebase(self, facts: RunFacts, counts: Mapping[int, int]) -> None:

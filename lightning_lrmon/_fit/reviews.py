@@ -14,6 +14,7 @@ from lightning_lrmon._review.pipeline import GroupStats, Review, review, review_
 from lightning_lrmon._review.subject import Subject
 from lightning_lrmon._schedulers import describe
 from lightning_lrmon._simulation.stack import stacked
+from lightning_lrmon._stepping.contract import Contract, overrides_step, per_epoch_cause, read_contract
 from lightning_lrmon._stepping.runlength import (
     RunFacts,
     opt_step_of_rows,
@@ -37,17 +38,26 @@ def scheduler_steps_done(facts: RunFacts, config: Any, trainer: Any) -> int:
 
 
 def _subject(
-    config: Any, trainer: Any, facts: RunFacts, built: Built | None, options: Options, tags: list[str]
+    config: Any,
+    trainer: Any,
+    facts: RunFacts,
+    built: Built | None,
+    options: Options,
+    tags: list[str],
+    *,
+    scheduler: Any = None,
 ) -> Subject | None:
+    """What the review looks at for ``config`` (a scheduler config, or a :class:`Contract` and ``scheduler``)."""
+    scheduler = config.scheduler if scheduler is None else scheduler
     interval, freq = config.interval, max(1, int(config.frequency))
     total = scheduler_steps(facts, interval, freq)
     if total is None:
         return None
     done = scheduler_steps_done(facts, config, trainer)
-    label = optimizer_label(tags, config.scheduler.optimizer.param_groups)
+    label = optimizer_label(tags, scheduler.optimizer.param_groups)
     per_epoch = scheduler_steps(RunFacts(-1, 1, facts.batches_per_epoch, facts.accumulate), "step", freq)
     return Subject(
-        config.scheduler,
+        scheduler,
         max(total - done, 0),
         expect=options.expect if built is not None else None,
         configured_lrs=built.configured_lrs if built is not None else None,
@@ -123,7 +133,7 @@ def _tags_of(session: Session, optimizer: Any) -> list[str]:
 
 
 def _review_config(
-    session: Session, trainer: Any, config: Any, facts: RunFacts, b: Built | None, options: Options
+    session: Session, trainer: Any, config: Any, facts: RunFacts, b: Built | None, options: Options, contract: Contract
 ) -> Review | None:
     """One scheduler alone on its optimizer (``None``: its run length is unknown, said in a note, or it failed)."""
     subject = _subject(config, trainer, facts, b, options, _tags_of(session, config.scheduler.optimizer))
@@ -136,13 +146,35 @@ def _review_config(
         return opt_step_of_rows(facts, _i, _f, rows, _s)  # type: ignore[arg-type]
 
     try:
-        return review(subject, row_steps=rows_to_steps)
+        r = review(subject, row_steps=rows_to_steps)
     except LRMonitorConfigError:
         raise
     except Exception as err:  # the checker must never be what kills a training run
         what = f"{describe(subject.scheduler)} on {subject.label}"
         session.emit(_check_failed(what, err, "scheduler's"), once_per_code=False)
         return None
+    if contract.by == "lightning" and interval == "epoch" and not config.reduce_on_plateau:
+        _name_the_interval(r, config, trainer, facts, contract, subject.tags or [])
+    return r
+
+
+def _name_the_interval(
+    r: Review, config: Any, trainer: Any, facts: RunFacts, contract: Contract, tags: list[str]
+) -> None:
+    """Horizon findings of a scheduler Lightning steps per epoch whose horizon fits the run when stepped per
+    optimizer step: the interval is the cause, and ``"interval": "step"`` the fix (not a shorter horizon)."""
+    if not any(f.code in RUN_LENGTH_CODES for f in r.findings):
+        return
+    per_step = Contract(contract.by, "step", 1, contract.built)
+    subject = _subject(per_step, trainer, facts, None, Options(), tags, scheduler=config.scheduler)
+    try:
+        other = review(subject, with_series=False) if subject is not None else None
+    except Exception:  # the cause stays unnamed; the findings stand as they are
+        return
+    if other is None or any(f.code in RUN_LENGTH_CODES for f in other.findings):
+        return
+    steps = {"epoch_steps": r.steps, "optimizer_steps": subject.steps if subject is not None else 0}
+    r.findings[:] = [per_epoch_cause(f, contract, **steps) if f.code in RUN_LENGTH_CODES else f for f in r.findings]
 
 
 def _review_stacked(session: Session, trainer: Any, configs: list[Any], facts: RunFacts) -> Review | None:
@@ -186,6 +218,7 @@ def review_configs(
     session: Session, trainer: Any, pl_module: Any, built: list[Built], options: Options, facts: RunFacts
 ) -> list[Review]:
     ours = {id(b.config): b for b in built}
+    automatic = getattr(pl_module, "automatic_optimization", True)
     stack_of = {id(c): group for group in stacked(trainer.lr_scheduler_configs) for c in group}
     out = []
     for config in trainer.lr_scheduler_configs:
@@ -195,7 +228,11 @@ def review_configs(
                 continue  # reviewed with the first of its optimizer's schedulers
             r = _review_stacked(session, trainer, group, facts)
         else:
-            r = _review_config(session, trainer, config, facts, ours.get(id(config)), options)
+            b = ours.get(id(config))
+            contract = read_contract(
+                config, automatic=automatic, overrides_step=overrides_step(pl_module), built=b is not None
+            )
+            r = _review_config(session, trainer, config, facts, b, options, contract)
             if r is not None:
                 r.notes.extend(_who_steps(pl_module, ours.get(id(config))))
         if r is None:

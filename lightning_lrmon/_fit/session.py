@@ -196,6 +196,12 @@ class Session:
         if self._stepping is not None:
             self._stepping.rebase(facts, {id(t.opt): t.count for t in self.tracker.tracks()})
 
+    def epoch_boundary(self, *, epochs_done: int, global_step: int) -> None:
+        """An epoch ended (or the next began): the stepping check of the epoch-interval schedulers."""
+        if self._stepping is not None:
+            for finding in self._stepping.at_epoch_boundary(epochs_done=epochs_done, global_step=global_step):
+                self.emit(finding)
+
     def epoch_started(self) -> None:
         """A training epoch begins: each optimizer's next step goes to the other loggers (LearningRateMonitor logs
         at every epoch start)."""

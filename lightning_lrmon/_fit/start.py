@@ -64,8 +64,9 @@ def train_start(
         rebind(built, options, run)
     session.tracker.start(trainer.optimizers, list(trainer.lr_scheduler_configs))
     automatic = getattr(pl_module, "automatic_optimization", True)
-    stepping = SteppingCheck(trainer.lr_scheduler_configs, run, trainer.global_step) if automatic else None
-    watch = LengthWatch(trainer.lr_scheduler_configs, run, global_step=trainer.global_step, epoch=trainer.current_epoch)
+    configs, g0, e0 = trainer.lr_scheduler_configs, trainer.global_step, trainer.current_epoch
+    stepping = SteppingCheck(configs, run, g0, epoch=e0) if automatic else None
+    watch = LengthWatch(configs, run, global_step=g0, epoch=e0)
     cadence = logging_cadence(trainer, output, run, sum(len(t.tags) for t in session.tracker.tracks()))
     session.attach(*choose_sinks(trainer, cadence, output), stepping, watch)
     logger_notes(trainer, session)

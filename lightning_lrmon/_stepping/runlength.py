@@ -225,12 +225,18 @@ def scheduler_steps(facts: RunFacts, interval: Interval, frequency: int = 1) -> 
 def steps_done(facts: RunFacts, interval: Interval, frequency: int, *, global_step: int, epoch: int) -> int:
     """Scheduler steps Lightning has taken when the run is at ``global_step`` / ``epoch`` (e.g. after a resume).
 
+    An epoch-interval scheduler is stepped at its epoch's last batch, before the validation that ends the epoch: a
+    checkpoint saved at that validation holds the scheduler already stepped while ``current_epoch`` still names the
+    epoch, so the epochs whose last batch ran are counted from ``global_step`` when the epoch length is known.
+
     Examples:
         >>> steps_done(RunFacts(batches_per_epoch=10), "step", 3, global_step=15, epoch=1)
         4
+        >>> steps_done(RunFacts(batches_per_epoch=10), "epoch", 1, global_step=20, epoch=1)  # at validation end
+        2
     """
     if interval == "epoch":
-        return epoch // frequency
+        return max(epoch, epochs_whose_last_batch_ran(facts, global_step)) // frequency
     if facts.batches_per_epoch is None:  # one endless epoch: batch_idx never restarts
         acc = max(1, facts.accumulate)
         return (global_step * acc) // math.lcm(acc, frequency)
@@ -240,6 +246,15 @@ def steps_done(facts: RunFacts, interval: Interval, frequency: int, *, global_st
     ope = max(1, facts.optimizer_steps_per_epoch() or 1)
     full, rest = divmod(global_step, ope)
     return full * len(pattern) + int(np.count_nonzero(pattern < rest))
+
+
+def epochs_whose_last_batch_ran(facts: RunFacts, global_step: int) -> int:
+    """Epochs whose last optimizer step is among the first ``global_step`` (0 when the epoch length is unknown)."""
+    if facts.batches_per_epoch is None:
+        return 0
+    if facts.varies():
+        return _varying_epochs_done(facts, global_step)
+    return global_step // max(1, facts.optimizer_steps_per_epoch() or 1)
 
 
 def opt_step_of_rows(facts: RunFacts, interval: Interval, frequency: int, rows: np.ndarray, start: int) -> np.ndarray:

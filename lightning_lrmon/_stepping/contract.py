@@ -1,0 +1,97 @@
+"""Who steps a scheduler, read at fit start, and the causes a run's stepping gives a finding.
+
+Lightning steps a scheduler per its config's ``interval`` (``"epoch"`` when the ``lr_scheduler`` dict has none) and
+``frequency``; under manual optimization it steps none, the user does (or nobody); an overridden
+``lr_scheduler_step`` replaces Lightning's ``scheduler.step()`` call. The review simulates the stepping that will
+happen; these functions say, in the user's terms, what to change when that stepping is the cause of a finding.
+
+Examples:
+    >>> c = Contract(by="lightning", interval="epoch", frequency=1, built=False)
+    >>> interval_fix(c)
+    'return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}} from \
+configure_optimizers, so Lightning steps it after every optimizer step'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from lightning_lrmon._findings import Finding
+
+__all__ = ["Contract", "interval_fix", "overrides_step", "per_epoch_cause", "read_contract"]
+
+SteppedBy = Literal["lightning", "user", "lr_scheduler_step"]
+
+
+@dataclass(frozen=True)
+class Contract:
+    """Who steps one scheduler, and when (as the run's configuration says, before anything has run).
+
+    Attributes:
+        by: ``"lightning"`` (automatic optimization), ``"user"`` (manual optimization: Lightning steps nothing) or
+            ``"lr_scheduler_step"`` (the module overrides the hook that steps it).
+        interval: the config's ``interval``.
+        frequency: the config's ``frequency``.
+        built: LRMonitor built it (its fix is an ``LRMonitor`` argument, not the ``lr_scheduler`` dict).
+    """
+
+    by: SteppedBy
+    interval: str
+    frequency: int
+    built: bool
+
+
+def read_contract(config: Any, *, automatic: bool, overrides_step: bool, built: bool) -> Contract:
+    """The contract of one of the Trainer's scheduler configs."""
+    by: SteppedBy = "user" if not automatic else "lr_scheduler_step" if overrides_step else "lightning"
+    return Contract(by, str(config.interval), max(1, int(config.frequency)), built)
+
+
+def overrides_step(module: Any) -> bool:
+    """Whether the module's class overrides ``lr_scheduler_step`` (Lightning's own definition does not count).
+
+    Examples:
+        >>> class Mine:
+        ...     def lr_scheduler_step(self, scheduler, metric): scheduler.step()
+        >>> overrides_step(Mine()), overrides_step(object())
+        (True, False)
+    """
+    for cls in type(module).__mro__:
+        if "lr_scheduler_step" in vars(cls):
+            return not cls.__module__.startswith(("lightning.", "pytorch_lightning."))
+    return False
+
+
+def interval_fix(contract: Contract) -> str:
+    """How to have the scheduler stepped after every optimizer step, in the user's terms."""
+    if contract.built:
+        return "pass LRMonitor(..., interval='step'), so Lightning steps it after every optimizer step"
+    return (
+        'return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}} from '
+        "configure_optimizers, so Lightning steps it after every optimizer step"
+    )
+
+
+def per_epoch_cause(finding: Finding, contract: Contract, *, epoch_steps: int, optimizer_steps: int) -> Finding:
+    """``finding`` (a horizon or warm-up sized for the wrong run) with its real cause: the horizon counts optimizer
+    steps, and Lightning steps the scheduler once per epoch.
+
+    Examples:
+        >>> f = Finding("horizon-too-long", "warning", "OneCycleLR(total_steps=80) ends at step 80.", 0, "use 5.")
+        >>> c = Contract(by="lightning", interval="epoch", frequency=1, built=True)
+        >>> g = per_epoch_cause(f, c, epoch_steps=5, optimizer_steps=80)
+        >>> g.code, g.hint
+        ('horizon-too-long', "pass LRMonitor(..., interval='step'), so Lightning steps it after every optimizer step.")
+    """
+    why = (
+        "interval='epoch'"
+        if contract.built
+        else "interval 'epoch' (Lightning's default when the lr_scheduler dict has no \"interval\")"
+    )
+    message = (
+        f"{finding.message} The cause is how it is stepped: its horizon counts optimizer steps ({optimizer_steps} "
+        f"in this run), but with {why} Lightning steps it once per epoch, {epoch_steps} times in this run."
+    )
+    return dataclasses.replace(finding, message=message, hint=interval_fix(contract) + ".")

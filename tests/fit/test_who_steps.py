@@ -1,0 +1,163 @@
+"""Who steps the scheduler: LRMonitor holds the plan against the stepping that really happens, and names the cause.
+
+Each case is a situation from Lightning users' reports: a per-step schedule returned without ``"interval"``, a
+scheduler stepped twice, manual optimization, a resume from a checkpoint saved at validation end.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import pytest
+import torch
+from helpers import SGD, TinyModule, loader, lr_warnings, trainer
+from lightning.pytorch.callbacks import ModelCheckpoint
+from torch.optim.lr_scheduler import CosineAnnealingLR, CyclicLR, OneCycleLR, StepLR
+
+from lightning_lrmon import LRMonitor, LRScheduleWarning
+
+
+class WithValidation(TinyModule):
+    def validation_step(self, batch: Any, batch_idx: int) -> None:
+        x, y = batch
+        self.log("val_loss", torch.nn.functional.mse_loss(self(x), y))
+
+
+def fit(tmp_path, module, *, callbacks=(), data=None, **kw) -> list[str]:
+    """A real fit with LRMonitor; the LRScheduleWarnings it gave."""
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always", LRScheduleWarning)
+        trainer(tmp_path, [LRMonitor(), *callbacks], **kw).fit(module, data or loader(64, 4))
+    return lr_warnings(record)
+
+
+def epoch_scheduler(m: TinyModule) -> Any:
+    opt = SGD(m.parameters(), lr=0.1)
+    return {"optimizer": opt, "lr_scheduler": {"scheduler": StepLR(opt, step_size=2, gamma=0.5), "interval": "epoch"}}
+
+
+def test_resume_from_a_checkpoint_saved_at_validation_end_is_in_place(tmp_path):
+    """Lightning steps an epoch-interval scheduler before the validation that ends the epoch: a checkpoint saved
+    there holds the scheduler one step further than ``current_epoch`` says (was a false resume-mismatch)."""
+
+    def ckpt() -> ModelCheckpoint:
+        return ModelCheckpoint(dirpath=tmp_path / "ckpt", save_top_k=-1, save_on_train_epoch_end=False)
+
+    kw = dict(max_epochs=4, max_steps=-1, check_val_every_n_epoch=2, enable_checkpointing=True)
+    data = loader(64, 8)  # 8 steps per epoch
+    spec = {"class_path": "StepLR", "init_args": {"step_size": 2, "gamma": 0.5}}
+
+    def monitor() -> LRMonitor:
+        return LRMonitor(spec, interval="epoch")
+
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always", LRScheduleWarning)
+        trainer(tmp_path / "a", [monitor(), ckpt()], **kw).fit(WithValidation(), data, loader(16, 8))
+    path = str(tmp_path / "ckpt" / "epoch=1-step=16.ckpt")
+    state = torch.load(path, weights_only=False)
+    assert state["lr_schedulers"][0]["last_epoch"] == 2 and state["epoch"] == 1  # stepped, epoch not yet done
+    resumed = WithValidation()
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always", LRScheduleWarning)
+        trainer(tmp_path / "b", [monitor(), ckpt()], **kw).fit(resumed, data, loader(16, 8), ckpt_path=path)
+    assert [w for w in lr_warnings(record) if w.startswith("resume-mismatch")] == []
+
+
+def steps_of(m: TinyModule) -> int:
+    return int(m.trainer.estimated_stepping_batches)
+
+
+def onecycle(m: TinyModule) -> Any:
+    opt = SGD(m.parameters(), lr=0.01)
+    return [opt], [OneCycleLR(opt, max_lr=0.1, epochs=m.trainer.max_epochs, steps_per_epoch=16)]
+
+
+def hf_linear(m: TinyModule) -> Any:
+    from transformers import get_linear_schedule_with_warmup
+
+    opt = SGD(m.parameters(), lr=0.1)
+    return [opt], [get_linear_schedule_with_warmup(opt, num_warmup_steps=8, num_training_steps=steps_of(m))]
+
+
+def cyclic(m: TinyModule) -> Any:
+    opt = SGD(m.parameters(), lr=0.1)
+    return [opt], [CyclicLR(opt, base_lr=0.001, max_lr=0.1, step_size_up=8)]
+
+
+def step_late(m: TinyModule) -> Any:
+    opt = SGD(m.parameters(), lr=0.1)
+    return [opt], [StepLR(opt, step_size=int(0.95 * steps_of(m)), gamma=0.1)]
+
+
+def cosine_steps(m: TinyModule) -> Any:
+    opt = SGD(m.parameters(), lr=0.1)
+    return [opt], [CosineAnnealingLR(opt, T_max=steps_of(m))]
+
+
+PER_STEP = {"onecycle": onecycle, "hf-linear": hf_linear, "cyclic": cyclic, "step-late": step_late}
+PER_STEP["cosine"] = cosine_steps
+
+
+def with_interval(configure, interval: str):
+    def configure_with(m: TinyModule) -> Any:
+        (opt,), (sched,) = configure(m)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": interval}}
+
+    return configure_with
+
+
+@pytest.mark.parametrize("name", sorted(PER_STEP))
+def test_a_per_step_schedule_returned_without_interval_names_the_interval(tmp_path, name):
+    """Lightning steps a scheduler without "interval" once per epoch: the finding names that cause and gives
+    "interval": "step" as the fix, never a horizon shrunk to the number of epochs (which breaks a correct schedule).
+    """
+    found = fit(tmp_path, TinyModule(PER_STEP[name]), max_epochs=5, max_steps=-1)
+    timed = [w for w in found if w.split(":")[0] in ("horizon-too-long", "warmup-too-long", "horizon-too-short")]
+    assert timed, found
+    for w in timed:
+        assert "Lightning steps it once per epoch, 5 times in this run" in w, w
+        assert "optimizer steps (80 in this run)" in w, w
+        assert w.endswith(
+            '"interval": "step"}} from configure_optimizers, so Lightning steps it after every optimizer step.'
+        ), w
+
+
+@pytest.mark.parametrize("name", sorted(PER_STEP))
+def test_the_same_schedule_stepped_per_step_is_silent(tmp_path, name):
+    found = fit(tmp_path, TinyModule(with_interval(PER_STEP[name], "step")), max_epochs=5, max_steps=-1)
+    assert found == []
+
+
+def test_an_epoch_schedule_sized_in_epochs_keeps_its_own_fix(tmp_path):
+    """A cosine that really counts epochs but is sized for another run: the interval is not the cause."""
+
+    def cosine_epochs(m: TinyModule) -> Any:
+        opt = SGD(m.parameters(), lr=0.1)
+        return [opt], [CosineAnnealingLR(opt, T_max=50)]
+
+    found = fit(tmp_path, TinyModule(cosine_epochs), max_epochs=5, max_steps=-1)
+    (long,) = [w for w in found if w.startswith("horizon-too-long")]
+    assert "once per epoch" not in long and "T_max=5" in long
+
+
+class AlsoStepsAtEpochEnd(TinyModule):
+    def on_train_epoch_end(self) -> None:
+        self.lr_schedulers().step()  # the user steps it too: twice per epoch
+
+
+class AlsoStepsInTrainingStep(TinyModule):
+    def training_step(self, batch: Any, batch_idx: int) -> Any:
+        self.lr_schedulers().step()  # the user steps it too: every batch, on top of Lightning's epoch step
+        return super().training_step(batch, batch_idx)
+
+
+@pytest.mark.parametrize("module", [AlsoStepsAtEpochEnd, AlsoStepsInTrainingStep])
+def test_an_epoch_scheduler_the_user_also_steps_is_a_double_step(tmp_path, module):
+    found = fit(tmp_path, module(epoch_scheduler), max_epochs=3, max_steps=-1)
+    (double,) = [w for w in found if w.startswith("double-step")]
+    assert "StepLR(step_size=2, gamma=0.5) was stepped" in double and "remove the extra scheduler.step()" in double
+
+
+def test_an_epoch_scheduler_stepped_by_lightning_alone_is_silent(tmp_path):
+    assert fit(tmp_path, TinyModule(epoch_scheduler), max_epochs=3, max_steps=-1) == []
