@@ -154,7 +154,7 @@ def _review_config(
         session.emit(_check_failed(what, err, "scheduler's"), once_per_code=False)
         return None
     if contract.by == "lightning" and interval == "epoch" and not config.reduce_on_plateau:
-        _name_the_interval(r, config, trainer, facts, contract, subject.tags or [])
+        _name_the_interval(r, config, trainer, facts, contract, list(subject.tags or []))
     return r
 
 
