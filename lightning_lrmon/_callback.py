@@ -24,7 +24,7 @@ from typing_extensions import override
 from lightning_lrmon._exceptions import LRMonitorConfigError
 from lightning_lrmon._findings import Finding
 from lightning_lrmon._fit.build import build_all, config_type, state_of
-from lightning_lrmon._fit.epoch import decide_raise, epoch_end_checks, manual_step, recount
+from lightning_lrmon._fit.epoch import decide_raise, epoch_end_checks, judge_the_users_stepping, manual_step, recount
 from lightning_lrmon._fit.options import Options, Output, check_every, validate
 from lightning_lrmon._fit.outputs import publish_every
 from lightning_lrmon._fit.session import Built, Session
@@ -293,6 +293,7 @@ class LRMonitor(Callback):
 
     @override
     def on_fit_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        judge_the_users_stepping(self.session, trainer, final=True)  # a one-epoch run, manual optimization
         self.session.close()
 
     @override

@@ -8,10 +8,10 @@ from typing import Any
 
 from lightning_lrmon._exceptions import LRScheduleError
 from lightning_lrmon._fit import live
-from lightning_lrmon._fit.live import scheduler_position
+from lightning_lrmon._fit.reviews import review_observed
 from lightning_lrmon._fit.session import Built, Session
 from lightning_lrmon._schedulers import describe
-from lightning_lrmon._stepping.runlength import facts_from_trainer, steps_done
+from lightning_lrmon._stepping.runlength import facts_from_trainer
 
 __all__ = ["decide_raise", "epoch_end_checks", "manual_step", "recount"]
 
@@ -19,6 +19,7 @@ __all__ = ["decide_raise", "epoch_end_checks", "manual_step", "recount"]
 def recount(session: Session, trainer: Any) -> None:
     """At an epoch start: when the training loader's length changed, the findings of schedulers whose run length
     changed, and the stepping check counts with the new length."""
+    judge_the_users_stepping(session, trainer)
     session.epoch_boundary(epochs_done=trainer.current_epoch, global_step=trainer.global_step)  # after the module's
     # own on_train_epoch_end: a step() the user adds there shows from here on
     nb = trainer.num_training_batches
@@ -82,20 +83,21 @@ def epoch_end_checks(session: Session, trainer: Any, pl_module: Any, built: list
                     step=trainer.global_step,
                 )
             )
-    if getattr(pl_module, "automatic_optimization", True):
+
+
+def judge_the_users_stepping(session: Session, trainer: Any, *, final: bool = False) -> None:
+    """Manual optimization, once the first epoch is over (the next epoch's start, or the fit's end): a scheduler
+    nobody steps, or the horizon findings for the stepping the user does. Not at the epoch's end: the module's own
+    ``on_train_epoch_end``, where users step per-epoch schedulers, runs after the callbacks'."""
+    observed = session.observed
+    if observed is None:
         return
     run = facts_from_trainer(trainer)
-    for b in built:
-        expected = steps_done(
-            run,
-            b.config.interval,
-            max(1, int(b.config.frequency)),
-            global_step=trainer.global_step,
-            epoch=trainer.current_epoch + 1,
-        )
-        if scheduler_position(b.config.scheduler) == 0 and trainer.global_step > 0:
-            session.emit(
-                live.not_stepped(
-                    describe(b.config.scheduler), expected=expected, done=trainer.global_step, step=trainer.global_step
-                )
-            )
+    for config, per_epoch in observed.first_epoch_ended(trainer.current_epoch, final=final):
+        if per_epoch == 0 and trainer.global_step > 0:
+            step = trainer.global_step
+            finding = live.not_stepped(describe(config.scheduler), expected=None, done=step, step=step)
+            session.emit(finding, once_per_code=False)
+            continue
+        for finding in review_observed(session, trainer, config, per_epoch, run):
+            session.emit(finding, once_per_code=False)

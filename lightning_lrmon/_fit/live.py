@@ -23,6 +23,8 @@ from lightning_lrmon._stepping.runlength import RunFacts, scheduler_steps, steps
 
 __all__ = [
     "LengthWatch",
+    "ObservedStepping",
+    "user_stepping_note",
     "loader_length_changed",
     "SteppingCheck",
     "double_step",
@@ -59,20 +61,21 @@ def double_step(scheduler: str, *, moved: int, allowed: int, done: int, step: in
     )
 
 
-def not_stepped(scheduler: str, *, expected: int, done: int, step: int) -> Finding | None:
+def not_stepped(scheduler: str, *, expected: int | None, done: int, step: int) -> Finding | None:
     """``scheduler-not-stepped``: under manual optimization nobody steps the scheduler LRMonitor built.
 
     Examples:
         >>> not_stepped("CosineAnnealingLR(T_max=300)", expected=300, done=300, step=300).code
         'scheduler-not-stepped'
     """
-    if expected < 2:
+    if expected is not None and expected < 2:
         return None
+    plan = f" (the plan stepped it {expected} times)" if expected is not None else ""
     return Finding(
         "scheduler-not-stepped",
         "warning",
-        f"{scheduler} was never stepped in {done} optimizer steps (the plan stepped it {expected} times): with "
-        "manual optimization Lightning does not step schedulers, so the LR stays at its start.",
+        f"{scheduler} was never stepped in {done} optimizer steps{plan}: with manual optimization Lightning does not "
+        "step schedulers, so the LR stays at its start.",
         step,
         "call self.lr_schedulers().step() in training_step after opt.step() (once per optimizer step for "
         "interval='step'), or use automatic optimization.",
@@ -350,3 +353,40 @@ class LengthWatch:
             self._watched[key] = (c, total, pos0)
         self.facts = dataclasses.replace(self.facts, batches_per_epoch=batches)
         return True, out
+
+
+class ObservedStepping:
+    """Under manual optimization Lightning steps no scheduler: how often the user steps each one, observed over the
+    first epoch of the fit (``None`` until that epoch ends).
+
+    Args:
+        configs: the Trainer's scheduler configs.
+    """
+
+    def __init__(self, configs: Sequence[Any], *, epoch: int) -> None:
+        self._start = [(c, scheduler_position(c.scheduler)) for c in configs if not c.reduce_on_plateau]
+        self._epoch, self._seen = epoch, False
+
+    def first_epoch_ended(self, epoch: int, *, final: bool = False) -> list[tuple[Any, int]]:
+        """Once, when the fit's first epoch is over (``epoch`` is past it, or ``final``: the fit ended): each config
+        with the scheduler steps the user took in that epoch."""
+        if self._seen or (epoch <= self._epoch and not final):
+            return []
+        self._seen = True
+        return [(c, scheduler_position(c.scheduler) - p0) for c, p0 in self._start]
+
+
+def user_stepping_note(finding: Finding, *, per_epoch: int, total: int) -> Finding:
+    """A horizon finding judged from the stepping the user really does under manual optimization.
+
+    Examples:
+        >>> f = Finding("horizon-too-short", "warning", "CosineAnnealingLR(T_max=5) ends early.", 5, "use T_max=80.")
+        >>> user_stepping_note(f, per_epoch=16, total=80).message
+        'CosineAnnealingLR(T_max=5) ends early. Under manual optimization you step it yourself: 16 times in the \
+first epoch, so 80 times in this run.'
+    """
+    message = (
+        f"{finding.message} Under manual optimization you step it yourself: {per_epoch} time"
+        f"{'s' if per_epoch != 1 else ''} in the first epoch, so {total} times in this run."
+    )
+    return dataclasses.replace(finding, message=message)

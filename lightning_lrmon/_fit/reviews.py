@@ -6,6 +6,7 @@ from typing import Any
 
 from lightning_lrmon._exceptions import LRMonitorConfigError
 from lightning_lrmon._findings import Finding, tooling
+from lightning_lrmon._fit.live import user_stepping_note
 from lightning_lrmon._fit.options import Options
 from lightning_lrmon._fit.session import Built, Session
 from lightning_lrmon._fit.tags import optimizer_label
@@ -119,13 +120,16 @@ def _smoke_test(session: Session, trainer: Any, r: Review) -> None:
     session.emit(tooling("not-judged", f"{r.label}: {note}", "run without fast_dev_run."), once_per_code=True)
 
 
-def _who_steps(pl_module: Any, built: Built | None) -> list[str]:
-    if built is None or getattr(pl_module, "automatic_optimization", True):
-        return []
-    return [
-        "manual optimization: Lightning does not step this scheduler; call self.lr_schedulers().step() in "
-        "training_step (LRMonitor warns if it is never stepped)."
-    ]
+def _hold_for_the_first_epoch(r: Review) -> None:
+    """Under manual optimization the config's interval says nothing of the stepping: the horizon findings wait for
+    the stepping the user really does (judged at the first epoch's end)."""
+    held = sorted({f.code for f in r.findings if f.code in RUN_LENGTH_CODES})
+    r.findings[:] = [f for f in r.findings if f.code not in RUN_LENGTH_CODES]
+    r.notes.append(
+        "manual optimization: Lightning does not step this scheduler; call sch.step() where you step the optimizer. "
+        "Its horizon is judged at the first epoch's end from the steps you take (LRMonitor warns if it is never "
+        "stepped)" + (f"; {', '.join(held)} held until then." if held else ".")
+    )
 
 
 def _tags_of(session: Session, optimizer: Any) -> list[str]:
@@ -233,8 +237,8 @@ def review_configs(
                 config, automatic=automatic, overrides_step=overrides_step(pl_module), built=b is not None
             )
             r = _review_config(session, trainer, config, facts, b, options, contract)
-            if r is not None:
-                r.notes.extend(_who_steps(pl_module, ours.get(id(config))))
+            if r is not None and contract.by == "user":
+                _hold_for_the_first_epoch(r)
         if r is None:
             continue
         _run_notes(session, trainer, r, facts)
@@ -242,3 +246,38 @@ def review_configs(
         for finding in r.findings:
             session.emit(finding, once_per_code=False)
     return out
+
+
+def review_observed(session: Session, trainer: Any, config: Any, per_epoch: int, facts: RunFacts) -> list[Finding]:
+    """Under manual optimization, at the first epoch's end: the horizon findings of ``config``'s scheduler for the
+    stepping the user was seen to do (``per_epoch`` steps in the first epoch), over the rest of the run."""
+    total = _user_steps_in_run(per_epoch, trainer, facts)
+    if total is None:
+        return []
+    tags = _tags_of(session, config.scheduler.optimizer)
+    subject = Subject(
+        config.scheduler,
+        max(total - per_epoch, 0),
+        label=optimizer_label(tags, config.scheduler.optimizer.param_groups),
+        tags=tags,
+        steps_per_epoch=per_epoch if per_epoch > 1 else None,
+        step_offset=trainer.global_step,
+        interval="step" if per_epoch > 1 else "epoch",
+    )
+    try:
+        r = review(subject, with_series=False)
+    except Exception as err:  # the checker must never be what kills a training run
+        session.emit(_check_failed(f"{describe(config.scheduler)} on {subject.label}", err, "scheduler's"))
+        return []
+    timed = [f for f in r.findings if f.code in RUN_LENGTH_CODES]
+    return [user_stepping_note(f, per_epoch=per_epoch, total=total) for f in timed]
+
+
+def _user_steps_in_run(per_epoch: int, trainer: Any, facts: RunFacts) -> int | None:
+    """The scheduler steps of the whole run at ``per_epoch`` a epoch (the epochs, or max_steps, whichever ends it)."""
+    totals = []
+    if facts.epochs_limited:
+        totals.append(per_epoch * int(facts.max_epochs or 0))
+    if facts.max_steps >= 0 and trainer.global_step > 0:
+        totals.append(round(per_epoch * facts.max_steps / trainer.global_step))
+    return min(totals) if totals else None

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from lightning_lrmon._exceptions import LRMonitorNote, LRScheduleWarning
 from lightning_lrmon._findings import Finding
-from lightning_lrmon._fit.live import LengthWatch, SteppingCheck, lr_invalid_at_runtime
+from lightning_lrmon._fit.live import LengthWatch, ObservedStepping, SteppingCheck, lr_invalid_at_runtime
 from lightning_lrmon._fit.sinks import LoggerSink, TensorBoardSink
 from lightning_lrmon._fit.track import LRTracker
 from lightning_lrmon._review.render import finding_markdown
@@ -134,6 +134,8 @@ class Session:
         self._stepping: SteppingCheck | None = None
         #: the re-count at each epoch start (a loader whose length changes between epochs)
         self.length_watch: LengthWatch | None = None
+        #: under manual optimization, the stepping the user does (observed over the first epoch)
+        self.observed: ObservedStepping | None = None
 
     @property
     def findings(self) -> list[Finding]:

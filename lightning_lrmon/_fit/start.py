@@ -8,7 +8,7 @@ from typing import Any
 
 from lightning_lrmon._fit import live
 from lightning_lrmon._fit.build import rebind
-from lightning_lrmon._fit.live import LengthWatch, SteppingCheck, scheduler_position
+from lightning_lrmon._fit.live import LengthWatch, ObservedStepping, SteppingCheck, scheduler_position
 from lightning_lrmon._fit.options import Options, Output
 from lightning_lrmon._fit.outputs import choose_sinks, logger_notes, logging_cadence, lr_logged_twice
 from lightning_lrmon._fit.reviews import review_configs, scheduler_steps_done
@@ -66,6 +66,7 @@ def train_start(
     automatic = getattr(pl_module, "automatic_optimization", True)
     configs, g0, e0 = trainer.lr_scheduler_configs, trainer.global_step, trainer.current_epoch
     stepping = SteppingCheck(configs, run, g0, epoch=e0) if automatic else None
+    session.observed = None if automatic else ObservedStepping(configs, epoch=e0)
     watch = LengthWatch(configs, run, global_step=g0, epoch=e0)
     cadence = logging_cadence(trainer, output, run, sum(len(t.tags) for t in session.tracker.tracks()))
     session.attach(*choose_sinks(trainer, cadence, output), stepping, watch)

@@ -161,3 +161,94 @@ def test_an_epoch_scheduler_the_user_also_steps_is_a_double_step(tmp_path, modul
 
 def test_an_epoch_scheduler_stepped_by_lightning_alone_is_silent(tmp_path):
     assert fit(tmp_path, TinyModule(epoch_scheduler), max_epochs=3, max_steps=-1) == []
+
+
+class Manual(TinyModule):
+    """Manual optimization; the user steps the scheduler every batch (``every=True``), or never."""
+
+    def __init__(self, configure, *, steps_scheduler: bool) -> None:
+        super().__init__(configure)
+        self.automatic_optimization = False
+        self.steps_scheduler = steps_scheduler
+
+    def training_step(self, batch: Any, batch_idx: int) -> None:
+        x, y = batch
+        opt = self.optimizers()
+        loss = torch.nn.functional.mse_loss(self(x), y)
+        opt.zero_grad()
+        self.manual_backward(loss)
+        opt.step()
+        if self.steps_scheduler:
+            self.lr_schedulers().step()
+
+
+def warmup_cosine(m: TinyModule) -> Any:
+    from transformers import get_cosine_schedule_with_warmup
+
+    opt = SGD(m.parameters(), lr=0.1)
+    total = int(m.trainer.estimated_stepping_batches)
+    return [opt], [get_cosine_schedule_with_warmup(opt, num_warmup_steps=8, num_training_steps=total)]
+
+
+def test_manual_optimization_stepped_every_batch_by_the_user_is_judged_by_that_stepping(tmp_path):
+    """A healthy warmup-cosine the user steps every batch (no "interval": it does not matter here) is silent; 0.3
+    judged it as stepped per epoch (a false horizon-too-long and warmup-too-long)."""
+    m = Manual(warmup_cosine, steps_scheduler=True)
+    assert fit(tmp_path, m, max_epochs=5, max_steps=-1) == []
+    assert m.lr_schedulers().last_epoch == 80
+
+
+def test_manual_optimization_nobody_steps_is_scheduler_not_stepped(tmp_path):
+    (found,) = fit(tmp_path, Manual(warmup_cosine, steps_scheduler=False), max_epochs=5, max_steps=-1)
+    assert found.startswith("scheduler-not-stepped: LambdaLR(") and "never stepped in 16 optimizer steps" in found
+
+
+def test_manual_optimization_an_epoch_sized_horizon_stepped_every_batch_is_too_short(tmp_path):
+    """Declared "interval": "epoch" and T_max in epochs, stepped by the user every batch: the cosine ends after 5 of
+    80 steps and climbs back (0.3 said nothing)."""
+
+    def cosine_epochs(m: TinyModule) -> Any:
+        opt = SGD(m.parameters(), lr=0.1)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": CosineAnnealingLR(opt, T_max=5), "interval": "epoch"}}
+
+    found = fit(tmp_path, Manual(cosine_epochs, steps_scheduler=True), max_epochs=5, max_steps=-1)
+    (short,) = [w for w in found if w.startswith("horizon-too-short")]
+    assert "you step it yourself: 16 times in the first epoch, so 80 times in this run" in short
+    assert "its horizon T_max=5 ends at step 16" in short  # (the fix counts the 64 steps left: issue 30's numbers)
+
+
+def test_manual_optimization_with_two_optimizers_each_stepped_is_silent(tmp_path):
+    from helpers import TwoOptimizerModule
+
+    def two(m: TinyModule) -> Any:
+        g, d = SGD(m.body.parameters(), lr=0.1), SGD(m.head.parameters(), lr=0.1)
+        total = 5 * 16
+        return [g, d], [CosineAnnealingLR(g, T_max=total), CosineAnnealingLR(d, T_max=total)]
+
+    assert fit(tmp_path, TwoOptimizerModule(two), max_epochs=5, max_steps=-1) == []
+
+
+class ManualPerEpoch(Manual):
+    """Manual optimization; the user steps the scheduler once per epoch, in on_train_epoch_end."""
+
+    def on_train_epoch_end(self) -> None:
+        self.lr_schedulers().step()
+
+
+def test_manual_optimization_stepped_per_epoch_in_on_train_epoch_end(tmp_path):
+    def cosine(t_max: int):
+        def configure(m: TinyModule) -> Any:
+            opt = SGD(m.parameters(), lr=0.1)
+            return [opt], [CosineAnnealingLR(opt, T_max=t_max)]
+
+        return configure
+
+    assert fit(tmp_path / "a", ManualPerEpoch(cosine(5), steps_scheduler=False), max_epochs=5, max_steps=-1) == []
+    found = fit(tmp_path / "b", ManualPerEpoch(cosine(80), steps_scheduler=False), max_epochs=5, max_steps=-1)
+    (long,) = [w for w in found if w.startswith("horizon-too-long")]
+    assert "you step it yourself: 1 time in the first epoch, so 5 times in this run" in long
+
+
+def test_manual_optimization_one_epoch_nobody_steps(tmp_path):
+    found = fit(tmp_path, Manual(warmup_cosine, steps_scheduler=False), max_epochs=1, max_steps=-1)
+    assert [w.split(":")[0] for w in found] == ["scheduler-not-stepped"]
