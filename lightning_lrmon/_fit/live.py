@@ -29,6 +29,7 @@ __all__ = [
     "SteppingCheck",
     "double_step",
     "not_stepped",
+    "stalled",
     "lr_invalid_at_runtime",
     "plateau_monitor_missing",
     "run_length_changed",
@@ -58,6 +59,36 @@ def double_step(scheduler: str, *, moved: int, allowed: int, done: int, step: in
         step,
         "remove the extra scheduler.step() call (e.g. in training_step); with automatic optimization Lightning "
         "steps the schedulers itself.",
+    )
+
+
+def stalled(scheduler: str, *, moved: int, allowed: int, done: int, step: int, hook: bool) -> Finding | None:
+    """``scheduler-not-stepped``: a step-interval scheduler that Lightning steps every optimizer step barely moves
+    (an ``lr_scheduler_step`` that passes the epoch, ``scheduler.step(epoch=self.current_epoch)``, or skips the call).
+
+    Examples:
+        >>> stalled("OneCycleLR(total_steps=300)", moved=0, allowed=9, done=9, step=9, hook=True).code
+        'scheduler-not-stepped'
+        >>> stalled("OneCycleLR(total_steps=300)", moved=9, allowed=9, done=9, step=9, hook=True) is None
+        True
+    """
+    if allowed < 4 or 2 * moved >= allowed:
+        return None
+    why = (
+        "your lr_scheduler_step override does not advance it once per call: passing the epoch "
+        "(scheduler.step(epoch=self.current_epoch)) moves it once per epoch, so the schedule runs an epoch at a time"
+        if hook
+        else "its step() does not advance it"
+    )
+    return Finding(
+        "scheduler-not-stepped",
+        "warning",
+        f"{scheduler} moved {moved} steps in the first {done} optimizer steps, while Lightning stepped it {allowed} "
+        f"times (interval='step'): {why}.",
+        step,
+        "call scheduler.step() without the epoch in lr_scheduler_step (a timm scheduler stepped per optimizer step: "
+        "scheduler.step_update(num_updates=self.global_step)); for a schedule counted in epochs, use "
+        "'interval': 'epoch' and scheduler.step(epoch=self.current_epoch + 1).",
     )
 
 
@@ -209,8 +240,10 @@ class SteppingCheck:
         global_step: the optimizer step the check begins at.
     """
 
-    def __init__(self, configs: Sequence[Any], facts: RunFacts, global_step: int, *, epoch: int = 0) -> None:
-        self._facts, self._g0 = facts, global_step
+    def __init__(
+        self, configs: Sequence[Any], facts: RunFacts, global_step: int, *, epoch: int = 0, hook: bool = False
+    ) -> None:
+        self._facts, self._g0, self._hook = facts, global_step, hook  # hook: the module overrides lr_scheduler_step
         self._by_epoch = [  # epoch-interval schedulers, checked at epoch boundaries (a user's extra step() shows there)
             (c, scheduler_position(c.scheduler), epoch, describe(c.scheduler))
             for c in configs
@@ -240,6 +273,7 @@ class SteppingCheck:
             allowed = steps_done(self._facts, "step", freq, global_step=self._g0 + done, epoch=0) - done0
             moved = scheduler_position(config.scheduler) - pos0
             out.append(double_step(name, moved=moved, allowed=allowed, done=done, step=step))
+            out.append(stalled(name, moved=moved, allowed=allowed, done=done, step=step, hook=self._hook))
         return out
 
     def at_epoch_boundary(self, *, epochs_done: int, global_step: int) -> list[Finding | None]:

@@ -252,3 +252,24 @@ def test_manual_optimization_stepped_per_epoch_in_on_train_epoch_end(tmp_path):
 def test_manual_optimization_one_epoch_nobody_steps(tmp_path):
     found = fit(tmp_path, Manual(warmup_cosine, steps_scheduler=False), max_epochs=1, max_steps=-1)
     assert [w.split(":")[0] for w in found] == ["scheduler-not-stepped"]
+
+
+class StepsWithTheEpoch(TinyModule):
+    def lr_scheduler_step(self, scheduler: Any, metric: Any) -> None:
+        scheduler.step(epoch=self.current_epoch)  # moves a per-step schedule once per epoch
+
+
+def test_an_lr_scheduler_step_that_passes_the_epoch_is_named(tmp_path):
+    found = fit(tmp_path, StepsWithTheEpoch(with_interval(onecycle, "step")), max_epochs=5, max_steps=-1)
+    (stall,) = [w for w in found if w.startswith("scheduler-not-stepped")]
+    assert "moved 0 steps in the first 9 optimizer steps, while Lightning stepped it 9 times" in stall
+    assert "passing the epoch" in stall and "scheduler.step() without the epoch" in stall
+
+
+class StepsPlainly(TinyModule):
+    def lr_scheduler_step(self, scheduler: Any, metric: Any) -> None:
+        scheduler.step()
+
+
+def test_an_lr_scheduler_step_that_steps_plainly_is_silent(tmp_path):
+    assert fit(tmp_path, StepsPlainly(with_interval(onecycle, "step")), max_epochs=5, max_steps=-1) == []
