@@ -14,6 +14,7 @@ Examples:
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -32,6 +33,7 @@ __all__ = [
     "stalled",
     "lr_invalid_at_runtime",
     "plateau_monitor_missing",
+    "plateau_per_step",
     "run_length_changed",
     "scheduler_out_of_place",
     "scheduler_position",
@@ -128,6 +130,34 @@ def plateau_monitor_missing(monitor: str, *, epoch: int, available: Sequence[str
         "It will never reduce the LR.",
         step,
         f"self.log({monitor!r}, ...) in training/validation, or set monitor to one of {names}.",
+    )
+
+
+_VALIDATION_METRIC = re.compile(r"(^|[_/.-])(val|valid|validation)([_/.-]|$)", re.IGNORECASE)
+
+
+def plateau_per_step(monitor: str, *, step: int) -> Finding | None:
+    """``plateau-monitor-missing`` before the first batch: ReduceLROnPlateau stepped after every optimizer step
+    (``"interval": "step"``) on a validation metric, which does not exist yet then (Lightning raises after the
+    first batch).
+
+    Examples:
+        >>> plateau_per_step("val_loss", step=0).code
+        'plateau-monitor-missing'
+        >>> plateau_per_step("train_loss", step=0) is None
+        True
+    """
+    if not _VALIDATION_METRIC.search(monitor):
+        return None
+    return Finding(
+        "plateau-monitor-missing",
+        "warning",
+        f"ReduceLROnPlateau watches {monitor!r} with interval='step': Lightning steps it after every optimizer step, "
+        f"reading {monitor!r} then, but a validation metric is logged only when validation runs, so Lightning will "
+        "raise after the first batch ('ReduceLROnPlateau conditioned on metric ... which is not available').",
+        step,
+        f"use 'interval': 'epoch' (Lightning steps it after validation, when {monitor!r} exists), or monitor a "
+        "metric you self.log() in training_step.",
     )
 
 

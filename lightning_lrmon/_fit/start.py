@@ -74,6 +74,9 @@ def train_start(
     logger_notes(trainer, session)
     lr_logged_twice(trainer, session, output.package)
     _resume_checks(session, trainer, built, restored, run)
+    for config in configs:
+        if config.reduce_on_plateau and config.interval == "step" and config.monitor:
+            session.emit(live.plateau_per_step(str(config.monitor), step=g0))
     reviews = review_configs(session, trainer, pl_module, built, options, run)
     if session.tensorboard is not None and reviews:
         if output.log_plan:

@@ -273,3 +273,20 @@ class StepsPlainly(TinyModule):
 
 def test_an_lr_scheduler_step_that_steps_plainly_is_silent(tmp_path):
     assert fit(tmp_path, StepsPlainly(with_interval(onecycle, "step")), max_epochs=5, max_steps=-1) == []
+
+
+def test_reduce_on_plateau_per_step_on_a_validation_metric_is_said_before_lightning_raises(tmp_path):
+    def configure(m: TinyModule) -> Any:
+        opt = SGD(m.parameters(), lr=0.1)
+        sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "monitor": "val_loss", "interval": "step"}}
+
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always", LRScheduleWarning)
+        with pytest.raises(Exception, match="val_loss"):  # Lightning's own error, after the first batch
+            trainer(tmp_path, [LRMonitor()], max_epochs=2, max_steps=-1).fit(
+                WithValidation(configure), loader(64, 4), loader(16, 4)
+            )
+    (found,) = lr_warnings(record)
+    assert found.startswith("plateau-monitor-missing: ReduceLROnPlateau watches 'val_loss' with interval='step'")
+    assert "use 'interval': 'epoch'" in found
