@@ -71,6 +71,7 @@ CODES: dict[str, CodeInfo] = {
     "check-failed": _t(),
     "no-logger": _t(),
     "logger-failed": _t("runtime"),
+    "lr-outside-plan": _t("runtime"),
     "log-momentum-unavailable": _t(),
     "lr-logged-twice": _t(),
     "not-judged": _t(),

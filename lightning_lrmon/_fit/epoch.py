@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 from lightning_lrmon._exceptions import LRScheduleError
-from lightning_lrmon._fit import live
+from lightning_lrmon._fit import runtime
 from lightning_lrmon._fit.reviews import review_observed
 from lightning_lrmon._fit.session import Built, Session
 from lightning_lrmon._schedulers import describe
@@ -76,7 +76,7 @@ def epoch_end_checks(session: Session, trainer: Any, pl_module: Any, built: list
             continue
         if _validation_ran_this_epoch(trainer, pl_module, package):
             session.emit(
-                live.plateau_monitor_missing(
+                runtime.plateau_monitor_missing(
                     config.monitor,
                     epoch=trainer.current_epoch,
                     available=list(trainer.callback_metrics),
@@ -96,7 +96,7 @@ def judge_the_users_stepping(session: Session, trainer: Any, *, final: bool = Fa
     for config, per_epoch in observed.first_epoch_ended(trainer.current_epoch, final=final):
         if per_epoch == 0 and trainer.global_step > 0:
             step = trainer.global_step
-            finding = live.not_stepped(describe(config.scheduler), expected=None, done=step, step=step)
+            finding = runtime.not_stepped(describe(config.scheduler), expected=None, done=step, step=step)
             session.emit(finding, once_per_code=False)
             continue
         for finding in review_observed(session, trainer, config, per_epoch, run):

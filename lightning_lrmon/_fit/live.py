@@ -1,263 +1,25 @@
-"""The runtime checks of the catalogue as pure functions: numbers in, a :class:`Finding` (or ``None``) out.
-
-``LRMonitor`` gathers the numbers from the live run (scheduler positions, optimizer step counts, logged metric
-names, the restored callback state) and emits what these return, once each.
-
-Examples:
-    >>> f = double_step("StepLR(step_size=5)", moved=20, allowed=10, done=10, step=10)
-    >>> f.code, f.message.split(" (")[0]
-    ('double-step', 'StepLR(step_size=5) was stepped 20 times in the first 10 optimizer steps')
-    >>> double_step("StepLR(step_size=5)", moved=10, allowed=10, done=10, step=10) is None
-    True
-"""
+"""The objects that watch the live run: the stepping check (double and stalled steps, the plan held against
+the applied LR), the length watch (a loader whose length changes), the stepping observed under manual optimization."""
 
 from __future__ import annotations
 
 import dataclasses
-import re
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lightning_lrmon._findings import Finding
-from lightning_lrmon._schedulers import describe, horizon_of, lookup
+from lightning_lrmon._fit.runtime import (
+    double_step,
+    loader_length_changed,
+    lr_outside_plan,
+    scheduler_position,
+    stalled,
+)
+from lightning_lrmon._schedulers import describe
 from lightning_lrmon._stepping.runlength import RunFacts, scheduler_steps, steps_done
 
-__all__ = [
-    "LengthWatch",
-    "ObservedStepping",
-    "user_stepping_note",
-    "loader_length_changed",
-    "SteppingCheck",
-    "double_step",
-    "not_stepped",
-    "stalled",
-    "lr_invalid_at_runtime",
-    "plateau_monitor_missing",
-    "plateau_per_step",
-    "run_length_changed",
-    "scheduler_out_of_place",
-    "scheduler_position",
-    "spec_changed",
-]
-
-
-def double_step(scheduler: str, *, moved: int, allowed: int, done: int, step: int) -> Finding | None:
-    """``double-step``: the scheduler moved at least twice as often as Lightning steps it.
-
-    Args:
-        scheduler: the scheduler's description.
-        moved: scheduler steps since the check started.
-        allowed: scheduler steps Lightning takes over the same optimizer steps.
-        done: optimizer steps completed since the check started.
-        step: the run's optimizer step, for the finding.
-    """
-    if moved <= allowed + 1 or moved < 2 * max(allowed, 1):
-        return None
-    return Finding(
-        "double-step",
-        "warning",
-        f"{scheduler} was stepped {moved} times in the first {done} optimizer steps (Lightning steps it {allowed} "
-        f"times there): the schedule runs {moved / max(allowed, 1):.1f}x too fast.",
-        step,
-        "remove the extra scheduler.step() call (e.g. in training_step); with automatic optimization Lightning "
-        "steps the schedulers itself.",
-    )
-
-
-def stalled(scheduler: str, *, moved: int, allowed: int, done: int, step: int, hook: bool) -> Finding | None:
-    """``scheduler-not-stepped``: a step-interval scheduler that Lightning steps every optimizer step barely moves
-    (an ``lr_scheduler_step`` that passes the epoch, ``scheduler.step(epoch=self.current_epoch)``, or skips the call).
-
-    Examples:
-        >>> stalled("OneCycleLR(total_steps=300)", moved=0, allowed=9, done=9, step=9, hook=True).code
-        'scheduler-not-stepped'
-        >>> stalled("OneCycleLR(total_steps=300)", moved=9, allowed=9, done=9, step=9, hook=True) is None
-        True
-    """
-    if allowed < 4 or 2 * moved >= allowed:
-        return None
-    why = (
-        "your lr_scheduler_step override does not advance it once per call: passing the epoch "
-        "(scheduler.step(epoch=self.current_epoch)) moves it once per epoch, so the schedule runs an epoch at a time"
-        if hook
-        else "its step() does not advance it"
-    )
-    return Finding(
-        "scheduler-not-stepped",
-        "warning",
-        f"{scheduler} moved {moved} steps in the first {done} optimizer steps, while Lightning stepped it {allowed} "
-        f"times (interval='step'): {why}.",
-        step,
-        "call scheduler.step() without the epoch in lr_scheduler_step (a timm scheduler stepped per optimizer step: "
-        "scheduler.step_update(num_updates=self.global_step)); for a schedule counted in epochs, use "
-        "'interval': 'epoch' and scheduler.step(epoch=self.current_epoch + 1).",
-    )
-
-
-def not_stepped(scheduler: str, *, expected: int | None, done: int, step: int) -> Finding | None:
-    """``scheduler-not-stepped``: under manual optimization nobody steps the scheduler LRMonitor built.
-
-    Examples:
-        >>> not_stepped("CosineAnnealingLR(T_max=300)", expected=300, done=300, step=300).code
-        'scheduler-not-stepped'
-    """
-    if expected is not None and expected < 2:
-        return None
-    plan = f" (the plan stepped it {expected} times)" if expected is not None else ""
-    return Finding(
-        "scheduler-not-stepped",
-        "warning",
-        f"{scheduler} was never stepped in {done} optimizer steps{plan}: with manual optimization Lightning does not "
-        "step schedulers, so the LR stays at its start.",
-        step,
-        "call self.lr_schedulers().step() in training_step after opt.step() (once per optimizer step for "
-        "interval='step'), or use automatic optimization.",
-    )
-
-
-def plateau_monitor_missing(monitor: str, *, epoch: int, available: Sequence[str], step: int) -> Finding:
-    """``plateau-monitor-missing``: ReduceLROnPlateau's metric is not among the logged ones.
-
-    Examples:
-        >>> plateau_monitor_missing("val_los", epoch=0, available=["val_loss"], step=16).hint
-        "self.log('val_los', ...) in training/validation, or set monitor to one of ['val_loss']."
-    """
-    names = sorted(available)
-    return Finding(
-        "plateau-monitor-missing",
-        "warning",
-        f"ReduceLROnPlateau watches {monitor!r}, but no such metric was logged in epoch {epoch}; available: {names}. "
-        "It will never reduce the LR.",
-        step,
-        f"self.log({monitor!r}, ...) in training/validation, or set monitor to one of {names}.",
-    )
-
-
-_VALIDATION_METRIC = re.compile(r"(^|[_/.-])(val|valid|validation)([_/.-]|$)", re.IGNORECASE)
-
-
-def plateau_per_step(monitor: str, *, step: int) -> Finding | None:
-    """``plateau-monitor-missing`` before the first batch: ReduceLROnPlateau stepped after every optimizer step
-    (``"interval": "step"``) on a validation metric, which does not exist yet then (Lightning raises after the
-    first batch).
-
-    Examples:
-        >>> plateau_per_step("val_loss", step=0).code
-        'plateau-monitor-missing'
-        >>> plateau_per_step("train_loss", step=0) is None
-        True
-    """
-    if not _VALIDATION_METRIC.search(monitor):
-        return None
-    return Finding(
-        "plateau-monitor-missing",
-        "warning",
-        f"ReduceLROnPlateau watches {monitor!r} with interval='step': Lightning steps it after every optimizer step, "
-        f"reading {monitor!r} then, but a validation metric is logged only when validation runs, so Lightning will "
-        "raise after the first batch ('ReduceLROnPlateau conditioned on metric ... which is not available').",
-        step,
-        f"use 'interval': 'epoch' (Lightning steps it after validation, when {monitor!r} exists), or monitor a "
-        "metric you self.log() in training_step.",
-    )
-
-
-def lr_invalid_at_runtime(tags: Sequence[str], values: Sequence[float], step: int) -> Finding | None:
-    """``lr-invalid`` during the run: the first NaN, infinite or negative LR among ``values``.
-
-    Examples:
-        >>> lr_invalid_at_runtime(["lr-SGD"], [float("nan")], 7).message
-        'the LR of lr-SGD is nan at optimizer step 7.'
-    """
-    bad = [(t, v) for t, v in zip(tags, values) if not (v >= 0 and v != float("inf"))]
-    if not bad:
-        return None
-    return Finding(
-        "lr-invalid",
-        "error",
-        f"the LR of {bad[0][0]} is {bad[0][1]!r} at optimizer step {step}.",
-        step,
-        "check the scheduler's formula and its horizon; a NaN/inf/negative LR destroys the weights.",
-    )
-
-
-def spec_changed(saved: Mapping[str, str], now: Mapping[str, str], step: int) -> Finding | None:
-    """``resume-mismatch``: the scheduler spec differs from the checkpoint's; the message shows what changed.
-
-    Examples:
-        >>> spec_changed({"0": "LinearLR(total_iters=40)"}, {"0": "LinearLR(total_iters=40)"}, 32) is None
-        True
-        >>> f = spec_changed({"0": "LinearLR(total_iters=40)"}, {"0": "LinearLR(total_iters=400)"}, 32)
-        >>> f.message.split("; ")[0].split(" (")[1]
-        'scheduler[0]: LinearLR(total_iters=40) -> LinearLR(total_iters=400))'
-    """
-    if dict(saved) == dict(now):
-        return None
-    keys = sorted(set(saved) | set(now))
-    changes = "; ".join(
-        f"scheduler[{k}]: {saved.get(k, 'none')} -> {now.get(k, 'none')}" for k in keys if saved.get(k) != now.get(k)
-    )
-    return Finding(
-        "resume-mismatch",
-        "warning",
-        f"the scheduler spec changed since the checkpoint was saved ({changes}); the restored "
-        "scheduler state belongs to the old spec, so the schedule bends at the resume step.",
-        step,
-        "resume with the spec the checkpoint was trained with, or start a fresh run (no ckpt_path).",
-    )
-
-
-def run_length_changed(saved: int | None, now: int | None, *, uses_auto: bool, step: int) -> Finding | None:
-    """``resume-mismatch``: the run's scheduler steps changed under an ``"auto"`` horizon.
-
-    Examples:
-        >>> run_length_changed(32, 64, uses_auto=True, step=32).message.split(" and ")[0]
-        "the run's length changed since the checkpoint (32 -> 64 scheduler steps)"
-    """
-    if not uses_auto or saved is None or now is None or saved == now:
-        return None
-    return Finding(
-        "resume-mismatch",
-        "warning",
-        f"the run's length changed since the checkpoint ({saved} -> {now} scheduler steps) and the scheduler's "
-        f"horizon is 'auto': the restored scheduler keeps the old horizon ({saved}), so the schedule does not end "
-        "where this run ends.",
-        step,
-        f"resume with the original length (max_steps/max_epochs giving {saved} steps), or start a fresh run to "
-        "re-bind 'auto'.",
-    )
-
-
-def scheduler_out_of_place(scheduler: str, *, position: int | None, expected: int | None, step: int) -> Finding | None:
-    """``resume-mismatch``: after a resume the scheduler is not at the run's step (e.g. restarted at 0).
-
-    Examples:
-        >>> scheduler_out_of_place("LinearLR(...)", position=0, expected=32, step=32).code
-        'resume-mismatch'
-    """
-    if position is None or expected is None or position == expected:
-        return None
-    return Finding(
-        "resume-mismatch",
-        "warning",
-        f"after the resume {scheduler} is at step {position}, but the run is at optimizer step {step} (expected "
-        f"scheduler step {expected}): the schedule is out of place (a warmup would restart).",
-        step,
-        "the checkpoint holds no state for this scheduler (was LRMonitor added, or its scheduler count changed, "
-        "since it was saved?): resume from a checkpoint saved with this LRMonitor, or start a fresh run.",
-    )
-
-
-def scheduler_position(scheduler: Any) -> int:
-    """How many times ``scheduler`` was stepped (``last_epoch`` for every torch scheduler).
-
-    Examples:
-        >>> import torch
-        >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
-        >>> scheduler_position(torch.optim.lr_scheduler.StepLR(opt, 5))
-        0
-    """
-    pos = getattr(scheduler, "last_epoch", None)
-    return pos if isinstance(pos, int) else int(getattr(scheduler, "_step_count", 0))
+__all__ = ["LengthWatch", "ObservedStepping", "SteppingCheck"]
 
 
 class SteppingCheck:
@@ -274,6 +36,7 @@ class SteppingCheck:
         self, configs: Sequence[Any], facts: RunFacts, global_step: int, *, epoch: int = 0, hook: bool = False
     ) -> None:
         self._facts, self._g0, self._hook = facts, global_step, hook  # hook: the module overrides lr_scheduler_step
+        self._plans: dict[int, Any] = {}
         self._by_epoch = [  # epoch-interval schedulers, checked at epoch boundaries (a user's extra step() shows there)
             (c, scheduler_position(c.scheduler), epoch, describe(c.scheduler))
             for c in configs
@@ -302,9 +65,36 @@ class SteppingCheck:
             freq = max(1, int(config.frequency))
             allowed = steps_done(self._facts, "step", freq, global_step=self._g0 + done, epoch=0) - done0
             moved = scheduler_position(config.scheduler) - pos0
-            out.append(double_step(name, moved=moved, allowed=allowed, done=done, step=step))
-            out.append(stalled(name, moved=moved, allowed=allowed, done=done, step=step, hook=self._hook))
+            found = double_step(name, moved=moved, allowed=allowed, done=done, step=step) or stalled(
+                name, moved=moved, allowed=allowed, done=done, step=step, hook=self._hook
+            )
+            out.append(self._held_against_the_plan(config, allowed, moved, found, step))
         return out
+
+    def follow(self, plans: Mapping[int, Any]) -> None:
+        """The planned LRs (a ``PlanRows`` by ``id`` of the scheduler config) the run is held against from now on."""
+        self._plans = dict(plans)
+
+    def _held_against_the_plan(
+        self, config: Any, allowed: int, moved: int, found: Finding | None, step: int
+    ) -> Finding | None:
+        """``found`` (a stepping finding) with the step where the applied LR left the plan and both values; with no
+        stepping cause, an LR written outside the scheduler is an ``lr-outside-plan`` note."""
+        plan = self._plans.get(id(config))
+        planned = plan.at(allowed) if plan is not None else None
+        if planned is None:
+            return found
+        applied = [float(g["lr"]) for g in config.scheduler.optimizer.param_groups]
+        parted = [g for g, (a, p) in enumerate(zip(applied, planned)) if not math.isclose(a, p, rel_tol=1e-6)]
+        if not parted or len(applied) != len(planned):
+            return found
+        g = parted[0]
+        if found is not None:
+            where = f"optimizer step {step}, group {g} uses {applied[g]:.6g} where the plan has {planned[g]:.6g}"
+            return dataclasses.replace(found, message=f"{found.message} The applied LR left the plan: at {where}.")
+        if moved != allowed:
+            return None
+        return lr_outside_plan(describe(config.scheduler), group=g, applied=applied[g], planned=planned[g], step=step)
 
     def at_epoch_boundary(self, *, epochs_done: int, global_step: int) -> list[Finding | None]:
         """The findings for the epoch-interval schedulers once ``epochs_done`` epochs have ended (Lightning steps
@@ -315,7 +105,8 @@ class SteppingCheck:
             allowed = epochs_done // freq - epoch0 // freq
             moved = scheduler_position(config.scheduler) - pos0
             done = global_step - self._g0
-            out.append(double_step(name, moved=moved, allowed=allowed, done=done, step=global_step))
+            found = double_step(name, moved=moved, allowed=allowed, done=done, step=global_step)
+            out.append(self._held_against_the_plan(config, allowed, moved, found, global_step))
         return out
 
     def rebase(self, facts: RunFacts, counts: Mapping[int, int]) -> None:
@@ -324,38 +115,6 @@ class SteppingCheck:
         self._facts, self._g0 = dataclasses.replace(facts, max_steps=-1, max_epochs=None), 0
         self._n0 = dict(counts)
         self._watched = [(c, scheduler_position(c.scheduler), 0, name) for c, _p, _d, name in self._watched]
-
-
-def loader_length_changed(
-    scheduler: Any, *, was: int, now: int, epoch: int, reviewed: int, total: int, step: int
-) -> Finding:
-    """``run-length-changed``: the training loader's length changed between epochs, and with it the run's
-    scheduler steps; the scheduler keeps the horizon it was given.
-
-    Examples:
-        >>> import torch
-        >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
-        >>> f = loader_length_changed(torch.optim.lr_scheduler.CosineAnnealingLR(opt, 16), was=4, now=16, epoch=1,
-        ...                           reviewed=16, total=52, step=4)
-        >>> f.hint
-        "use T_max=52, the run's real length (LRMonitor never changes a schedule during training)."
-    """
-    record, h = lookup(scheduler), horizon_of(scheduler)
-    arg = record.horizon_arg if record is not None else None
-    fix = (
-        f"use {arg}={h - reviewed + total}, the run's real length"
-        if arg and h is not None
-        else "size the schedule for the run's real length"
-    )
-    return Finding(
-        "run-length-changed",
-        "warning",
-        f"the training loader has {now} batches per epoch from epoch {epoch} (was {was}), so this run takes {total} "
-        f"scheduler steps of {describe(scheduler)}, not the {reviewed} it was reviewed and bound for"
-        + (f"; its horizon {arg}={h} no longer ends with the run." if arg and h is not None else "."),
-        step,
-        f"{fix} (LRMonitor never changes a schedule during training).",
-    )
 
 
 def _from_epoch(facts: RunFacts, epoch: int) -> tuple[tuple[int, int], ...]:
@@ -438,19 +197,3 @@ class ObservedStepping:
             return []
         self._seen = True
         return [(c, scheduler_position(c.scheduler) - p0) for c, p0 in self._start]
-
-
-def user_stepping_note(finding: Finding, *, per_epoch: int, total: int) -> Finding:
-    """A horizon finding judged from the stepping the user really does under manual optimization.
-
-    Examples:
-        >>> f = Finding("horizon-too-short", "warning", "CosineAnnealingLR(T_max=5) ends early.", 5, "use T_max=80.")
-        >>> user_stepping_note(f, per_epoch=16, total=80).message
-        'CosineAnnealingLR(T_max=5) ends early. Under manual optimization you step it yourself: 16 times in the \
-first epoch, so 80 times in this run.'
-    """
-    message = (
-        f"{finding.message} Under manual optimization you step it yourself: {per_epoch} time"
-        f"{'s' if per_epoch != 1 else ''} in the first epoch, so {total} times in this run."
-    )
-    return dataclasses.replace(finding, message=message)

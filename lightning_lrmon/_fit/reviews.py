@@ -6,12 +6,12 @@ from typing import Any
 
 from lightning_lrmon._exceptions import LRMonitorConfigError
 from lightning_lrmon._findings import Finding, tooling
-from lightning_lrmon._fit.live import user_stepping_note
 from lightning_lrmon._fit.options import Options
+from lightning_lrmon._fit.runtime import user_stepping_note
 from lightning_lrmon._fit.session import Built, Session
 from lightning_lrmon._fit.tags import optimizer_label
 from lightning_lrmon._review.checks import RUN_LENGTH_CODES
-from lightning_lrmon._review.pipeline import GroupStats, Review, review, review_stack
+from lightning_lrmon._review.pipeline import GroupStats, PlanRows, Review, review, review_stack
 from lightning_lrmon._review.subject import Subject
 from lightning_lrmon._schedulers import describe
 from lightning_lrmon._simulation.stack import stacked
@@ -219,8 +219,16 @@ def _run_notes(session: Session, trainer: Any, r: Review, facts: RunFacts) -> No
 
 
 def review_configs(
-    session: Session, trainer: Any, pl_module: Any, built: list[Built], options: Options, facts: RunFacts
+    session: Session,
+    trainer: Any,
+    pl_module: Any,
+    built: list[Built],
+    options: Options,
+    facts: RunFacts,
+    plans: dict[int, PlanRows] | None = None,
 ) -> list[Review]:
+    """Every scheduler config reviewed (alone, or with its optimizer's others); ``plans`` gets each lone
+    scheduler's planned LRs by ``id`` of its config, for the live check."""
     ours = {id(b.config): b for b in built}
     automatic = getattr(pl_module, "automatic_optimization", True)
     stack_of = {id(c): group for group in stacked(trainer.lr_scheduler_configs) for c in group}
@@ -239,6 +247,8 @@ def review_configs(
             r = _review_config(session, trainer, config, facts, b, options, contract)
             if r is not None and contract.by == "user":
                 _hold_for_the_first_epoch(r)
+            if r is not None and r.plan_rows is not None and plans is not None:
+                plans[id(config)] = r.plan_rows
         if r is None:
             continue
         _run_notes(session, trainer, r, facts)

@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 from lightning_lrmon._exceptions import LRMonitorNote, LRScheduleWarning
 from lightning_lrmon._findings import Finding
-from lightning_lrmon._fit.live import LengthWatch, ObservedStepping, SteppingCheck, lr_invalid_at_runtime
+from lightning_lrmon._fit.live import LengthWatch, ObservedStepping, SteppingCheck
+from lightning_lrmon._fit.runtime import lr_invalid_at_runtime
 from lightning_lrmon._fit.sinks import LoggerSink, TensorBoardSink
 from lightning_lrmon._fit.track import LRTracker
 from lightning_lrmon._review.render import finding_markdown

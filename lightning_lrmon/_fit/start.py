@@ -6,12 +6,13 @@ import inspect
 import os
 from typing import Any
 
-from lightning_lrmon._fit import live
+from lightning_lrmon._fit import runtime
 from lightning_lrmon._fit.build import rebind
-from lightning_lrmon._fit.live import LengthWatch, ObservedStepping, SteppingCheck, scheduler_position
+from lightning_lrmon._fit.live import LengthWatch, ObservedStepping, SteppingCheck
 from lightning_lrmon._fit.options import Options, Output
 from lightning_lrmon._fit.outputs import choose_sinks, logger_notes, logging_cadence, lr_logged_twice
 from lightning_lrmon._fit.reviews import review_configs, scheduler_steps_done
+from lightning_lrmon._fit.runtime import scheduler_position
 from lightning_lrmon._fit.session import Built, Session
 from lightning_lrmon._review.pipeline import Review
 from lightning_lrmon._review.render import markdown_summary
@@ -30,7 +31,7 @@ def _resume_checks(
         return
     for b in built:
         session.emit(
-            live.scheduler_out_of_place(
+            runtime.scheduler_out_of_place(
                 describe(b.config.scheduler),
                 position=scheduler_position(b.config.scheduler),
                 expected=scheduler_steps_done(facts, b.config, trainer),
@@ -40,12 +41,12 @@ def _resume_checks(
     if restored is None:
         return
     now = {str(b.index): b.identity for b in built}
-    session.emit(live.spec_changed(restored.get("specs", now), now, trainer.global_step))
+    session.emit(runtime.spec_changed(restored.get("specs", now), now, trainer.global_step))
     before = restored.get("bound_steps", {})
     for b in built:
         uses_auto = isinstance(b.spec, dict) and has_auto(b.spec)
         session.emit(
-            live.run_length_changed(before.get(str(b.index)), b.steps, uses_auto=uses_auto, step=trainer.global_step)
+            runtime.run_length_changed(before.get(str(b.index)), b.steps, uses_auto=uses_auto, step=trainer.global_step)
         )
 
 
@@ -76,8 +77,11 @@ def train_start(
     _resume_checks(session, trainer, built, restored, run)
     for config in configs:
         if config.reduce_on_plateau and config.interval == "step" and config.monitor:
-            session.emit(live.plateau_per_step(str(config.monitor), step=g0))
-    reviews = review_configs(session, trainer, pl_module, built, options, run)
+            session.emit(runtime.plateau_per_step(str(config.monitor), step=g0))
+    plans: dict[int, Any] = {}
+    reviews = review_configs(session, trainer, pl_module, built, options, run, plans)
+    if stepping is not None:
+        stepping.follow(plans)
     if session.tensorboard is not None and reviews:
         if output.log_plan:
             for r in reviews:

@@ -24,10 +24,7 @@ from collections.abc import Callable
 import numpy as np
 
 from lightning_lrmon._findings import Finding, tooling
-from lightning_lrmon._review.context import (
-    CheckContext,
-    segments,
-)
+from lightning_lrmon._review.context import CheckContext, segments
 from lightning_lrmon._review.length import (
     check_horizon_too_long,
     check_horizon_too_short,

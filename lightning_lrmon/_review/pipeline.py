@@ -34,7 +34,7 @@ from lightning_lrmon._simulation.simulate import simulate, simulate_columns
 from lightning_lrmon._simulation.stack import Stack, erasures, simulate_stack
 from lightning_lrmon._stepping.runlength import RunFacts
 
-__all__ = ["GroupStats", "Review", "assemble", "check_schedule", "review", "review_stack"]
+__all__ = ["GroupStats", "PlanRows", "Review", "assemble", "check_schedule", "review", "review_stack"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,30 @@ class GroupStats:
         if self.first is None:
             return f"{self.tag}: no steps"
         return f"{self.tag}: {self.first:.4g} -> peak {self.peak:.4g} @{self.peak_at} -> {self.end:.4g} (end)"
+
+
+class PlanRows:
+    """The planned LRs of a reviewed schedule by scheduler step, for checking the run against its plan: one row at a
+    time, re-simulated from the review's chunks when asked (the memory the review already used, nothing per step).
+
+    Args:
+        cols: the review's simulated rows.
+        ratios: each group's ratio to the one simulated column, when the groups stay proportional.
+    """
+
+    def __init__(self, cols: Columns, ratios: np.ndarray | None) -> None:
+        self._cols, self._ratios = cols, ratios
+
+    def at(self, row: int) -> np.ndarray | None:
+        """Each group's planned LR after ``row`` scheduler steps (``None`` past the review, or when the schedule
+        cannot be simulated again the same way)."""
+        if not 0 <= row < self._cols.n:
+            return None
+        try:
+            x = self._cols.row(row)
+        except Exception:  # a schedule that is not a function of the step: no plan to hold the run against
+            return None
+        return x[0] * self._ratios if self._ratios is not None else x
 
 
 @dataclass
@@ -80,6 +104,8 @@ class Review:
     plan: PlannedSeries = NO_SERIES
     lrs: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
+    #: the planned LRs by scheduler step, for the live check of the run against its plan
+    plan_rows: PlanRows | None = field(default=None, repr=False, compare=False)
 
     def __repr__(self) -> str:
         """One screen in a notebook: the numbers, not the arrays.
@@ -203,6 +229,7 @@ def assemble(
         groups=_stats(tags, cols, ratios),
         findings=findings,
         plan=planned_series(cols, sketch, steps_of, ratios) if with_series else NO_SERIES,
+        plan_rows=PlanRows(cols, ratios) if with_series and sim.valid_steps else None,
     )
 
 

@@ -5,12 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from lightning_lrmon._findings import Finding
-from lightning_lrmon._review.context import (
-    JUMP_PEAK_FRACTION,
-    CheckContext,
-    Segment,
-    finding,
-)
+from lightning_lrmon._review.context import JUMP_PEAK_FRACTION, CheckContext, Segment, finding
 from lightning_lrmon._schedulers import describe, lookup
 from lightning_lrmon._simulation.columns import JUMP_RATIO
 

@@ -8,9 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from lightning_lrmon._review.context import (
-    phase_segments,
-)
+from lightning_lrmon._review.context import phase_segments
 from lightning_lrmon._schedulers import lookup
 from lightning_lrmon._simulation.columns import Columns
 from lightning_lrmon._simulation.shadow import DEFAULT_FALLBACK_BUDGET_S

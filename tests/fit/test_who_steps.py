@@ -290,3 +290,37 @@ def test_reduce_on_plateau_per_step_on_a_validation_metric_is_said_before_lightn
     (found,) = lr_warnings(record)
     assert found.startswith("plateau-monitor-missing: ReduceLROnPlateau watches 'val_loss' with interval='step'")
     assert "use 'interval': 'epoch'" in found
+
+
+class WarmupInOptimizerStep(TinyModule):
+    """The warm-up of Lightning's docs: the LR written into param_groups in optimizer_step for the first 8 steps."""
+
+    def optimizer_step(self, epoch: int, batch_idx: int, optimizer: Any, optimizer_closure: Any = None) -> None:
+        optimizer.step(closure=optimizer_closure)
+        if self.trainer.global_step < 8:
+            scale = min(1.0, float(self.trainer.global_step + 1) / 8)
+            for pg in optimizer.param_groups:
+                pg["lr"] = scale * 0.1
+
+
+def test_a_warmup_written_in_optimizer_step_is_a_note_never_a_schedule_finding(tmp_path):
+    from lightning_lrmon import LRMonitorNote
+
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        trainer(tmp_path, [LRMonitor()], max_epochs=2, max_steps=-1).fit(
+            WarmupInOptimizerStep(with_interval(cosine_steps, "step")), loader(64, 4)
+        )
+    assert lr_warnings(record) == []
+    notes = [str(w.message) for w in record if issubclass(w.category, LRMonitorNote)]
+    (outside,) = [n for n in notes if n.startswith("lr-outside-plan")]
+    assert "something else writes the LR" in outside
+
+
+def test_a_double_step_says_where_the_applied_lr_left_the_plan(tmp_path):
+    found = fit(tmp_path, TinyModule(with_interval(cosine_steps, "step"), extra_step=True), max_epochs=2, max_steps=-1)
+    (double,) = [w for w in found if w.startswith("double-step")]
+    # after 1 optimizer step the cosine (T_max=32, lr 0.1) should be at 0.1 (1 + cos(pi/32)) / 2; stepped 3 times
+    # it is at 0.1 (1 + cos(3 pi/32)) / 2
+    expected = "at optimizer step 1, group 0 uses 0.097847 where the plan has 0.0997592"
+    assert f"The applied LR left the plan: {expected}." in double

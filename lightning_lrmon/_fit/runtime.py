@@ -1,0 +1,323 @@
+"""The runtime checks of the catalogue as pure functions: numbers in, a :class:`Finding` (or ``None``) out.
+
+``LRMonitor`` gathers the numbers from the live run (scheduler positions, optimizer step counts, logged metric
+names, the restored callback state) and emits what these return, once each.
+
+Examples:
+    >>> f = double_step("StepLR(step_size=5)", moved=20, allowed=10, done=10, step=10)
+    >>> f.code, f.message.split(" (")[0]
+    ('double-step', 'StepLR(step_size=5) was stepped 20 times in the first 10 optimizer steps')
+    >>> double_step("StepLR(step_size=5)", moved=10, allowed=10, done=10, step=10) is None
+    True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from lightning_lrmon._findings import Finding, tooling
+from lightning_lrmon._schedulers import describe, horizon_of, lookup
+
+__all__ = [
+    "double_step",
+    "loader_length_changed",
+    "lr_invalid_at_runtime",
+    "lr_outside_plan",
+    "not_stepped",
+    "plateau_monitor_missing",
+    "plateau_per_step",
+    "run_length_changed",
+    "scheduler_out_of_place",
+    "scheduler_position",
+    "spec_changed",
+    "stalled",
+    "user_stepping_note",
+]
+
+
+def double_step(scheduler: str, *, moved: int, allowed: int, done: int, step: int) -> Finding | None:
+    """``double-step``: the scheduler moved at least twice as often as Lightning steps it.
+
+    Args:
+        scheduler: the scheduler's description.
+        moved: scheduler steps since the check started.
+        allowed: scheduler steps Lightning takes over the same optimizer steps.
+        done: optimizer steps completed since the check started.
+        step: the run's optimizer step, for the finding.
+    """
+    if moved <= allowed + 1 or moved < 2 * max(allowed, 1):
+        return None
+    return Finding(
+        "double-step",
+        "warning",
+        f"{scheduler} was stepped {moved} times in the first {done} optimizer steps (Lightning steps it {allowed} "
+        f"times there): the schedule runs {moved / max(allowed, 1):.1f}x too fast.",
+        step,
+        "remove the extra scheduler.step() call (e.g. in training_step); with automatic optimization Lightning "
+        "steps the schedulers itself.",
+    )
+
+
+def lr_outside_plan(scheduler: str, *, group: int, applied: float, planned: float, step: int) -> Finding:
+    """``lr-outside-plan`` (a note): the LR a step used is not the planned one, while the scheduler is where
+    Lightning's stepping puts it: something else writes the LR (a warm-up in ``optimizer_step``, a finder, a
+    callback). Legitimate when meant; never a schedule finding.
+
+    Examples:
+        >>> lr_outside_plan("LinearLR(...)", group=0, applied=0.001, planned=0.1, step=3).kind
+        'tooling'
+    """
+    return tooling(
+        "lr-outside-plan",
+        f"at optimizer step {step} group {group} uses LR {applied:.6g} where the plan of {scheduler} has "
+        f"{planned:.6g}, and the scheduler is where Lightning's stepping puts it: something else writes the LR (a "
+        "warm-up in optimizer_step, an LR finder, a callback). The planned-vs-actual chart shows the difference.",
+        "nothing to fix when you write the LR on purpose; otherwise look for code that sets param_groups[i]['lr'].",
+    )
+
+
+def stalled(scheduler: str, *, moved: int, allowed: int, done: int, step: int, hook: bool) -> Finding | None:
+    """``scheduler-not-stepped``: a step-interval scheduler that Lightning steps every optimizer step barely moves
+    (an ``lr_scheduler_step`` that passes the epoch, ``scheduler.step(epoch=self.current_epoch)``, or skips the call).
+
+    Examples:
+        >>> stalled("OneCycleLR(total_steps=300)", moved=0, allowed=9, done=9, step=9, hook=True).code
+        'scheduler-not-stepped'
+        >>> stalled("OneCycleLR(total_steps=300)", moved=9, allowed=9, done=9, step=9, hook=True) is None
+        True
+    """
+    if allowed < 4 or 2 * moved >= allowed:
+        return None
+    why = (
+        "your lr_scheduler_step override does not advance it once per call: passing the epoch "
+        "(scheduler.step(epoch=self.current_epoch)) moves it once per epoch, so the schedule runs an epoch at a time"
+        if hook
+        else "its step() does not advance it"
+    )
+    return Finding(
+        "scheduler-not-stepped",
+        "warning",
+        f"{scheduler} moved {moved} steps in the first {done} optimizer steps, while Lightning stepped it {allowed} "
+        f"times (interval='step'): {why}.",
+        step,
+        "call scheduler.step() without the epoch in lr_scheduler_step (a timm scheduler stepped per optimizer step: "
+        "scheduler.step_update(num_updates=self.global_step)); for a schedule counted in epochs, use "
+        "'interval': 'epoch' and scheduler.step(epoch=self.current_epoch + 1).",
+    )
+
+
+def not_stepped(scheduler: str, *, expected: int | None, done: int, step: int) -> Finding | None:
+    """``scheduler-not-stepped``: under manual optimization nobody steps the scheduler LRMonitor built.
+
+    Examples:
+        >>> not_stepped("CosineAnnealingLR(T_max=300)", expected=300, done=300, step=300).code
+        'scheduler-not-stepped'
+    """
+    if expected is not None and expected < 2:
+        return None
+    plan = f" (the plan stepped it {expected} times)" if expected is not None else ""
+    return Finding(
+        "scheduler-not-stepped",
+        "warning",
+        f"{scheduler} was never stepped in {done} optimizer steps{plan}: with manual optimization Lightning does not "
+        "step schedulers, so the LR stays at its start.",
+        step,
+        "call self.lr_schedulers().step() in training_step after opt.step() (once per optimizer step for "
+        "interval='step'), or use automatic optimization.",
+    )
+
+
+def plateau_monitor_missing(monitor: str, *, epoch: int, available: Sequence[str], step: int) -> Finding:
+    """``plateau-monitor-missing``: ReduceLROnPlateau's metric is not among the logged ones.
+
+    Examples:
+        >>> plateau_monitor_missing("val_los", epoch=0, available=["val_loss"], step=16).hint
+        "self.log('val_los', ...) in training/validation, or set monitor to one of ['val_loss']."
+    """
+    names = sorted(available)
+    return Finding(
+        "plateau-monitor-missing",
+        "warning",
+        f"ReduceLROnPlateau watches {monitor!r}, but no such metric was logged in epoch {epoch}; available: {names}. "
+        "It will never reduce the LR.",
+        step,
+        f"self.log({monitor!r}, ...) in training/validation, or set monitor to one of {names}.",
+    )
+
+
+_VALIDATION_METRIC = re.compile(r"(^|[_/.-])(val|valid|validation)([_/.-]|$)", re.IGNORECASE)
+
+
+def plateau_per_step(monitor: str, *, step: int) -> Finding | None:
+    """``plateau-monitor-missing`` before the first batch: ReduceLROnPlateau stepped after every optimizer step
+    (``"interval": "step"``) on a validation metric, which does not exist yet then (Lightning raises after the
+    first batch).
+
+    Examples:
+        >>> plateau_per_step("val_loss", step=0).code
+        'plateau-monitor-missing'
+        >>> plateau_per_step("train_loss", step=0) is None
+        True
+    """
+    if not _VALIDATION_METRIC.search(monitor):
+        return None
+    return Finding(
+        "plateau-monitor-missing",
+        "warning",
+        f"ReduceLROnPlateau watches {monitor!r} with interval='step': Lightning steps it after every optimizer step, "
+        f"reading {monitor!r} then, but a validation metric is logged only when validation runs, so Lightning will "
+        "raise after the first batch ('ReduceLROnPlateau conditioned on metric ... which is not available').",
+        step,
+        f"use 'interval': 'epoch' (Lightning steps it after validation, when {monitor!r} exists), or monitor a "
+        "metric you self.log() in training_step.",
+    )
+
+
+def lr_invalid_at_runtime(tags: Sequence[str], values: Sequence[float], step: int) -> Finding | None:
+    """``lr-invalid`` during the run: the first NaN, infinite or negative LR among ``values``.
+
+    Examples:
+        >>> lr_invalid_at_runtime(["lr-SGD"], [float("nan")], 7).message
+        'the LR of lr-SGD is nan at optimizer step 7.'
+    """
+    bad = [(t, v) for t, v in zip(tags, values) if not (v >= 0 and v != float("inf"))]
+    if not bad:
+        return None
+    return Finding(
+        "lr-invalid",
+        "error",
+        f"the LR of {bad[0][0]} is {bad[0][1]!r} at optimizer step {step}.",
+        step,
+        "check the scheduler's formula and its horizon; a NaN/inf/negative LR destroys the weights.",
+    )
+
+
+def spec_changed(saved: Mapping[str, str], now: Mapping[str, str], step: int) -> Finding | None:
+    """``resume-mismatch``: the scheduler spec differs from the checkpoint's; the message shows what changed.
+
+    Examples:
+        >>> spec_changed({"0": "LinearLR(total_iters=40)"}, {"0": "LinearLR(total_iters=40)"}, 32) is None
+        True
+        >>> f = spec_changed({"0": "LinearLR(total_iters=40)"}, {"0": "LinearLR(total_iters=400)"}, 32)
+        >>> f.message.split("; ")[0].split(" (")[1]
+        'scheduler[0]: LinearLR(total_iters=40) -> LinearLR(total_iters=400))'
+    """
+    if dict(saved) == dict(now):
+        return None
+    keys = sorted(set(saved) | set(now))
+    changes = "; ".join(
+        f"scheduler[{k}]: {saved.get(k, 'none')} -> {now.get(k, 'none')}" for k in keys if saved.get(k) != now.get(k)
+    )
+    return Finding(
+        "resume-mismatch",
+        "warning",
+        f"the scheduler spec changed since the checkpoint was saved ({changes}); the restored "
+        "scheduler state belongs to the old spec, so the schedule bends at the resume step.",
+        step,
+        "resume with the spec the checkpoint was trained with, or start a fresh run (no ckpt_path).",
+    )
+
+
+def run_length_changed(saved: int | None, now: int | None, *, uses_auto: bool, step: int) -> Finding | None:
+    """``resume-mismatch``: the run's scheduler steps changed under an ``"auto"`` horizon.
+
+    Examples:
+        >>> run_length_changed(32, 64, uses_auto=True, step=32).message.split(" and ")[0]
+        "the run's length changed since the checkpoint (32 -> 64 scheduler steps)"
+    """
+    if not uses_auto or saved is None or now is None or saved == now:
+        return None
+    return Finding(
+        "resume-mismatch",
+        "warning",
+        f"the run's length changed since the checkpoint ({saved} -> {now} scheduler steps) and the scheduler's "
+        f"horizon is 'auto': the restored scheduler keeps the old horizon ({saved}), so the schedule does not end "
+        "where this run ends.",
+        step,
+        f"resume with the original length (max_steps/max_epochs giving {saved} steps), or start a fresh run to "
+        "re-bind 'auto'.",
+    )
+
+
+def scheduler_out_of_place(scheduler: str, *, position: int | None, expected: int | None, step: int) -> Finding | None:
+    """``resume-mismatch``: after a resume the scheduler is not at the run's step (e.g. restarted at 0).
+
+    Examples:
+        >>> scheduler_out_of_place("LinearLR(...)", position=0, expected=32, step=32).code
+        'resume-mismatch'
+    """
+    if position is None or expected is None or position == expected:
+        return None
+    return Finding(
+        "resume-mismatch",
+        "warning",
+        f"after the resume {scheduler} is at step {position}, but the run is at optimizer step {step} (expected "
+        f"scheduler step {expected}): the schedule is out of place (a warmup would restart).",
+        step,
+        "the checkpoint holds no state for this scheduler (was LRMonitor added, or its scheduler count changed, "
+        "since it was saved?): resume from a checkpoint saved with this LRMonitor, or start a fresh run.",
+    )
+
+
+def scheduler_position(scheduler: Any) -> int:
+    """How many times ``scheduler`` was stepped (``last_epoch`` for every torch scheduler).
+
+    Examples:
+        >>> import torch
+        >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+        >>> scheduler_position(torch.optim.lr_scheduler.StepLR(opt, 5))
+        0
+    """
+    pos = getattr(scheduler, "last_epoch", None)
+    return pos if isinstance(pos, int) else int(getattr(scheduler, "_step_count", 0))
+
+
+def loader_length_changed(
+    scheduler: Any, *, was: int, now: int, epoch: int, reviewed: int, total: int, step: int
+) -> Finding:
+    """``run-length-changed``: the training loader's length changed between epochs, and with it the run's
+    scheduler steps; the scheduler keeps the horizon it was given.
+
+    Examples:
+        >>> import torch
+        >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+        >>> f = loader_length_changed(torch.optim.lr_scheduler.CosineAnnealingLR(opt, 16), was=4, now=16, epoch=1,
+        ...                           reviewed=16, total=52, step=4)
+        >>> f.hint
+        "use T_max=52, the run's real length (LRMonitor never changes a schedule during training)."
+    """
+    record, h = lookup(scheduler), horizon_of(scheduler)
+    arg = record.horizon_arg if record is not None else None
+    fix = (
+        f"use {arg}={h - reviewed + total}, the run's real length"
+        if arg and h is not None
+        else "size the schedule for the run's real length"
+    )
+    return Finding(
+        "run-length-changed",
+        "warning",
+        f"the training loader has {now} batches per epoch from epoch {epoch} (was {was}), so this run takes {total} "
+        f"scheduler steps of {describe(scheduler)}, not the {reviewed} it was reviewed and bound for"
+        + (f"; its horizon {arg}={h} no longer ends with the run." if arg and h is not None else "."),
+        step,
+        f"{fix} (LRMonitor never changes a schedule during training).",
+    )
+
+
+def user_stepping_note(finding: Finding, *, per_epoch: int, total: int) -> Finding:
+    """A horizon finding judged from the stepping the user really does under manual optimization.
+
+    Examples:
+        >>> f = Finding("horizon-too-short", "warning", "CosineAnnealingLR(T_max=5) ends early.", 5, "use T_max=80.")
+        >>> user_stepping_note(f, per_epoch=16, total=80).message
+        'CosineAnnealingLR(T_max=5) ends early. Under manual optimization you step it yourself: 16 times in the \
+first epoch, so 80 times in this run.'
+    """
+    message = (
+        f"{finding.message} Under manual optimization you step it yourself: {per_epoch} time"
+        f"{'s' if per_epoch != 1 else ''} in the first epoch, so {total} times in this run."
+    )
+    return dataclasses.replace(finding, message=message)
