@@ -10,6 +10,7 @@ from typing import Any
 
 from lightning_lrmon._findings import Finding
 from lightning_lrmon._fit.runtime import (
+    counts_steps,
     double_step,
     loader_length_changed,
     lr_outside_plan,
@@ -65,9 +66,9 @@ class SteppingCheck:
             freq = max(1, int(config.frequency))
             allowed = steps_done(self._facts, "step", freq, global_step=self._g0 + done, epoch=0) - done0
             moved = scheduler_position(config.scheduler) - pos0
-            found = double_step(name, moved=moved, allowed=allowed, done=done, step=step) or stalled(
-                name, moved=moved, allowed=allowed, done=done, step=step, hook=self._hook
-            )
+            found = double_step(name, moved=moved, allowed=allowed, done=done, step=step)
+            if found is None and counts_steps(config.scheduler):  # a foreign class may keep no step counter
+                found = stalled(name, moved=moved, allowed=allowed, done=done, step=step, hook=self._hook)
             out.append(self._held_against_the_plan(config, allowed, moved, found, step))
         return out
 

@@ -32,6 +32,7 @@ __all__ = [
     "run_length_changed",
     "scheduler_out_of_place",
     "scheduler_position",
+    "counts_steps",
     "spec_changed",
     "stalled",
     "user_stepping_note",
@@ -259,6 +260,20 @@ def scheduler_out_of_place(scheduler: str, *, position: int | None, expected: in
         step,
         "the checkpoint holds no state for this scheduler (was LRMonitor added, or its scheduler count changed, "
         "since it was saved?): resume from a checkpoint saved with this LRMonitor, or start a fresh run.",
+    )
+
+
+def counts_steps(scheduler: Any) -> bool:
+    """Whether ``scheduler`` keeps a count of its steps (``last_epoch``, as every torch scheduler does).
+
+    Examples:
+        >>> import torch
+        >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+        >>> counts_steps(torch.optim.lr_scheduler.StepLR(opt, 5)), counts_steps(object())
+        (True, False)
+    """
+    return isinstance(getattr(scheduler, "last_epoch", None), int) or isinstance(
+        getattr(scheduler, "_step_count", None), int
     )
 
 
