@@ -30,7 +30,7 @@ from lightning_lrmon._findings import Finding
 from lightning_lrmon._fit.live import LengthWatch, ObservedStepping, SteppingCheck
 from lightning_lrmon._fit.runtime import lr_invalid_at_runtime
 from lightning_lrmon._fit.sinks import LoggerSink, TensorBoardSink
-from lightning_lrmon._fit.track import LRTracker
+from lightning_lrmon._fit.track import LRTracker, Track
 from lightning_lrmon._review.render import finding_markdown
 from lightning_lrmon._vocab import OnMisconfig
 
@@ -174,6 +174,17 @@ class Session:
             return
         self._after_tensorboard(sink, getattr(sink, kind)(*args))
 
+    def _log_the_idle(self, others: LoggerSink, stepping: Track, step: int) -> None:
+        """At a logging step, the other optimizers that have not stepped at it: their LR now, as LearningRateMonitor
+        logs every optimizer at its points (an optimizer idle for an epoch under manual optimization keeps them)."""
+        for track in self.tracker.tracks():
+            if track is stepping or track.sent_step == step or not (track.epoch_due or others.on_cadence(step)):
+                continue
+            if self.tracker.read(track.opt) is None:
+                continue
+            track.epoch_due, track.sent_step, track.last_step = False, step, step
+            self.emit(others.scalars(step, track.all_tags, track.values))
+
     def _after_tensorboard(self, sink: TensorBoardSink, failed: Finding | None) -> None:
         """Say a failed TensorBoard write once; drop the sink when it closed itself."""
         if failed is not None:
@@ -244,9 +255,10 @@ class Session:
         others = self._others
         if others is not None:
             track.last_step = step
-            if track.epoch_due or others.on_cadence(step):
+            if (track.epoch_due or others.on_cadence(step)) and track.sent_step != step:
                 track.epoch_due, track.sent_step = False, step
                 self.emit(others.scalars(step, tags, values))
+                self._log_the_idle(others, track, step)
         if not (min(values) >= 0.0 and max(values) < _INF):  # NaN fails both comparisons
             self.emit(lr_invalid_at_runtime(tags, values, step))
         n = track.count = track.count + 1

@@ -67,6 +67,19 @@ class ManualTwo(Optimized):
             s.step()
 
 
+class ManualIdle(ManualTwo):
+    """Manual optimization where the second optimizer steps only in even epochs (a GAN's discriminator paused)."""
+
+    def training_step(self, batch: Any, batch_idx: int) -> None:
+        for i, opt in enumerate(self.optimizers()):
+            if i == 1 and self.current_epoch % 2:
+                continue
+            loss = self.loss(self.step(batch))
+            opt.zero_grad()
+            self.manual_backward(loss)
+            opt.step()
+
+
 class ManualBackbone(ManualTwo):
     """Three optimizers over a backbone that a finetuning callback unfreezes group by group."""
 
@@ -200,6 +213,9 @@ SCENARIOS: dict[str, tuple[Callable[[], Any], dict[str, Any], dict[str, Any], Ca
     ),
     "multi_lrs[step]": (lambda: ManualTwo(_two_adams(True)), MULTI, {"logging_interval": "step"}, list),
     "multi_lrs[epoch]": (lambda: ManualTwo(_two_adams(True)), MULTI, {"logging_interval": "epoch"}, list),
+    # not in Lightning's file: an optimizer idle in some epochs keeps LearningRateMonitor's points (it logs every
+    # optimizer at its logging steps, stepped or not)
+    "multi_lrs_one_idle[step]": (lambda: ManualIdle(_two_adams(True)), {**MULTI, "max_epochs": 3}, {}, list),
     "no_lr_scheduler_multi_lrs[step]": (
         lambda: ManualTwo(_two_adams(False)),
         MULTI,
