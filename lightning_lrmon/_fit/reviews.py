@@ -15,7 +15,13 @@ from lightning_lrmon._review.pipeline import GroupStats, PlanRows, Review, revie
 from lightning_lrmon._review.subject import Subject
 from lightning_lrmon._schedulers import describe
 from lightning_lrmon._simulation.stack import stacked
-from lightning_lrmon._stepping.contract import Contract, overrides_step, per_epoch_cause, read_contract
+from lightning_lrmon._stepping.contract import (
+    Contract,
+    configured_by_lightningcli,
+    overrides_step,
+    per_epoch_cause,
+    read_contract,
+)
 from lightning_lrmon._stepping.runlength import (
     RunFacts,
     opt_step_of_rows,
@@ -231,6 +237,7 @@ def review_configs(
     scheduler's planned LRs by ``id`` of its config, for the live check."""
     ours = {id(b.config): b for b in built}
     automatic = getattr(pl_module, "automatic_optimization", True)
+    cli = configured_by_lightningcli(pl_module)
     stack_of = {id(c): group for group in stacked(trainer.lr_scheduler_configs) for c in group}
     out = []
     for config in trainer.lr_scheduler_configs:
@@ -241,9 +248,8 @@ def review_configs(
             r = _review_stacked(session, trainer, group, facts)
         else:
             b = ours.get(id(config))
-            contract = read_contract(
-                config, automatic=automatic, overrides_step=overrides_step(pl_module), built=b is not None
-            )
+            hook = overrides_step(pl_module)
+            contract = read_contract(config, automatic=automatic, overrides_step=hook, built=b is not None, cli=cli)
             r = _review_config(session, trainer, config, facts, b, options, contract)
             if r is not None and contract.by == "user":
                 _hold_for_the_first_epoch(r)

@@ -20,7 +20,14 @@ from typing import Any, Literal
 
 from lightning_lrmon._findings import Finding
 
-__all__ = ["Contract", "interval_fix", "overrides_step", "per_epoch_cause", "read_contract"]
+__all__ = [
+    "Contract",
+    "configured_by_lightningcli",
+    "interval_fix",
+    "overrides_step",
+    "per_epoch_cause",
+    "read_contract",
+]
 
 SteppedBy = Literal["lightning", "user", "lr_scheduler_step"]
 
@@ -35,18 +42,33 @@ class Contract:
         interval: the config's ``interval``.
         frequency: the config's ``frequency``.
         built: LRMonitor built it (its fix is an ``LRMonitor`` argument, not the ``lr_scheduler`` dict).
+        cli: LightningCLI's top-level ``lr_scheduler:`` (always stepped per epoch; the fix is in the config).
     """
 
     by: SteppedBy
     interval: str
     frequency: int
     built: bool
+    cli: bool = False
 
 
-def read_contract(config: Any, *, automatic: bool, overrides_step: bool, built: bool) -> Contract:
+def read_contract(config: Any, *, automatic: bool, overrides_step: bool, built: bool, cli: bool = False) -> Contract:
     """The contract of one of the Trainer's scheduler configs."""
     by: SteppedBy = "user" if not automatic else "lr_scheduler_step" if overrides_step else "lightning"
-    return Contract(by, str(config.interval), max(1, int(config.frequency)), built)
+    return Contract(by, str(config.interval), max(1, int(config.frequency)), built, cli and not built)
+
+
+def configured_by_lightningcli(module: Any) -> bool:
+    """Whether LightningCLI put its own ``configure_optimizers`` on the module (a top-level ``optimizer:`` /
+    ``lr_scheduler:`` in the config), which steps the scheduler per epoch whatever the config says.
+
+    Examples:
+        >>> configured_by_lightningcli(object())
+        False
+    """
+    bound = vars(module).get("configure_optimizers") if hasattr(module, "__dict__") else None
+    func = getattr(bound, "__func__", None)
+    return str(getattr(func, "__module__", "")).endswith(("lightning.pytorch.cli", "pytorch_lightning.cli"))
 
 
 def overrides_step(module: Any) -> bool:
@@ -68,6 +90,11 @@ def interval_fix(contract: Contract) -> str:
     """How to have the scheduler stepped after every optimizer step, in the user's terms."""
     if contract.built:
         return "pass LRMonitor(..., interval='step'), so Lightning steps it after every optimizer step"
+    if contract.cli:
+        return (
+            "LightningCLI steps a top-level lr_scheduler: once per epoch, always; move it under trainer.callbacks as "
+            "LRMonitor's scheduler with interval: step, so Lightning steps it after every optimizer step"
+        )
     return (
         'return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}} from '
         "configure_optimizers, so Lightning steps it after every optimizer step"
@@ -88,6 +115,8 @@ def per_epoch_cause(finding: Finding, contract: Contract, *, epoch_steps: int, o
     why = (
         "interval='epoch'"
         if contract.built
+        else "LightningCLI's interval 'epoch'"
+        if contract.cli
         else "interval 'epoch' (Lightning's default when the lr_scheduler dict has no \"interval\")"
     )
     message = (

@@ -163,3 +163,42 @@ def test_lightningcli_fit_binds_auto_from_yaml(tmp_path, monkeypatch):
     values = [v for _, v in scalars["lr-SGD"]]
     assert steps == list(range(128))
     assert values[0] == pytest.approx(1e-5) and max(values) == pytest.approx(0.001) and values[-1] < 1e-6
+
+
+TOP_LEVEL_ONE_CYCLE = """
+seed_everything: 0
+trainer:
+  max_epochs: 4
+  accelerator: cpu
+  enable_checkpointing: false
+  enable_progress_bar: false
+  logger:
+    class_path: lightning.pytorch.loggers.TensorBoardLogger
+    init_args: {save_dir: runs, name: cli-top}
+  callbacks:
+    - class_path: lightning_lrmon.LRMonitor
+optimizer:
+  class_path: torch.optim.SGD
+  init_args: {lr: 0.01}
+lr_scheduler:
+  class_path: torch.optim.lr_scheduler.OneCycleLR
+  init_args: {max_lr: 0.1, total_steps: STEPS}
+"""
+
+
+def test_a_top_level_per_step_scheduler_under_lightningcli_gets_the_config_fix(tmp_path, monkeypatch):
+    """LightningCLI steps its top-level lr_scheduler per epoch: the fix moves it under LRMonitor with interval: step
+    (a configure_optimizers fix would not apply: LightningCLI writes configure_optimizers)."""
+    import warnings
+
+    from helpers import lr_warnings
+
+    steps = 4 * 32  # the example's data: 32 batches an epoch
+    path = tmp_path / "top.yaml"
+    path.write_text(TOP_LEVEL_ONE_CYCLE.replace("STEPS", str(steps)))
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        _cli(str(path), tmp_path, monkeypatch)
+    found = [w for w in lr_warnings(record) if w.startswith("horizon-too-long")]
+    assert found and all("LightningCLI's interval 'epoch'" in w for w in found), lr_warnings(record)
+    assert "move it under trainer.callbacks as LRMonitor's scheduler with interval: step" in found[0]
