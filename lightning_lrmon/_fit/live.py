@@ -14,6 +14,7 @@ from lightning_lrmon._fit.runtime import (
     double_step,
     loader_length_changed,
     lr_outside_plan,
+    off_count,
     scheduler_position,
     stalled,
 )
@@ -31,11 +32,23 @@ class SteppingCheck:
         configs: the Trainer's scheduler configs (``scheduler``, ``interval``, ``frequency``).
         facts: the run's numbers (for steps a ``frequency`` allows).
         global_step: the optimizer step the check begins at.
+        epoch: the epoch it begins at.
+        hook: the module overrides ``lr_scheduler_step``.
+        owner: what holds the run's configs as ``lr_scheduler_configs`` (the Trainer's strategy): a config it no
+            longer holds (``StochasticWeightAveraging`` swaps in its SWALR) is not checked any more.
     """
 
     def __init__(
-        self, configs: Sequence[Any], facts: RunFacts, global_step: int, *, epoch: int = 0, hook: bool = False
+        self,
+        configs: Sequence[Any],
+        facts: RunFacts,
+        global_step: int,
+        *,
+        epoch: int = 0,
+        hook: bool = False,
+        owner: Any = None,
     ) -> None:
+        self._owner = owner
         self._facts, self._g0, self._hook = facts, global_step, hook  # hook: the module overrides lr_scheduler_step
         self._plans: dict[int, Any] = {}
         self._by_epoch = [  # epoch-interval schedulers, checked at epoch boundaries (a user's extra step() shows there)
@@ -59,8 +72,9 @@ class SteppingCheck:
         """The findings for ``optimizer``'s schedulers after its ``n``-th step since the check began."""
         opt = getattr(optimizer, "optimizer", optimizer)
         out: list[Finding | None] = []
+        live = self._live()
         for config, pos0, done0, name in self._watched:
-            if config.scheduler.optimizer is not opt:
+            if config.scheduler.optimizer is not opt or (live is not None and id(config) not in live):
                 continue
             done = n - 1 - self._n0.get(id(opt), 0)
             freq = max(1, int(config.frequency))
@@ -71,6 +85,11 @@ class SteppingCheck:
                 found = stalled(name, moved=moved, allowed=allowed, done=done, step=step, hook=self._hook)
             out.append(self._held_against_the_plan(config, allowed, moved, found, step))
         return out
+
+    def _live(self) -> set[int] | None:
+        """The configs the run still steps (``None``: unknown, all of them)."""
+        configs = getattr(self._owner, "lr_scheduler_configs", None)
+        return None if configs is None else {id(c) for c in configs}
 
     def follow(self, plans: Mapping[int, Any]) -> None:
         """The planned LRs (a ``PlanRows`` by ``id`` of the scheduler config) the run is held against from now on."""
@@ -90,6 +109,9 @@ class SteppingCheck:
         if not parted or len(applied) != len(planned):
             return found
         g = parted[0]
+        lags_early = moved < allowed < 4  # (a stall in progress: the stall check names it from 4 steps on)
+        if found is None and moved != allowed and not lags_early and counts_steps(config.scheduler):
+            found = off_count(describe(config.scheduler), moved=moved, allowed=allowed, step=step)
         if found is not None:
             where = f"optimizer step {step}, group {g} uses {applied[g]:.6g} where the plan has {planned[g]:.6g}"
             return dataclasses.replace(found, message=f"{found.message} The applied LR left the plan: at {where}.")
@@ -97,11 +119,21 @@ class SteppingCheck:
             return None
         return lr_outside_plan(describe(config.scheduler), group=g, applied=applied[g], planned=planned[g], step=step)
 
-    def at_epoch_boundary(self, *, epochs_done: int, global_step: int) -> list[Finding | None]:
-        """The findings for the epoch-interval schedulers once ``epochs_done`` epochs have ended (Lightning steps
-        each once per ``frequency`` epochs, at the epoch's last batch)."""
+    def at_epoch_boundary(
+        self, *, epochs_done: int, global_step: int, counts: Mapping[int, int] | None = None
+    ) -> list[Finding | None]:
+        """The findings once ``epochs_done`` epochs have ended: the epoch-interval schedulers (Lightning steps each
+        once per ``frequency`` epochs, at the epoch's last batch), and the step-interval ones after the optimizer
+        steps in ``counts`` (by ``id`` of the optimizer), so a run that leaves its plan is said within that epoch."""
         out: list[Finding | None] = []
+        for opt_id, n in (counts or {}).items():
+            opt = next((c.scheduler.optimizer for c, *_ in self._watched if id(c.scheduler.optimizer) == opt_id), None)
+            if opt is not None and n > 0:
+                out += self.check(opt, n + 1, global_step)  # n steps taken, and the scheduler stepped after each
+        live = self._live()
         for config, pos0, epoch0, name in self._by_epoch:
+            if live is not None and id(config) not in live:
+                continue
             freq = max(1, int(config.frequency))
             allowed = epochs_done // freq - epoch0 // freq
             moved = scheduler_position(config.scheduler) - pos0

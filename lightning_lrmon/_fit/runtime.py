@@ -27,6 +27,7 @@ __all__ = [
     "lr_invalid_at_runtime",
     "lr_outside_plan",
     "not_stepped",
+    "off_count",
     "plateau_monitor_missing",
     "plateau_per_step",
     "run_length_changed",
@@ -77,6 +78,37 @@ def lr_outside_plan(scheduler: str, *, group: int, applied: float, planned: floa
         f"{planned:.6g}, and the scheduler is where Lightning's stepping puts it: something else writes the LR (a "
         "warm-up in optimizer_step, an LR finder, a callback). The planned-vs-actual chart shows the difference.",
         "nothing to fix when you write the LR on purpose; otherwise look for code that sets param_groups[i]['lr'].",
+    )
+
+
+def off_count(scheduler: str, *, moved: int, allowed: int, step: int) -> Finding:
+    """A scheduler whose step count is off Lightning's and whose LR left the plan: ``double-step`` when it was
+    stepped more often (an extra ``step()`` now and then), ``scheduler-not-stepped`` when less.
+
+    Examples:
+        >>> off_count("StepLR(step_size=5)", moved=34, allowed=32, step=32).code
+        'double-step'
+        >>> off_count("StepLR(step_size=5)", moved=30, allowed=32, step=32).code
+        'scheduler-not-stepped'
+    """
+    if moved > allowed:
+        return Finding(
+            "double-step",
+            "warning",
+            f"{scheduler} was stepped {moved} times where Lightning stepped it {allowed} times: {moved - allowed} "
+            "extra step() call(s) moved the schedule ahead.",
+            step,
+            "remove the extra scheduler.step() call (e.g. in training_step or an epoch hook); with automatic "
+            "optimization Lightning steps the schedulers itself.",
+        )
+    return Finding(
+        "scheduler-not-stepped",
+        "warning",
+        f"{scheduler} was stepped {moved} times where Lightning stepped it {allowed} times: {allowed - moved} "
+        "step(s) were skipped, so the schedule lags.",
+        step,
+        "look for what skips scheduler.step(): an lr_scheduler_step override that returns early or passes the "
+        "epoch, or a callback that restores the scheduler's state.",
     )
 
 

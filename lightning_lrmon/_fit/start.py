@@ -67,7 +67,8 @@ def train_start(
     session.tracker.start(trainer.optimizers, list(trainer.lr_scheduler_configs))
     automatic = getattr(pl_module, "automatic_optimization", True)
     configs, g0, e0 = trainer.lr_scheduler_configs, trainer.global_step, trainer.current_epoch
-    stepping = SteppingCheck(configs, run, g0, epoch=e0, hook=overrides_step(pl_module)) if automatic else None
+    hook, owner = overrides_step(pl_module), trainer.strategy
+    stepping = SteppingCheck(configs, run, g0, epoch=e0, hook=hook, owner=owner) if automatic else None
     session.observed = None if automatic else ObservedStepping(configs, epoch=e0)
     watch = LengthWatch(configs, run, global_step=g0, epoch=e0)
     cadence = logging_cadence(trainer, output, run, sum(len(t.tags) for t in session.tracker.tracks()))

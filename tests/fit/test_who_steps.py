@@ -324,3 +324,25 @@ def test_a_double_step_says_where_the_applied_lr_left_the_plan(tmp_path):
     # it is at 0.1 (1 + cos(3 pi/32)) / 2
     expected = "at optimizer step 1, group 0 uses 0.097847 where the plan has 0.0997592"
     assert f"The applied LR left the plan: {expected}." in double
+
+
+class ExtraStepFromEpochTwo(TinyModule):
+    """From epoch 2 on, one extra scheduler.step() at each epoch's first batch (not a 2x double step)."""
+
+    def training_step(self, batch: Any, batch_idx: int) -> Any:
+        if self.current_epoch >= 2 and batch_idx == 0:
+            self.lr_schedulers().step()
+        return super().training_step(batch, batch_idx)
+
+
+def test_an_occasional_extra_step_is_said_in_the_epoch_the_run_leaves_its_plan(tmp_path):
+    module = ExtraStepFromEpochTwo(with_interval(cosine_steps, "step"))
+    cb = LRMonitor()
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always", LRScheduleWarning)
+        trainer(tmp_path, [cb], max_epochs=5, max_steps=-1).fit(module, loader(64, 4))
+    (double,) = [w for w in lr_warnings(record) if w.startswith("double-step")]
+    assert "was stepped 49 times where Lightning stepped it 48 times: 1 extra step() call(s)" in double
+    # said at the end of epoch 2 (step 48), the first epoch in which the run left its plan
+    (finding,) = [f for f in cb.findings if f.code == "double-step"]
+    assert finding.step == 48 and "The applied LR left the plan: at optimizer step 48" in double
