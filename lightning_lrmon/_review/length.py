@@ -57,7 +57,10 @@ def _short_finding(
 ) -> Finding:
     """The ``horizon-too-short`` finding of one phase; a cosine that climbs back from row ``climb`` on claims the
     rest of the phase, so decay-increases and lr-jump do not report the climb again."""
-    arg, wanted = info.horizon_arg, ctx.total_steps - seg.start  # the horizon that ends with the run
+    # the horizon that ends with the run, counted from the scheduler's own step 0 (a resumed or already stepped
+    # scheduler is part-way through it)
+    e_now = 0 if seg.start > 0 else max(getattr(seg.scheduler, "last_epoch", 0), 0)
+    arg, wanted = info.horizon_arg, ctx.total_steps - seg.start + e_now
     if climb is not None:
         restarts = int(np.ceil((seg.stop - end_row) / (2 * h)))
         what = (

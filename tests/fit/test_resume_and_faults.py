@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from helpers import SGD, TinyModule, f32, loader, read_scalars, read_texts, run_dir, series, trainer
+from helpers import SGD, TinyModule, f32, loader, lr_warnings, read_scalars, read_texts, run_dir, series, trainer
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from lightning.pytorch.loggers import Logger
 from torch.optim.lr_scheduler import CosineAnnealingLR
@@ -299,3 +299,24 @@ def test_tensorboards_python_loader_serves_each_step_once_after_a_crash_and_resu
     assert _multiplexer_steps(str(tmp_path), "lr-SGD") == list(range(40))
     # the resume's SessionLog.START also drops Lightning's own train_loss of steps 32-34 logged before the crash
     assert _multiplexer_steps(str(tmp_path), "train_loss") == list(range(40))
+
+
+def test_a_resumed_and_extended_run_gets_a_horizon_counted_from_step_zero(tmp_path):
+    """max_epochs 4 -> 8 with T_max=4 restored: the fix is T_max=8, not the T_max=4 already in use."""
+
+    def cosine(m):
+        opt = SGD(m.parameters(), lr=0.1)
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=4)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "epoch"}}
+
+    ckpt = _ckpt(tmp_path / "ckpt")
+    trainer(tmp_path, [LRMonitor(), ckpt], max_epochs=4, max_steps=-1, enable_checkpointing=True).fit(
+        TinyModule(cosine), loader(64, 4)
+    )
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always", LRScheduleWarning)
+        trainer(
+            tmp_path, [LRMonitor(), _ckpt(tmp_path / "ckpt")], max_epochs=8, max_steps=-1, enable_checkpointing=True
+        ).fit(TinyModule(cosine), loader(64, 4), ckpt_path=str(tmp_path / "ckpt" / "epoch=3-step=64.ckpt"))
+    (short,) = [w for w in lr_warnings(record) if w.startswith("horizon-too-short")]
+    assert "use T_max=8 (the run's scheduler steps)" in short, short

@@ -214,7 +214,7 @@ def test_manual_optimization_an_epoch_sized_horizon_stepped_every_batch_is_too_s
     found = fit(tmp_path, Manual(cosine_epochs, steps_scheduler=True), max_epochs=5, max_steps=-1)
     (short,) = [w for w in found if w.startswith("horizon-too-short")]
     assert "you step it yourself: 16 times in the first epoch, so 80 times in this run" in short
-    assert "its horizon T_max=5 ends at step 16" in short  # (the fix counts the 64 steps left: issue 30's numbers)
+    assert "its horizon T_max=5 ends at step 16" in short and "use T_max=80" in short  # counted from step 0
 
 
 def test_manual_optimization_with_two_optimizers_each_stepped_is_silent(tmp_path):
