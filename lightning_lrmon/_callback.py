@@ -256,19 +256,15 @@ class LRMonitor(Callback):
             if not n & 255:
                 self._base = trainer.global_step - n
             step = self._base + n
-        values = self.session.log_step(optimizer, step)
+        session = self.session
+        values = session.log_step(optimizer, step)
         if values is not None and self.prog_bar:
-            tag = self.session.tracker.tags_of(optimizer)[0]
+            tag = session.tracker.tags_of(optimizer)[0]
             pl_module.log(tag, values[0], prog_bar=True, logger=False, on_step=True, on_epoch=False)
-        if self.session.log.wants_raise and trainer.world_size == 1:
-            decide_raise(self.session, trainer)
-
-    @override
-    def on_train_batch_end(
-        self, trainer: Trainer, pl_module: LightningModule, outputs: Any, batch: Any, batch_idx: int
-    ) -> None:
-        if self._publish_every and trainer.global_step % self._publish_every == 0:
-            _publish(trainer, self.session)
+        if self._publish_every and (step + 1) % self._publish_every == 0:
+            _publish(trainer, session)  # for a callback that monitors an LR tag, at the Trainer's logging steps
+        if session.log.wants_raise and trainer.world_size == 1:
+            decide_raise(session, trainer)
 
     @override
     def on_train_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
