@@ -23,6 +23,7 @@ Examples:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -101,10 +102,19 @@ def _check(args: argparse.Namespace) -> int:
         (one,) = files
         if one.error is not None:
             raise InputError(one.error)
-        print(_json(one.entries, one.notes) if args.format == "json" else _text(one.entries, one.notes))
-        return one.code
-    print(report_many(files, args.format))
-    return max(f.code for f in files)
+        return _out(_json(one.entries, one.notes) if args.format == "json" else _text(one.entries, one.notes), one.code)
+    return _out(report_many(files, args.format), max(f.code for f in files))
+
+
+def _out(text: str, code: int) -> int:
+    """Print the report and return the check's exit code, also when the reader of a pipe has gone (``| head``)."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        # the interpreter flushes stdout again at exit: point it at devnull so that flush is quiet too
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return code
 
 
 def _preview(args: argparse.Namespace) -> int:
@@ -113,11 +123,8 @@ def _preview(args: argparse.Namespace) -> int:
         raise InputError(result.error)
     if args.out:
         png(result.entries, args.out)
-        print(_text(result.entries, result.notes))
-        print(f"wrote {os.path.abspath(args.out)}")
-    else:
-        print(terminal_plot(result.entries))
-    return result.code
+        return _out(f"{_text(result.entries, result.notes)}\nwrote {os.path.abspath(args.out)}", result.code)
+    return _out(terminal_plot(result.entries), result.code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -31,3 +32,19 @@ def test_console_script_prints_no_traceback(tmp_path):
     )
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr and proc.stderr.startswith("lrmon: error:")
+
+
+def test_a_closed_pipe_ends_quietly_with_the_checks_exit_code(tmp_path):
+    """``lrmon check seed.yaml | head -1``: the reader goes away; lrmon exits 1 (findings), not 2, and says nothing."""
+    from helpers import EXAMPLES
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lightning_lrmon", "check", os.path.join(EXAMPLES, "seed.yaml")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    proc.stdout.close()  # before lrmon writes: its first write meets a closed pipe
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=120) == 1, err
+    assert "BrokenPipe" not in err and "Traceback" not in err
