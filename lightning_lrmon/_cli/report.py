@@ -108,7 +108,7 @@ def terminal_plot(entries: Sequence[ConfigSchedule]) -> str:
         plt.theme("clear")
         x = np.arange(lrs.shape[0])
         for g in range(lrs.shape[1]):
-            plt.plot(x.tolist(), np.nan_to_num(lrs[:, g]).tolist(), label=f"group {g}", marker="braille")
+            plt.plot(x.tolist(), np.nan_to_num(lrs[:, g]).tolist(), label=_series_name(p, g), marker="braille")
         for f in p.findings:
             if f.step is not None:
                 plt.vline(f.step)
@@ -118,6 +118,12 @@ def terminal_plot(entries: Sequence[ConfigSchedule]) -> str:
         for f in p.findings:
             out.append(f"  | {f.code} at step {f.step}")
     return "\n".join(out)
+
+
+def _series_name(p: ConfigSchedule, g: int) -> str:
+    """Group ``g``'s series by the tag every other output uses (``lr-SGD``, ``lr-SGD/pg2``)."""
+    groups = p.review.groups if p.review is not None else []
+    return groups[g].tag if g < len(groups) else f"group {g}"
 
 
 def png(entries: Sequence[ConfigSchedule], path: str) -> None:
@@ -135,7 +141,7 @@ def png(entries: Sequence[ConfigSchedule], path: str) -> None:
         lrs = p.review.lrs if p.review is not None else None
         assert lrs is not None
         for g in range(lrs.shape[1]):
-            ax.plot(lrs[:, g], label=f"group {g}")
+            ax.plot(lrs[:, g], label=_series_name(p, g))
         for f in p.findings:
             if f.step is not None:
                 ax.axvline(f.step, color="crimson", linestyle="--", linewidth=1)

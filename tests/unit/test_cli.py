@@ -82,6 +82,7 @@ def test_preview_terminal_and_png(tmp_path, capsys):
     assert main(["preview", cfg("seed.yaml"), "--lr", "0.001"]) == 1
     out = capsys.readouterr().out
     assert "decay-increases at step 0" in out and "LinearLR" in out
+    assert "lr-SGD" in out and "group 0" not in out  # the series has the tag every other output uses
     png = tmp_path / "schedule.png"
     assert main(["preview", cfg("good.yaml"), "--steps-per-epoch", "32", "--out", str(png)]) == 0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
