@@ -71,8 +71,9 @@ def _short_finding(
     else:
         end_lr = float(ctx.cols.row(min(end_row, ctx.cols.n - 1)).max())
         what = f"the LR reaches its floor ({end_lr:.3g}) at step {ctx.at(end_row)} and stays flat until the end"
+    shown = info.arg_value(seg.scheduler) if info.arg_value is not None else h
     msg = (
-        f"{describe(seg.scheduler)} on {ctx.optimizer_label}: its horizon {arg}={h} ends at step "
+        f"{describe(seg.scheduler)} on {ctx.optimizer_label}: its horizon {arg}={shown} ends at step "
         f"{ctx.at(end_row)}, "
         f"but this run steps it {span} times; {what}.{epochs_remark(ctx, h, wanted)}"
     )
@@ -84,7 +85,7 @@ def _short_finding(
         end_row,
         f"use {arg}={wanted} (the run's scheduler steps){ctx.or_auto(arg)}.",
         arg=arg,
-        value=h,
+        value=shown,
         suggested=wanted,
     )
 
@@ -107,8 +108,10 @@ def check_horizon_too_long(ctx: CheckContext) -> list[Finding]:
             continue
         arg, wanted = info.horizon_arg, span + e_now
         first, last = float(ctx.cols.row(seg.start).max()), float(ctx.cols.row(seg.stop - 1).max())
+        shown = info.arg_value(seg.scheduler) if info.arg_value is not None else h
+        whole = f" ({h} steps in all)" if shown != h else ""
         msg = (
-            f"{describe(seg.scheduler)} on {ctx.optimizer_label}: its horizon {arg}={h} is "
+            f"{describe(seg.scheduler)} on {ctx.optimizer_label}: its horizon {arg}={shown}{whole} is "
             f"{remaining / max(span, 1):.1f}x longer than the {span} scheduler steps this run takes, so the run "
             f"ends {100 * span / remaining:.0f}% of the way through the schedule (LR {first:.3g} -> {last:.3g})."
         )
@@ -116,7 +119,7 @@ def check_horizon_too_long(ctx: CheckContext) -> list[Finding]:
             fix = info.long_horizon_fix(seg.scheduler, span)
         else:
             fix = f"use {arg}={wanted} (the run's scheduler steps){ctx.or_auto(arg)}."
-        out.append(finding(ctx, "horizon-too-long", "warning", msg, None, fix, arg=arg, value=h, suggested=wanted))
+        out.append(finding(ctx, "horizon-too-long", "warning", msg, None, fix, arg=arg, value=shown, suggested=wanted))
     return out
 
 

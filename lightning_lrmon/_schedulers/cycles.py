@@ -68,6 +68,11 @@ register(
         shape="cyclic",
         horizon_arg="step_size_up",
         horizon=lambda s: int(s.total_size),
+        arg_value=lambda s: int(round(s.total_size * s.step_ratio)),
+        long_horizon_fix=lambda s, span: (
+            f"use step_size_up={max(1, span // 2)} (step_size_down unset: one whole cycle, up and down, over the "
+            f"run's {span} scheduler steps)."
+        ),
         arg_types={
             "base_lr": _FloatOrList,
             "max_lr": _FloatOrList,

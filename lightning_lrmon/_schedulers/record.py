@@ -117,6 +117,8 @@ class SchedulerRecord:
             every child steps at every step, each on the LR the one before wrote.
         describe: ``ClassName(args)`` for messages (default: the init arguments read back).
         compose: how a config builds it from child specs.
+        arg_value: the value of ``horizon_arg`` as the user wrote it, when ``horizon`` reads another number
+            (CyclicLR's horizon is the whole cycle; ``step_size_up`` is its rising half).
     """
 
     cls: type
@@ -144,6 +146,7 @@ class SchedulerRecord:
     phases: Callable[[Any], Phases] | None = None
     describe: Callable[[Any], str] | None = None
     compose: Composer | None = None
+    arg_value: Callable[[Any], int | None] | None = None
 
     @property
     def name(self) -> str:

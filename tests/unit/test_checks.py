@@ -132,3 +132,13 @@ def test_a_resumed_scheduler_already_past_its_horizon_is_checked_without_error()
         sched.step()
     findings = check_schedule(sched, 2)
     assert [(f.code, f.step) for f in findings] == [("horizon-too-short", 0)]
+
+
+def test_cyclic_lr_is_quoted_with_the_step_size_up_the_user_wrote_and_a_fix_that_fits():
+    """CyclicLR's horizon is its whole cycle; the message quotes step_size_up as written (8, not 16) and the fix is
+    a step_size_up whose whole cycle fits the run, checked by stepping the fixed schedule."""
+    (long,) = check_schedule(L.CyclicLR(make_optimizer([0.1]), 0.001, 0.1, step_size_up=8), 6)
+    assert long.code == "horizon-too-long" and "its horizon step_size_up=8 (16 steps in all)" in long.message
+    assert long.hint.startswith("use step_size_up=3 ")
+    fixed = L.CyclicLR(make_optimizer([0.1]), 0.001, 0.1, step_size_up=3)
+    assert check_schedule(fixed, 6) == []
