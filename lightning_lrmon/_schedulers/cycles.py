@@ -5,7 +5,7 @@ configured with different LRs; their fix texts say how to keep the groups apart.
 
 Examples:
     >>> import numpy as np, torch
-    >>> from lightning_lrmon._schedulers.record import lookup
+    >>> from lightning_lrmon._schedulers.record import fmt, lookup
     >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
     >>> s = torch.optim.lr_scheduler.CyclicLR(opt, base_lr=0.0, max_lr=1.0, step_size_up=2)
     >>> lookup(s).simulate(s, np.array([0.0]), 0, 4)[:, 0].tolist()
@@ -22,7 +22,7 @@ import numpy as np
 from torch.optim import lr_scheduler as tls
 
 from lightning_lrmon._schedulers.arith import StepError, Unsupported, base_lrs, epochs
-from lightning_lrmon._schedulers.record import SchedulerRecord, register
+from lightning_lrmon._schedulers.record import SchedulerRecord, fmt, register
 
 __all__: list[str] = []
 
@@ -152,9 +152,46 @@ def _onecycle_collapse_fix(s: Any, peak: float, configured: list[float]) -> str:
     return f"pass max_lr as a list, one per group, e.g. max_lr={[float(f'{c * ratio:.3g}') for c in configured]}."
 
 
+def _describe_onecycle(s: Any) -> str:
+    """OneCycleLR with the arguments that shape it: ``max_lr``, ``pct_start`` and the div factors live only in the
+    param groups and the phases, so the generic description (init arguments read back) would show none of them.
+
+    Examples:
+        >>> import torch
+        >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+        >>> _describe_onecycle(tls.OneCycleLR(opt, max_lr=0.3, total_steps=200, pct_start=0.25))
+        'OneCycleLR(max_lr=0.3, total_steps=200, pct_start=0.25, div_factor=25, final_div_factor=10000)'
+    """
+    groups = s.optimizer.param_groups
+    peaks = [float(g["max_lr"]) for g in groups]
+    g0 = groups[0]
+    parts = [
+        f"max_lr={fmt(peaks[0]) if len(set(peaks)) == 1 else fmt(peaks)}",
+        f"total_steps={s.total_steps}",
+        f"pct_start={(float(s._schedule_phases[0]['end_step']) + 1) / s.total_steps:.3g}",
+        f"div_factor={float(g0['max_lr']) / float(g0['initial_lr']):.6g}",
+        f"final_div_factor={float(g0['initial_lr']) / float(g0['min_lr']):.6g}",
+    ]
+    if len(s._schedule_phases) == 3:
+        parts.append("three_phase=True")
+    if getattr(s, "_anneal_func_type", "cos") != "cos":
+        parts.append(f"anneal_strategy={s._anneal_func_type!r}")
+    if not s.cycle_momentum:
+        parts.append("cycle_momentum=False")
+    return f"OneCycleLR({', '.join(parts)})"
+
+
+def _safe_describe_onecycle(s: Any) -> str:
+    try:
+        return _describe_onecycle(s)
+    except (AttributeError, KeyError, IndexError, TypeError, ValueError, ZeroDivisionError):
+        return f"OneCycleLR(total_steps={getattr(s, 'total_steps', '?')})"  # an odd or foreign state: the basics
+
+
 register(
     SchedulerRecord(
         tls.OneCycleLR,
+        describe=_safe_describe_onecycle,
         shape="warmup_decay",
         horizon_arg="total_steps",
         arg_types={

@@ -142,3 +142,11 @@ def test_cyclic_lr_is_quoted_with_the_step_size_up_the_user_wrote_and_a_fix_that
     assert long.hint.startswith("use step_size_up=3 ")
     fixed = L.CyclicLR(make_optimizer([0.1]), 0.001, 0.1, step_size_up=3)
     assert check_schedule(fixed, 6) == []
+
+
+def test_one_cycle_lr_is_described_by_the_arguments_that_shape_it():
+    """max_lr, pct_start and the div factors live only in the param groups; findings name them all."""
+    sched = L.OneCycleLR(make_optimizer([0.1]), max_lr=0.3, total_steps=200, pct_start=0.25, final_div_factor=50)
+    (long, *_) = check_schedule(sched, 20)
+    described = "OneCycleLR(max_lr=0.3, total_steps=200, pct_start=0.25, div_factor=25, final_div_factor=50)"
+    assert long.message.startswith(described), long.message
