@@ -5,6 +5,7 @@ Also the result type of every simulation (``Simulation``) and the probe of a lam
 from __future__ import annotations
 
 import copy
+import inspect
 import time
 import warnings
 from collections import defaultdict
@@ -264,9 +265,20 @@ def probe_lambda(scheduler: Any, epochs: np.ndarray) -> np.ndarray | None:
 
 
 def has_lr_of_t(scheduler: Any) -> bool:
-    """A foreign scheduler exposing its LR as a pure function of t (timm's ``_get_lr``)."""
+    """A foreign scheduler exposing its LR as a pure function of t (timm's ``_get_lr(t)``); a ``_get_lr()`` that
+    takes no step (asteroid's schedulers read their own counter) is not one."""
+    get_lr = getattr(scheduler, "_get_lr", None)
     return (
         not isinstance(scheduler, (tls.LRScheduler, tls.ReduceLROnPlateau))
-        and callable(getattr(scheduler, "_get_lr", None))
+        and callable(get_lr)
         and hasattr(scheduler, "optimizer")
+        and _takes_one_argument(get_lr)
     )
+
+
+def _takes_one_argument(fn: Any) -> bool:
+    try:
+        inspect.signature(fn).bind(0)
+    except (TypeError, ValueError):
+        return False
+    return True

@@ -150,3 +150,26 @@ def test_one_cycle_lr_is_described_by_the_arguments_that_shape_it():
     (long, *_) = check_schedule(sched, 20)
     described = "OneCycleLR(max_lr=0.3, total_steps=200, pct_start=0.25, div_factor=25, final_div_factor=50)"
     assert long.message.startswith(described), long.message
+
+
+class CounterScheduler:
+    """A non-torch scheduler in asteroid's shape: ``_get_lr()`` reads its own step counter (no t argument)."""
+
+    def __init__(self, optimizer, warmup: int = 4) -> None:
+        self.optimizer, self.warmup, self._step = optimizer, warmup, 0
+        self.step()
+
+    def _get_lr(self) -> float:
+        return 0.1 * min(1.0, (self._step + 1) / self.warmup)
+
+    def step(self) -> None:
+        self._step += 1
+        for g in self.optimizer.param_groups:
+            g["lr"] = self._get_lr()
+
+
+def test_a_get_lr_without_a_step_argument_is_not_a_false_overrun():
+    """Logged and noted as not simulated, never a scheduler-overrun error "at scheduler step 1"."""
+    findings = check_schedule(CounterScheduler(make_optimizer([0.1])), 20)
+    assert [f.code for f in findings if f.kind == "schedule"] == []
+    assert [f.code for f in findings] == ["not-simulated"]
