@@ -79,7 +79,7 @@ def _fix(ctx: CheckContext, named: tuple[str, int] | None, wanted: int) -> tuple
 
 def _lambda_column(ctx: CheckContext) -> tuple[Columns, int, float] | None:
     s, cols = ctx.scheduler, ctx.cols
-    if ctx.sim.method not in ("kernel", "lr-of-t") or ctx.expect is not None or cols.n < 8:
+    if ctx.sim.method not in ("kernel", "lr-of-t") or ctx.expect is not None or cols.n < 3:
         return None
     record = lookup(s)
     if (record is None or record.lr_of_t is None) and ctx.sim.method != "lr-of-t":
@@ -140,15 +140,14 @@ def lambda_too_long(ctx: CheckContext) -> list[Finding]:
     cols, p, peak = got
     n, last = cols.n, float(cols.row(-1)[0])
     e0 = max(getattr(ctx.scheduler, "last_epoch", 0), 0)
-    ahead = np.unique(np.linspace(e0 + n, e0 + n * PROBE_RUNS, PROBE_POINTS).astype(np.int64))
-    future = probe_lambda(ctx.scheduler, ahead)
+    ahead, future = _probe_past_the_run(ctx.scheduler, e0 + n, n)
     if future is None or not np.all(np.isfinite(future)) or future.min() < 0 or cols.mn[:, 0].min() < 0:
         return []  # past its domain (negative or NaN): lr-invalid's business, not a horizon
     floor = min(float(future.min()), cols.min(p, n, 0))
     total, remaining = peak - floor, last - floor
     if total <= 0 or remaining < (1 - HORIZON_LONG_COVERAGE) * total:
         return []
-    end_t = int(ahead[np.argmax(future <= floor + 1e-6 * total)])
+    end_t = _first_step_at_the_floor(ctx.scheduler, ahead, future, floor, total)
     wanted = n + e0
     remark, fix = _fix(ctx, _lambda_arg(ctx.scheduler, end_t), wanted)
     msg = (
@@ -157,6 +156,45 @@ def lambda_too_long(ctx: CheckContext) -> list[Finding]:
         f"{100 * last / peak:.0f}% of its peak LR ({peak:.3g} -> {last:.3g}).{remark}"
     )
     return [finding(ctx, "horizon-too-long", "warning", msg, None, fix, value=end_t, suggested=wanted)]
+
+
+def _probe_past_the_run(scheduler: Any, start: int, n: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """The lambda's LR at probe points past the run: over ``PROBE_RUNS`` runs, and further (x ``PROBE_RUNS`` each
+    time, a few times) while the window ends at its lowest point still falling, so a long horizon is seen to its
+    end."""
+    span = max(n, 1) * PROBE_RUNS
+    ahead = np.unique(np.linspace(start, start + span, PROBE_POINTS).astype(np.int64))
+    future = probe_lambda(scheduler, ahead)
+    for _ in range(3):
+        if future is None or future.size < 2 or not future[-1] < future[-2] or future[-1] > future.min():
+            break  # the floor is inside the window (a periodic formula climbs back: its first minimum is in it)
+        if future[-1] <= 0:
+            break
+        wider = np.unique(np.linspace(start, start + span * PROBE_RUNS, PROBE_POINTS).astype(np.int64))
+        more = probe_lambda(scheduler, wider)
+        if more is None:
+            break
+        ahead, future, span = wider, more, span * PROBE_RUNS
+    return ahead, future
+
+
+def _first_step_at_the_floor(scheduler: Any, ahead: np.ndarray, future: np.ndarray, floor: float, total: float) -> int:
+    """The first step at which the lambda reaches its floor, to the step: the first probe window that comes near
+    the floor, then every step of it (probes alone land between steps, and near a later, deeper minimum of a
+    periodic formula: transformers' cosine past num_training_steps)."""
+    near = np.flatnonzero(future <= floor + 1e-3 * total)
+    if near.size == 0:
+        return int(ahead[int(np.argmin(future))])
+    i = int(near[0])
+    j = i
+    while j + 1 < future.size and future[j + 1] <= floor + 1e-3 * total:
+        j += 1
+    lo, hi = int(ahead[max(i - 1, 0)]), int(ahead[min(j + 1, ahead.size - 1)])
+    steps = np.arange(lo, hi + 1, dtype=np.int64)
+    fine = probe_lambda(scheduler, steps)
+    if fine is None or fine.size == 0:
+        return int(ahead[i])
+    return int(steps[int(np.argmin(fine))])  # the first step at the lowest value
 
 
 def _phase_text(phases: Phases, i: int) -> str:

@@ -185,3 +185,33 @@ def test_hf_hard_restarts_sized_to_another_run_are_still_found():
     sched = get_cosine_with_hard_restarts_schedule_with_warmup(opt, 100, 1000, num_cycles=2)
     (finding,) = check_schedule(sched, 3000)
     assert finding.code == "horizon-too-short"
+
+
+@pytest.mark.parametrize("factory", ["get_cosine_schedule_with_warmup", "get_linear_schedule_with_warmup"])
+@pytest.mark.parametrize("total", [600, 750, 900, 1000, 1200, 1500, 6000, 100_000])
+def test_a_transformers_horizon_is_found_to_the_step(factory, total):
+    """The end of the decay is where transformers' own schedule reaches its floor: num_training_steps (found by
+    probes before, it was 3540 for 1200 and 4800 for 6000); the fix names num_training_steps with the run's steps."""
+    import torch
+    import transformers
+
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    sched = getattr(transformers, factory)(opt, 30, total)
+    lam = sched.lr_lambdas[0]
+    floor_at = min(range(total - 5, total + 6), key=lambda t: (lam(t), t))  # transformers' own values, first lowest
+    assert floor_at == total
+    (long,) = check_schedule(sched, 300)
+    assert long.code == "horizon-too-long" and f"its decay ends at step {total}, {total / 300:.1f}x" in long.message
+    assert long.hint.startswith("use num_training_steps=300 ")
+
+
+@pytest.mark.parametrize("steps", [3, 5, 7])
+def test_a_step_sized_transformers_schedule_over_a_few_scheduler_steps_is_judged(steps):
+    """A step-sized schedule stepped per epoch over a few epochs (fewer than 8 scheduler steps was not judged)."""
+    import torch
+    from transformers import get_linear_schedule_with_warmup
+
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    (long,) = check_schedule(get_linear_schedule_with_warmup(opt, 1, 80), steps)
+    assert long.code == "horizon-too-long" and "its decay ends at step 80" in long.message
+    assert long.hint.startswith(f"use num_training_steps={steps} ")
