@@ -187,8 +187,8 @@ def _first_step_at_the_floor(scheduler: Any, ahead: np.ndarray, future: np.ndarr
         return int(ahead[int(np.argmin(future))])
     i = int(near[0])
     j = i
-    while j + 1 < future.size and future[j + 1] <= floor + 1e-3 * total:
-        j += 1
+    while j + 1 < min(future.size, i + 64) and future[j + 1] <= floor + 1e-3 * total:
+        j += 1  # (a flat floor is near to the window's end: its first step lies in the first few probes)
     lo, hi = int(ahead[max(i - 1, 0)]), int(ahead[min(j + 1, ahead.size - 1)])
     steps = np.arange(lo, hi + 1, dtype=np.int64)
     fine = probe_lambda(scheduler, steps)
