@@ -49,7 +49,7 @@ def reviews(sched, n: int, chunk: int, **subject) -> tuple[tuple, tuple]:
     return seen(got), seen(whole)
 
 
-def assert_same_review(sched, n: int, chunks=(1, 2, 3, 7, 64), **subject) -> None:
+def assert_same_review(sched, n: int, chunks=(1, 3, 7, 64), **subject) -> None:
     for chunk in chunks:
         got, whole = reviews(sched, n, chunk, **subject)
         for part, a, b in zip(("findings", "shape", "stats", "plan steps", "plan values"), got, whole):
