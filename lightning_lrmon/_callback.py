@@ -63,7 +63,7 @@ def register_with_jsonargparse() -> None:
 
     jsonargparse would resolve a ``class_path`` mapping itself: it demands a dotted path when the spec holds
     ``"auto"`` (it checks ``"auto"`` against the scheduler's ``int`` annotation, then cannot import a bare name).
-    Its public ``register_type`` makes :class:`SchedulerConfig`, the first member of ``SchedulerSpec``, take any
+    Its public ``register_type`` makes ``SchedulerConfig``, the first member of ``SchedulerSpec``, take any
     value as it is; LRMonitor resolves bare torch names and binds ``"auto"`` itself.
     """
     module = sys.modules.get("jsonargparse.typing")
@@ -80,7 +80,7 @@ def register_with_jsonargparse() -> None:
 register_with_jsonargparse()
 
 #: What ``scheduler=`` accepts: a callable ``optimizer -> scheduler``, a class_path/init_args dict (also
-#: ``{optimizer_index: spec}``), YAML text or a ``.yaml`` path; :class:`SchedulerConfig` is how LightningCLI hands
+#: ``{optimizer_index: spec}``), YAML text or a ``.yaml`` path; ``SchedulerConfig`` is how LightningCLI hands
 #: any of them over.
 SchedulerSpec = Optional[  # noqa: UP045
     Union[SchedulerConfig, Callable[[Optimizer], Union[LRScheduler, ReduceLROnPlateau]], Dict[str, Any], str]
@@ -98,8 +98,8 @@ class LRMonitor(Callback):
         interval: ``"step"`` (default) or ``"epoch"``, as in Lightning's ``lr_scheduler`` dict (for ``scheduler``).
         frequency: step the built scheduler every ``frequency`` intervals (Lightning counts batches for "step").
         expect: the intended shape of the built scheduler; ``None`` infers it from the class.
-        on_misconfig: ``"warn"`` (an :class:`LRScheduleWarning` per finding, once, rank zero), ``"raise"``
-            (:class:`LRScheduleError` on every rank before the first optimizer step; only schedule problems
+        on_misconfig: ``"warn"`` (an ``LRScheduleWarning`` per finding, once, rank zero), ``"raise"``
+            (``LRScheduleError`` on every rank before the first optimizer step; only schedule problems
             count, tooling notes never do) or ``"ignore"``.
         log_momentum: also log ``<tag>-momentum`` (``betas[0]`` for Adam-style optimizers).
         log_weight_decay: also log ``<tag>-weight_decay``.

@@ -1,6 +1,6 @@
 """Warning and exception classes of lightning-lrmon.
 
-Every warning the package emits about a schedule is an :class:`LRScheduleWarning`, so a CI job can turn them
+Every warning the package emits about a schedule is an ``LRScheduleWarning``, so a CI job can turn them
 into errors with ``warnings.filterwarnings("error", category=LRScheduleWarning)``.
 
 Examples:
@@ -32,7 +32,7 @@ class LRScheduleWarning(UserWarning):
 
 class LRMonitorNote(UserWarning):
     """A tooling note: something lightning-lrmon could not do (no logger, a logger that failed, a schedule it could
-    not simulate), never a problem of the schedule. Not an :class:`LRScheduleWarning`, so turning schedule problems
+    not simulate), never a problem of the schedule. Not an ``LRScheduleWarning``, so turning schedule problems
     into errors never stops a healthy run.
 
     Examples:

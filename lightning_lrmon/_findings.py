@@ -1,4 +1,4 @@
-"""Every finding code lightning-lrmon can report, in one table, and the :class:`Finding` record.
+"""Every finding code lightning-lrmon can report, in one table, and the ``Finding`` record.
 
 A code is either a **schedule** problem (the schedule is not what the user meant: these count for
 ``on_misconfig="raise"``) or a **tooling** note (lightning-lrmon could not do something: a limit of the checker, a
@@ -49,7 +49,7 @@ def _t(when: Literal["static", "runtime"] = "static") -> CodeInfo:
     return CodeInfo("tooling", "warning", when)
 
 
-#: finding code -> :class:`CodeInfo`: the one registry of codes (the catalogue plus tooling notes).
+#: finding code -> ``CodeInfo``: the one registry of codes (the catalogue plus tooling notes).
 CODES: dict[str, CodeInfo] = {
     "scheduler-overrun": _s("error"),
     "lr-invalid": _s("error"),
@@ -83,7 +83,7 @@ class Finding:
     """One problem found in a learning-rate schedule (or one thing lightning-lrmon could not do).
 
     Attributes:
-        code: a key of :data:`CODES` (e.g. ``"decay-increases"``); an unknown code raises.
+        code: a key of ``CODES`` (e.g. ``"decay-increases"``); an unknown code raises.
         severity: ``"warning"`` or ``"error"`` (an error means the run will crash or train nothing).
         message: what is wrong, with the numbers that prove it.
         step: the first optimizer step concerned (0-based), or ``None``.
@@ -115,7 +115,7 @@ class Finding:
 
     @property
     def kind(self) -> Kind:
-        """``"schedule"`` or ``"tooling"`` (from :data:`CODES`)."""
+        """``"schedule"`` or ``"tooling"`` (from ``CODES``)."""
         return CODES[self.code].kind
 
     @property
@@ -151,7 +151,7 @@ class Finding:
 def tooling(
     code: str, message: str, hint: str = "", *, optimizer: str | None = None, step: int | None = None
 ) -> Finding:
-    """A tooling :class:`Finding` (a warning about what lightning-lrmon could not do).
+    """A tooling ``Finding`` (a warning about what lightning-lrmon could not do).
 
     Examples:
         >>> tooling("no-logger", "nothing is logged", "pass a logger").kind

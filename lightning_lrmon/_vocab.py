@@ -56,7 +56,7 @@ When = Literal["static", "runtime"]
 
 
 def check_word(argument: str, value: object, words: tuple[str, ...], *, none_ok: bool = False) -> None:
-    """Raise :class:`LRMonitorConfigError` naming ``argument`` when ``value`` is not one of ``words`` (``None`` is
+    """Raise ``LRMonitorConfigError`` naming ``argument`` when ``value`` is not one of ``words`` (``None`` is
     accepted when ``none_ok``, meaning "infer"). The one validation of every vocabulary argument.
 
     Examples:

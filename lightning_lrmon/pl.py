@@ -20,6 +20,6 @@ __all__ = ["LRMonitor"]
 
 
 class LRMonitor(_LRMonitor, _pl.Callback):  # type: ignore[misc]
-    """:class:`lightning_lrmon.LRMonitor` for ``pytorch_lightning.Trainer`` (same arguments)."""
+    """``lightning_lrmon.LRMonitor`` for ``pytorch_lightning.Trainer`` (same arguments)."""
 
     _package = "pytorch_lightning"

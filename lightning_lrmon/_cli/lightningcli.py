@@ -1,6 +1,6 @@
 """Validate a config the way ``LightningCLI`` does, with LightningCLI's own parser, instantiating nothing but LRMonitor.
 
-``lrmon check`` calls :func:`rejection` before it reviews anything, so a config that ``LightningCLI`` would refuse
+``lrmon check`` calls ``rejection`` before it reviews anything, so a config that ``LightningCLI`` would refuse
 is exit 2 with LightningCLI's reason on one line, and a config it accepts is what gets checked. Only the sections
 LightningCLI reads for any model are parsed (``trainer``, ``optimizer``, ``lr_scheduler``): the model and data
 classes are your code, which ``lrmon`` does not import. This module imports Lightning and jsonargparse; nothing
@@ -133,7 +133,7 @@ def foreign_parts(config: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def without(config: dict[str, Any], parts: list[tuple[str, str]]) -> dict[str, Any]:
-    """A copy of ``config`` without the listed parts (``where`` as :func:`foreign_parts` gives it)."""
+    """A copy of ``config`` without the listed parts (``where`` as ``foreign_parts`` gives it)."""
     out = copy.deepcopy(config)
     trainer = out.get("trainer") if isinstance(out.get("trainer"), dict) else {}
     for where, _path in parts:

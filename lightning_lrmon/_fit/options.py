@@ -75,7 +75,7 @@ def _check_needs_scheduler(o: Options) -> None:
 
 
 def validate(scheduler: Any, options: Options) -> list[Spec]:
-    """Check the arguments and normalise the spec(s); raises :class:`LRMonitorConfigError` with the fix."""
+    """Check the arguments and normalise the spec(s); raises ``LRMonitorConfigError`` with the fix."""
     _check_options(options)
     if scheduler is None:
         _check_needs_scheduler(options)

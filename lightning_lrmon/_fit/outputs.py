@@ -127,7 +127,7 @@ TENSORBOARD_VALUES = 4_000_000
 
 
 def tensorboard_every(steps: int | None, tags: int, every: int | None = None) -> int:
-    """Steps between TensorBoard writes: ``every`` if given, else every step up to :data:`TENSORBOARD_VALUES`.
+    """Steps between TensorBoard writes: ``every`` if given, else every step up to ``TENSORBOARD_VALUES``.
 
     Examples:
         >>> tensorboard_every(1_000_000, 4), tensorboard_every(1_000_000, 64), tensorboard_every(None, 64)

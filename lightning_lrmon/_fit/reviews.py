@@ -54,7 +54,7 @@ def _subject(
     *,
     scheduler: Any = None,
 ) -> Subject | None:
-    """What the review looks at for ``config`` (a scheduler config, or a :class:`Contract` and ``scheduler``)."""
+    """What the review looks at for ``config`` (a scheduler config, or a ``Contract`` and ``scheduler``)."""
     scheduler = config.scheduler if scheduler is None else scheduler
     interval, freq = config.interval, max(1, int(config.frequency))
     total = scheduler_steps(facts, interval, freq)

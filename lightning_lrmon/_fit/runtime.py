@@ -1,4 +1,4 @@
-"""The runtime checks of the catalogue as pure functions: numbers in, a :class:`Finding` (or ``None``) out.
+"""The runtime checks of the catalogue as pure functions: numbers in, a ``Finding`` (or ``None``) out.
 
 ``LRMonitor`` gathers the numbers from the live run (scheduler positions, optimizer step counts, logged metric
 names, the restored callback state) and emits what these return, once each.

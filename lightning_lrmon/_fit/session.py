@@ -1,7 +1,7 @@
 """The state of one ``fit`` as LRMonitor sees it, with no Lightning in it: the finding log, the sinks, the tracker.
 
-The callback creates a :class:`Session` at train start, hands it the objects it owns (sinks, the stepping check)
-and afterwards only forwards numbers to it. :class:`FindingLog` keeps every finding and decides, in a pure method,
+The callback creates a ``Session`` at train start, hands it the objects it owns (sinks, the stepping check)
+and afterwards only forwards numbers to it. ``FindingLog`` keeps every finding and decides, in a pure method,
 whether the fit must stop. Nothing here raises into training: a failing logger, disk or check says so once and
 steps aside.
 
@@ -92,7 +92,7 @@ class FindingLog:
         return True
 
     def _warn(self, text: str, category: type[Warning]) -> None:
-        """Warn at :attr:`location` (the user's ``configure_optimizers``) when known: a place worth opening, and
+        """Warn at ``location`` (the user's ``configure_optimizers``) when known: a place worth opening, and
         one Lightning's console formatter prints with the category (it drops it for paths inside Lightning)."""
         if self.location is None:
             warnings.warn(text, category, stacklevel=6)

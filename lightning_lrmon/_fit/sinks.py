@@ -1,6 +1,6 @@
 """Where logged LRs go: LRMonitor's own TensorBoard writer, and every other logger. No Lightning in here.
 
-Each sink owns its state and declares it. :class:`TensorBoardSink` is a small state machine over the logger's key
+Each sink owns its state and declares it. ``TensorBoardSink`` is a small state machine over the logger's key
 prefix: ``"learning"`` until the first logged step (which goes through the logger's own ``log_metrics`` and shows
 which prefix it applies), then ``"ready"``; what the run writes before that (the planned series, the summary, the
 layout, findings) waits as data and is written when the prefix is known. ``"closed"`` after ``close()`` or a write

@@ -75,7 +75,7 @@ def tag_names(optimizers: Sequence[Any], scheduler_configs: Sequence[Any]) -> li
 
 def optimizer_label(tags: Sequence[str], groups: Sequence[dict[str, Any]]) -> str:
     """The optimizer's own name in its groups' tags: ``lr-SGD`` for ``lr-SGD/pg1``, ``lr-SGD/head`` (one named
-    group) and ``lr-SGD``; the tags of :func:`tag_names`, the groups of that optimizer.
+    group) and ``lr-SGD``; the tags of ``tag_names``, the groups of that optimizer.
 
     Examples:
         >>> optimizer_label(["lr-SGD/head"], [{"name": "head"}]), optimizer_label(["lr/a"], [{}])

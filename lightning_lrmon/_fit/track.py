@@ -1,6 +1,6 @@
 """Which tag each param group's LR is logged under, following the groups as they change during training.
 
-Pure bookkeeping, no Lightning: :class:`LRTracker` is told the optimizers and scheduler configs at train start and
+Pure bookkeeping, no Lightning: ``LRTracker`` is told the optimizers and scheduler configs at train start and
 then asked, once per optimizer step, for the tags and values of one optimizer. A param group added during training
 (``BackboneFinetuning``, ``optimizer.add_param_group``) renames the tags the way ``LearningRateMonitor`` does: the
 first group of ``lr-SGD`` becomes ``lr-SGD/pg1`` when ``lr-SGD/pg2`` appears.
@@ -131,7 +131,7 @@ class LRTracker:
         return out
 
     def read(self, optimizer: Any) -> Track | None:
-        """Read ``optimizer``'s values now (the LR the coming step uses) into its :class:`Track`; ``None`` for an
+        """Read ``optimizer``'s values now (the LR the coming step uses) into its ``Track``; ``None`` for an
         optimizer the run does not have. The per-step path: one lookup, one list."""
         track = self._by_wrapper.get(id(optimizer))
         if track is None or len(groups := track.opt.param_groups) != track.n:
@@ -163,7 +163,7 @@ class LRTracker:
         return out
 
     def tracks(self) -> list[Track]:
-        """Every optimizer's :class:`Track`, in the trainer's order."""
+        """Every optimizer's ``Track``, in the trainer's order."""
         return [self._tracks[id(opt)] for opt in self._optimizers]
 
     def latest(self) -> dict[str, float]:

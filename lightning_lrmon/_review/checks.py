@@ -1,6 +1,6 @@
 """The schedule doctor: static checks over a simulated schedule.
 
-Each check is a plain function registered under its stable code in :data:`CHECKS`; :func:`check_schedule`
+Each check is a plain function registered under its stable code in ``CHECKS``; ``check_schedule``
 simulates once and runs them all. Thresholds are the module-level constants below, chosen so the everyday
 schedules (cosine/linear/step decay over the run, warmup + cosine, HF-style LambdaLR warmup + decay to zero,
 OneCycleLR, cyclic, warm restarts, per-group LRs) produce no finding.
@@ -45,7 +45,7 @@ __all__ = ["CHECKS", "READS", "RUN_LENGTH_CODES", "check_order", "run_checks"]
 RUN_LENGTH_CODES = frozenset({"horizon-too-long", "horizon-too-short", "warmup-too-long", "lr-zero-early"})
 
 
-#: finding code -> check, in the order findings are reported. Unknown codes raise in :func:`check_schedule`.
+#: finding code -> check, in the order findings are reported. Unknown codes raise in ``check_schedule``.
 CHECKS: dict[str, Callable[[CheckContext], list[Finding]]] = {
     "scheduler-overrun": check_scheduler_overrun,
     "lr-invalid": check_lr_invalid,
@@ -60,7 +60,7 @@ CHECKS: dict[str, Callable[[CheckContext], list[Finding]]] = {
 
 
 #: What each check reads of the checks before it (``ctx.found``, and rows they ``ctx.claim``): a check defers to a
-#: more specific finding. :func:`check_order` keeps :data:`CHECKS` in an order that honours it.
+#: more specific finding. ``check_order`` keeps ``CHECKS`` in an order that honours it.
 READS: dict[str, tuple[str, ...]] = {
     "horizon-too-long": ("horizon-too-short",),  # a lambda's decay ends early: not also "too long"
     "decay-increases": ("horizon-too-short", "horizon-too-long"),  # a climbing cosine, a milestone's jump
@@ -70,7 +70,7 @@ READS: dict[str, tuple[str, ...]] = {
 
 
 def check_order(checks: dict[str, Callable[[CheckContext], list[Finding]]]) -> None:
-    """Raise when a check comes before a check it reads (see :data:`READS`).
+    """Raise when a check comes before a check it reads (see ``READS``).
 
     Examples:
         >>> check_order(CHECKS)
@@ -120,9 +120,9 @@ def _tooling_findings(sim: Simulation, subject: Subject) -> list[Finding]:
 def run_checks(
     sim: Simulation, subject: Subject, ratios: np.ndarray | None = None, cols: Columns | None = None
 ) -> list[Finding]:
-    """Every check of :data:`CHECKS` on a simulation of ``subject`` (plus a tooling note if it was cut short).
+    """Every check of ``CHECKS`` on a simulation of ``subject`` (plus a tooling note if it was cut short).
 
-    ``cols`` holds the simulated rows (:func:`~.simulate_columns`); without it they are
+    ``cols`` holds the simulated rows (``simulate_columns``); without it they are
     read from ``sim.lrs``.
 
     Examples:

@@ -1,10 +1,10 @@
-"""What a check looks at: the :class:`CheckContext`, the segments of the run judged by one shape, the thresholds,
-and the one way a check makes a :class:`~lightning_lrmon._findings.Finding`.
+"""What a check looks at: the ``CheckContext``, the segments of the run judged by one shape, the thresholds,
+and the one way a check makes a ``Finding``.
 
 The checks (``checks``, ``horizons`` beside it) import this module and nothing of each
 other. A check that defers to another reads ``ctx.found`` (the findings made so far, in the order of
-:data:`~lightning_lrmon._review.checks.CHECKS`) and ``ctx.claimed`` (rows another finding explains); which check reads
-which is declared in :data:`~lightning_lrmon._review.checks.READS`, and the order is checked at import.
+``CHECKS``) and ``ctx.claimed`` (rows another finding explains); which check reads
+which is declared in ``READS``, and the order is checked at import.
 
 Examples:
     >>> import numpy as np
@@ -54,14 +54,14 @@ ZERO_RATIO = 1e-6
 ZERO_TAIL_FRACTION = 0.1
 #: ``warmup-too-long``: the first peak of a rise-then-fall schedule lies after this fraction of the run.
 WARMUP_MAX_FRACTION = 0.5
-#: ``lr-jump``: one step multiplies the LR by at least :data:`JUMP_RATIO` and moves it by at least this
+#: ``lr-jump``: one step multiplies the LR by at least ``JUMP_RATIO`` and moves it by at least this
 #: fraction of the group's peak LR, after the LR had come down.
 JUMP_PEAK_FRACTION = 0.2
 
 
 @dataclass
 class CheckContext:
-    """Everything a check may look at. Built by :func:`run_checks`."""
+    """Everything a check may look at. Built by ``run_checks``."""
 
     scheduler: Any
     sim: Simulation

@@ -1,7 +1,7 @@
 """The one review pipeline: simulate a schedule, run the checks, describe its shape, pick the plan points.
 
-Both doors use it: ``LRMonitor`` gathers a :class:`~lightning_lrmon._review.checks.Subject` from the live ``Trainer``,
-``lrmon check`` from a config file; each then calls :func:`review` and formats the :class:`Review` it returns.
+Both doors use it: ``LRMonitor`` gathers a ``Subject`` from the live ``Trainer``,
+``lrmon check`` from a config file; each then calls ``review`` and formats the ``Review`` it returns.
 A review keeps a few numbers per group, not the simulated matrix (unless asked to, for plotting).
 
 Examples:
@@ -91,7 +91,7 @@ class Review:
         groups: first/peak/end LR of every group.
         findings: every finding, schedule problems and tooling notes.
         plan: the planned series at every step of a short run, else a few hundred points per group.
-        lrs: the simulated matrix, only when :func:`review` was asked to keep it.
+        lrs: the simulated matrix, only when ``review`` was asked to keep it.
     """
 
     label: str
@@ -168,7 +168,7 @@ def review(
 ) -> Review:
     """Simulate and check ``subject``; return what a summary, a planned series and a linter need.
 
-    The rows are streamed in chunks (:func:`~lightning_lrmon._simulation.simulate.simulate_columns`): the checks and the
+    The rows are streamed in chunks (``simulate_columns``): the checks and the
     planned series read chunk summaries and look again only at the chunks that hold something, so memory stays
     bounded however long the run. A schedule whose chunks come out different when simulated again (a lambda with
     state) is reviewed whole: this is the one place that falls back.
@@ -176,7 +176,7 @@ def review(
     Args:
         subject: the schedule and the numbers around it.
         row_steps: maps simulated rows to the optimizer step that first uses them (default: ``step_offset + row``).
-        keep_lrs: keep the simulated matrix in :attr:`Review.lrs` (for plots).
+        keep_lrs: keep the simulated matrix in ``Review.lrs`` (for plots).
         with_series: pick the planned series' points (``check_schedule`` only wants the findings).
     """
     steps_of = row_steps or (lambda rows: subject.step_offset + rows)

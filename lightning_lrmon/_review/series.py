@@ -1,7 +1,7 @@
 """The planned series: which simulated rows become ``planned/<tag>`` points, at which optimizer steps.
 
 A short run gets every step (the planned line lies under the actual one under any smoothing); a long one a few
-hundred rows per group from :class:`SeriesSketch`, which sees the rows once, in chunks, as they are simulated.
+hundred rows per group from ``SeriesSketch``, which sees the rows once, in chunks, as they are simulated.
 
 Examples:
     >>> import numpy as np
@@ -81,8 +81,8 @@ def _plan_rows(cols: Columns, sketch: SeriesSketch | None, dense: bool) -> tuple
 def planned_series(
     cols: Columns, sketch: SeriesSketch | None, row_steps: RowSteps, ratios: np.ndarray | None
 ) -> PlannedSeries:
-    """Plan points: every step for short runs (see :data:`DENSE_PLAN_VALUES`), else the rows
-    :class:`SeriesSketch` keeps; a row held over several optimizer steps (epoch interval,
+    """Plan points: every step for short runs (see ``DENSE_PLAN_VALUES``), else the rows
+    ``SeriesSketch`` keeps; a row held over several optimizer steps (epoch interval,
     frequency) gets every step or both ends. Built with numpy: a dense plan of a few hundred thousand points costs
     milliseconds, not a Python loop."""
     n = cols.n
@@ -228,7 +228,7 @@ class _Span:
     """The span (``ptp``) of every row up to each row of a chunk, from each row's extremes ``top``/``low`` and the
     ``lo``/``hi`` of the rows before it.
 
-    :meth:`above` tests magnitudes against it from two bounds (the span before the chunk and after it) and computes
+    ``above`` tests magnitudes against it from two bounds (the span before the chunk and after it) and computes
     the running span only for the few values between them: most chunks of a long run never need it.
     """
 

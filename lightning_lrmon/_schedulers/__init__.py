@@ -1,7 +1,7 @@
-"""Scheduler records: one :class:`~lightning_lrmon._schedulers.record.SchedulerRecord` per scheduler class.
+"""Scheduler records: one ``SchedulerRecord`` per scheduler class.
 
 Importing this package registers the records of torch's built-in schedulers (one module per family); everything
-else asks :func:`lookup`. Supporting another class is one ``register(SchedulerRecord(...))`` call.
+else asks ``lookup``. Supporting another class is one ``register(SchedulerRecord(...))`` call.
 
 Examples:
     >>> from lightning_lrmon._schedulers import SHAPES, registered_names

@@ -123,7 +123,7 @@ def lambda_table(fns: Sequence[Callable[[int], Any]], at: np.ndarray) -> np.ndar
 
 
 def isolated_or_raise(fn: Any) -> Any:
-    """An isolated copy of a user callable (see :mod:`lightning_lrmon._schedulers.isolate`), or :class:`NotIsolated`."""
+    """An isolated copy of a user callable (see ``lightning_lrmon._schedulers.isolate``), or ``NotIsolated``."""
     out = isolated(fn)
     if out is None:
         raise NotIsolated(f"{getattr(fn, '__qualname__', type(fn).__name__)} cannot be copied safely")

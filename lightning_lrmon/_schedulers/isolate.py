@@ -4,8 +4,8 @@ A ``LambdaLR`` lambda can keep state (a closure that updates a counter, a callab
 it more often than torch does would change the LR that training applies. The simulation therefore only ever calls
 an *isolated* copy: a function rebuilt with deep copies of its closure cells and defaults, a deep-copied callable
 object, a method bound to a deep copy of its object. What cannot be isolated (a function that assigns globals, an
-object that cannot be copied, a method of a ``torch.nn.Module``) is not simulated at all: :func:`isolated` returns
-``None`` and the caller says so. Random-number generators are restored around the simulation (:func:`keep_rng`),
+object that cannot be copied, a method of a ``torch.nn.Module``) is not simulated at all: ``isolated`` returns
+``None`` and the caller says so. Random-number generators are restored around the simulation (``keep_rng``),
 so a lambda that draws random numbers does not shift the training run's draws. One case is beyond reach: a
 function that mutates a module-level object through a method call (``HISTORY.append(step)``) changes that object.
 

@@ -2,7 +2,7 @@
 
 transformers' ``get_*_schedule_with_warmup`` and hand-written warmup + decay formulas are ``LambdaLR``s. The
 lambda is only ever called on isolated copies (``isolate.py`` beside it); its horizon is found by probing
-it past the run (:data:`SchedulerRecord.lr_of_t`).
+it past the run (``SchedulerRecord.lr_of_t``).
 
 Examples:
     >>> import torch

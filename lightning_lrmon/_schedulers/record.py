@@ -1,9 +1,9 @@
 """The record of one scheduler class, the table of records, and the questions every other module asks of them.
 
-Everything lightning-lrmon knows of a scheduler class lives in its :class:`SchedulerRecord`: its inferred shape,
+Everything lightning-lrmon knows of a scheduler class lives in its ``SchedulerRecord``: its inferred shape,
 its horizon argument and how to read the horizon, its argument types, the fix texts of its mistakes, its kernel
 (or per-step factors) for the simulation, how to isolate the user code it holds, how it splits into phases and how
-a config builds it. Simulation, checks, spec binding and the CLI ask :func:`lookup`; none of them names a class.
+a config builds it. Simulation, checks, spec binding and the CLI ask ``lookup``; none of them names a class.
 
 A class without a record gets no inferred shape, is simulated by exact stepping of a copy, and has only the
 validity checks. Subclasses get no record of their parent (they may change its behaviour).
@@ -75,7 +75,7 @@ class Composer:
     Attributes:
         child_steps: ``(init_args, n_children, total_steps, bind, where) -> (init_args, steps of each child)``;
             ``bind(value, where)`` binds one ``"auto"``/``"N%"`` value; raises
-            :class:`~lightning_lrmon.LRMonitorConfigError` naming ``where`` on bad arguments.
+            ``LRMonitorConfigError`` naming ``where`` on bad arguments.
         make: ``(cls, children, optimizer, init_args) -> scheduler``.
     """
 
@@ -101,7 +101,7 @@ class SchedulerRecord:
         long_horizon_fix: ``(s, span) -> fix`` when the horizon is longer than the run (default: set the arg).
         warmup_hint: ``(s, suggested_steps) -> fix`` for a warmup that takes most of the run.
         collapse_fix: ``(s, peak, configured) -> fix`` when the groups' different LRs collapse to one.
-        kernel: the vectorised simulation (see :data:`Kernel`); ``factors`` builds one for chainable classes.
+        kernel: the vectorised simulation (see ``Kernel``); ``factors`` builds one for chainable classes.
         factors: per-step factors of a multiplicative class (usable inside a chain of schedulers).
         reset0: the LRs the class sets when a sequence switches to it (``None``: it cannot follow a milestone).
         closed_form: its LR ignores the incoming LR (a chain's later children may overwrite it).
@@ -113,7 +113,7 @@ class SchedulerRecord:
         lr_of_t: ``s -> (t -> LR of group 0)`` for a class whose LR is a user formula of the step (probed past
             the run to find where its decay ends).
         children: its child schedulers; ``with_children(s, kids)`` is a shallow copy holding ``kids`` instead.
-        phases: children that take over at milestones (see :class:`Phases`); ``None`` with ``children`` means
+        phases: children that take over at milestones (see ``Phases``); ``None`` with ``children`` means
             every child steps at every step, each on the LR the one before wrote.
         describe: ``ClassName(args)`` for messages (default: the init arguments read back).
         compose: how a config builds it from child specs.
@@ -199,7 +199,7 @@ SCHEDULE_METHODS = ("get_lr", "_get_closed_form_lr", "step", "_reduce_lr", "is_b
 def lookup(scheduler: Any) -> SchedulerRecord | None:
     """The record of ``scheduler``'s class (or of the class itself), ``None`` for any other.
 
-    A subclass that changes none of :data:`SCHEDULE_METHODS` has its parent's record; one that overrides any of
+    A subclass that changes none of ``SCHEDULE_METHODS`` has its parent's record; one that overrides any of
     them is a class of its own (no record).
     """
     cls = scheduler if inspect.isclass(scheduler) else type(scheduler)

@@ -148,12 +148,12 @@ class Columns:
     """The simulated LRs of a run, ``n`` rows by ``groups`` columns, held as chunks.
 
     ``source(j)`` gives chunk ``j``'s rows (``bounds[j]`` to ``bounds[j + 1]``); the summaries come from one pass
-    over them (:meth:`build`). Chunks looked at again are re-made by ``source`` and a few are kept; a re-made
-    chunk whose first or last row differs from the first pass's raises :class:`Unsteady`.
+    over them (``build``). Chunks looked at again are re-made by ``source`` and a few are kept; a re-made
+    chunk whose first or last row differs from the first pass's raises ``Unsteady``.
 
-    Per-chunk summaries (``(chunks, groups)`` arrays, named as in :class:`_Summary`): ``mx``, ``mn``, ``amax``,
+    Per-chunk summaries (``(chunks, groups)`` arrays, named as in ``_Summary``): ``mx``, ``mn``, ``amax``,
     ``finite``, ``nonneg``, ``rise``, ``double``, ``nfinite``, ``ffirst``, ``flast``. What few callers need (the
-    peak's position, whether every group equals group 0) is found by :meth:`peak_at` and :meth:`all_same`.
+    peak's position, whether every group equals group 0) is found by ``peak_at`` and ``all_same``.
     """
 
     mx: np.ndarray

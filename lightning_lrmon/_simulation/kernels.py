@@ -115,9 +115,9 @@ class ChunkConsumer(Protocol):
 def stream_kernel(
     scheduler: Any, total: int, feed: Callable[[np.ndarray], None] | None, chunk: int = 0
 ) -> tuple[Simulation, Columns] | None:
-    """The kernel's rows as :class:`Columns` (summaries from one pass, chunks re-made on demand), or ``None`` when
+    """The kernel's rows as ``Columns`` (summaries from one pass, chunks re-made on demand), or ``None`` when
     the scheduler needs the whole-matrix path (no kernel, user code that cannot be isolated, a step error the
-    kernel cannot place). The :class:`Simulation` it returns has an empty ``lrs``: the rows are in the columns."""
+    kernel cannot place). The ``Simulation`` it returns has an empty ``lrs``: the rows are in the columns."""
     if not isinstance(scheduler, tls.LRScheduler):
         return None
     try:
@@ -138,7 +138,7 @@ class KernelRun:
     """A kernel stepped in chunks, each started from the previous chunk's last row (every kernel is a function of the
     incoming LRs and the epoch): row 0 (the LRs now) opens chunk 0; chunk ``j`` is the kernel's block ``j`` (its rows
     ``pos + 1 ... pos + m``), made again from its stored incoming LRs when asked. A step at which torch would raise
-    ends the run: the rows before it are kept when the kernel knew them, else :meth:`pass_one` raises
+    ends the run: the rows before it are kept when the kernel knew them, else ``pass_one`` raises
     ``StepError``."""
 
     def __init__(
@@ -169,8 +169,8 @@ class KernelRun:
         return self._simulation(lrs)
 
     def columns(self, feed: Callable[[np.ndarray], None] | None) -> tuple[Simulation, Columns]:
-        """The rows as :class:`Columns` (chunk summaries from one pass, chunks made again on demand); ``feed`` sees
-        each chunk of the pass. The :class:`Simulation` has an empty ``lrs``: the rows are in the columns."""
+        """The rows as ``Columns`` (chunk summaries from one pass, chunks made again on demand); ``feed`` sees
+        each chunk of the pass. The ``Simulation`` has an empty ``lrs``: the rows are in the columns."""
         cols = Columns(self.lr0.shape[0], self.remake).build(self._pass_one(), feed=feed)
         return self._simulation(np.empty((0, cols.groups))), cols
 

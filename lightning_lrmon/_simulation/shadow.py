@@ -32,7 +32,7 @@ DEFAULT_FALLBACK_BUDGET_S = 5.0
 
 @dataclass
 class Simulation:
-    """What :func:`simulate` found out about a schedule.
+    """What ``simulate`` found out about a schedule.
 
     Attributes:
         lrs: array ``(total_steps, n_groups)``; row ``k`` is the LR of optimizer step ``k``. Rows after a

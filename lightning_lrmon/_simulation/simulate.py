@@ -62,10 +62,10 @@ def simulate(
         total_steps: number of optimizer steps (rows) to simulate.
         budget_s: time budget of the exact-stepping fallback for custom classes.
         chunk_rows: rows a kernel computes at once (default
-            :func:`~.chunk_rows_for`; the result does not depend on it).
+            ``chunk_rows_for``; the result does not depend on it).
 
     Returns:
-        A :class:`Simulation`.
+        A ``Simulation``.
 
     Examples:
         >>> import torch
@@ -109,11 +109,11 @@ def simulate_columns(
     consumer: ChunkConsumer | None = None,
     chunk_rows: int = 0,
 ) -> tuple[Simulation, Columns, np.ndarray | None]:
-    """:func:`simulate` as :class:`Columns`, on one column when the groups stay proportional (then also each group's
-    ratio to it, see :func:`proportional_view`): a kernel's rows are streamed (bounded memory however long the
+    """``simulate`` as ``Columns``, on one column when the groups stay proportional (then also each group's
+    ratio to it, see ``proportional_view``): a kernel's rows are streamed (bounded memory however long the
     run), anything else is simulated whole and read in slices. ``consumer`` sees every chunk of the first pass in
-    order (see :class:`ChunkConsumer`). ``chunk_rows``
-    sets the rows per chunk (default :func:`~.chunk_rows_for`; no result depends on it).
+    order (see ``ChunkConsumer``). ``chunk_rows``
+    sets the rows per chunk (default ``chunk_rows_for``; no result depends on it).
 
     Examples:
         >>> import torch
@@ -146,7 +146,7 @@ def simulate_schedule(scheduler: Any, total_steps: int) -> np.ndarray:
     Row ``k`` is the LR of step ``k`` starting from the scheduler's current state; it equals stepping the real
     scheduler with torch (one ``.step()`` per optimizer step). Neither the scheduler nor its optimizer is touched
     and no parameter tensor is copied. Rows after a step at which torch would raise (e.g. a OneCycleLR overrun)
-    are NaN; :func:`lightning_lrmon.check_schedule` reports it as ``scheduler-overrun``.
+    are NaN; ``lightning_lrmon.check_schedule`` reports it as ``scheduler-overrun``.
 
     Args:
         scheduler: a torch LR scheduler.

@@ -6,7 +6,7 @@ of its ``frequency``, then, at the end of an epoch, every ``interval="epoch"`` s
 each group in config order. A chainable scheduler (``StepLR``, ``ExponentialLR``...) multiplies the LR it finds; a
 closed-form one (``LambdaLR``, ``OneCycleLR``, ``CyclicLR``...) sets it from its own formula, erasing what another
 did since its last step. The simulation steps copies of them all on one parameter-free copy of the optimizer
-(:func:`~lightning_lrmon._simulation.shadow.shadows`), so the rows are the LRs the run will use.
+(``shadows``), so the rows are the LRs the run will use.
 
 Examples:
     >>> import torch

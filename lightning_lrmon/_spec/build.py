@@ -55,7 +55,7 @@ def build_scheduler(
         optimizer: the optimizer to schedule.
         total_steps: the run's scheduler steps, for ``"auto"``/``"N%"`` (``None``: unknown).
         where: how error messages name the argument.
-        normalized: ``spec`` is :func:`normalize_spec`'s output already (LRMonitor normalises at construction).
+        normalized: ``spec`` is ``normalize_spec``'s output already (LRMonitor normalises at construction).
 
     Returns:
         The scheduler (nothing is written onto it: torch copies a scheduler's attributes into checkpoints).

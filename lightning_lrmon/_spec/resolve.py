@@ -81,7 +81,7 @@ KNOWN_FACTORIES: frozenset[str] = frozenset(
 
 
 def _is_factory(fn: Any) -> bool:
-    """A function a config may call: annotated to return an LR scheduler, or in :data:`KNOWN_FACTORIES`."""
+    """A function a config may call: annotated to return an LR scheduler, or in ``KNOWN_FACTORIES``."""
     if f"{fn.__module__}.{fn.__qualname__}" in KNOWN_FACTORIES:
         return True
     returns = _hints(fn).get("return")

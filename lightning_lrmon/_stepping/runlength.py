@@ -3,7 +3,7 @@
 Lightning steps an ``interval="step"`` scheduler after an optimizer step when ``(batch_idx + 1) % frequency == 0``,
 where ``batch_idx`` counts *batches* (micro-batches under gradient accumulation) and restarts every epoch; an
 ``interval="epoch"`` scheduler on the last batch of every ``frequency``-th epoch (also when ``max_steps`` ends the
-run on that batch). :class:`RunFacts` holds the numbers that decide it; the functions here count exactly that.
+run on that batch). ``RunFacts`` holds the numbers that decide it; the functions here count exactly that.
 
 Examples:
     >>> facts = RunFacts(max_steps=-1, max_epochs=8, batches_per_epoch=8, accumulate=2)
@@ -310,7 +310,7 @@ def unknown_length_reason(facts: RunFacts, interval: Interval) -> str:
 
 
 def facts_from_trainer(trainer: Any) -> RunFacts:
-    """Read :class:`RunFacts` from a live Lightning ``Trainer`` (public attributes only).
+    """Read ``RunFacts`` from a live Lightning ``Trainer`` (public attributes only).
 
     ``estimated_stepping_batches`` is read first: it loads the training data, so ``num_training_batches`` is set.
     """

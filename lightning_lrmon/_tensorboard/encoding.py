@@ -1,7 +1,7 @@
 """TensorBoard record framing and the fast scalar encoder: the bytes of an event file, no file in sight.
 
 TFRecord framing (length, masked CRC-32C of the length, data, masked CRC-32C of the data; the C CRC of
-``google-crc32c``) and :class:`ScalarEncoder`, which serialises steps of float32 scalars (``simple_value``, what
+``google-crc32c``) and ``ScalarEncoder``, which serialises steps of float32 scalars (``simple_value``, what
 ``SummaryWriter.add_scalar`` writes) byte for byte as tensorboard's protobuf classes do: protobuf writes a tag
 list's first row and a template of each tag, numpy fills the rest column-wise. Text, layout and session-start
 events are built with tensorboard's protobuf classes.
@@ -215,7 +215,7 @@ class ScalarEncoder:
     def _encode_arrays(self, tags: Sequence[str], walls: np.ndarray, steps: np.ndarray, values: np.ndarray) -> bytes:
         """Framed records for steps with the same tags, built column-wise with numpy.
 
-        Byte-for-byte what :meth:`_scalar_event_proto` (protobuf) produces: the same constant pieces, with the
+        Byte-for-byte what ``_scalar_event_proto`` (protobuf) produces: the same constant pieces, with the
         wall times, varint steps and float32 values filled in as columns, then one C CRC-32C per record.
         """
         layout = self._summary_layout(tags)

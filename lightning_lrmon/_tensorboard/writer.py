@@ -1,5 +1,5 @@
 """A small, fast TensorBoard event-file writer for per-step scalars, text and custom-scalar layouts: the file and
-the buffering policy (the bytes come from :mod:`lightning_lrmon._tensorboard.encoding`).
+the buffering policy (the bytes come from ``lightning_lrmon._tensorboard.encoding``).
 
 Why not ``SummaryWriter``: it builds one event per scalar and pushes each through a blocking queue to a thread
 that computes a pure-Python CRC — about 0.1 ms per scalar. Here a step's values are kept as plain floats in a
@@ -51,12 +51,12 @@ _COUNTER_LOCK = threading.Lock()
 
 
 class EventWriter:
-    """Writes one ``events.out.tfevents.*`` file in ``logdir``; scalars are buffered until :meth:`flush`.
+    """Writes one ``events.out.tfevents.*`` file in ``logdir``; scalars are buffered until ``flush``.
 
     Args:
         logdir: the run directory (created if missing).
         filename_suffix: appended to the file name (TensorBoard reads every events file of a run directory).
-        max_pending: buffered steps after which :meth:`add_scalars` flushes by itself ...
+        max_pending: buffered steps after which ``add_scalars`` flushes by itself ...
         max_age_s: ... or once the oldest buffered step is this old (what TensorBoard shows stays this fresh).
 
     Examples:
