@@ -12,6 +12,10 @@ import pytest
 from helpers import ROOT
 
 
+#: a reST role as it shows in HTML when markdown renders it: the role's name, then a code span
+ROLE = re.compile(r":(?:class|func|data|meth|mod|attr|exc|obj):(?=`|<code>)")
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("site")
@@ -26,7 +30,7 @@ def site(tmp_path_factory) -> Path:
 def test_no_page_shows_a_raw_rest_role(site):
     """Docstrings render as markdown: a reST role (:class:`X`) would show as text on the API page."""
     raw = {
-        str(page.relative_to(site)): sorted(set(re.findall(r":(?:class|func|data|meth|mod|attr|exc|obj):(?=`|<code>)", text)))
+        str(page.relative_to(site)): sorted(set(ROLE.findall(text)))
         for page in site.rglob("*.html")
         if (text := page.read_text(encoding="utf-8"))
     }
