@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from helpers import ROOT
 
-
 #: a reST role as it shows in HTML when markdown renders it: the role's name, then a code span
 ROLE = re.compile(r":(?:class|func|data|meth|mod|attr|exc|obj):(?=`|<code>)")
 
