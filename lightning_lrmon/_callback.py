@@ -274,7 +274,7 @@ class LRMonitor(Callback):
     @override
     def on_train_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         _publish(trainer, self.session)
-        epoch_end_checks(self.session, trainer, pl_module, self._built, self._package)
+        epoch_end_checks(self.session, trainer, pl_module, self._package)
         self.session.flush()
         decide_raise(self.session, trainer)
 

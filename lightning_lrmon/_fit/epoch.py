@@ -9,7 +9,7 @@ from typing import Any
 from lightning_lrmon._exceptions import LRScheduleError
 from lightning_lrmon._fit import runtime
 from lightning_lrmon._fit.reviews import review_observed
-from lightning_lrmon._fit.session import Built, Session
+from lightning_lrmon._fit.session import Session
 from lightning_lrmon._schedulers import describe
 from lightning_lrmon._stepping.runlength import facts_from_trainer
 
@@ -67,9 +67,9 @@ def _validation_ran_this_epoch(trainer: Any, pl_module: Any, package: str) -> bo
     return every is None or (trainer.current_epoch + 1) % every == 0
 
 
-def epoch_end_checks(session: Session, trainer: Any, pl_module: Any, built: list[Built], package: str) -> None:
-    """Runtime checks at an epoch's end: a missing plateau metric, a built scheduler nobody steps, an epoch-interval
-    scheduler stepped more often than Lightning steps it."""
+def epoch_end_checks(session: Session, trainer: Any, pl_module: Any, package: str) -> None:
+    """Runtime checks at an epoch's end: the stepping check at the boundary (the run held against its plan), a
+    missing plateau metric."""
     session.epoch_boundary(epochs_done=trainer.current_epoch + 1, global_step=trainer.global_step)
     for config in trainer.lr_scheduler_configs:
         if not config.reduce_on_plateau or config.monitor is None or config.monitor in trainer.callback_metrics:

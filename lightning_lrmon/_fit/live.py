@@ -83,7 +83,7 @@ class SteppingCheck:
             found = double_step(name, moved=moved, allowed=allowed, done=done, step=step)
             if found is None and counts_steps(config.scheduler):  # a foreign class may keep no step counter
                 found = stalled(name, moved=moved, allowed=allowed, done=done, step=step, hook=self._hook)
-            out.append(self._held_against_the_plan(config, allowed, moved, found, step))
+            out.append(self._held_against_the_plan(config, name, allowed, moved, found, step))
         return out
 
     def _live(self) -> set[int] | None:
@@ -96,7 +96,7 @@ class SteppingCheck:
         self._plans = dict(plans)
 
     def _held_against_the_plan(
-        self, config: Any, allowed: int, moved: int, found: Finding | None, step: int
+        self, config: Any, name: str, allowed: int, moved: int, found: Finding | None, step: int
     ) -> Finding | None:
         """``found`` (a stepping finding) with the step where the applied LR left the plan and both values; with no
         stepping cause, an LR written outside the scheduler is an ``lr-outside-plan`` note."""
@@ -111,24 +111,23 @@ class SteppingCheck:
         g = parted[0]
         lags_early = moved < allowed < 4  # (a stall in progress: the stall check names it from 4 steps on)
         if found is None and moved != allowed and not lags_early and counts_steps(config.scheduler):
-            found = off_count(describe(config.scheduler), moved=moved, allowed=allowed, step=step)
+            found = off_count(name, moved=moved, allowed=allowed, step=step)
         if found is not None:
             where = f"optimizer step {step}, group {g} uses {applied[g]:.6g} where the plan has {planned[g]:.6g}"
             return dataclasses.replace(found, message=f"{found.message} The applied LR left the plan: at {where}.")
         if moved != allowed:
             return None
-        return lr_outside_plan(describe(config.scheduler), group=g, applied=applied[g], planned=planned[g], step=step)
+        return lr_outside_plan(name, group=g, applied=applied[g], planned=planned[g], step=step)
 
     def at_epoch_boundary(
-        self, *, epochs_done: int, global_step: int, counts: Mapping[int, int] | None = None
+        self, *, epochs_done: int, global_step: int, steps: Sequence[tuple[Any, int]] = ()
     ) -> list[Finding | None]:
         """The findings once ``epochs_done`` epochs have ended: the epoch-interval schedulers (Lightning steps each
-        once per ``frequency`` epochs, at the epoch's last batch), and the step-interval ones after the optimizer
-        steps in ``counts`` (by ``id`` of the optimizer), so a run that leaves its plan is said within that epoch."""
+        once per ``frequency`` epochs, at the epoch's last batch), and the step-interval ones after each optimizer's
+        steps so far (``steps``: optimizer and count), so a run that leaves its plan is said within that epoch."""
         out: list[Finding | None] = []
-        for opt_id, n in (counts or {}).items():
-            opt = next((c.scheduler.optimizer for c, *_ in self._watched if id(c.scheduler.optimizer) == opt_id), None)
-            if opt is not None and n > 0:
+        for opt, n in steps:
+            if n > 0:
                 out += self.check(opt, n + 1, global_step)  # n steps taken, and the scheduler stepped after each
         live = self._live()
         for config, pos0, epoch0, name in self._by_epoch:
@@ -139,7 +138,7 @@ class SteppingCheck:
             moved = scheduler_position(config.scheduler) - pos0
             done = global_step - self._g0
             found = double_step(name, moved=moved, allowed=allowed, done=done, step=global_step)
-            out.append(self._held_against_the_plan(config, allowed, moved, found, global_step))
+            out.append(self._held_against_the_plan(config, name, allowed, moved, found, global_step))
         return out
 
     def rebase(self, facts: RunFacts, counts: Mapping[int, int]) -> None:

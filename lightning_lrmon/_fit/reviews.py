@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from lightning_lrmon._exceptions import LRMonitorConfigError
@@ -128,12 +129,12 @@ def _smoke_test(session: Session, trainer: Any, r: Review) -> None:
 
 def _hold_for_the_first_epoch(r: Review) -> None:
     """Under manual optimization the config's interval says nothing of the stepping: the horizon findings wait for
-    the stepping the user really does (judged at the first epoch's end)."""
+    the stepping the user really does (judged once the first epoch is over)."""
     held = sorted({f.code for f in r.findings if f.code in RUN_LENGTH_CODES})
     r.findings[:] = [f for f in r.findings if f.code not in RUN_LENGTH_CODES]
     r.notes.append(
         "manual optimization: Lightning does not step this scheduler; call sch.step() where you step the optimizer. "
-        "Its horizon is judged at the first epoch's end from the steps you take (LRMonitor warns if it is never "
+        "Its horizon is judged once the first epoch is over, from the steps you take (LRMonitor warns if it is never "
         "stepped)" + (f"; {', '.join(held)} held until then." if held else ".")
     )
 
@@ -175,15 +176,17 @@ def _name_the_interval(
     optimizer step: the interval is the cause, and ``"interval": "step"`` the fix (not a shorter horizon)."""
     if not any(f.code in RUN_LENGTH_CODES for f in r.findings):
         return
-    per_step = Contract(contract.by, "step", 1, contract.built)
+    per_step = dataclasses.replace(contract, interval="step", frequency=1)
     subject = _subject(per_step, trainer, facts, None, Options(), tags, scheduler=config.scheduler)
+    if subject is None:
+        return
     try:
-        other = review(subject, with_series=False) if subject is not None else None
+        other = review(subject, with_series=False)
     except Exception:  # the cause stays unnamed; the findings stand as they are
         return
-    if other is None or any(f.code in RUN_LENGTH_CODES for f in other.findings):
+    if any(f.code in RUN_LENGTH_CODES for f in other.findings):
         return
-    steps = {"epoch_steps": r.steps, "optimizer_steps": subject.steps if subject is not None else 0}
+    steps = {"epoch_steps": r.steps, "optimizer_steps": subject.steps}
     r.findings[:] = [per_epoch_cause(f, contract, **steps) if f.code in RUN_LENGTH_CODES else f for f in r.findings]
 
 
@@ -265,7 +268,7 @@ def review_configs(
 
 
 def review_observed(session: Session, trainer: Any, config: Any, per_epoch: int, facts: RunFacts) -> list[Finding]:
-    """Under manual optimization, at the first epoch's end: the horizon findings of ``config``'s scheduler for the
+    """Under manual optimization, once the first epoch is over: the horizon findings of ``config``'s scheduler for the
     stepping the user was seen to do (``per_epoch`` steps in the first epoch), over the rest of the run."""
     total = _user_steps_in_run(per_epoch, trainer, facts)
     if total is None:

@@ -213,8 +213,8 @@ class Session:
     def epoch_boundary(self, *, epochs_done: int, global_step: int) -> None:
         """An epoch ended (or the next began): the stepping check of the epoch-interval schedulers."""
         if self._stepping is not None:
-            counts = {id(t.opt): t.count for t in self.tracker.tracks()}
-            found = self._stepping.at_epoch_boundary(epochs_done=epochs_done, global_step=global_step, counts=counts)
+            steps = [(t.opt, t.count) for t in self.tracker.tracks()]
+            found = self._stepping.at_epoch_boundary(epochs_done=epochs_done, global_step=global_step, steps=steps)
             for finding in found:
                 self.emit(finding)
 
