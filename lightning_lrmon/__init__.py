@@ -26,6 +26,7 @@ from lightning_lrmon._version import __version__ as __version__
 if TYPE_CHECKING:
     from lightning_lrmon._callback import LRMonitor
     from lightning_lrmon._findings import CODES, Finding
+    from lightning_lrmon._loop.monitor import LoopMonitor
     from lightning_lrmon._plot import plot
     from lightning_lrmon._review.pipeline import GroupStats, Review, check_schedule
     from lightning_lrmon._schedulers import SchedulerRecord
@@ -41,6 +42,7 @@ __all__ = [
     "LRMonitorNote",
     "LRScheduleError",
     "LRScheduleWarning",
+    "LoopMonitor",
     "Review",
     "SchedulerRecord",
     "check_schedule",
@@ -54,6 +56,7 @@ _LAZY = {
     "Finding": "lightning_lrmon._findings",
     "GroupStats": "lightning_lrmon._review.pipeline",
     "LRMonitor": "lightning_lrmon._callback",
+    "LoopMonitor": "lightning_lrmon._loop.monitor",
     "Review": "lightning_lrmon._review.pipeline",
     "plot": "lightning_lrmon._plot",
     "SchedulerRecord": "lightning_lrmon._schedulers",

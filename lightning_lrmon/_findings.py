@@ -66,6 +66,7 @@ CODES: dict[str, CodeInfo] = {
     "resume-mismatch": _s(when="runtime"),
     "scheduler-not-stepped": _s(when="runtime"),
     "run-length-changed": _s(when="runtime"),
+    "scheduler-in-setup": _s(),
     "simulation-truncated": _t(),
     "not-simulated": _t(),
     "check-failed": _t(),

@@ -18,6 +18,7 @@ from lightning_lrmon._fit.runtime import (
     scheduler_position,
     stalled,
 )
+from lightning_lrmon._fit.voice import LIGHTNING, Voice
 from lightning_lrmon._schedulers import describe
 from lightning_lrmon._stepping.runlength import RunFacts, scheduler_steps, steps_done
 
@@ -36,6 +37,7 @@ class SteppingCheck:
         hook: the module overrides ``lr_scheduler_step``.
         owner: what holds the run's configs as ``lr_scheduler_configs`` (the Trainer's strategy): a config it no
             longer holds (``StochasticWeightAveraging`` swaps in its SWALR) is not checked any more.
+        voice: who the findings say steps the schedulers (Lightning, or the user's loop).
     """
 
     def __init__(
@@ -47,8 +49,9 @@ class SteppingCheck:
         epoch: int = 0,
         hook: bool = False,
         owner: Any = None,
+        voice: Voice = LIGHTNING,
     ) -> None:
-        self._owner = owner
+        self._owner, self._voice = owner, voice
         self._facts, self._g0, self._hook = facts, global_step, hook  # hook: the module overrides lr_scheduler_step
         self._plans: dict[int, Any] = {}
         self._by_epoch = [  # epoch-interval schedulers, checked at epoch boundaries (a user's extra step() shows there)
@@ -80,9 +83,10 @@ class SteppingCheck:
             freq = max(1, int(config.frequency))
             allowed = steps_done(self._facts, "step", freq, global_step=self._g0 + done, epoch=0) - done0
             moved = scheduler_position(config.scheduler) - pos0
-            found = double_step(name, moved=moved, allowed=allowed, done=done, step=step)
+            v = self._voice
+            found = double_step(name, moved=moved, allowed=allowed, done=done, step=step, voice=v)
             if found is None and counts_steps(config.scheduler):  # a foreign class may keep no step counter
-                found = stalled(name, moved=moved, allowed=allowed, done=done, step=step, hook=self._hook)
+                found = stalled(name, moved=moved, allowed=allowed, done=done, step=step, hook=self._hook, voice=v)
             out.append(self._held_against_the_plan(config, name, allowed, moved, found, step))
         return out
 
@@ -111,13 +115,13 @@ class SteppingCheck:
         g = parted[0]
         lags_early = moved < allowed < 4  # (a stall in progress: the stall check names it from 4 steps on)
         if found is None and moved != allowed and not lags_early and counts_steps(config.scheduler):
-            found = off_count(name, moved=moved, allowed=allowed, step=step)
+            found = off_count(name, moved=moved, allowed=allowed, step=step, voice=self._voice)
         if found is not None:
             where = f"optimizer step {step}, group {g} uses {applied[g]:.6g} where the plan has {planned[g]:.6g}"
             return dataclasses.replace(found, message=f"{found.message} The applied LR left the plan: at {where}.")
         if moved != allowed:
             return None
-        return lr_outside_plan(name, group=g, applied=applied[g], planned=planned[g], step=step)
+        return lr_outside_plan(name, group=g, applied=applied[g], planned=planned[g], step=step, voice=self._voice)
 
     def at_epoch_boundary(
         self, *, epochs_done: int, global_step: int, steps: Sequence[tuple[Any, int]] = ()

@@ -16,32 +16,41 @@ from lightning_lrmon._stepping.runlength import RunFacts
 from lightning_lrmon._tensorboard.logdir import SESSION_MARK_STEP, shared_event_file, truncate_own_events
 from lightning_lrmon._tensorboard.writer import EventWriter
 
-__all__ = ["TENSORBOARD_VALUES", "logging_cadence", "publish_every", "tensorboard_every", "trainer_log_every"]
+__all__ = [
+    "TENSORBOARD_VALUES",
+    "event_writer",
+    "is_remote",
+    "is_tensorboard",
+    "logging_cadence",
+    "publish_every",
+    "tensorboard_every",
+    "trainer_log_every",
+]
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # train start
 
 
-def _is_tensorboard(logger: Any) -> bool:
+def is_tensorboard(logger: Any) -> bool:
     return any(c.__name__ == "TensorBoardLogger" for c in type(logger).__mro__) and hasattr(logger, "log_dir")
 
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
-def _is_remote(path: str) -> bool:
+def is_remote(path: str) -> bool:
     """A log directory on a filesystem other than the local one (``s3://``, ``memory://``, ...)."""
     return bool(_URL.match(path)) and not path.startswith("file://")
 
 
-def _event_writer(logger: Any, resumed_at: int) -> EventWriter:
-    """Our writer for a local TensorBoardLogger: appending to the logger's own event file where that is safe."""
-    log_dir = str(logger.log_dir)
+def event_writer(log_dir: str, experiment: Any, resumed_at: int) -> EventWriter:
+    """Our writer for a local TensorBoard run directory whose ``experiment`` (a ``SummaryWriter``) writes there:
+    appending to that writer's own event file where that is safe."""
     if resumed_at > 0:
         truncate_own_events(log_dir, resumed_at)  # files of lightning-lrmon 0.1, which wrote a file of its own
     try:
-        shared = shared_event_file(log_dir, logger.experiment) if os.path.isdir(log_dir) else None
+        shared = shared_event_file(log_dir, experiment) if os.path.isdir(log_dir) else None
     except Exception:  # finding the logger's file is a nicety: our own file works for every loader but one
         shared = None
     writer = EventWriter(log_dir, append_to=shared)
@@ -58,9 +67,10 @@ def choose_sinks(
     """LRMonitor's writer beside the first local TensorBoardLogger (rank zero only), every other logger as is."""
     tensorboard, others = None, []
     for logger in trainer.loggers:
-        if _is_tensorboard(logger) and tensorboard is None and not _is_remote(str(logger.log_dir)):
+        if is_tensorboard(logger) and tensorboard is None and not is_remote(str(logger.log_dir)):
             if trainer.is_global_zero:
-                tensorboard = TensorBoardSink(_event_writer(logger, trainer.global_step), logger, every=cadence[0])
+                writer = event_writer(str(logger.log_dir), logger.experiment, trainer.global_step)
+                tensorboard = TensorBoardSink(writer, logger, every=cadence[0])
         else:
             others.append(logger)
     sink = LoggerSink(others, every=cadence[1], logging_interval=output.logging_interval) if others else None

@@ -32,7 +32,7 @@ from lightning_lrmon._stepping.runlength import (
     unknown_length_reason,
 )
 
-__all__ = []
+__all__ = ["check_failed"]
 
 
 def scheduler_steps_done(facts: RunFacts, config: Any, trainer: Any) -> int:
@@ -78,7 +78,7 @@ def _subject(
     )
 
 
-def _check_failed(what: str, err: Exception, ask: str) -> Finding:
+def check_failed(what: str, err: Exception, ask: str) -> Finding:
     """The note for a schedule the review could not simulate: training goes on unchecked."""
     return tooling(
         "check-failed",
@@ -162,7 +162,7 @@ def _review_config(
         raise
     except Exception as err:  # the checker must never be what kills a training run
         what = f"{describe(subject.scheduler)} on {subject.label}"
-        session.emit(_check_failed(what, err, "scheduler's"), once_per_code=False)
+        session.emit(check_failed(what, err, "scheduler's"), once_per_code=False)
         return None
     if contract.by == "lightning" and interval == "epoch" and not config.reduce_on_plateau:
         _name_the_interval(r, config, trainer, facts, contract, list(subject.tags or []))
@@ -208,7 +208,7 @@ def _review_stacked(session: Session, trainer: Any, configs: list[Any], facts: R
         )
     except Exception as err:  # the checker must never be what kills a training run
         what = f"the schedulers of {type(optimizer).__name__} together"
-        session.emit(_check_failed(what, err, "schedulers'"), once_per_code=False)
+        session.emit(check_failed(what, err, "schedulers'"), once_per_code=False)
         return None
 
 
@@ -286,7 +286,7 @@ def review_observed(session: Session, trainer: Any, config: Any, per_epoch: int,
     try:
         r = review(subject, with_series=False)
     except Exception as err:  # the checker must never be what kills a training run
-        session.emit(_check_failed(f"{describe(config.scheduler)} on {subject.label}", err, "scheduler's"))
+        session.emit(check_failed(f"{describe(config.scheduler)} on {subject.label}", err, "scheduler's"))
         return []
     timed = [f for f in r.findings if f.code in RUN_LENGTH_CODES]
     return [user_stepping_note(f, per_epoch=per_epoch, total=total) for f in timed]

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lightning_lrmon._findings import Finding, tooling
+from lightning_lrmon._fit.voice import LIGHTNING, Voice
 from lightning_lrmon._schedulers import describe, horizon_of, lookup
 
 __all__ = [
@@ -40,7 +41,9 @@ __all__ = [
 ]
 
 
-def double_step(scheduler: str, *, moved: int, allowed: int, done: int, step: int) -> Finding | None:
+def double_step(
+    scheduler: str, *, moved: int, allowed: int, done: int, step: int, voice: Voice = LIGHTNING
+) -> Finding | None:
     """``double-step``: the scheduler moved at least twice as often as Lightning steps it.
 
     Args:
@@ -55,15 +58,16 @@ def double_step(scheduler: str, *, moved: int, allowed: int, done: int, step: in
     return Finding(
         "double-step",
         "warning",
-        f"{scheduler} was stepped {moved} times in the first {done} optimizer steps (Lightning steps it {allowed} "
-        f"times there): the schedule runs {moved / max(allowed, 1):.1f}x too fast.",
+        f"{scheduler} was stepped {moved} times in the first {done} optimizer steps ({voice.steps_it.format(n=allowed)}"
+        f"): the schedule runs {moved / max(allowed, 1):.1f}x too fast.",
         step,
-        "remove the extra scheduler.step() call (e.g. in training_step); with automatic optimization Lightning "
-        "steps the schedulers itself.",
+        voice.fix_extra,
     )
 
 
-def lr_outside_plan(scheduler: str, *, group: int, applied: float, planned: float, step: int) -> Finding:
+def lr_outside_plan(
+    scheduler: str, *, group: int, applied: float, planned: float, step: int, voice: Voice = LIGHTNING
+) -> Finding:
     """``lr-outside-plan`` (a note): the LR a step used is not the planned one, while the scheduler is where
     Lightning's stepping puts it: something else writes the LR (a warm-up in ``optimizer_step``, a finder, a
     callback). Legitimate when meant; never a schedule finding.
@@ -75,13 +79,13 @@ def lr_outside_plan(scheduler: str, *, group: int, applied: float, planned: floa
     return tooling(
         "lr-outside-plan",
         f"at optimizer step {step} group {group} uses LR {applied:.6g} where the plan of {scheduler} has "
-        f"{planned:.6g}, and the scheduler is where Lightning's stepping puts it: something else writes the LR (a "
+        f"{planned:.6g}, and {voice.in_place}: something else writes the LR (a "
         "warm-up in optimizer_step, an LR finder, a callback). The planned-vs-actual chart shows the difference.",
         "nothing to fix when you write the LR on purpose; otherwise look for code that sets param_groups[i]['lr'].",
     )
 
 
-def off_count(scheduler: str, *, moved: int, allowed: int, step: int) -> Finding:
+def off_count(scheduler: str, *, moved: int, allowed: int, step: int, voice: Voice = LIGHTNING) -> Finding:
     """A scheduler whose step count is off Lightning's and whose LR left the plan: ``double-step`` when it was
     stepped more often (an extra ``step()`` now and then), ``scheduler-not-stepped`` when less.
 
@@ -95,24 +99,24 @@ def off_count(scheduler: str, *, moved: int, allowed: int, step: int) -> Finding
         return Finding(
             "double-step",
             "warning",
-            f"{scheduler} was stepped {moved} times where Lightning stepped it {allowed} times: {moved - allowed} "
+            f"{scheduler} was stepped {moved} times where {voice.stepped_it.format(n=allowed)}: {moved - allowed} "
             "extra step() call(s) moved the schedule ahead.",
             step,
-            "remove the extra scheduler.step() call (e.g. in training_step or an epoch hook); with automatic "
-            "optimization Lightning steps the schedulers itself.",
+            voice.fix_extra,
         )
     return Finding(
         "scheduler-not-stepped",
         "warning",
-        f"{scheduler} was stepped {moved} times where Lightning stepped it {allowed} times: {allowed - moved} "
+        f"{scheduler} was stepped {moved} times where {voice.stepped_it.format(n=allowed)}: {allowed - moved} "
         "step(s) were skipped, so the schedule lags.",
         step,
-        "look for what skips scheduler.step(): an lr_scheduler_step override that returns early or passes the "
-        "epoch, or a callback that restores the scheduler's state.",
+        voice.fix_skipped,
     )
 
 
-def stalled(scheduler: str, *, moved: int, allowed: int, done: int, step: int, hook: bool) -> Finding | None:
+def stalled(
+    scheduler: str, *, moved: int, allowed: int, done: int, step: int, hook: bool, voice: Voice = LIGHTNING
+) -> Finding | None:
     """``scheduler-not-stepped``: a step-interval scheduler that Lightning steps every optimizer step barely moves
     (an ``lr_scheduler_step`` that passes the epoch, ``scheduler.step(epoch=self.current_epoch)``, or skips the call).
 
@@ -128,17 +132,15 @@ def stalled(scheduler: str, *, moved: int, allowed: int, done: int, step: int, h
         "your lr_scheduler_step override does not advance it once per call: passing the epoch "
         "(scheduler.step(epoch=self.current_epoch)) moves it once per epoch, so the schedule runs an epoch at a time"
         if hook
-        else "its step() does not advance it"
+        else voice.stall_why
     )
     return Finding(
         "scheduler-not-stepped",
         "warning",
-        f"{scheduler} moved {moved} steps in the first {done} optimizer steps, while Lightning stepped it {allowed} "
-        f"times (interval='step'): {why}.",
+        f"{scheduler} moved {moved} steps in the first {done} optimizer steps, while "
+        f"{voice.stepped_it.format(n=allowed)}{voice.per_step}: {why}.",
         step,
-        "call scheduler.step() without the epoch in lr_scheduler_step (a timm scheduler stepped per optimizer step: "
-        "scheduler.step_update(num_updates=self.global_step)); for a schedule counted in epochs, use "
-        "'interval': 'epoch' and scheduler.step(epoch=self.current_epoch + 1).",
+        voice.fix_stall,
     )
 
 
@@ -275,7 +277,9 @@ def run_length_changed(saved: int | None, now: int | None, *, uses_auto: bool, s
     )
 
 
-def scheduler_out_of_place(scheduler: str, *, position: int | None, expected: int | None, step: int) -> Finding | None:
+def scheduler_out_of_place(
+    scheduler: str, *, position: int | None, expected: int | None, step: int, voice: Voice = LIGHTNING
+) -> Finding | None:
     """``resume-mismatch``: after a resume the scheduler is not at the run's step (e.g. restarted at 0).
 
     Examples:
@@ -290,8 +294,7 @@ def scheduler_out_of_place(scheduler: str, *, position: int | None, expected: in
         f"after the resume {scheduler} is at step {position}, but the run is at optimizer step {step} (expected "
         f"scheduler step {expected}): the schedule is out of place (a warmup would restart).",
         step,
-        "the checkpoint holds no state for this scheduler (was LRMonitor added, or its scheduler count changed, "
-        "since it was saved?): resume from a checkpoint saved with this LRMonitor, or start a fresh run.",
+        voice.fix_resume,
     )
 
 

@@ -160,6 +160,10 @@ class Session:
         self._tensorboard, self._others, self._stepping = tensorboard, others, stepping
         self.length_watch = length_watch
 
+    def watch(self, stepping: Any) -> None:
+        """The live check that ``log_step`` runs at its check counts (anything with ``check(optimizer, n, step)``)."""
+        self._stepping = stepping
+
     # -- findings ------------------------------------------------------------------------------------------------
 
     def emit(self, finding: Finding | None, *, once_per_code: bool = True) -> None:

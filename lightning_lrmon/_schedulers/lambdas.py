@@ -19,13 +19,15 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import torch
 from torch.optim import lr_scheduler as tls
 
+from lightning_lrmon._exceptions import LRMonitorConfigError
 from lightning_lrmon._schedulers.arith import base_lrs, epochs, isolated_or_raise, lambda_table
 from lightning_lrmon._schedulers.factors import describe_lambdas, isolate_lambdas, one_lambda
 from lightning_lrmon._schedulers.record import SchedulerRecord, register
 
-__all__: list[str] = []
+__all__ = ["function_scheduler"]
 
 
 def _k_lambda(s: Any, lr: np.ndarray, e0: int, n: int) -> np.ndarray:
@@ -61,3 +63,25 @@ register(
         describe=describe_lambdas,
     )
 )
+
+
+def function_scheduler(optimizer: Any, lr_fn: Any) -> tls.LambdaLR:
+    """``lr_fn`` as a ``LambdaLR`` on a private optimizer whose groups start at LR 1: its LRs are the function's
+    values, and the catalogue's lambda checks apply. ``optimizer`` is only read (its number of groups).
+
+    Examples:
+        >>> import torch
+        >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+        >>> sched = function_scheduler(opt, lambda step: 0.1 * 0.5**step)
+        >>> [round(g["lr"], 4) for g in sched.optimizer.param_groups], opt.param_groups[0]["lr"]
+        ([0.1], 0.1)
+    """
+    n = len(optimizer.param_groups)
+    fns: list[Any] = list(lr_fn) if isinstance(lr_fn, (list, tuple)) else [lr_fn] * n
+    if len(fns) != n or not all(callable(f) for f in fns):
+        raise LRMonitorConfigError(
+            f"`lr_fn` must be a function step -> lr, or a list of {n} such functions (one per param group of "
+            f"{type(optimizer).__name__}), got {lr_fn!r}."
+        )
+    groups = [{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": 1.0} for _ in range(n)]
+    return tls.LambdaLR(torch.optim.SGD(groups, lr=1.0), fns)

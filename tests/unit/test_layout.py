@@ -31,7 +31,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("_review",),  # checks, series, the one pipeline and renderer
     ("_tensorboard",),  # the event-file writer
     ("_fit",),  # what the hooks do
-    ("_callback",),  # LRMonitor
+    ("_callback", "_loop"),  # LRMonitor, LoopMonitor
     ("_plot", "_cli"),
     ("pl", "__main__", "__init__"),  # the public face
 ]

@@ -28,6 +28,7 @@ def test_public_surface_is_pinned():
         "LRMonitorNote",
         "LRScheduleError",
         "LRScheduleWarning",
+        "LoopMonitor",
         "Review",
         "SchedulerRecord",
         "check_schedule",
