@@ -5,6 +5,9 @@ with a TensorBoardLogger and ``log_every_n_steps=1`` for N optimizer steps. The 
 process CPU time (all threads: TensorBoard's writer thread included) and the wall time of its fit minus those
 of the fit without it, per step. The CPU spent inside the callbacks' own hooks is also measured directly.
 
+A second table does the same for a Fabric loop (``LoopMonitor`` against the ``fabric.log_dict`` users write by
+hand), and times the optimizer step pre-hook ``LoopMonitor`` registers against an explicit call after the step.
+
 Usage: python benchmarks/overhead.py [--steps N] [--reps R] [--groups G] [--logger tensorboard|csv|mlflow] [--smoke]
 """
 
@@ -28,7 +31,7 @@ from lightning.pytorch.callbacks import LearningRateMonitor
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from torch.utils.data import DataLoader, TensorDataset
 
-from lightning_lrmon import LRMonitor
+from lightning_lrmon import LoopMonitor, LRMonitor
 
 torch.set_num_threads(1)
 warnings.filterwarnings("ignore")
@@ -163,6 +166,95 @@ def fit(kind: str, steps: int, root: str, logger_kind: str = "tensorboard", ever
     return out
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# Fabric loops
+
+
+def fabric_loop(kind: str, steps: int, root: str) -> dict[str, float]:
+    """``steps`` optimizer steps of a Fabric loop with a TensorBoardLogger: process CPU (all threads), the main
+    thread's CPU, and the CPU timed inside the LR logging (the hand-written ``fabric.log_dict`` call, or the optimizer
+    step pre-hooks between two timing hooks)."""
+    from lightning.fabric import Fabric
+    from lightning.fabric.loggers import TensorBoardLogger as FabricTB
+
+    fabric = Fabric(accelerator="cpu", devices=1, loggers=FabricTB(root, name=kind.replace(" ", "_")))
+    model = torch.nn.ModuleList(torch.nn.Linear(4, 4) for _ in range(GROUPS))
+    groups = [{"params": layer.parameters(), "lr": 0.1 / (i + 1)} for i, layer in enumerate(model)]
+    optimizer = torch.optim.SGD(groups, lr=0.1)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
+    model, optimizer = fabric.setup(model, optimizer)
+    timed = [0.0, 0.0]  # total, start of the current call
+    clock = time.thread_time
+    hooked = kind in ("timed empty pre-hook", "LoopMonitor (pre-hook)")
+    if hooked:  # hooks run in registration order: the monitor's runs between these two
+        optimizer.optimizer.register_step_pre_hook(lambda *a: timed.__setitem__(1, clock()))
+    monitor = LoopMonitor(optimizer, scheduler, total_steps=steps, fabric=fabric) if "LoopMonitor" in kind else None
+    if hooked:
+        optimizer.optimizer.register_step_pre_hook(lambda *a: timed.__setitem__(0, timed[0] + clock() - timed[1]))
+    batch = torch.randn(8, 4)
+    logger = fabric.loggers[0]
+    _ = logger.experiment  # the writer exists before the clock starts, in every configuration
+    if monitor is not None:
+        monitor.start()  # the review is a start cost (benchmarks/startup.py), not a per-step one
+    gc.collect()
+    cpu, main = time.process_time(), time.thread_time()
+    for step in range(steps):
+        x = batch
+        for layer in model.module:
+            x = layer(x)
+        fabric.backward(x.pow(2).mean())
+        if kind == "fabric.log_dict by hand":
+            t0 = clock()
+            fabric.log_dict({f"lr-SGD/pg{i + 1}": g["lr"] for i, g in enumerate(optimizer.param_groups)}, step=step)
+            timed[0] += clock() - t0
+        optimizer.step()
+        optimizer.zero_grad()
+        scheduler.step()
+    if monitor is not None:
+        t0 = clock()
+        monitor.close()  # its last flush is part of its cost
+        timed[0] += clock() - t0
+    logger.finalize("success")
+    cpu, main = time.process_time() - cpu, time.thread_time() - main
+    return {"cpu": cpu, "threads": cpu - main, "timed": timed[0]}
+
+
+def fabric_table(steps: int, reps: int, own_lrmonitor: float | None) -> None:
+    kinds = ["no LR logging", "timed empty pre-hook", "fabric.log_dict by hand", "LoopMonitor (pre-hook)"]
+    results: dict[str, list[dict[str, float]]] = {k: [] for k in kinds}
+    with tempfile.TemporaryDirectory() as root:
+        fabric_loop("no LR logging", min(steps, 50), root)
+        for rep in range(reps):
+            for kind in kinds if rep % 2 == 0 else kinds[::-1]:
+                results[kind].append(fabric_loop(kind, steps, root))
+    med = {
+        k: {m: statistics.median(r[m] for r in v) / steps for m in ("cpu", "threads", "timed")}
+        for k, v in results.items()
+    }
+    bias = med["timed empty pre-hook"]["timed"]  # the two timing hooks around nothing
+    own = {
+        "fabric.log_dict by hand": med["fabric.log_dict by hand"]["timed"],
+        "LoopMonitor (pre-hook)": max(0.0, med["LoopMonitor (pre-hook)"]["timed"] - bias),
+    }
+    for kind in own:  # the writer thread of SummaryWriter (log_dict) or nothing (LoopMonitor writes in the hook)
+        own[kind] += max(0.0, med[kind]["threads"] - med["no LR logging"]["threads"])
+    print(f"Fabric loop, {steps} optimizer steps, {GROUPS} param groups, TensorBoardLogger, every step (medians)")
+    print(f"{'':26}{'loop CPU/step':>14}{'other threads':>15}{'timed':>10}{'own cost':>11}")
+    for kind in kinds:
+        m = med[kind]
+        cost = f"{own[kind] * 1e6:>8.1f} us" if kind in own else f"{'':>11}"
+        print(f"{kind:26}{m['cpu'] * 1e6:>11.1f} us{m['threads'] * 1e6:>12.1f} us{m['timed'] * 1e6:>7.1f} us{cost}")
+    ours, hand = own["LoopMonitor (pre-hook)"], own["fabric.log_dict by hand"]
+    line = f"ratio LoopMonitor / fabric.log_dict by hand, own cost per step: {ours / hand:.3f}"
+    if own_lrmonitor:
+        line += f"; LoopMonitor / LRMonitor's own cost (table above): {ours / own_lrmonitor:.3f}"
+    print(line)
+    print(
+        f"the pre-hook's dispatch: {bias * 1e6:.2f} us per step for two empty timing hooks, timed from inside them "
+        "(an explicit call after optimizer.step() would cost one Python call instead)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=3000)
@@ -171,10 +263,14 @@ def main() -> None:
     parser.add_argument("--logger", choices=("tensorboard", "csv", "mlflow"), default="tensorboard")
     parser.add_argument("--groups", type=int, default=4, help="param groups (one per layer)")
     parser.add_argument("--log-every", type=int, default=1, help="Trainer(log_every_n_steps=...)")
+    parser.add_argument("--fabric-only", action="store_true", help="only the Fabric loop table")
     args = parser.parse_args()
     global GROUPS
     GROUPS = args.groups
     steps, reps = (60, 1) if args.smoke else (args.steps, args.reps)
+    if args.fabric_only:
+        fabric_table(steps, reps, None)
+        return
     kinds = ["none", "no-op Callback", "timed no-op", "floor: read + buffer", "LearningRateMonitor", "LRMonitor"]
     results: dict[str, list[dict[str, float]]] = {k: [] for k in kinds}
     with tempfile.TemporaryDirectory() as root:
@@ -223,6 +319,8 @@ def main() -> None:
     )
     kept = statistics.median(r["kept"] for r in results["LearningRateMonitor"])
     print(f"memory: LearningRateMonitor keeps {kept:.0f} values in `lrs` after {steps} steps; LRMonitor keeps none")
+    print()
+    fabric_table(steps, reps, own[ours])
 
 
 if __name__ == "__main__":

@@ -29,8 +29,7 @@ if TYPE_CHECKING:
     from lightning_lrmon._loop.monitor import LoopMonitor
     from lightning_lrmon._plot import plot
     from lightning_lrmon._review.pipeline import GroupStats, Review, check_schedule
-    from lightning_lrmon._schedulers import SchedulerRecord
-    from lightning_lrmon._schedulers import register as register_scheduler
+    from lightning_lrmon._schedulers import SchedulerRecord, register_scheduler
     from lightning_lrmon._simulation.simulate import simulate_schedule
 
 __all__ = [
@@ -66,14 +65,11 @@ _LAZY = {
 }
 
 
-_RENAMED = {"register_scheduler": "register"}
-
-
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'lightning_lrmon' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), _RENAMED.get(name, name))
+    value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
 

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, Dict, Optional, Union  # noqa: UP035 - jsonargparse reads these annotations
 
+import numpy as np
 import torch
 from lightning.pytorch import LightningModule, Trainer
 from lightning.pytorch.callbacks import Callback
@@ -188,6 +189,12 @@ class LRMonitor(Callback):
     def event_file(self) -> str | None:
         """The TensorBoard event file the last fit's LRs went to (``None``: no local TensorBoard logger)."""
         return self._event_file
+
+    @property
+    def logged(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """What the last fit logged, ``{tag: (steps, values)}``: every step up to 65,536 values (steps x tags), then
+        thinned by halves (bounded memory), whatever the logger."""
+        return self.session.kept.series()
 
     @property
     @override

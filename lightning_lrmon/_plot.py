@@ -17,7 +17,8 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import textwrap
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -56,8 +57,10 @@ def _mark(ax: Axes, findings: Sequence[Finding]) -> None:
             )
 
 
-def _decorate(ax: Axes, title: str) -> None:
-    ax.set_title(title[:110], fontsize=9)
+def _decorate(ax: Axes, title: str, log: bool = False) -> None:
+    ax.set_title(textwrap.fill(title, 100), fontsize=9)
+    if log:
+        ax.set_yscale("log")
     ax.set_xlabel("optimizer step")
     ax.set_ylabel("learning rate")
     ax.grid(alpha=0.3)
@@ -65,7 +68,7 @@ def _decorate(ax: Axes, title: str) -> None:
         ax.legend(fontsize=8)
 
 
-def _scheduler_figure(scheduler: Any, steps: int) -> Figure:
+def _scheduler_figure(scheduler: Any, steps: int, log: bool = False) -> Figure:
     from lightning_lrmon._review.pipeline import check_schedule
     from lightning_lrmon._schedulers import describe
     from lightning_lrmon._simulation.simulate import simulate_schedule
@@ -75,23 +78,26 @@ def _scheduler_figure(scheduler: Any, steps: int) -> Figure:
     for g in range(lrs.shape[1]):
         ax.plot(np.arange(lrs.shape[0]), lrs[:, g], label=f"group {g}")
     _mark(ax, check_schedule(scheduler, steps))
-    _decorate(ax, describe(scheduler))
+    _decorate(ax, describe(scheduler), log)
     return fig
 
 
-def _spec_figure(spec: Any, steps: int, lr: float) -> Figure:
+def _spec_figure(spec: Any, steps: int, lr: float, log: bool = False) -> Figure:
     import torch
 
     from lightning_lrmon._spec.build import build_scheduler
 
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(0))], lr=lr)
-    return _scheduler_figure(build_scheduler(spec, opt, total_steps=steps, where="plot"), steps)
+    return _scheduler_figure(build_scheduler(spec, opt, total_steps=steps, where="plot"), steps, log)
 
 
-def _actual(event_file: str | None, tags: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """The logged LR per tag, read back with tensorboard's own loader (empty without an event file)."""
+def _actual(
+    event_file: str | None, tags: Sequence[str], kept: Mapping[str, tuple[np.ndarray, np.ndarray]]
+) -> Mapping[str, tuple[np.ndarray, np.ndarray]]:
+    """The logged LR per tag, read back from the event file with tensorboard's own loader; without one (a CSV,
+    MLflow or W&B logger), what the monitor kept of what it logged."""
     if event_file is None:
-        return {}
+        return kept
     from tensorboard.backend.event_processing import event_accumulator
 
     acc = event_accumulator.EventAccumulator(event_file, size_guidance={event_accumulator.SCALARS: 0})
@@ -105,43 +111,43 @@ def _actual(event_file: str | None, tags: Sequence[str]) -> dict[str, tuple[np.n
     return out
 
 
-def _monitor_figure(reviews: Sequence[Review], event_file: str | None) -> Figure:
+def _monitor_figure(monitor: Any, log: bool) -> Figure:
+    reviews: Sequence[Review] = monitor.reviews
     fig, axes = _figure(max(1, len(reviews)))
     for ax, r in zip(axes, reviews):
         tags = [g.tag for g in r.groups]
-        actual = _actual(event_file, tags)
+        actual = _actual(monitor.event_file, tags, monitor.logged)
         for g, tag in enumerate(tags):
             if len(r.plan) and r.plan.values.shape[1] > g:
                 ax.plot(r.plan.steps, r.plan.values[:, g], linestyle="--", label=f"planned {tag}")
             if tag in actual:
                 ax.plot(*actual[tag], label=f"actual {tag}")
         _mark(ax, r.findings)
-        _decorate(ax, f"{r.label}: {r.scheduler}")
+        _decorate(ax, f"{r.label}: {r.scheduler}", log)
     return fig
 
 
-def plot(source: Any, steps: int | None = None, *, lr: float = 1.0) -> Figure:
+def plot(source: Any, steps: int | None = None, *, lr: float = 1.0, log: bool = False) -> Figure:
     """A matplotlib figure of a schedule: the LR of every param group per optimizer step, findings marked.
 
     Args:
         source: a torch LR scheduler (simulated from its current state, never stepped), a spec as ``LRMonitor``
             takes it (``class_path``/``init_args`` dict, YAML, or a callable; ``"auto"`` binds to ``steps``), or a
-            fitted ``LRMonitor`` (its planned series against the LRs it logged to TensorBoard, one panel per
-            optimizer).
+            fitted ``LRMonitor`` or a ``LoopMonitor`` (its planned series against the LRs it logged, one panel per
+            optimizer: read back from its TensorBoard event file, or kept by the monitor with any other logger).
         steps: optimizer steps to draw (required for a scheduler or a spec).
         lr: the optimizer LR a spec is drawn on (default 1.0: the curve reads as multiples of your LR).
+        log: a logarithmic LR axis (for groups whose LRs are orders of magnitude apart).
 
     Returns:
         ``matplotlib.figure.Figure``.
     """
-    from lightning_lrmon._callback import LRMonitor
-
-    if isinstance(source, LRMonitor):
-        return _monitor_figure(source.reviews, source.event_file)
+    if hasattr(source, "reviews") and hasattr(source, "logged"):  # LRMonitor, LoopMonitor
+        return _monitor_figure(source, log)
     if steps is None or isinstance(steps, bool) or not isinstance(steps, int) or steps <= 0:
         raise ValueError(f"`steps` must be a positive number of optimizer steps to draw, got {steps!r}")
     from torch.optim import lr_scheduler as tls
 
     if isinstance(source, (tls.LRScheduler, tls.ReduceLROnPlateau)):
-        return _scheduler_figure(source, steps)
-    return _spec_figure(source, steps, lr)
+        return _scheduler_figure(source, steps, log)
+    return _spec_figure(source, steps, lr, log)

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from lightning_lrmon._exceptions import LRMonitorNote, LRScheduleWarning
 from lightning_lrmon._findings import Finding
+from lightning_lrmon._fit.kept import Kept
 from lightning_lrmon._fit.live import LengthWatch, ObservedStepping, SteppingCheck
 from lightning_lrmon._fit.runtime import lr_invalid_at_runtime
 from lightning_lrmon._fit.sinks import LoggerSink, TensorBoardSink
@@ -130,6 +131,8 @@ class Session:
     ) -> None:
         self.log = FindingLog(on_misconfig, is_zero)
         self.tracker = LRTracker(log_momentum=log_momentum, log_weight_decay=log_weight_decay)
+        #: what was logged, thinned, for ``plot`` whatever the logger
+        self.kept = Kept()
         self._tensorboard: TensorBoardSink | None = None
         self._others: LoggerSink | None = None
         self._stepping: SteppingCheck | None = None
@@ -253,6 +256,7 @@ class Session:
         if track is None:
             return None
         tags, values = track.all_tags, track.values
+        self.kept.add(step, tags, values)
         tb = self._tensorboard
         if tb is not None:  # called directly, not through _to_tensorboard's lookup: this is the per-step path
             failed = tb.scalars(step, tags, values)

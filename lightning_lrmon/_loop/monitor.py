@@ -26,6 +26,7 @@ import weakref
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 import torch
 
 from lightning_lrmon._exceptions import LRMonitorConfigError, LRScheduleError
@@ -205,6 +206,11 @@ class LoopMonitor:
     def event_file(self) -> str | None:
         """The TensorBoard event file the LRs go to (``None``: no local TensorBoard logger)."""
         return self._event_file
+
+    @property
+    def logged(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """What was logged, ``{tag: (steps, values)}``: every step up to 65,536 values, then thinned by halves."""
+        return self.session.kept.series()
 
     def state_dict(self) -> dict[str, Any]:
         """What ``fabric.save`` keeps: the steps taken and, for a scheduler LoopMonitor built, its state."""

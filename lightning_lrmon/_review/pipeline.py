@@ -29,7 +29,7 @@ from lightning_lrmon._review.series import NO_SERIES, PlannedSeries, RowSteps, S
 from lightning_lrmon._review.subject import Subject, describe_shape
 from lightning_lrmon._schedulers import describe
 from lightning_lrmon._simulation.columns import Columns, Unsteady
-from lightning_lrmon._simulation.shadow import DEFAULT_FALLBACK_BUDGET_S, Simulation
+from lightning_lrmon._simulation.shadow import Simulation
 from lightning_lrmon._simulation.simulate import simulate, simulate_columns
 from lightning_lrmon._simulation.stack import Stack, erasures, simulate_stack
 from lightning_lrmon._stepping.runlength import RunFacts
@@ -267,7 +267,7 @@ def check_schedule(
     group_names: Sequence[str] | None = None,
     steps_per_epoch: int | None = None,
     accumulate_grad_batches: int = 1,
-    budget_s: float = DEFAULT_FALLBACK_BUDGET_S,
+    budget_s: float = 5.0,
 ) -> list[Finding]:
     """Simulate ``scheduler`` over ``total_steps`` optimizer steps and return every finding (empty = healthy).
 
@@ -282,7 +282,7 @@ def check_schedule(
         group_names: the tag of each param group, for messages.
         steps_per_epoch: scheduler steps per epoch, to recognise horizons given in epochs.
         accumulate_grad_batches: the run's gradient accumulation, to recognise horizons counted in micro-batches.
-        budget_s: time budget for exact stepping of classes without a fast simulator.
+        budget_s: seconds of exact stepping for classes without a kernel (then ``simulation-truncated``).
 
     Returns:
         The findings, most severe causes first.

@@ -24,6 +24,7 @@ from lightning_lrmon._schedulers.record import (
     lookup,
     named,
     register,
+    register_scheduler,
     registered_names,
 )
 from lightning_lrmon._vocab import SHAPES
@@ -41,5 +42,6 @@ __all__ = [
     "lookup",
     "named",
     "register",
+    "register_scheduler",
     "registered_names",
 ]

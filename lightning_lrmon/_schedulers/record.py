@@ -44,11 +44,14 @@ __all__ = [
     "lookup",
     "named",
     "register",
+    "register_scheduler",
     "registered_names",
 ]
 
 #: ``kernel(s, lr, e0, n)``: the ``(n, G)`` LRs after ``n`` steps from group LRs ``lr`` at scheduler epoch ``e0``.
 Kernel = Callable[[Any, np.ndarray, int, int], np.ndarray]
+"""``kernel(scheduler, lrs, e0, n)``: the ``(n, G)`` LRs of the next ``n`` steps from the groups' LRs ``lrs`` at the
+scheduler's epoch ``e0`` (vectorised: the simulation of a class without stepping it)."""
 #: ``factors(s, e0, n)``: the ``(n,)`` or ``(n, G)`` factors a multiplicative (chainable) class applies per step.
 Factors = Callable[[Any, int, int], np.ndarray]
 #: ``reset0(s, lr)``: the ``(G,)`` LRs the class sets when a sequence restarts it at a milestone.
@@ -173,7 +176,7 @@ class SchedulerRecord:
 _RECORDS: dict[type, SchedulerRecord] = {}
 
 
-def register(record: SchedulerRecord) -> SchedulerRecord:
+def register_scheduler(record: SchedulerRecord) -> SchedulerRecord:
     """Add (or replace) the record of ``record.cls``; every part of lightning-lrmon uses it from then on.
 
     Examples:
@@ -181,7 +184,7 @@ def register(record: SchedulerRecord) -> SchedulerRecord:
         >>> class Halving(torch.optim.lr_scheduler.LRScheduler):
         ...     def get_lr(self):
         ...         return [g["lr"] * 0.5 for g in self.optimizer.param_groups]
-        >>> _ = register(SchedulerRecord(Halving, shape="decay", factors=lambda s, e0, n: np.full(n, 0.5)))
+        >>> _ = register_scheduler(SchedulerRecord(Halving, shape="decay", factors=lambda s, e0, n: np.full(n, 0.5)))
         >>> lookup(Halving(torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0))).shape
         'decay'
     """
@@ -194,6 +197,10 @@ def register(record: SchedulerRecord) -> SchedulerRecord:
 #: The methods that make a scheduler's schedule: a subclass defining none of them (Lightning's
 #: ``ReduceLROnPlateau``, which only adds ``monitor`` to the constructor) steps exactly as its parent does.
 SCHEDULE_METHODS = ("get_lr", "_get_closed_form_lr", "step", "_reduce_lr", "is_better", "_init_is_better")
+
+
+#: the name the record modules use
+register = register_scheduler
 
 
 def lookup(scheduler: Any) -> SchedulerRecord | None:

@@ -59,3 +59,37 @@ def test_plot_draws_a_scheduler_a_spec_and_a_fitted_callback(tmp_path):
     np.testing.assert_array_equal(lines["actual lr-SGD"].get_ydata(), f32(applied))
     np.testing.assert_allclose(lines["planned lr-SGD"].get_ydata(), applied, rtol=1e-9)
     assert series(read_scalars(run_dir(tmp_path)), "lr-SGD")[0] == list(range(24))
+
+
+def test_plot_draws_what_was_logged_with_any_logger(tmp_path):
+    """A CSV logger (no event file): the actual series is what the monitor kept of what it logged, every step."""
+    from lightning.pytorch.loggers import CSVLogger
+
+    module = TinyModule(lambda m: SGD(m.parameters(), lr=0.1))
+    cb = LRMonitor({"class_path": "CosineAnnealingLR", "init_args": {"T_max": "auto"}})
+    trainer(tmp_path, [cb], max_steps=24, logger=CSVLogger(tmp_path)).fit(module, loader(64, 4))
+    assert cb.event_file is None
+    lines = {line.get_label(): line for line in plot(cb).axes[0].get_lines()}
+    applied = [a[0] for a in module.optimizers().optimizer.applied]
+    np.testing.assert_array_equal(lines["actual lr-SGD"].get_xdata(), np.arange(24))
+    np.testing.assert_array_equal(lines["actual lr-SGD"].get_ydata(), applied)
+
+
+def test_plot_wraps_long_titles_and_draws_on_a_log_scale():
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    milestones = list(range(5, 400, 5))
+    fig = plot(torch.optim.lr_scheduler.MultiStepLR(opt, milestones=milestones, gamma=0.9), steps=400, log=True)
+    title = fig.axes[0].get_title()
+    assert "\n" in title and max(len(line) for line in title.splitlines()) <= 100
+    assert fig.axes[0].get_yscale() == "log"
+
+
+def test_a_long_run_keeps_a_bounded_thinned_series():
+    """1M steps x 4 groups: at most 65,536 values kept, evenly thinned, the first step always there."""
+    from lightning_lrmon._fit.kept import Kept
+
+    kept, tags = Kept(), ["a", "b", "c", "d"]
+    for step in range(1_000_000):
+        kept.add(step, tags, [0.1, 0.2, 0.3, 0.4])
+    steps, values = kept.series()["a"]
+    assert 8192 <= len(steps) <= 16384 and steps[0] == 0 and len(set(np.diff(steps))) == 1

@@ -24,7 +24,7 @@ from lightning.fabric.loggers import CSVLogger, TensorBoardLogger
 from torch.optim.lr_scheduler import CosineAnnealingLR, LinearLR
 from torch.utils.tensorboard import SummaryWriter
 
-from lightning_lrmon import LoopMonitor, LRMonitorConfigError, LRScheduleError, LRScheduleWarning
+from lightning_lrmon import LoopMonitor, LRMonitorConfigError, LRScheduleError, LRScheduleWarning, plot
 
 
 def fabric(loggers: Any = None) -> Fabric:
@@ -162,6 +162,9 @@ def test_an_lr_function_is_reviewed_and_its_writes_logged(tmp_path, warmup, code
     scalars = read_scalars(str(tmp_path))
     np.testing.assert_array_equal([v for _, v in scalars["lr-AdamW"]], f32([a[0] for a in applied]))
     np.testing.assert_allclose([v for _, v in scalars["planned/lr-AdamW"]], f32([get_lr(i) for i in range(32)]))
+    lines = {line.get_label(): line for line in plot(monitor).axes[0].get_lines()}
+    np.testing.assert_array_equal(lines["actual lr-AdamW"].get_ydata(), f32([a[0] for a in applied]))
+    np.testing.assert_allclose(lines["planned lr-AdamW"].get_ydata(), [get_lr(i) for i in range(32)], rtol=1e-9)
 
 
 def test_an_lr_function_called_with_another_counter_is_noted():

@@ -123,3 +123,13 @@ def test_every_import_of_the_package_is_a_declared_dependency():
         dist = {d.lower().replace("_", "-") for d in dists.get(module, [module])}
         assert dist & (declared | extras | optional), f"{module} ({dist}) is imported but not declared"
     assert "typing-extensions" in declared
+
+
+def test_check_schedule_spells_its_budget_default_as_the_simulation_does():
+    """The API page shows the literal default; it must be the simulation's own budget."""
+    import inspect
+
+    from lightning_lrmon._simulation.shadow import DEFAULT_FALLBACK_BUDGET_S
+
+    default = inspect.signature(lightning_lrmon.check_schedule).parameters["budget_s"].default
+    assert default == DEFAULT_FALLBACK_BUDGET_S
