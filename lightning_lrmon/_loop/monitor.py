@@ -42,7 +42,7 @@ from lightning_lrmon._fit.voice import LOOP
 from lightning_lrmon._loop.checks import FunctionCheck, no_logger, not_judged
 from lightning_lrmon._loop.outputs import loggers_of, loop_sinks
 from lightning_lrmon._loop.process import any_rank, caller, closer, ranks
-from lightning_lrmon._loop.schedule import LoopConfig, LRFunction, in_fabric_setup, set_up_by_fabric
+from lightning_lrmon._loop.schedule import LoopConfig, LRFunction, given, unwrap
 from lightning_lrmon._review.pipeline import Review, review
 from lightning_lrmon._review.render import markdown_summary
 from lightning_lrmon._review.subject import Subject
@@ -57,12 +57,6 @@ __all__ = ["LoopMonitor"]
 
 #: optimizer-step counts at which ranks vote on raising (the session's check counts; then every 1024 steps)
 _VOTE_AT = frozenset((1, 2, 3, 10))
-
-
-def _unwrap(optimizer: Any) -> Any:
-    """The torch optimizer behind Fabric's (or DeepSpeed's) wrapper."""
-    inner = getattr(optimizer, "optimizer", None)
-    return inner if hasattr(inner, "param_groups") else optimizer
 
 
 def _is_scheduler(value: Any) -> bool:
@@ -123,7 +117,7 @@ class LoopMonitor:
         log_weight_decay: bool = False,
         log_plan: bool = True,
     ) -> None:
-        self.optimizer = _unwrap(optimizer)
+        self.optimizer = unwrap(optimizer)
         self.total_steps = _check_total(total_steps)
         self.expect, self.on_misconfig, self.name, self.log_plan = expect, on_misconfig, name, log_plan
         self.log_every_n_steps = check_every("log_every_n_steps", log_every_n_steps) or 50
@@ -155,7 +149,9 @@ class LoopMonitor:
                 "LoopMonitor got both `scheduler` and `lr_fn`; pass the one your loop uses to set the LR."
             )
         if scheduler is None or _is_scheduler(scheduler):
-            return self._given(scheduler)
+            scheduler, found = given(scheduler, self.optimizer)
+            self._pending += found
+            return scheduler
         specs = validate(scheduler, options)
         if len(specs) != 1 or specs[0].index != 0:
             raise LRMonitorConfigError("`scheduler` takes one spec: a loop monitor watches one optimizer.")
@@ -169,21 +165,6 @@ class LoopMonitor:
         return build_scheduler(
             spec.spec, self.optimizer, total_steps=self.total_steps, where="scheduler", normalized=True
         )
-
-    def _given(self, scheduler: Any) -> Any:
-        if scheduler is None:
-            return None
-        inner = set_up_by_fabric(scheduler)
-        if inner is not None:
-            self._pending.append(in_fabric_setup(inner))
-            scheduler = inner
-        owner = getattr(scheduler, "optimizer", None)
-        if owner is not None and _unwrap(owner) is not self.optimizer:
-            raise LRMonitorConfigError(
-                f"`scheduler` ({describe(scheduler)}) is built on another optimizer than `optimizer` "
-                f"({type(self.optimizer).__name__}); pass the optimizer it schedules."
-            )
-        return scheduler
 
     # -- what a user reads -------------------------------------------------------------------------------------------
 
@@ -236,7 +217,7 @@ class LoopMonitor:
             tb = self.session.tensorboard
             self._event_file = tb.writer.path if tb is not None else None
             self._reviews = self._review()
-            self._write_plan()
+            write_plan(self.session, self._reviews, self._steps, self.log_plan)
         return self._reviews
 
     def _wire(self, is_zero: bool) -> None:
@@ -312,16 +293,6 @@ class LoopMonitor:
         elif self._stepping is not None:
             self._stepping.follow({id(self._config): r.plan_rows})
 
-    def _write_plan(self) -> None:
-        session, reviews = self.session, self._reviews
-        if session.tensorboard is None or not reviews:
-            return
-        if self.log_plan:
-            for r in reviews:
-                session.write_series(r.plan, [g.tag for g in r.groups])
-        session.write_text("lrmon/summary", markdown_summary(reviews), self._steps)
-        session.write_layout(session.tracker.charts(), self.log_plan)
-
     def _before_step(self, optimizer: Any, args: Any, kwargs: Any) -> None:
         """The optimizer's step pre-hook: review at the first step, then log the LRs this step uses."""
         if self._off:
@@ -376,6 +347,17 @@ class LoopMonitor:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def write_plan(session: Session, reviews: list[Review], step: int, log_plan: bool) -> None:
+    """The planned series, the summary and the chart layout to the TensorBoard writer (when there is one)."""
+    if session.tensorboard is None or not reviews:
+        return
+    if log_plan:
+        for r in reviews:
+            session.write_series(r.plan, [g.tag for g in r.groups])
+    session.write_text("lrmon/summary", markdown_summary(reviews), step)
+    session.write_layout(session.tracker.charts(), log_plan)
 
 
 def _named_as_lr_fn(r: Review, described: str, name: str) -> Review:

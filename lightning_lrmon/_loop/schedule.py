@@ -12,9 +12,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Union
 
+from lightning_lrmon._exceptions import LRMonitorConfigError
 from lightning_lrmon._findings import Finding
+from lightning_lrmon._schedulers import describe
 
-__all__ = ["LRFunction", "LoopConfig", "in_fabric_setup", "set_up_by_fabric"]
+__all__ = ["LRFunction", "LoopConfig", "given", "in_fabric_setup", "set_up_by_fabric", "unwrap"]
 
 #: ``f(step) -> lr``, or one such function per param group
 LRFunction = Union[Callable[[int], float], Sequence[Callable[[int], float]]]
@@ -67,3 +69,28 @@ def in_fabric_setup(scheduler: Any) -> Finding:
         f"{name} you built on the optimizer (its param groups are the ones Fabric trains) and call its step() "
         "yourself.",
     )
+
+
+def unwrap(optimizer: Any) -> Any:
+    """The torch optimizer behind Fabric's (or DeepSpeed's) wrapper."""
+    inner = getattr(optimizer, "optimizer", None)
+    return inner if hasattr(inner, "param_groups") else optimizer
+
+
+def given(scheduler: Any, optimizer: Any) -> tuple[Any, list[Finding]]:
+    """The scheduler a user gave for ``optimizer`` (out of Fabric's wrapper, with ``scheduler-in-setup``); refuses
+    one built on another optimizer, with the fix."""
+    if scheduler is None:
+        return None, []
+    found = []
+    inner = set_up_by_fabric(scheduler)
+    if inner is not None:
+        found.append(in_fabric_setup(inner))
+        scheduler = inner
+    owner = getattr(scheduler, "optimizer", None)
+    if owner is not None and unwrap(owner) is not optimizer:
+        raise LRMonitorConfigError(
+            f"`scheduler` ({describe(scheduler)}) is built on another optimizer than `optimizer` "
+            f"({type(optimizer).__name__}); pass the optimizer it schedules."
+        )
+    return scheduler, found

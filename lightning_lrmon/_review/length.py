@@ -142,6 +142,19 @@ def check_scheduler_overrun(ctx: CheckContext) -> list[Finding]:
     return [finding(ctx, "scheduler-overrun", "error", msg, max(step - 1, 0), fix)]
 
 
+def _zero_from_the_start(ctx: CheckContext, g: int, n: int) -> Finding:
+    """``lr-zero-early`` for a schedule whose LR is 0 at every step: the whole run trains nothing."""
+    msg = (
+        f"{describe(ctx.scheduler)} keeps the LR of {ctx.where(g)} at 0 from step {ctx.at(0)} to the end of the run: "
+        f"all {n} steps train nothing."
+    )
+    hint = (
+        "check what the schedule multiplies: a lambda that returns 0 (a warm-up whose step count never advances), "
+        "a base LR of 0, or (Fabric) a scheduler passed to fabric.setup, which wraps it as an optimizer."
+    )
+    return finding(ctx, "lr-zero-early", "warning", msg, 0, hint, group=g)
+
+
 def check_lr_zero_early(ctx: CheckContext) -> list[Finding]:
     cols, n = ctx.cols, ctx.cols.n
     out: list[Finding] = []
@@ -163,6 +176,9 @@ def check_lr_zero_early(ctx: CheckContext) -> list[Finding]:
             continue
         if any(f.code == "horizon-too-short" for f in ctx.found):
             continue
+        if peak <= 0:  # never above 0: a schedule that trains nothing at all
+            out.append(_zero_from_the_start(ctx, g, n))
+            break
         msg = (
             f"{describe(ctx.scheduler)} drives {ctx.where(g)} to {float(cols.row(start)[g]):.3g} "
             f"(below {ZERO_RATIO:g} x "

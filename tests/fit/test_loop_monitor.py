@@ -300,3 +300,17 @@ def test_bad_arguments_fail_at_construction_with_the_fix(kwargs, match):
         kwargs = {**kwargs, "scheduler": CosineAnnealingLR(other, T_max=5)}
     with pytest.raises(LRMonitorConfigError, match=match):
         LoopMonitor(optimizer, **kwargs)
+
+
+def test_a_schedule_whose_lr_reads_zero_from_step_zero_is_said():
+    """lightning-sam's report: a warm-up lambda whose LR stays 0 (``get_last_lr()`` reads 0): the whole run trains
+    nothing, said with what to look at (was 'below 1e-06 x its peak 0')."""
+    model, optimizer = model_and_sgd(0.1)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 0.0)
+    with recorded():
+        monitor = LoopMonitor(optimizer, scheduler, total_steps=50)
+        train(model, optimizer, 5, scheduler=scheduler)
+    monitor.close()
+    (found,) = [f for f in monitor.findings if f.code == "lr-zero-early"]
+    assert "keeps the LR of lr-SGD at 0 from step 0 to the end of the run: all 50 steps train nothing" in found.message
+    assert "fabric.setup" in found.hint

@@ -67,3 +67,10 @@ def test_the_site_loads_nothing_from_another_host(site):
     assert [str(p.relative_to(site)) for p in site.rglob("*.html") if remote.search(p.read_text("utf-8"))] == []
     page = (site / "loops" / "index.html").read_text(encoding="utf-8")
     assert '<div class="highlight"><pre><span></span><code><span class="' in page
+
+
+def test_the_checks_page_shows_what_its_examples_really_print():
+    """``docs/checks.md`` is generated from ``CODES`` with a real message per example: regenerated, it is the same."""
+    script = os.path.join(ROOT, "scripts", "checks_page.py")
+    proc = subprocess.run([sys.executable, script, "--check"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-500:] + proc.stderr[-2000:]
