@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from lightning_lrmon._schedulers.isolate import isolated
+from lightning_lrmon._schedulers.isolate import NotIsolated, isolated
 
 __all__ = [
     "KERNEL_CANNOT",
@@ -46,10 +46,6 @@ class StepError(Exception):
 
 class Unsupported(Exception):
     """The fast path cannot reproduce this configuration exactly; use the exact-stepping fallback."""
-
-
-class NotIsolated(Exception):
-    """User code inside the scheduler cannot be called on copies of its state: do not simulate."""
 
 
 #: what a kernel raises when it cannot read a scheduler's attributes as numbers

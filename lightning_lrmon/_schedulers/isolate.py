@@ -3,11 +3,15 @@
 A ``LambdaLR`` lambda can keep state (a closure that updates a counter, a callable object, a bound method): calling
 it more often than torch does would change the LR that training applies. The simulation therefore only ever calls
 an *isolated* copy: a function rebuilt with deep copies of its closure cells and defaults, a deep-copied callable
-object, a method bound to a deep copy of its object. What cannot be isolated (a function that assigns globals, an
-object that cannot be copied, a method of a ``torch.nn.Module``) is not simulated at all: ``isolated`` returns
-``None`` and the caller says so. Random-number generators are restored around the simulation (``keep_rng``),
-so a lambda that draws random numbers does not shift the training run's draws. One case is beyond reach: a
-function that mutates a module-level object through a method call (``HISTORY.append(step)``) changes that object.
+object, a method bound to a deep copy of its object. The ``LightningModule`` a lambda reads (``self.warmup_steps``,
+``self.hparams.lr``, ``self.trainer.estimated_stepping_batches``, or a method of the module) is not copied: the
+copy reads it through a ``ReadOnlyView``, which hands out plain values looked up as the code runs and refuses
+anything else (a write, a method call, a tensor). What cannot be isolated (a function that assigns globals, an
+object that cannot be copied, code that does more than read through a view) is not simulated: ``isolated``
+returns ``None`` or the copy raises ``NotIsolated``, and the caller says so. Random-number generators are restored
+around the simulation (``keep_rng``), so a lambda that draws random numbers does not shift the training run's
+draws. Beyond reach: a function that mutates a module-level object through a method call (``HISTORY.append(step)``)
+changes that object, and a property of the module with side effects runs them when the lambda reads it.
 
 Examples:
     >>> def make_warmup():
@@ -36,7 +40,7 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["isolated", "keep_rng"]
+__all__ = ["NotIsolated", "ReadOnlyView", "ViewRefused", "isolated", "keep_rng"]
 
 _WRITES_GLOBALS = frozenset({"STORE_GLOBAL", "DELETE_GLOBAL"})
 _MAX_DEPTH = 4
@@ -53,9 +57,135 @@ def _heavy(obj: Any) -> bool:
     return isinstance(obj, (torch.nn.Module, torch.Tensor, torch.optim.Optimizer))
 
 
+class NotIsolated(Exception):
+    """User code inside the scheduler cannot be called on copies of its state: do not simulate."""
+
+
+class ViewRefused(NotIsolated):
+    """User code did something through a ``ReadOnlyView`` other than reading a value: do not simulate it."""
+
+
+#: what a view hands out as it is: values nothing can change through
+_PLAIN = (int, float, bool, str, bytes, complex, type(None), np.number, np.bool_, torch.device, torch.dtype)
+
+
+def _viewed(value: Any, what: str) -> Any:
+    if isinstance(value, _PLAIN):
+        return value
+    if isinstance(value, np.ndarray):  # a table of values: a read-only copy, so numpy functions take it
+        out = value.copy()
+        out.flags.writeable = False
+        return out
+    if isinstance(value, torch.Tensor) or (
+        type(value).__module__.startswith("torch") and not isinstance(value, torch.nn.Module)
+    ):
+        raise ViewRefused(f"reads {what} ({type(value).__name__})")
+    if isinstance(value, (types.MethodType, types.BuiltinMethodType, functools.partial)) or (
+        callable(value) and not isinstance(value, type) and not hasattr(value, "__dict__")
+    ):
+        return _Refusing(what)
+    return ReadOnlyView(value, what)
+
+
+class _Refusing:
+    """A method reached through a view: calling it might change state, so it refuses."""
+
+    __slots__ = ("_what",)
+
+    def __init__(self, what: str) -> None:
+        self._what = what
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise ViewRefused(f"calls {self._what}()")
+
+
+class ReadOnlyView:
+    """What a schedule's user code reads from a ``LightningModule`` (and what hangs off it: ``self.hparams``,
+    ``self.trainer``): plain values, looked up on the real object as the code runs, never copied. Anything else
+    (writing an attribute, calling a method, reading a tensor) raises ``ViewRefused``, and the schedule is not
+    simulated.
+
+    Examples:
+        >>> import torch
+        >>> class Module(torch.nn.Module):
+        ...     def __init__(self): super().__init__(); self.warmup = 10
+        >>> view = ReadOnlyView(Module())
+        >>> view.warmup, [min(1.0, s / view.warmup) for s in (5, 20)]
+        (10, [0.5, 1.0])
+        >>> view.train()
+        Traceback (most recent call last):
+        ...
+        lightning_lrmon._schedulers.isolate.ViewRefused: calls self.train()
+    """
+
+    __slots__ = ("_lrmon_target", "_lrmon_what")
+
+    def __init__(self, target: Any, what: str = "self") -> None:
+        object.__setattr__(self, "_lrmon_target", target)
+        object.__setattr__(self, "_lrmon_what", what)
+
+    def __getattr__(self, name: str) -> Any:
+        what = f"{self._lrmon_what}.{name}"
+        return _viewed(getattr(self._lrmon_target, name), what)
+
+    def __getitem__(self, key: Any) -> Any:
+        return _viewed(self._lrmon_target[key], f"{self._lrmon_what}[{key!r}]")
+
+    def __len__(self) -> int:
+        return len(self._lrmon_target)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter([_viewed(v, f"an item of {self._lrmon_what}") for v in self._lrmon_target])
+
+    def __contains__(self, item: Any) -> bool:
+        return item in self._lrmon_target
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise ViewRefused(f"writes {self._lrmon_what}.{name}")
+
+    def __delattr__(self, name: str) -> None:
+        raise ViewRefused(f"deletes {self._lrmon_what}.{name}")
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        raise ViewRefused(f"writes {self._lrmon_what}[{key!r}]")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise ViewRefused(f"calls {self._lrmon_what}()")
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> ReadOnlyView:
+        return self  # nothing to copy: it holds no state of its own and changes nothing
+
+    def __repr__(self) -> str:
+        return f"ReadOnlyView({self._lrmon_what})"
+
+
+def _content(cell: types.CellType) -> Any:
+    try:
+        return cell.cell_contents
+    except ValueError:  # an empty cell
+        return None
+
+
+def _through_view(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` (which reads a ``ReadOnlyView``), with the errors a view can cause in code that works on the real
+    object (a view passed where a module is expected) turned into ``ViewRefused``: not simulated, never a finding."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (TypeError, AttributeError) as err:
+            raise ViewRefused(f"uses the module as a read-only view cannot ({type(err).__name__}: {err})") from err
+
+    call.__name__ = getattr(fn, "__name__", "call")
+    call.__qualname__ = getattr(fn, "__qualname__", call.__name__)
+    return call
+
+
 def _copy_value(value: Any, depth: int) -> Any:
     if isinstance(value, (types.FunctionType, functools.partial, types.MethodType)):
         return isolated(value, _depth=depth + 1)
+    if isinstance(value, torch.nn.Module):  # the LightningModule a lambda reads (self.warmup_steps): viewed
+        return ReadOnlyView(value)
     if _heavy(value):
         return None
     return copy.deepcopy(value)
@@ -78,6 +208,8 @@ def _function(fn: types.FunctionType, depth: int) -> Callable[..., Any] | None:
     defaults = tuple(copy.deepcopy(fn.__defaults__)) if fn.__defaults__ else None
     out = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__, defaults, tuple(cells) or None)
     out.__kwdefaults__ = copy.deepcopy(fn.__kwdefaults__)
+    if any(isinstance(_content(c), ReadOnlyView) for c in cells):
+        return _through_view(out)
     return out
 
 
@@ -94,6 +226,9 @@ def _method(fn: types.MethodType, depth: int) -> Callable[..., Any] | None:
     owner = fn.__self__
     if isinstance(owner, type):  # a classmethod: no instance state
         return fn
+    if isinstance(owner, torch.nn.Module):  # a method of the LightningModule: run on a read-only view of it
+        inner = isolated(fn.__func__, _depth=depth + 1)
+        return None if inner is None else _through_view(types.MethodType(inner, ReadOnlyView(owner)))
     if _heavy(owner):
         return None
     inner = isolated(fn.__func__, _depth=depth + 1)

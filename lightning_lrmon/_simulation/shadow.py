@@ -151,7 +151,10 @@ def simulate_shadow(scheduler: Any, steps: int, budget_s: float) -> Simulation:
         sched.step()
         return [float(g["lr"]) for g in groups]
 
-    return _fill_rows(groups, steps, step_and_read, budget_s, "shadow")
+    try:
+        return _fill_rows(groups, steps, step_and_read, budget_s, "shadow")
+    except NotIsolated as err:
+        return not_isolated(scheduler, steps, err)
 
 
 def _fill_rows(
@@ -166,6 +169,8 @@ def _fill_rows(
         for k in range(1, steps + 1):
             try:
                 out[k] = row_at(k)
+            except NotIsolated:  # user code did more than read through a view: not simulated, not an error
+                raise
             except Exception as err:
                 return _finish(out, k, steps, error=f"{type(err).__name__}: {err}", method=method)
             if (k & 255) == 0 and time.perf_counter() > deadline:
@@ -227,9 +232,16 @@ def simulate_lr_of_t(scheduler: Any, steps: int, budget_s: float) -> Simulation:
         return not_isolated(scheduler, steps, err)
     except Exception as err:
         return not_isolated(scheduler, steps, err)
-    return _fill_rows(
-        scheduler.optimizer.param_groups, steps, lambda k: [float(v) for v in shadow._get_lr(k)], budget_s, "lr-of-t"
-    )
+    try:
+        return _fill_rows(
+            scheduler.optimizer.param_groups,
+            steps,
+            lambda k: [float(v) for v in shadow._get_lr(k)],
+            budget_s,
+            "lr-of-t",
+        )
+    except NotIsolated as err:
+        return not_isolated(scheduler, steps, err)
 
 
 def probe_lambda(scheduler: Any, epochs: np.ndarray) -> np.ndarray | None:

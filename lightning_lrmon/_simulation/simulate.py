@@ -95,6 +95,8 @@ def _simulate(scheduler: Any, total_steps: int, budget_s: float, chunk_rows: int
         return not_isolated(scheduler, total_steps, err)
     try:
         return KernelRun.of(scheduler, view, total_steps, chunk_rows).matrix()
+    except NotIsolated as err:  # user code did more than read through a view
+        return not_isolated(scheduler, total_steps, err)
     except (StepError, Unsupported, *KERNEL_CANNOT):
         # a step error the kernel cannot place, or attributes it cannot read as numbers (e.g. set after
         # construction): torch's own stepping decides

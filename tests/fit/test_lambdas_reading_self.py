@@ -1,0 +1,98 @@
+"""Lambdas that read ``self``: how Lightning users write a warm-up in ``configure_optimizers`` (Lightning #18588).
+
+The module is never copied: the simulation reads it through a read-only view. A lambda that only reads plain
+values is reviewed like any other; one that does more is not simulated, and training is bit-identical with and
+without LRMonitor either way.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import pytest
+import torch
+from helpers import loader, trainer
+from lightning.pytorch import LightningModule
+
+from lightning_lrmon import LRMonitor
+
+
+class Warmup(LightningModule):
+    """A warm-up written the usual way: the lambda (or a method) reads the module's attributes."""
+
+    def __init__(self, warmup: int, how: str) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.net = torch.nn.Linear(4, 1)
+        self.warmup_steps = warmup
+        self.how = how
+        self.seen: list[int] = []
+        self.last = -1
+
+    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        x, y = batch
+        return torch.nn.functional.mse_loss(self.net(x), y)
+
+    def lr_lambda(self, step: int) -> float:
+        return (step + 1) / self.hparams.warmup if step < self.hparams.warmup else 1.0
+
+    def configure_optimizers(self) -> Any:
+        opt = torch.optim.SGD(self.parameters(), lr=0.1)
+        lambdas = {
+            "lambda": lambda s: (s + 1) / self.warmup_steps if s < self.warmup_steps else 1.0,
+            "method": self.lr_lambda,
+            "trainer": lambda s: min(1.0, (s + 1) / (0.9 * self.trainer.estimated_stepping_batches)),
+            "writes": self._writes,
+            "appends": lambda s: self.seen.append(s) or 1.0,
+        }
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambdas[self.how])
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+    def _writes(self, step: int) -> float:
+        self.last = step
+        return min(1.0, (step + 1) / self.warmup_steps)
+
+
+def made(warmup: int, how: str) -> Warmup:
+    torch.manual_seed(0)  # the same initial weights for every run of one test
+    return Warmup(warmup, how)
+
+
+def fit(tmp_path: Any, module: Warmup, with_monitor: bool) -> list[str]:
+    """A real fit; the schedule findings and not-simulated notes LRMonitor gave (none without it)."""
+    torch.manual_seed(1)
+    callbacks = [LRMonitor()] if with_monitor else []
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        trainer(tmp_path, callbacks, max_steps=32).fit(module, loader(128, 4))
+    found = callbacks[0].findings if callbacks else []
+    return [f.code for f in found if f.kind == "schedule" or f.code == "not-simulated"]
+
+
+@pytest.mark.parametrize("how", ["lambda", "method", "trainer"])
+def test_a_warmup_reading_self_is_reviewed(tmp_path, how):
+    """A warm-up of 29 steps in a 32-step run, read from ``self``: said (was not-simulated); 2 steps: silent."""
+    assert fit(tmp_path / "long", made(29, how), True) == ["warmup-too-long"]
+    if how != "trainer":
+        assert fit(tmp_path / "short", made(2, how), True) == []
+
+
+@pytest.mark.parametrize("how", ["writes", "appends"])
+def test_a_lambda_that_changes_the_module_is_not_simulated_and_changes_nothing(tmp_path, how):
+    with_it, without = made(29, how), made(29, how)
+    assert fit(tmp_path / "with", with_it, True) == ["not-simulated"]
+    fit(tmp_path / "without", without, False)
+    assert with_it.seen == without.seen and with_it.last == without.last  # only training's calls happened
+    for a, b in zip(with_it.parameters(), without.parameters()):
+        assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("how", ["lambda", "method", "trainer"])
+def test_training_is_bit_identical_with_and_without_the_monitor(tmp_path, how):
+    with_it, without = made(29, how), made(29, how)
+    fit(tmp_path / "with", with_it, True)
+    fit(tmp_path / "without", without, False)
+    for a, b in zip(with_it.parameters(), without.parameters()):
+        assert torch.equal(a, b)
+    assert with_it.lr_schedulers().last_epoch == without.lr_schedulers().last_epoch == 32
