@@ -22,6 +22,8 @@ Examples:
 from __future__ import annotations
 
 import functools
+import inspect
+import re
 from typing import Any
 
 import numpy as np
@@ -41,14 +43,36 @@ PHASE_CUT_RATIO = 2.0
 PROBE_RUNS, PROBE_POINTS = 16, 2048
 
 
+#: init arguments that name where a schedule ends (bolts' ``max_epochs``, ``total_steps``, ``max_iters``, ...)
+_HORIZON_NAME = re.compile(
+    r"^(t_max|epochs?|(max|total|num|training)_?(training_)?(epochs?|steps?|iters?|iterations?|updates?))$"
+)
+
+
+def _unrecorded(s: Any) -> bool:
+    """A torch ``LRScheduler`` subclass lightning-lrmon has no record of (stepped exactly on a copy)."""
+    return isinstance(s, tls.LRScheduler) and lookup(s) is None
+
+
+def _init_args(s: Any) -> dict[str, Any]:
+    """The attributes of an unrecorded scheduler that its ``__init__`` takes by the same name."""
+    try:
+        names = set(inspect.signature(type(s).__init__).parameters)
+    except (TypeError, ValueError):
+        return {}
+    return {k: v for k, v in vars(s).items() if k in names}
+
+
 def _lambda_arg(s: Any, value: int) -> tuple[str, int] | None:
-    """The horizon argument: a ``partial`` lambda's keyword, or a foreign scheduler's int attribute, equal to
-    ``value`` (within 1%)."""
+    """The horizon argument: a ``partial`` lambda's keyword, a foreign scheduler's int attribute, or an unrecorded
+    scheduler's init argument, equal to ``value`` (within 1%)."""
     fn = s.lr_lambdas[0] if getattr(s, "lr_lambdas", None) else None
     if isinstance(fn, functools.partial):
         candidates = fn.keywords
     elif not isinstance(s, tls.LRScheduler):
         candidates = {k: v for k, v in vars(s).items() if not k.startswith("_")}
+    elif _unrecorded(s):
+        candidates = {k: v for k, v in _init_args(s).items() if _HORIZON_NAME.match(k.lower())}
     else:
         return None
     for key, v in candidates.items():
@@ -79,10 +103,11 @@ def _fix(ctx: CheckContext, named: tuple[str, int] | None, wanted: int) -> tuple
 
 def _lambda_column(ctx: CheckContext) -> tuple[Columns, int, float] | None:
     s, cols = ctx.scheduler, ctx.cols
-    if ctx.sim.method not in ("kernel", "lr-of-t") or ctx.expect is not None or cols.n < 3:
+    if ctx.sim.method not in ("kernel", "lr-of-t", "shadow") or ctx.expect is not None or cols.n < 3:
         return None
     record = lookup(s)
-    if (record is None or record.lr_of_t is None) and ctx.sim.method != "lr-of-t":
+    shadowed = ctx.sim.method == "shadow" and _unrecorded(s)
+    if (record is None or record.lr_of_t is None) and ctx.sim.method != "lr-of-t" and not shadowed:
         return None
     if not cols.finite[:, 0].all() or cols.mx[:, 0].max() <= 0:
         return None
@@ -115,8 +140,8 @@ def lambda_too_short(ctx: CheckContext) -> list[Finding]:
         ctx.claim(end_row, n)  # sized to the run (num_training_steps): its restarts are its design, not jumps
         return []
     named = _lambda_arg(ctx.scheduler, end_row + e0)
-    if named is None and not climbs:
-        return []  # a lambda that just sits at its floor: lr-zero-early says it, unless we can name the argument
+    if named is None and (not climbs or _unrecorded(ctx.scheduler)):
+        return []  # at its floor: lr-zero-early says it; an unrecorded class that cycles may mean to, unless named
     remark, fix = _fix(ctx, named, wanted)
     what = (
         "after it the LR climbs back up (the formula repeats past its horizon)"
