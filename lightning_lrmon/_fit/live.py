@@ -18,8 +18,11 @@ from lightning_lrmon._fit.runtime import (
     scheduler_position,
     stalled,
 )
+from lightning_lrmon._fit.timm import t_mismatch
 from lightning_lrmon._fit.voice import LIGHTNING, Voice
 from lightning_lrmon._schedulers import describe
+from lightning_lrmon._simulation.shadow import lr_function
+from lightning_lrmon._stepping.contract import t_unit
 from lightning_lrmon._stepping.runlength import RunFacts, scheduler_steps, steps_done
 
 __all__ = ["LengthWatch", "ObservedStepping", "SteppingCheck"]
@@ -70,6 +73,13 @@ class SteppingCheck:
             for c in configs
             if c.interval == "step"
         ]
+        # foreign schedulers with a pure LR of t and no step counter (timm's): the t a step used, read off its LR
+        self._by_t = [
+            (c, fn, t_unit(c.scheduler) or c.interval, describe(c.scheduler))
+            for c in configs
+            if hook and not counts_steps(c.scheduler) and (fn := lr_function(c.scheduler)) is not None
+        ]
+        self._epoch_start = (epoch, global_step)  # the epoch under way and the optimizer step it began at
 
     def check(self, optimizer: Any, n: int, step: int) -> list[Finding | None]:
         """The findings for ``optimizer``'s schedulers after its ``n``-th step since the check began."""
@@ -124,15 +134,23 @@ class SteppingCheck:
         return lr_outside_plan(name, group=g, applied=applied[g], planned=planned[g], step=step, voice=self._voice)
 
     def at_epoch_boundary(
-        self, *, epochs_done: int, global_step: int, steps: Sequence[tuple[Any, int]] = ()
+        self,
+        *,
+        epochs_done: int,
+        global_step: int,
+        steps: Sequence[tuple[Any, int]] = (),
+        used: Mapping[int, Sequence[float]] | None = None,
     ) -> list[Finding | None]:
         """The findings once ``epochs_done`` epochs have ended: the epoch-interval schedulers (Lightning steps each
         once per ``frequency`` epochs, at the epoch's last batch), and the step-interval ones after each optimizer's
-        steps so far (``steps``: optimizer and count), so a run that leaves its plan is said within that epoch."""
+        steps so far (``steps``: optimizer and count), so a run that leaves its plan is said within that epoch;
+        ``used``: the LRs the last step of each optimizer (by ``id``) used, against which a timm-style scheduler's
+        t is read."""
         out: list[Finding | None] = []
         for opt, n in steps:
             if n > 0:
                 out += self.check(opt, n + 1, global_step)  # n steps taken, and the scheduler stepped after each
+        out += self._held_by_t(epochs_done, global_step, used)
         live = self._live()
         for config, pos0, epoch0, name in self._by_epoch:
             if live is not None and id(config) not in live:
@@ -143,6 +161,38 @@ class SteppingCheck:
             done = global_step - self._g0
             found = double_step(name, moved=moved, allowed=allowed, done=done, step=global_step)
             out.append(self._held_against_the_plan(config, name, allowed, moved, found, global_step))
+        return out
+
+    def _held_by_t(
+        self, epochs_done: int, global_step: int, used: Mapping[int, Sequence[float]] | None
+    ) -> list[Finding | None]:
+        """A timm-style scheduler: the t the epoch's last step used (read off its LR) against the t timm's convention
+        gives it (the epoch, or the optimizer updates before that step); said once per scheduler."""
+        epoch, start = self._epoch_start
+        if epochs_done - 1 != epoch:
+            return []  # the next epoch's start: this boundary was judged at the epoch's end
+        self._epoch_start = (epochs_done, global_step)  # no optimizer step between an epoch's end and the next start
+        out: list[Finding | None] = []
+        for item in list(self._by_t):
+            config, fn, unit, name = item
+            values = (used or {}).get(id(getattr(config.scheduler.optimizer, "optimizer", config.scheduler.optimizer)))
+            if not values:
+                continue
+            found = t_mismatch(
+                name,
+                fn,
+                list(values),
+                unit=unit,
+                interval=config.interval,
+                epoch=epoch,
+                epoch_start=start,
+                global_step=global_step,
+                total=self._facts.optimizer_steps(),
+                per_epoch=self._facts.batches_per_epoch,
+            )
+            if found is not None:
+                self._by_t.remove(item)
+                out.append(found)
         return out
 
     def rebase(self, facts: RunFacts, counts: Mapping[int, int]) -> None:

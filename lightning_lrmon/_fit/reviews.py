@@ -22,6 +22,7 @@ from lightning_lrmon._stepping.contract import (
     overrides_step,
     per_epoch_cause,
     read_contract,
+    t_unit,
 )
 from lightning_lrmon._stepping.runlength import (
     RunFacts,
@@ -147,11 +148,14 @@ def _review_config(
     session: Session, trainer: Any, config: Any, facts: RunFacts, b: Built | None, options: Options, contract: Contract
 ) -> Review | None:
     """One scheduler alone on its optimizer (``None``: its run length is unknown, said in a note, or it failed)."""
-    subject = _subject(config, trainer, facts, b, options, _tags_of(session, config.scheduler.optimizer))
+    stepping = _counted_in_epochs(config, contract)
+    subject = _subject(
+        stepping, trainer, facts, b, options, _tags_of(session, config.scheduler.optimizer), scheduler=config.scheduler
+    )
     if subject is None:
         return _unreviewed(session, config, facts)
     start = trainer.global_step
-    interval, freq = config.interval, max(1, int(config.frequency))
+    interval, freq = stepping.interval, max(1, int(stepping.frequency))
 
     def rows_to_steps(rows: Any, _i: str = interval, _f: int = freq, _s: int = start) -> Any:
         return opt_step_of_rows(facts, _i, _f, rows, _s)  # type: ignore[arg-type]
@@ -164,9 +168,23 @@ def _review_config(
         what = f"{describe(subject.scheduler)} on {subject.label}"
         session.emit(check_failed(what, err, "scheduler's"), once_per_code=False)
         return None
-    if contract.by == "lightning" and interval == "epoch" and not config.reduce_on_plateau:
+    if stepping is not config:
+        r.notes.append(
+            "t_in_epochs=True: its t counts epochs, so it is reviewed per epoch (the LR moves when the epoch your "
+            "lr_scheduler_step passes changes), whatever the interval"
+        )
+    per_update = t_unit(config.scheduler) == "step" and contract.by == "lr_scheduler_step"
+    if (contract.by == "lightning" or per_update) and interval == "epoch" and not config.reduce_on_plateau:
         _name_the_interval(r, config, trainer, facts, contract, list(subject.tags or []))
     return r
+
+
+def _counted_in_epochs(config: Any, contract: Contract) -> Any:
+    """The stepping the plan follows: ``config``, or per epoch for a timm scheduler whose t counts epochs
+    (``t_in_epochs=True``) that Lightning calls after every optimizer step (its LR moves with the epoch passed)."""
+    if config.interval == "step" and t_unit(config.scheduler) == "epoch":
+        return dataclasses.replace(contract, interval="epoch", frequency=1)
+    return config
 
 
 def _name_the_interval(

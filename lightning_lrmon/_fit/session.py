@@ -220,8 +220,12 @@ class Session:
     def epoch_boundary(self, *, epochs_done: int, global_step: int) -> None:
         """An epoch ended (or the next began): the stepping check of the epoch-interval schedulers."""
         if self._stepping is not None:
-            steps = [(t.opt, t.count) for t in self.tracker.tracks()]
-            found = self._stepping.at_epoch_boundary(epochs_done=epochs_done, global_step=global_step, steps=steps)
+            tracks = self.tracker.tracks()
+            steps = [(t.opt, t.count) for t in tracks]
+            used = {id(t.opt): t.values[: t.n] for t in tracks}
+            found = self._stepping.at_epoch_boundary(
+                epochs_done=epochs_done, global_step=global_step, steps=steps, used=used
+            )
             for finding in found:
                 self.emit(finding)
 

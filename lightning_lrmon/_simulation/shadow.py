@@ -276,6 +276,34 @@ def probe_lambda(scheduler: Any, epochs: np.ndarray) -> np.ndarray | None:
         return None
 
 
+def lr_function(scheduler: Any) -> Any:
+    """``t -> [LR of each group]`` of a foreign scheduler with a pure LR of t (timm's ``_get_lr(t)``), computed on an
+    isolated copy (the user's scheduler is never called); ``None`` when it has none or cannot be isolated.
+
+    Examples:
+        >>> import torch
+        >>> class Halving:
+        ...     def __init__(self, optimizer): self.optimizer = optimizer
+        ...     def _get_lr(self, t): return [0.1 * 0.5 ** t for _ in self.optimizer.param_groups]
+        >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+        >>> lr_function(Halving(opt))(2)
+        [0.025]
+    """
+    if not has_lr_of_t(scheduler):
+        return None
+    try:
+        shadow = _shadow(scheduler)
+    except Exception:
+        return None
+
+    def lrs(t: int) -> list[float]:
+        with keep_rng(), np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return [float(v) for v in shadow._get_lr(t)]
+
+    return lrs
+
+
 def has_lr_of_t(scheduler: Any) -> bool:
     """A foreign scheduler exposing its LR as a pure function of t (timm's ``_get_lr(t)``); a ``_get_lr()`` that
     takes no step (asteroid's schedulers read their own counter) is not one."""

@@ -27,6 +27,7 @@ __all__ = [
     "overrides_step",
     "per_epoch_cause",
     "read_contract",
+    "t_unit",
 ]
 
 SteppedBy = Literal["lightning", "user", "lr_scheduler_step"]
@@ -56,6 +57,24 @@ def read_contract(config: Any, *, automatic: bool, overrides_step: bool, built: 
     """The contract of one of the Trainer's scheduler configs."""
     by: SteppedBy = "user" if not automatic else "lr_scheduler_step" if overrides_step else "lightning"
     return Contract(by, str(config.interval), max(1, int(config.frequency)), built, cli and not built)
+
+
+def t_unit(scheduler: Any) -> Literal["epoch", "step"] | None:
+    """What a timm-style scheduler's t counts, from its ``t_in_epochs``: ``"epoch"`` (``step(epoch)`` moves it,
+    ``step_update`` is ignored) or ``"step"`` (the reverse); ``None`` for a scheduler without that switch.
+
+    Examples:
+        >>> class Timm:
+        ...     t_in_epochs = True
+        ...     def step(self, epoch): ...
+        ...     def step_update(self, num_updates): ...
+        >>> t_unit(Timm()), t_unit(object())
+        ('epoch', None)
+    """
+    flag = getattr(scheduler, "t_in_epochs", None)
+    if not isinstance(flag, bool) or not callable(getattr(scheduler, "step_update", None)):
+        return None
+    return "epoch" if flag else "step"
 
 
 def configured_by_lightningcli(module: Any) -> bool:
@@ -95,6 +114,12 @@ def interval_fix(contract: Contract) -> str:
             "LightningCLI steps a top-level lr_scheduler: once per epoch, always; move it under trainer.callbacks as "
             "LRMonitor's scheduler with interval: step, so Lightning steps it after every optimizer step"
         )
+    if contract.by == "lr_scheduler_step":
+        return (
+            'return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}} from '
+            "configure_optimizers and call scheduler.step_update(num_updates=self.global_step) in lr_scheduler_step, "
+            "so it moves after every optimizer step (a timm scheduler with t_in_epochs=False ignores step(epoch))"
+        )
     return (
         'return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}} from '
         "configure_optimizers, so Lightning steps it after every optimizer step"
@@ -119,8 +144,9 @@ def per_epoch_cause(finding: Finding, contract: Contract, *, epoch_steps: int, o
         if contract.cli
         else "interval 'epoch' (Lightning's default when the lr_scheduler dict has no \"interval\")"
     )
+    steps = "calls your lr_scheduler_step" if contract.by == "lr_scheduler_step" else "steps it"
     message = (
         f"{finding.message} The cause is how it is stepped: its horizon counts optimizer steps ({optimizer_steps} "
-        f"in this run), but with {why} Lightning steps it once per epoch, {epoch_steps} times in this run."
+        f"in this run), but with {why} Lightning {steps} once per epoch, {epoch_steps} times in this run."
     )
     return dataclasses.replace(finding, message=message, hint=interval_fix(contract) + ".")

@@ -6,6 +6,7 @@ scheduler stepped twice, manual optimization, a resume from a checkpoint saved a
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -346,3 +347,124 @@ def test_an_occasional_extra_step_is_said_in_the_epoch_the_run_leaves_its_plan(t
     # said at the end of epoch 2 (step 48), the first epoch in which the run left its plan
     (finding,) = [f for f in cb.findings if f.code == "double-step"]
     assert finding.step == 48 and "The applied LR left the plan: at optimizer step 48" in double
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# timm's convention: t_in_epochs, step(epoch) and step_update(num_updates), through lr_scheduler_step
+
+
+class TimmCosine:
+    """timm's ``CosineLRScheduler`` as its API is (timm itself needs torchvision, which does not import beside the
+    pinned CPU torch): ``t_in_epochs`` says whether ``step(epoch)`` or ``step_update(num_updates)`` sets the LR,
+    ``_get_lr(t)`` is the LR of t; no step counter is kept."""
+
+    def __init__(self, optimizer: Any, t_initial: int, t_in_epochs: bool = True, lr_min: float = 0.0) -> None:
+        self.optimizer = optimizer
+        for group in optimizer.param_groups:
+            group.setdefault("initial_lr", group["lr"])
+        self.base_values = [group["initial_lr"] for group in optimizer.param_groups]
+        self.t_initial, self.t_in_epochs, self.lr_min = t_initial, t_in_epochs, lr_min
+
+    def _get_lr(self, t: int) -> list[float]:
+        if t >= self.t_initial:
+            return [self.lr_min for _ in self.base_values]
+        cos = 1 + math.cos(math.pi * t / self.t_initial)
+        return [self.lr_min + 0.5 * (b - self.lr_min) * cos for b in self.base_values]
+
+    def _set(self, t: int, on_epoch: bool) -> None:
+        if on_epoch == self.t_in_epochs:
+            for group, lr in zip(self.optimizer.param_groups, self._get_lr(t)):
+                group["lr"] = lr
+
+    def step(self, epoch: int, metric: Any = None) -> None:
+        self._set(epoch, on_epoch=True)
+
+    def step_update(self, num_updates: int, metric: Any = None) -> None:
+        self._set(num_updates, on_epoch=False)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self).items() if k != "optimizer"}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        vars(self).update(state)
+
+
+class WithTimm(TinyModule):
+    """A timm cosine stepped by ``lr_scheduler_step`` as ``how`` says: ``"epoch"`` (Lightning's docstring:
+    ``step(epoch=self.current_epoch)``), ``"epoch+1"`` (timm's own loop), ``"updates"`` (``step_update``)."""
+
+    def __init__(self, interval: str, how: str, t_in_epochs: bool, t_initial: int) -> None:
+        super().__init__()
+        self.interval, self.how, self.t_in_epochs, self.t_initial = interval, how, t_in_epochs, t_initial
+
+    def configure_optimizers(self) -> Any:
+        opt = SGD(self.parameters(), lr=0.1)
+        sched = TimmCosine(opt, self.t_initial, t_in_epochs=self.t_in_epochs)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": self.interval}}
+
+    def lr_scheduler_step(self, scheduler: Any, metric: Any) -> None:
+        if self.how == "updates":
+            scheduler.step_update(num_updates=self.global_step)
+        else:
+            scheduler.step(epoch=self.current_epoch + (self.how == "epoch+1"))
+
+
+def fit_timm(tmp_path: Any, *args: Any) -> tuple[list[str], LRMonitor, WithTimm]:
+    module, cb = WithTimm(*args), LRMonitor()
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always", LRScheduleWarning)
+        trainer(tmp_path, [cb], max_epochs=10, max_steps=-1).fit(module, loader(64, 4))  # 16 steps an epoch
+    return lr_warnings(record), cb, module
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("epoch", "epoch+1", True, 10),  # timm's own loop
+        ("step", "updates", False, 160),  # timm's step_update after every optimizer update
+        ("step", "epoch", True, 10),  # t in epochs, called after every step with the epoch under way
+    ],
+)
+def test_timm_schedulers_stepped_by_timms_convention_are_silent(tmp_path, args):
+    found, cb, _ = fit_timm(tmp_path, *args)
+    assert found == [] and cb.findings == []
+
+
+def test_t_in_epochs_called_every_step_is_reviewed_per_epoch(tmp_path):
+    _, cb, module = fit_timm(tmp_path, "step", "epoch", True, 10)
+    (review,) = cb.reviews
+    assert review.steps == 10 and any("t_in_epochs=True: its t counts epochs" in n for n in review.notes)
+    applied = [a[0] for a in module.optimizers().optimizer.applied]
+    assert applied[-1] == pytest.approx(0.05 * (1 + math.cos(math.pi * 9 / 10)))  # epoch 9 ends at the LR of t=9
+
+
+def test_lightnings_docstring_recipe_runs_one_epoch_behind_timm_and_says_so_in_epoch_one(tmp_path):
+    found, cb, module = fit_timm(tmp_path, "epoch", "epoch", True, 10)
+    (behind,) = found
+    assert behind.startswith("scheduler-not-stepped: TimmCosine(t_initial=10")
+    assert "runs one epoch behind timm's convention" in behind
+    assert "(144 of this run's 160 optimizer steps at another epoch's LR)" in behind
+    assert "scheduler.step(epoch=self.current_epoch + 1)" in behind
+    (finding,) = cb.findings
+    assert finding.step == 32  # the end of epoch 1, the first epoch whose LR is not timm's
+    applied = [a[0] for a in module.optimizers().optimizer.applied]
+    assert applied[16] == applied[0] == 0.1  # epoch 1 trains at the LR of epoch 0
+
+
+def test_the_next_epoch_passed_every_step_runs_one_epoch_ahead(tmp_path):
+    (ahead,), _, _ = fit_timm(tmp_path, "step", "epoch+1", True, 10)
+    assert ahead.startswith("double-step: TimmCosine") and "runs one epoch ahead of timm's convention" in ahead
+
+
+def test_step_update_on_a_schedule_in_epochs_never_moves(tmp_path):
+    (never,), _, module = fit_timm(tmp_path, "step", "updates", True, 10)
+    assert never.startswith("scheduler-not-stepped") and "ignores step_update()" in never
+    assert {a[0] for a in module.optimizers().optimizer.applied} == {0.1}
+
+
+def test_a_schedule_in_updates_stepped_per_epoch_names_the_interval_at_fit_start(tmp_path):
+    (found,), cb, _ = fit_timm(tmp_path, "epoch", "updates", False, 160)
+    assert found.startswith("horizon-too-long: TimmCosine(t_initial=160")
+    assert "Lightning calls your lr_scheduler_step once per epoch, 10 times in this run" in found
+    assert '"interval": "step"' in found and "scheduler.step_update(num_updates=self.global_step)" in found
+    assert cb.findings[0].step is None  # a fit-start finding, said before the first step
