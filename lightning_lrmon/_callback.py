@@ -9,6 +9,7 @@ Examples:
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from collections.abc import Callable
@@ -29,7 +30,7 @@ from lightning_lrmon._fit.epoch import decide_raise, epoch_end_checks, judge_the
 from lightning_lrmon._fit.options import Options, Output, check_every, validate
 from lightning_lrmon._fit.outputs import publish_every
 from lightning_lrmon._fit.session import Built, Session
-from lightning_lrmon._fit.start import train_start, user_location
+from lightning_lrmon._fit.start import read_sparsely, train_start, user_location
 from lightning_lrmon._review.pipeline import Review
 from lightning_lrmon._review.render import console_summary
 from lightning_lrmon._stepping.runlength import facts_from_trainer
@@ -239,13 +240,14 @@ class LRMonitor(Callback):
             log_weight_decay=self.log_weight_decay,
         )
         self.session = session
-        session.log.location = user_location(pl_module)
+        session.log.locate = functools.partial(user_location, pl_module)
         restored, self._restored = self._restored, None
         self._reviews = train_start(session, trainer, pl_module, self._built, restored, self._options, self._output)
         self._event_file = session.tensorboard.writer.path if session.tensorboard is not None else None
         self._publish_every = publish_every(trainer, session)
         self._manual = not getattr(pl_module, "automatic_optimization", True)
         self._calls, self._base = 0, trainer.global_step
+        read_sparsely(session, trainer, prog_bar=self.prog_bar, manual=self._manual)
         if self.summary and trainer.is_global_zero and self._reviews:
             logging.getLogger(f"{self._package}.callbacks.lrmon").info(console_summary(self._reviews))
         decide_raise(session, trainer)
@@ -264,6 +266,8 @@ class LRMonitor(Callback):
                 self._base = trainer.global_step - n
             step = self._base + n
         session = self.session
+        if step < session.next_read:
+            return  # sparse reading: nothing logs or checks this step's LRs (the session counts it at its next read)
         values = session.log_step(optimizer, step)
         if values is not None and self.prog_bar:
             tag = session.tracker.tags_of(optimizer)[0]

@@ -100,6 +100,11 @@ class SteppingCheck:
             out.append(self._held_against_the_plan(config, name, allowed, moved, found, step))
         return out
 
+    @property
+    def needs_every_step(self) -> bool:
+        """A timm-style scheduler is watched: it is judged from the LRs each epoch's last step used."""
+        return bool(self._by_t)
+
     def _live(self) -> set[int] | None:
         """The configs the run still steps (``None``: unknown, all of them)."""
         configs = getattr(self._owner, "lr_scheduler_configs", None)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -73,6 +73,8 @@ class FindingLog:
         self.findings: list[Finding] = []
         #: where warnings point: ``(file, line, module)`` of the user's ``configure_optimizers`` (or class)
         self.location: tuple[str, int, str] | None = None
+        #: finds ``location`` at the first warning (reading the user's source costs about a millisecond)
+        self.locate: Callable[[], tuple[str, int, str] | None] | None = None
         #: a schedule problem was found under ``on_misconfig="raise"`` and no raise has happened yet
         self.wants_raise = False
         self._said: set[str] = set()
@@ -95,6 +97,8 @@ class FindingLog:
     def _warn(self, text: str, category: type[Warning]) -> None:
         """Warn at ``location`` (the user's ``configure_optimizers``) when known: a place worth opening, and
         one Lightning's console formatter prints with the category (it drops it for paths inside Lightning)."""
+        if self.locate is not None:
+            self.location, self.locate = self.locate(), None
         if self.location is None:
             warnings.warn(text, category, stacklevel=6)
             return
@@ -140,6 +144,13 @@ class Session:
         self.length_watch: LengthWatch | None = None
         #: under manual optimization, the stepping the user does (observed over the first epoch)
         self.observed: ObservedStepping | None = None
+        #: with no TensorBoard writer, the last step of the run: before it, the LRs are read only at the steps that
+        #: log them or check them (``None``: read at every step)
+        self.sparse_until: int | None = None
+        #: sparse reading: the next step whose LRs are read (the caller skips ``log_step`` before it; -1: every step)
+        self.next_read = -1
+        self._sparse_every = 0  # the other loggers' cadence in steps (0: they log by epoch)
+        self._read_at: int | None = None  # the step of the last read
 
     @property
     def findings(self) -> list[Finding]:
@@ -162,6 +173,18 @@ class Session:
         """The sinks, the stepping check and the length watch of this fit (owned by the session from now on)."""
         self._tensorboard, self._others, self._stepping = tensorboard, others, stepping
         self.length_watch = length_watch
+
+    def read_sparsely(self, last_step: int | None) -> None:
+        """With no TensorBoard writer (it logs every step), read the LRs only at the steps the other loggers log at
+        (Lightning's cadence, each epoch's first) and the checks run at, until ``last_step`` (the run's last, read
+        for the final row); ``None``: the run's length is unknown, read every step. A timm-style scheduler is judged
+        from the LRs of each epoch's last step, so it keeps every step read."""
+        if last_step is None or self._tensorboard is not None or self._others is None:
+            return
+        if getattr(self._stepping, "needs_every_step", False):
+            return
+        self._sparse_every = self._others.every if self._others.by_step else 0
+        self.sparse_until, self.next_read = last_step, 0
 
     def watch(self, stepping: Any) -> None:
         """The live check that ``log_step`` runs at its check counts (anything with ``check(optimizer, n, step)``)."""
@@ -221,6 +244,8 @@ class Session:
         """An epoch ended (or the next began): the stepping check of the epoch-interval schedulers."""
         if self._stepping is not None:
             tracks = self.tracker.tracks()
+            if self.sparse_until is not None and len(tracks) == 1 and global_step > 0:
+                self._catch_up(tracks[0], global_step - 1)  # every step of the epoch counted
             steps = [(t.opt, t.count) for t in tracks]
             used = {id(t.opt): t.values[: t.n] for t in tracks}
             found = self._stepping.at_epoch_boundary(
@@ -236,6 +261,8 @@ class Session:
         if others is not None and others.at_epoch_start:
             for track in self.tracker.tracks():
                 track.epoch_due = track.by_epoch or not others.by_step  # logging_interval="epoch": every optimizer
+                if track.epoch_due and self.sparse_until is not None:
+                    self.next_read = -1  # read the epoch's first step
 
     def close(self) -> None:
         """The run's last step to the other loggers (when it was not logged), then the TensorBoard file."""
@@ -254,11 +281,38 @@ class Session:
         """Log the LRs ``optimizer``'s coming step uses at ``step``; returns the values (``None``: not ours).
 
         The per-step path, kept lean (it runs between the backward pass and the update, with cold caches): one
-        read, one buffered append, one validity test, one counter.
+        read, one buffered append, one validity test, one counter; under sparse reading a step that nothing logs
+        or checks is only counted (the LRs are not read).
         """
         track = self.tracker.read(optimizer)
         if track is None:
             return None
+        if self.sparse_until is not None:
+            self._catch_up(track, step - 1)
+        self._log(optimizer, track, step)
+        if self.sparse_until is not None:
+            self._plan_next_read(track, step)
+        return track.values
+
+    def _catch_up(self, track: Track, last: int) -> None:
+        """Sparse reading: count the steps up to ``last`` that were skipped since the last read."""
+        if self._read_at is not None and last > self._read_at:
+            track.count += last - self._read_at
+        self._read_at = last
+
+    def _plan_next_read(self, track: Track, step: int) -> None:
+        """Sparse reading, after the read at ``step``: the next step a logger logs at or a check runs at."""
+        n = track.count
+        check = min(c for c in (*_CHECK_AT, (n // 1024 + 1) * 1024) if c > n)
+        at = step + check - n
+        every = self._sparse_every
+        if every:
+            at = min(at, step + every - (step + 1) % every)
+        self._read_at = step
+        self.next_read = min(at, int(self.sparse_until or 0))
+
+    def _log(self, optimizer: Any, track: Track, step: int) -> None:
+        """The values just read into ``track``: kept, written, validated, counted and checked."""
         tags, values = track.all_tags, track.values
         self.kept.add(step, tags, values)
         tb = self._tensorboard
@@ -279,4 +333,3 @@ class Session:
         if (n & 1023 == 0 or n in _CHECK_AT) and self._stepping is not None:
             for finding in self._stepping.check(optimizer, n, step):
                 self.emit(finding)
-        return values

@@ -21,7 +21,7 @@ from lightning_lrmon._spec.bind import has_auto
 from lightning_lrmon._stepping.contract import overrides_step
 from lightning_lrmon._stepping.runlength import RunFacts, facts_from_trainer
 
-__all__ = ["train_start", "user_location"]
+__all__ = ["read_sparsely", "train_start", "user_location"]
 
 
 def _resume_checks(
@@ -105,3 +105,12 @@ def user_location(pl_module: Any) -> tuple[str, int, str] | None:
         if path and f"{os.sep}lightning{os.sep}" not in path and f"{os.sep}pytorch_lightning{os.sep}" not in path:
             return path, max(int(line), 1), cls.__module__
     return None
+
+
+def read_sparsely(session: Session, trainer: Any, *, prog_bar: bool, manual: bool) -> None:
+    """Under automatic optimization, with no progress-bar LR and a run of known length: the session reads the LRs
+    only at the steps something logs or checks them (see ``Session.read_sparsely``)."""
+    if prog_bar or manual:
+        return
+    total = facts_from_trainer(trainer).optimizer_steps()
+    session.read_sparsely(None if total is None else total - 1)

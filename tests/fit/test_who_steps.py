@@ -14,6 +14,7 @@ import pytest
 import torch
 from helpers import SGD, TinyModule, loader, lr_warnings, trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.loggers import CSVLogger
 from torch.optim.lr_scheduler import CosineAnnealingLR, CyclicLR, OneCycleLR, StepLR
 
 from lightning_lrmon import LRMonitor, LRScheduleWarning
@@ -336,12 +337,14 @@ class ExtraStepFromEpochTwo(TinyModule):
         return super().training_step(batch, batch_idx)
 
 
-def test_an_occasional_extra_step_is_said_in_the_epoch_the_run_leaves_its_plan(tmp_path):
+@pytest.mark.parametrize("logger", ["tb", "csv"])  # csv at Lightning's cadence: LRs read only where logged or checked
+def test_an_occasional_extra_step_is_said_in_the_epoch_the_run_leaves_its_plan(tmp_path, logger):
     module = ExtraStepFromEpochTwo(with_interval(cosine_steps, "step"))
     cb = LRMonitor()
+    kw: dict[str, Any] = {"logger": CSVLogger(tmp_path), "log_every_n_steps": 50} if logger == "csv" else {}
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always", LRScheduleWarning)
-        trainer(tmp_path, [cb], max_epochs=5, max_steps=-1).fit(module, loader(64, 4))
+        trainer(tmp_path, [cb], max_epochs=5, max_steps=-1, **kw).fit(module, loader(64, 4))
     (double,) = [w for w in lr_warnings(record) if w.startswith("double-step")]
     assert "was stepped 49 times where Lightning stepped it 48 times: 1 extra step() call(s)" in double
     # said at the end of epoch 2 (step 48), the first epoch in which the run left its plan
