@@ -26,11 +26,12 @@ class WithValidation(TinyModule):
         self.log("val_loss", torch.nn.functional.mse_loss(self(x), y))
 
 
-def fit(tmp_path, module, *, callbacks=(), data=None, **kw) -> list[str]:
+def fit(tmp_path, module, *, callbacks=(), data=None, val=None, ckpt_path=None, monitor=None, **kw) -> list[str]:
     """A real fit with LRMonitor; the LRScheduleWarnings it gave."""
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always", LRScheduleWarning)
-        trainer(tmp_path, [LRMonitor(), *callbacks], **kw).fit(module, data or loader(64, 4))
+        cb = monitor or LRMonitor()
+        trainer(tmp_path, [cb, *callbacks], **kw).fit(module, data or loader(64, 4), val, ckpt_path=ckpt_path)
     return lr_warnings(record)
 
 
@@ -471,3 +472,53 @@ def test_a_schedule_in_updates_stepped_per_epoch_names_the_interval_at_fit_start
     assert "Lightning calls your lr_scheduler_step once per epoch, 10 times in this run" in found
     assert '"interval": "step"' in found and "scheduler.step_update(num_updates=self.global_step)" in found
     assert cb.findings[0].step is None  # a fit-start finding, said before the first step
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# resume from every place Lightning saves a checkpoint: mid-epoch, train-epoch end, validation end
+
+
+def per_epoch_halving(m: TinyModule) -> Any:
+    opt = SGD(m.parameters(), lr=0.1)
+    return {"optimizer": opt, "lr_scheduler": {"scheduler": StepLR(opt, step_size=1, gamma=0.5), "interval": "epoch"}}
+
+
+def per_step_cosine(m: TinyModule) -> Any:
+    opt = SGD(m.parameters(), lr=0.1)
+    return {"optimizer": opt, "lr_scheduler": {"scheduler": CosineAnnealingLR(opt, T_max=64), "interval": "step"}}
+
+
+SAVED_AT = {
+    "mid-epoch": ({"every_n_train_steps": 10}, "epoch=1-step=20.ckpt"),
+    "train-epoch end": ({"save_on_train_epoch_end": True}, "epoch=1-step=32.ckpt"),
+    "validation end": ({"save_on_train_epoch_end": False}, "epoch=1-step=32.ckpt"),
+}
+
+
+@pytest.mark.filterwarnings("ignore:You're resuming from a checkpoint that ended before the epoch ended")
+@pytest.mark.parametrize("saved_at", list(SAVED_AT))
+@pytest.mark.parametrize("configure", [per_epoch_halving, per_step_cosine, "built"], ids=["epoch", "step", "built"])
+def test_a_resume_from_any_checkpoint_continues_the_schedule_in_silence(tmp_path, saved_at, configure):
+    """Returned per epoch or per step, or built by LRMonitor per epoch (its resume check counts the epochs whose
+    last batch ran: at validation end the scheduler is already stepped for the epoch)."""
+    ckpt_args, name = SAVED_AT[saved_at]
+    kw: dict[str, Any] = dict(max_epochs=4, max_steps=-1, enable_checkpointing=True)
+    spec = {"class_path": "StepLR", "init_args": {"step_size": 1, "gamma": 0.5}}
+
+    def monitor() -> LRMonitor:
+        return LRMonitor(spec, interval="epoch") if configure == "built" else LRMonitor()
+
+    def model() -> WithValidation:
+        return WithValidation() if configure == "built" else WithValidation(configure)
+
+    full = model()
+    ckpt = ModelCheckpoint(dirpath=tmp_path / "ckpt", save_top_k=-1, **ckpt_args)
+    assert fit(tmp_path / "a", full, callbacks=[ckpt], val=loader(16, 4), monitor=monitor(), **kw) == []
+    reference = [a[0] for a in full.optimizers().optimizer.applied]
+    resumed = model()
+    again = ModelCheckpoint(dirpath=tmp_path / "ckpt", save_top_k=-1, **ckpt_args)  # as a resumed run does
+    path = str(tmp_path / "ckpt" / name)
+    found = fit(tmp_path / "b", resumed, callbacks=[again], val=loader(16, 4), ckpt_path=path, monitor=monitor(), **kw)
+    assert found == []
+    applied = [a[0] for a in resumed.optimizers().optimizer.applied]
+    assert applied == reference[len(reference) - len(applied) :] and len(applied) in (44, 32)
