@@ -81,6 +81,26 @@ def _lambda_arg(s: Any, value: int) -> tuple[str, int] | None:
     return None
 
 
+def named_horizon(ctx: CheckContext, row: int) -> tuple[str, int] | None:
+    """The init argument (a record's horizon argument, a ``partial`` lambda's keyword, an unrecorded class's
+    horizon-like argument) whose value is the step ``row`` of the review, counted from the scheduler's epoch 0."""
+    s = ctx.scheduler
+    at = row + max(getattr(s, "last_epoch", 0), 0)
+    record = lookup(s)
+    if record is not None and record.horizon_arg is not None:
+        value = getattr(s, record.horizon_arg, None)
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value - at) <= max(2, 0.01 * at):
+            return record.horizon_arg, value
+        return None
+    return _lambda_arg(s, at)
+
+
+def horizon_fix(ctx: CheckContext, named: tuple[str, int]) -> tuple[str, str]:
+    """The remark on ``named``'s unit and the fix that sizes it to the run (its steps so far counted)."""
+    wanted = ctx.cols.n + max(getattr(ctx.scheduler, "last_epoch", 0), 0)
+    return _fix(ctx, named, wanted)
+
+
 def _unit_remark(ctx: CheckContext, key: str, value: int, wanted: int) -> str:
     acc = ctx.accumulate
     if acc > 1 and abs(value - wanted * acc) <= max(acc, 0.01 * value):

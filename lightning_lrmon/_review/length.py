@@ -16,7 +16,13 @@ from lightning_lrmon._review.context import (
     epochs_remark,
     finding,
 )
-from lightning_lrmon._review.horizons import lambda_too_long, lambda_too_short, phases_too_long
+from lightning_lrmon._review.horizons import (
+    horizon_fix,
+    lambda_too_long,
+    lambda_too_short,
+    named_horizon,
+    phases_too_long,
+)
 from lightning_lrmon._schedulers import SchedulerRecord, describe, horizon_of, lookup
 
 __all__ = [
@@ -155,6 +161,25 @@ def _zero_from_the_start(ctx: CheckContext, g: int, n: int) -> Finding:
     return finding(ctx, "lr-zero-early", "warning", msg, 0, hint, group=g)
 
 
+def _zero_tail(ctx: CheckContext, g: int, start: int, n: int, peak: float) -> tuple[str, str]:
+    """The message and fix of a run whose last ``n - start`` steps train at (near) zero LR."""
+    msg = (
+        f"{describe(ctx.scheduler)} drives {ctx.where(g)} to {float(ctx.cols.row(start)[g]):.3g} "
+        f"(below {ZERO_RATIO:g} x its peak {peak:.3g}) at step {ctx.at(start)} of {ctx.at(n)} and keeps it there: "
+        f"the last {n - start} steps ({100 * (n - start) / n:.0f}% of the run) train nothing."
+    )
+    named = named_horizon(ctx, start)
+    if named is not None:  # the decay ends where a horizon argument says: that argument, sized to the run
+        remark, hint = horizon_fix(ctx, named)
+        return f"{msg[:-1]}, because {named[0]}={named[1]} ends the decay there.{remark}", hint
+    hint = (
+        "make the decay reach its floor at the end of the run: match the horizon to the run's steps"
+        + (" ('auto')" if ctx.auto_ok else "")
+        + ", raise gamma closer to 1, or set a floor (eta_min / end_factor / min LR)."
+    )
+    return msg, hint
+
+
 def check_lr_zero_early(ctx: CheckContext) -> list[Finding]:
     cols, n = ctx.cols, ctx.cols.n
     out: list[Finding] = []
@@ -179,18 +204,7 @@ def check_lr_zero_early(ctx: CheckContext) -> list[Finding]:
         if peak <= 0:  # never above 0: a schedule that trains nothing at all
             out.append(_zero_from_the_start(ctx, g, n))
             break
-        msg = (
-            f"{describe(ctx.scheduler)} drives {ctx.where(g)} to {float(cols.row(start)[g]):.3g} "
-            f"(below {ZERO_RATIO:g} x "
-            f"its peak {peak:.3g}) at step {ctx.at(start)} of {ctx.at(n)} and keeps it there: the last {n - start} "
-            "steps "
-            f"({100 * (n - start) / n:.0f}% of the run) train nothing."
-        )
-        hint = (
-            "make the decay reach its floor at the end of the run: match the horizon to the run's steps"
-            + (" ('auto')" if ctx.auto_ok else "")
-            + ", raise gamma closer to 1, or set a floor (eta_min / end_factor / min LR)."
-        )
+        msg, hint = _zero_tail(ctx, g, start, n, peak)
         out.append(finding(ctx, "lr-zero-early", "warning", msg, start, hint, group=g))
         break
     return out
