@@ -238,11 +238,25 @@ def _run_notes(session: Session, trainer: Any, r: Review, facts: RunFacts) -> No
             f"StochasticWeightAveraging replaces the schedule with its SWALR from epoch {swa}: reviewed for the "
             f"{r.steps} scheduler steps before"
         )
+        r.findings[:] = [_before_swa(f, swa, r.steps) if f.code in RUN_LENGTH_CODES else f for f in r.findings]
     if facts.time_limited:
         r.notes.append(
             f"max_time may stop the run before its {r.steps} scheduler steps; horizons are judged against "
             "max_steps/max_epochs"
         )
+
+
+def _before_swa(finding: Finding, epoch: int, steps: int) -> Finding:
+    """A run-length finding of a schedule that StochasticWeightAveraging replaces from ``epoch``: its run is the
+    ``steps`` scheduler steps before, and the finding says so."""
+    message = (
+        f"{finding.message} (StochasticWeightAveraging replaces this schedule with its SWALR from epoch {epoch}, so "
+        f"the schedule runs for the {steps} scheduler steps before.)"
+    )
+    hint = (finding.hint or "").replace(
+        "(the run's scheduler steps)", "(the scheduler steps before StochasticWeightAveraging takes over)"
+    )
+    return dataclasses.replace(finding, message=message, hint=hint)
 
 
 def review_configs(

@@ -372,3 +372,25 @@ def test_the_lr_finder_before_the_fit_leaves_one_growing_file_with_every_lr(tmp_
         for f in files
     ]
     assert "lr-SGD" in tags[-1] and "train_loss" in tags[-1] and not any("lr-SGD" in t for t in tags[:-1])
+
+
+def test_a_horizon_finding_on_the_part_swa_replaces_names_swa(tmp_path):
+    """A cosine sized to 6 epochs of a 4-epoch run while StochasticWeightAveraging's SWALR takes over from epoch 2:
+    the finding says SWA is why the schedule runs for only the 32 steps before, and sizes the fix to them."""
+    from lightning.pytorch.callbacks import StochasticWeightAveraging
+
+    def configure(m: TinyModule) -> Any:
+        opt = SGD(m.parameters(), lr=0.1)
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=96)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+    module = Normed()
+    module._configure = configure
+    swa = StochasticWeightAveraging(swa_lrs=0.05, swa_epoch_start=3)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        trainer(tmp_path, [LRMonitor(), swa], max_steps=-1, max_epochs=4).fit(module, loader(64, 4))
+    (found,) = schedule_warnings(record)
+    assert found.startswith("horizon-too-long: CosineAnnealingLR(T_max=96")
+    assert "StochasticWeightAveraging replaces this schedule with its SWALR from epoch 2" in found
+    assert "use T_max=32 (the scheduler steps before StochasticWeightAveraging takes over)" in found
