@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lightning_lrmon._findings import Finding
+from lightning_lrmon._fit.cursor import PlanCursor, parted
 from lightning_lrmon._fit.runtime import (
     counts_steps,
     double_step,
@@ -57,6 +58,8 @@ class SteppingCheck:
         self._owner, self._voice = owner, voice
         self._facts, self._g0, self._hook = facts, global_step, hook  # hook: the module overrides lr_scheduler_step
         self._plans: dict[int, Any] = {}
+        self._first_part: dict[int, tuple[int, int, float, float]] = {}  # by id of the config
+        self._cursors: dict[int, PlanCursor] = {}  # by id of the optimizer: its per-step scheduler's plan, read on
         self._by_epoch = [  # epoch-interval schedulers, checked at epoch boundaries (a user's extra step() shows there)
             (c, scheduler_position(c.scheduler), epoch, describe(c.scheduler))
             for c in configs
@@ -111,8 +114,40 @@ class SteppingCheck:
         return None if configs is None else {id(c) for c in configs}
 
     def follow(self, plans: Mapping[int, Any]) -> None:
-        """The planned LRs (a ``PlanRows`` by ``id`` of the scheduler config) the run is held against from now on."""
+        """The planned LRs (a ``PlanRows`` by ``id`` of the scheduler config) the run is held against from now on:
+        at the check counts, and at every step read for a per-step scheduler stepped at every optimizer step."""
         self._plans = dict(plans)
+        self._cursors = {}
+        for config, _pos, _done, _name in self._watched:
+            plan, opt = self._plans.get(id(config)), config.scheduler.optimizer
+            if plan is not None and max(1, int(config.frequency)) == 1:
+                self._cursors[id(getattr(opt, "optimizer", opt))] = PlanCursor(plan, len(opt.param_groups))
+
+    def cursor_of(self, optimizer: Any) -> PlanCursor | None:
+        """The plan of ``optimizer``'s per-step scheduler, read step by step (``None``: not held every step)."""
+        return self._cursors.get(id(getattr(optimizer, "optimizer", optimizer)))
+
+    def compare(
+        self, optimizer: Any, n: int, step: int, values: Sequence[float]
+    ) -> tuple[Sequence[Finding | None], bool]:
+        """At the ``n``-th step of ``optimizer`` since the check began, which used ``values`` (its first group off
+        the plan's, or past the cursor's window): every group against the plan; where they part, the check's
+        findings at that very step. Also whether to keep comparing (not once a finding is said)."""
+        cursor = self.cursor_of(optimizer)
+        if cursor is None:
+            return (), False
+        planned = cursor.at(n - 1 - cursor.n0)
+        if planned is None:
+            return (), True
+        if len(values) != len(planned):
+            values = values[: len(planned)]
+        if not parted(values, planned):
+            return (), True
+        found = self.check(optimizer, n, step)
+        if any(f is not None for f in found) or n > 4:  # said, or past the steps a stall needs to show
+            self._cursors.pop(id(getattr(optimizer, "optimizer", optimizer)), None)
+            return found, False
+        return found, True
 
     def _held_against_the_plan(
         self, config: Any, name: str, allowed: int, moved: int, found: Finding | None, step: int
@@ -128,11 +163,13 @@ class SteppingCheck:
         if not parted or len(applied) != len(planned):
             return found
         g = parted[0]
-        lags_early = moved < allowed < 4  # (a stall in progress: the stall check names it from 4 steps on)
-        if found is None and moved != allowed and not lags_early and counts_steps(config.scheduler):
+        first = self._first_part.setdefault(id(config), (step, g, applied[g], float(planned[g])))
+        early = allowed < 4  # too few steps to tell a stall or a double step from one stray call: wait for more
+        if found is None and moved != allowed and not early and counts_steps(config.scheduler):
             found = off_count(name, moved=moved, allowed=allowed, step=step, voice=self._voice)
         if found is not None:
-            where = f"optimizer step {step}, group {g} uses {applied[g]:.6g} where the plan has {planned[g]:.6g}"
+            at, g0, a0, p0 = first  # the first step seen to part, which may be before the cause shows
+            where = f"optimizer step {at}, group {g0} uses {a0:.6g} where the plan has {p0:.6g}"
             return dataclasses.replace(found, message=f"{found.message} The applied LR left the plan: at {where}.")
         if moved != allowed:
             return None
@@ -206,6 +243,7 @@ class SteppingCheck:
         self._facts, self._g0 = dataclasses.replace(facts, max_steps=-1, max_epochs=None), 0
         self._n0 = dict(counts)
         self._watched = [(c, scheduler_position(c.scheduler), 0, name) for c, _p, _d, name in self._watched]
+        self._cursors = {}  # the plan was for the old length: held at the check counts only from here
 
 
 def _from_epoch(facts: RunFacts, epoch: int) -> tuple[tuple[int, int], ...]:

@@ -186,6 +186,16 @@ class Session:
         self._sparse_every = self._others.every if self._others.by_step else 0
         self.sparse_until, self.next_read = last_step, 0
 
+    def follow(self, plans: Any) -> None:
+        """The stepping check holds the run against ``plans`` (``PlanRows`` by ``id`` of the scheduler config) from
+        now on; each optimizer's per-step plan is read at every step its LRs are read."""
+        stepping = self._stepping
+        if stepping is None:
+            return
+        stepping.follow(plans)
+        for track in self.tracker.tracks():
+            track.plan = stepping.cursor_of(track.opt)
+
     def watch(self, stepping: Any) -> None:
         """The live check that ``log_step`` runs at its check counts (anything with ``check(optimizer, n, step)``)."""
         self._stepping = stepping
@@ -311,6 +321,14 @@ class Session:
         self._read_at = step
         self.next_read = min(at, int(self.sparse_until or 0))
 
+    def _to_others(self, others: LoggerSink, track: Track, step: int) -> None:
+        """The other loggers, at LearningRateMonitor's points."""
+        track.last_step = step
+        if (track.epoch_due or others.on_cadence(step)) and track.sent_step != step:
+            track.epoch_due, track.sent_step = False, step
+            self.emit(others.scalars(step, track.all_tags, track.values))
+            self._log_the_idle(others, track, step)
+
     def _log(self, optimizer: Any, track: Track, step: int) -> None:
         """The values just read into ``track``: kept, written, validated, counted and checked."""
         tags, values = track.all_tags, track.values
@@ -322,14 +340,31 @@ class Session:
                 self._after_tensorboard(tb, failed)
         others = self._others
         if others is not None:
-            track.last_step = step
-            if (track.epoch_due or others.on_cadence(step)) and track.sent_step != step:
-                track.epoch_due, track.sent_step = False, step
-                self.emit(others.scalars(step, tags, values))
-                self._log_the_idle(others, track, step)
+            self._to_others(others, track, step)
         if not (min(values) >= 0.0 and max(values) < _INF):  # NaN fails both comparisons
             self.emit(lr_invalid_at_runtime(tags, values, step))
+        self._hold(optimizer, track, step, values)
+
+    def _hold(self, optimizer: Any, track: Track, step: int, values: list[float]) -> None:
+        """The step counted, and held against the plan: all of it at the check counts, else the first group."""
         n = track.count = track.count + 1
-        if (n & 1023 == 0 or n in _CHECK_AT) and self._stepping is not None:
-            for finding in self._stepping.check(optimizer, n, step):
-                self.emit(finding)
+        stepping = self._stepping
+        if stepping is None:
+            return
+        found: Sequence[Finding | None]
+        if n & 1023 == 0 or n in _CHECK_AT:
+            found = stepping.check(optimizer, n, step)
+        else:  # the step's LRs against the plan's, every step read: the first group in place, the rest on a miss
+            plan = track.plan
+            if plan is None:
+                return
+            i, rows = n - 1 - plan.first, plan.rows
+            if 0 <= i < len(rows):
+                a, p = values[0], rows[i][0]
+                if a == p or abs(a - p) <= 1e-6 * abs(p):
+                    return
+            found, keep = stepping.compare(optimizer, n, step, values)
+            if not keep:
+                track.plan = None
+        for finding in found:
+            self.emit(finding)

@@ -81,8 +81,7 @@ def train_start(
             session.emit(runtime.plateau_per_step(str(config.monitor), step=g0))
     plans: dict[int, Any] = {}
     reviews = review_configs(session, trainer, pl_module, built, options, run, plans)
-    if stepping is not None:
-        stepping.follow(plans)
+    session.follow(plans)
     if session.tensorboard is not None and reviews:
         if output.log_plan:
             for r in reviews:

@@ -55,6 +55,7 @@ class Track:
         "last_step",
         "n",
         "opt",
+        "plan",
         "sent_step",
         "tags",
         "values",
@@ -71,6 +72,7 @@ class Track:
         self.sent_step = -1  # the last step whose values went to the other loggers
         self.epoch_due = False  # an epoch began: its first step goes to the other loggers
         self.by_epoch = False  # an epoch-interval scheduler or none: LearningRateMonitor logs it at epoch starts
+        self.plan: Any = None  # its per-step scheduler's plan, held against every step read (a ``PlanCursor``)
 
 
 class LRTracker:

@@ -291,7 +291,7 @@ class LoopMonitor:
         if self._lr_fn is not None:
             self.session.watch(FunctionCheck(r.plan_rows, self._steps))
         elif self._stepping is not None:
-            self._stepping.follow({id(self._config): r.plan_rows})
+            self.session.follow({id(self._config): r.plan_rows})
 
     def _before_step(self, optimizer: Any, args: Any, kwargs: Any) -> None:
         """The optimizer's step pre-hook: review at the first step, then log the LRs this step uses."""

@@ -77,6 +77,15 @@ class PlanRows:
             return None
         return x[0] * self._ratios if self._ratios is not None else x
 
+    def rows(self, a: int, b: int) -> np.ndarray | None:
+        """Rows ``[a, b)`` (clipped to the review; ``None`` when the schedule cannot be simulated again the same way),
+        each group's planned LRs."""
+        try:
+            x = self._cols.rows(a, b)
+        except Exception:  # a schedule that is not a function of the step
+            return None
+        return x[:, :1] * self._ratios[None, :] if self._ratios is not None else x
+
 
 @dataclass
 class Review:

@@ -186,7 +186,7 @@ def test_an_lr_function_called_with_another_counter_is_noted():
     ("steps_per_call", "code", "words"),
     [
         (0, "scheduler-not-stepped", "your loop does not call its step() after each optimizer step"),
-        (2, "double-step", "1 extra step() call(s)"),
+        (2, "double-step", "runs 2.0x too fast"),
     ],
 )
 def test_a_scheduler_stepped_twice_or_never_is_said_within_ten_steps(steps_per_call, code, words):
