@@ -34,6 +34,9 @@ class SaveApplied(pl.Callback):
 
 
 if __name__ == "__main__":
+    # Python's own Ctrl-C handler, whatever this process inherited: a shell starts background jobs with SIGINT
+    # ignored, and Python then leaves it ignored (a test suite run in the background would never see the interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     m = Interrupted(lambda mod: SGD(mod.parameters(), lr=0.1))
     spec = {"class_path": "CosineAnnealingLR", "init_args": {"T_max": "auto"}}
     trainer(OUT, [LRMonitor(spec), SaveApplied()], max_steps=200, max_epochs=-1).fit(m, loader(64, 4))
