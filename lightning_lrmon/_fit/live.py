@@ -137,8 +137,9 @@ class SteppingCheck:
         if cursor is None:
             return (), False
         planned = cursor.at(n - 1 - cursor.n0)
-        if planned is None:
-            return (), True
+        if planned is None:  # past the plan, or a plan that cannot be read again: held at the check counts only
+            self._cursors.pop(id(getattr(optimizer, "optimizer", optimizer)), None)
+            return (), False
         if len(values) != len(planned):
             values = values[: len(planned)]
         if not parted(values, planned):
