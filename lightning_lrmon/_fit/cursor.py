@@ -10,6 +10,8 @@ Examples:
     ([0.025], None)
     >>> parted([0.025], [0.025]), parted([0.0250000001], [0.025]), parted([0.03], [0.025])
     (False, False, True)
+    >>> parted_groups([0.1, 0.03], [0.1, 0.025])
+    [1]
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["PlanCursor", "parted"]
+__all__ = ["PlanCursor", "parted", "parted_groups"]
 
 #: planned values held at a time (a window of rows): 4096 floats, whatever the number of groups
 _WINDOW_VALUES = 4096
@@ -35,12 +37,9 @@ class PlanCursor:
     def __init__(self, plan: Any, groups: int) -> None:
         self._plan = plan
         self._window = max(16, _WINDOW_VALUES // max(1, groups))
-        #: the window: rows ``[a, a + len(rows))`` of the plan (read directly on the per-step path)
+        #: the window: rows ``[a, a + len(rows))`` of the plan (the per-step path reads ``rows[n - 1 - a]`` for the
+        #: ``n``-th step counted)
         self.a = 0
-        #: the optimizer steps counted before the plan's row 0 (set by the stepping check)
-        self.n0 = 0
-        #: ``n0 + a``: the per-step path reads ``rows[n - 1 - first]`` for the ``n``-th step counted
-        self.first = 0
         self.rows: list[list[float]] = []
 
     def at(self, k: int) -> list[float] | None:
@@ -53,12 +52,14 @@ class PlanCursor:
         if got is None or not len(got):
             return None
         self.a, self.rows = k, got.tolist()
-        self.first = self.n0 + k
         return self.rows[0]
 
 
+def parted_groups(applied: Sequence[float], planned: Sequence[float]) -> list[int]:
+    """The groups whose LR a step used parts from the planned one beyond float noise (a relative 1e-6)."""
+    return [g for g, (a, p) in enumerate(zip(applied, planned)) if not math.isclose(a, p, rel_tol=1e-6)]
+
+
 def parted(applied: Sequence[float], planned: Sequence[float]) -> bool:
-    """Whether the LRs a step used part from the planned ones beyond float noise (a relative 1e-6)."""
-    if applied == planned:
-        return False
-    return any(not math.isclose(a, p, rel_tol=1e-6) for a, p in zip(applied, planned))
+    """Whether the LRs a step used part from the planned ones beyond float noise (see ``parted_groups``)."""
+    return applied != planned and bool(parted_groups(applied, planned))

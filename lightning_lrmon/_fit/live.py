@@ -4,12 +4,11 @@ the applied LR), the length watch (a loader whose length changes), the stepping 
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lightning_lrmon._findings import Finding
-from lightning_lrmon._fit.cursor import PlanCursor, parted
+from lightning_lrmon._fit.cursor import PlanCursor, parted, parted_groups
 from lightning_lrmon._fit.runtime import (
     counts_steps,
     double_step,
@@ -136,7 +135,7 @@ class SteppingCheck:
         cursor = self.cursor_of(optimizer)
         if cursor is None:
             return (), False
-        planned = cursor.at(n - 1 - cursor.n0)
+        planned = cursor.at(n - 1)
         if planned is None:  # past the plan, or a plan that cannot be read again: held at the check counts only
             self._cursors.pop(id(getattr(optimizer, "optimizer", optimizer)), None)
             return (), False
@@ -160,10 +159,10 @@ class SteppingCheck:
         if planned is None:
             return found
         applied = [float(g["lr"]) for g in config.scheduler.optimizer.param_groups]
-        parted = [g for g, (a, p) in enumerate(zip(applied, planned)) if not math.isclose(a, p, rel_tol=1e-6)]
-        if not parted or len(applied) != len(planned):
+        groups = parted_groups(applied, planned)
+        if not groups or len(applied) != len(planned):
             return found
-        g = parted[0]
+        g = groups[0]
         first = self._first_part.setdefault(id(config), (step, g, applied[g], float(planned[g])))
         early = allowed < 4  # too few steps to tell a stall or a double step from one stray call: wait for more
         if found is None and moved != allowed and not early and counts_steps(config.scheduler):

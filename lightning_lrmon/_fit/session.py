@@ -249,6 +249,8 @@ class Session:
         """The loader's length changed: the stepping check counts from here with ``facts``."""
         if self._stepping is not None:
             self._stepping.rebase(facts, {id(t.opt): t.count for t in self.tracker.tracks()})
+            for track in self.tracker.tracks():
+                track.plan = None  # the plan was for the old length (the stepping check dropped its cursors too)
 
     def epoch_boundary(self, *, epochs_done: int, global_step: int) -> None:
         """An epoch ended (or the next began): the stepping check of the epoch-interval schedulers."""
@@ -358,7 +360,7 @@ class Session:
             plan = track.plan
             if plan is None:
                 return
-            i, rows = n - 1 - plan.first, plan.rows
+            i, rows = n - 1 - plan.a, plan.rows
             if 0 <= i < len(rows):
                 a, p = values[0], rows[i][0]
                 if a == p or abs(a - p) <= 1e-6 * abs(p):

@@ -23,6 +23,7 @@ import math
 from collections.abc import Callable, Sequence
 
 from lightning_lrmon._findings import Finding
+from lightning_lrmon._fit.cursor import parted_groups
 
 __all__ = ["t_mismatch"]
 
@@ -137,7 +138,7 @@ def _finding(
     per_epoch: int | None,
 ) -> Finding:
     code, what, fix = _CAUSES[(unit, why)]
-    g = next(i for i, (a, p) in enumerate(zip(used, planned)) if not math.isclose(a, p, rel_tol=1e-6))
+    g = parted_groups(used, planned)[0]
     share = ""
     if why in ("behind", "ahead") and total and per_epoch and total > per_epoch:
         # behind: every epoch but the first; ahead: every step but each epoch's first

@@ -8,10 +8,10 @@ Examples:
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from lightning_lrmon._findings import Finding, tooling
+from lightning_lrmon._fit.cursor import parted_groups
 
 __all__ = ["FunctionCheck", "no_logger", "not_judged"]
 
@@ -49,10 +49,10 @@ class FunctionCheck:
         if planned is None:
             return []
         applied = [float(g["lr"]) for g in getattr(optimizer, "optimizer", optimizer).param_groups]
-        parted = [g for g, (a, p) in enumerate(zip(applied, planned)) if not math.isclose(a, p, rel_tol=1e-6)]
-        if not parted:
+        groups = parted_groups(applied, planned)
+        if not groups:
             return []
-        g = parted[0]
+        g = groups[0]
         return [
             tooling(
                 "lr-outside-plan",

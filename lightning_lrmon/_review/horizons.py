@@ -81,11 +81,16 @@ def _lambda_arg(s: Any, value: int) -> tuple[str, int] | None:
     return None
 
 
+def steps_so_far(scheduler: Any) -> int:
+    """The steps a scheduler has taken before the review (a resumed one's ``last_epoch``; 0 for a fresh one)."""
+    return max(getattr(scheduler, "last_epoch", 0), 0)
+
+
 def named_horizon(ctx: CheckContext, row: int) -> tuple[str, int] | None:
     """The init argument (a record's horizon argument, a ``partial`` lambda's keyword, an unrecorded class's
     horizon-like argument) whose value is the step ``row`` of the review, counted from the scheduler's epoch 0."""
     s = ctx.scheduler
-    at = row + max(getattr(s, "last_epoch", 0), 0)
+    at = row + steps_so_far(s)
     record = lookup(s)
     if record is not None and record.horizon_arg is not None:
         value = getattr(s, record.horizon_arg, None)
@@ -97,7 +102,7 @@ def named_horizon(ctx: CheckContext, row: int) -> tuple[str, int] | None:
 
 def horizon_fix(ctx: CheckContext, named: tuple[str, int]) -> tuple[str, str]:
     """The remark on ``named``'s unit and the fix that sizes it to the run (its steps so far counted)."""
-    wanted = ctx.cols.n + max(getattr(ctx.scheduler, "last_epoch", 0), 0)
+    wanted = ctx.cols.n + steps_so_far(ctx.scheduler)
     return _fix(ctx, named, wanted)
 
 
@@ -154,7 +159,7 @@ def lambda_too_short(ctx: CheckContext) -> list[Finding]:
     floor_lr = float(cols.row(end_row)[0])
     if not climbs and cols.max(end_row, n, 0) > floor_lr * (1 + 1e-6) + peak * 1e-9:
         return []
-    e0 = max(getattr(ctx.scheduler, "last_epoch", 0), 0)
+    e0 = steps_so_far(ctx.scheduler)
     wanted = n + e0
     if climbs and _lambda_arg(ctx.scheduler, wanted) is not None:
         ctx.claim(end_row, n)  # sized to the run (num_training_steps): its restarts are its design, not jumps
@@ -184,7 +189,7 @@ def lambda_too_long(ctx: CheckContext) -> list[Finding]:
         return []
     cols, p, peak = got
     n, last = cols.n, float(cols.row(-1)[0])
-    e0 = max(getattr(ctx.scheduler, "last_epoch", 0), 0)
+    e0 = steps_so_far(ctx.scheduler)
     ahead, future = _probe_past_the_run(ctx.scheduler, e0 + n, n)
     if future is None or not np.all(np.isfinite(future)) or future.min() < 0 or cols.mn[:, 0].min() < 0:
         return []  # past its domain (negative or NaN): lr-invalid's business, not a horizon
