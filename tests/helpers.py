@@ -63,6 +63,7 @@ class TinyModule(pl.LightningModule):
         fail_at_step: int | None = None,
         interrupt_at_step: int | None = None,
         extra_step: bool = False,
+        nan_at_step: int | None = None,
     ) -> None:
         super().__init__()
         self.body = torch.nn.Linear(4, 4)
@@ -71,6 +72,7 @@ class TinyModule(pl.LightningModule):
         self.fail_at_step = fail_at_step
         self.interrupt_at_step = interrupt_at_step
         self.extra_step = extra_step
+        self.nan_at_step = nan_at_step
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(torch.relu(self.body(x)))
@@ -80,6 +82,8 @@ class TinyModule(pl.LightningModule):
             raise RuntimeError("boom: simulated crash")
         if self.interrupt_at_step is not None and self.global_step == self.interrupt_at_step:
             raise KeyboardInterrupt
+        if self.nan_at_step is not None and self.global_step == self.nan_at_step:
+            self.optimizers().param_groups[0]["lr"] = float("nan")  # something writes a NaN LR mid-run
         if self.extra_step:
             sched = self.lr_schedulers()
             (sched[0] if isinstance(sched, list) else sched).step()  # the classic mistake: stepping twice

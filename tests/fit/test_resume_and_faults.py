@@ -171,15 +171,8 @@ def test_a_failing_event_file_does_not_kill_training(tmp_path):
     assert len([w for w in record if "logger-failed" in str(w.message)]) == 1
 
 
-class NaNAtStep(TinyModule):
-    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
-        if self.global_step == 7:
-            self.optimizers().param_groups[0]["lr"] = float("nan")
-        return super().training_step(batch, batch_idx)
-
-
 def test_nan_lr_at_runtime_is_reported_once_with_its_step(tmp_path):
-    m = NaNAtStep(lambda mod: SGD(mod.parameters(), lr=0.1))
+    m = TinyModule(lambda mod: SGD(mod.parameters(), lr=0.1), nan_at_step=7)
     with pytest.warns(LRScheduleWarning, match=r"^lr-invalid: the LR of lr-SGD is nan at optimizer step 7") as rec:
         trainer(tmp_path, [LRMonitor()], max_steps=12).fit(m, loader(64, 4))
     assert len([w for w in rec if str(w.message).startswith("lr-invalid")]) == 1

@@ -54,15 +54,8 @@ def test_keeps_exactly_the_points_it_logged_and_they_are_learningratemonitors(tm
     np.testing.assert_array_equal(values, [applied[s] for s in steps])
 
 
-class NaNAtStep(TinyModule):
-    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
-        if self.global_step == 30:
-            self.optimizers().param_groups[0]["lr"] = float("nan")
-        return super().training_step(batch, batch_idx)
-
-
 def test_a_nan_lr_between_logging_steps_is_found_at_the_next_step_read(tmp_path):
-    found = fit_csv(tmp_path, NaNAtStep(lambda m: SGD(m.parameters(), lr=0.1)), [LRMonitor()], "nan")
+    found = fit_csv(tmp_path, TinyModule(lambda m: SGD(m.parameters(), lr=0.1), nan_at_step=30), [LRMonitor()], "nan")
     (invalid,) = [w for w in found if w.startswith("lr-invalid")]
     step = int(re.match(r"lr-invalid: the LR of lr-SGD is nan at optimizer step (\d+)", invalid).group(1))
     assert 30 <= step <= 49  # at the latest the next logging step (exactly 30 where TensorBoard reads every step)
