@@ -19,7 +19,10 @@ Examples:
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -34,9 +37,11 @@ from lightning_lrmon._review.length import (
 )
 from lightning_lrmon._review.shape import check_decay_increases, check_groups_collapsed, check_lr_invalid, check_lr_jump
 from lightning_lrmon._review.subject import Subject
+from lightning_lrmon._review.verify import verify_fixes
 from lightning_lrmon._schedulers import describe
 from lightning_lrmon._simulation.columns import Columns
 from lightning_lrmon._simulation.shadow import Simulation
+from lightning_lrmon._simulation.simulate import simulate
 
 __all__ = ["CHECKS", "READS", "RUN_LENGTH_CODES", "check_order", "run_checks"]
 
@@ -156,4 +161,12 @@ def run_checks(
     ctx.found = out
     for check in CHECKS.values():
         out.extend(check(ctx))
-    return out
+    return verify_fixes(ctx, out, functools.partial(_review_fixed, subject))
+
+
+def _review_fixed(subject: Subject, fixed: Any, steps: int) -> tuple[list[Finding], np.ndarray]:
+    """The findings and LRs of ``fixed`` (a fix of ``subject``'s scheduler) over ``steps`` steps."""
+    sim = simulate(fixed, steps, budget_s=subject.budget_s)
+    lrs = sim.lrs[: sim.valid_steps]
+    fixed_subject = dataclasses.replace(subject, scheduler=fixed, steps=steps, step_offset=0)
+    return run_checks(sim, fixed_subject), lrs

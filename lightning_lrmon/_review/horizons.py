@@ -179,7 +179,8 @@ def lambda_too_short(ctx: CheckContext) -> list[Finding]:
     )
     if climbs:
         ctx.claim(end_row, n)
-    return [finding(ctx, "horizon-too-short", "warning", msg, end_row, fix, suggested=wanted)]
+    arg = None if named is None else named[0]
+    return [finding(ctx, "horizon-too-short", "warning", msg, end_row, fix, arg=arg, suggested=wanted)]
 
 
 def lambda_too_long(ctx: CheckContext) -> list[Finding]:
@@ -199,13 +200,17 @@ def lambda_too_long(ctx: CheckContext) -> list[Finding]:
         return []
     end_t = _first_step_at_the_floor(ctx.scheduler, ahead, future, floor, total)
     wanted = n + e0
-    remark, fix = _fix(ctx, _lambda_arg(ctx.scheduler, end_t), wanted)
+    if end_t <= wanted:
+        return []  # the floor comes right after the last step (num_training_steps = the run): it ends with it
+    named = _lambda_arg(ctx.scheduler, end_t)
+    remark, fix = _fix(ctx, named, wanted)
     msg = (
         f"{describe(ctx.scheduler)} on {ctx.optimizer_label}: its decay ends at step {end_t}, "
         f"{end_t / max(wanted, 1):.1f}x the {wanted} scheduler steps of this run, so the run ends at "
         f"{100 * last / peak:.0f}% of its peak LR ({peak:.3g} -> {last:.3g}).{remark}"
     )
-    return [finding(ctx, "horizon-too-long", "warning", msg, None, fix, value=end_t, suggested=wanted)]
+    arg = None if named is None else named[0]
+    return [finding(ctx, "horizon-too-long", "warning", msg, None, fix, arg=arg, value=end_t, suggested=wanted)]
 
 
 def _probe_past_the_run(scheduler: Any, start: int, n: int) -> tuple[np.ndarray, np.ndarray | None]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from lightning_lrmon._findings import Finding
@@ -22,6 +24,7 @@ from lightning_lrmon._review.horizons import (
     lambda_too_short,
     named_horizon,
     phases_too_long,
+    steps_so_far,
 )
 from lightning_lrmon._schedulers import SchedulerRecord, describe, horizon_of, lookup
 
@@ -107,26 +110,65 @@ def check_horizon_too_long(ctx: CheckContext) -> list[Finding]:
         h = horizon_of(seg.scheduler)
         if not h:
             continue
-        e_now = 0 if seg.start > 0 else max(getattr(seg.scheduler, "last_epoch", 0), 0)
-        remaining = h - e_now
-        span = seg.stop - seg.start
-        if remaining <= 0 or span >= HORIZON_LONG_COVERAGE * remaining:
-            continue
-        arg, wanted = info.horizon_arg, span + e_now
-        first, last = float(ctx.cols.row(seg.start).max()), float(ctx.cols.row(seg.stop - 1).max())
-        shown = info.arg_value(seg.scheduler) if info.arg_value is not None else h
-        whole = f" ({h} steps in all)" if shown != h else ""
-        msg = (
-            f"{describe(seg.scheduler)} on {ctx.optimizer_label}: its horizon {arg}={shown}{whole} is "
-            f"{remaining / max(span, 1):.1f}x longer than the {span} scheduler steps this run takes, so the run "
-            f"ends {100 * span / remaining:.0f}% of the way through the schedule (LR {first:.3g} -> {last:.3g})."
-        )
-        if info.long_horizon_fix is not None:
-            fix = info.long_horizon_fix(seg.scheduler, span)
+        if _no_drop_yet(ctx, seg, info, h):
+            found: Finding | None = _no_drop_in_the_run(ctx, seg, info, h)
         else:
-            fix = f"use {arg}={wanted} (the run's scheduler steps){ctx.or_auto(arg)}."
-        out.append(finding(ctx, "horizon-too-long", "warning", msg, None, fix, arg=arg, value=shown, suggested=wanted))
+            found = _long_horizon(ctx, seg, info, h) if info.judges_short_horizon else None
+        if found is not None:
+            out.append(found)
     return out
+
+
+def _long_fix(ctx: CheckContext, seg: Segment, info: SchedulerRecord, span: int, e_now: int) -> tuple[str, int | None]:
+    """The fix of a horizon longer than the run, and the value it suggests for the horizon argument."""
+    if info.long_horizon_fix is not None:
+        return info.long_horizon_fix(seg.scheduler, span)
+    arg, wanted = info.horizon_arg, span + e_now
+    return f"use {arg}={wanted} (the run's scheduler steps){ctx.or_auto(arg)}.", wanted
+
+
+def _long_horizon(ctx: CheckContext, seg: Segment, info: SchedulerRecord, h: int) -> Finding | None:
+    """``horizon-too-long`` of a schedule whose decay ends at its horizon: the run covers too little of it."""
+    e_now = 0 if seg.start > 0 else max(getattr(seg.scheduler, "last_epoch", 0), 0)
+    remaining, span = h - e_now, seg.stop - seg.start
+    if remaining <= 0 or span >= HORIZON_LONG_COVERAGE * remaining:
+        return None
+    first, last = float(ctx.cols.row(seg.start).max()), float(ctx.cols.row(seg.stop - 1).max())
+    shown = info.arg_value(seg.scheduler) if info.arg_value is not None else h
+    whole = f" ({h} steps in all)" if shown != h else ""
+    msg = (
+        f"{describe(seg.scheduler)} on {ctx.optimizer_label}: its horizon {info.horizon_arg}={shown}{whole} is "
+        f"{remaining / max(span, 1):.1f}x longer than the {span} scheduler steps this run takes, so the run "
+        f"ends {100 * span / remaining:.0f}% of the way through the schedule (LR {first:.3g} -> {last:.3g})."
+    )
+    fix, wanted = _long_fix(ctx, seg, info, span, e_now)
+    arg = info.horizon_arg
+    return finding(ctx, "horizon-too-long", "warning", msg, None, fix, arg=arg, value=shown, suggested=wanted)
+
+
+def _no_drop_yet(ctx: CheckContext, seg: Segment, info: SchedulerRecord, h: int) -> bool:
+    """A step decay whose LR stays flat over a run of a few steps or more, its drops (a period, or milestones
+    still ahead) after the run's end."""
+    span, e_now = seg.stop - seg.start, 0 if seg.start > 0 else max(getattr(seg.scheduler, "last_epoch", 0), 0)
+    if info.shape != "decay" or span < 4 or (info.judges_short_horizon and h - e_now < span):
+        return False
+    return bool(ctx.cols.max(seg.start, seg.stop, 0) <= ctx.cols.min(seg.start, seg.stop, 0))
+
+
+def _no_drop_in_the_run(ctx: CheckContext, seg: Segment, info: SchedulerRecord, h: int) -> Finding:
+    """``horizon-too-long`` of a step decay (StepLR, MultiStepLR) whose first drop comes after the run."""
+    e_now = 0 if seg.start > 0 else max(getattr(seg.scheduler, "last_epoch", 0), 0)
+    span = seg.stop - seg.start
+    written = getattr(seg.scheduler, info.horizon_arg or "", h)
+    written = sorted(written.elements()) if hasattr(written, "elements") else written  # MultiStepLR's Counter
+    msg = (
+        f"{describe(seg.scheduler)} on {ctx.optimizer_label}: its first drop ({info.horizon_arg}={written}) comes "
+        f"after the {span} scheduler steps this run takes, so the LR stays at "
+        f"{float(ctx.cols.row(seg.start).max()):.3g} for the whole run.{epochs_remark(ctx, h, span + e_now)}"
+    )
+    fix, wanted = _long_fix(ctx, seg, info, span, e_now)
+    arg = info.horizon_arg
+    return finding(ctx, "horizon-too-long", "warning", msg, None, fix, arg=arg, value=h, suggested=wanted)
 
 
 def check_scheduler_overrun(ctx: CheckContext) -> list[Finding]:
@@ -161,8 +203,8 @@ def _zero_from_the_start(ctx: CheckContext, g: int, n: int) -> Finding:
     return finding(ctx, "lr-zero-early", "warning", msg, 0, hint, group=g)
 
 
-def _zero_tail(ctx: CheckContext, g: int, start: int, n: int, peak: float) -> tuple[str, str]:
-    """The message and fix of a run whose last ``n - start`` steps train at (near) zero LR."""
+def _zero_tail(ctx: CheckContext, g: int, start: int, n: int, peak: float) -> tuple[str, str, dict[str, Any]]:
+    """The message, fix and data of a run whose last ``n - start`` steps train at (near) zero LR."""
     msg = (
         f"{describe(ctx.scheduler)} drives {ctx.where(g)} to {float(ctx.cols.row(start)[g]):.3g} "
         f"(below {ZERO_RATIO:g} x its peak {peak:.3g}) at step {ctx.at(start)} of {ctx.at(n)} and keeps it there: "
@@ -171,13 +213,14 @@ def _zero_tail(ctx: CheckContext, g: int, start: int, n: int, peak: float) -> tu
     named = named_horizon(ctx, start)
     if named is not None:  # the decay ends where a horizon argument says: that argument, sized to the run
         remark, hint = horizon_fix(ctx, named)
-        return f"{msg[:-1]}, because {named[0]}={named[1]} ends the decay there.{remark}", hint
+        data = {"arg": named[0], "value": named[1], "suggested": ctx.cols.n + steps_so_far(ctx.scheduler)}
+        return f"{msg[:-1]}, because {named[0]}={named[1]} ends the decay there.{remark}", hint, data
     hint = (
         "make the decay reach its floor at the end of the run: match the horizon to the run's steps"
         + (" ('auto')" if ctx.auto_ok else "")
         + ", raise gamma closer to 1, or set a floor (eta_min / end_factor / min LR)."
     )
-    return msg, hint
+    return msg, hint, {}
 
 
 def check_lr_zero_early(ctx: CheckContext) -> list[Finding]:
@@ -204,8 +247,8 @@ def check_lr_zero_early(ctx: CheckContext) -> list[Finding]:
         if peak <= 0:  # never above 0: a schedule that trains nothing at all
             out.append(_zero_from_the_start(ctx, g, n))
             break
-        msg, hint = _zero_tail(ctx, g, start, n, peak)
-        out.append(finding(ctx, "lr-zero-early", "warning", msg, start, hint, group=g))
+        msg, hint, data = _zero_tail(ctx, g, start, n, peak)
+        out.append(finding(ctx, "lr-zero-early", "warning", msg, start, hint, group=g, **data))
         break
     return out
 
@@ -245,4 +288,5 @@ def _warmup_hint(ctx: CheckContext, p: int, n: int) -> str:
     record = lookup(ctx.scheduler)
     if record is not None and record.warmup_hint is not None:
         return record.warmup_hint(ctx.scheduler, suggested)
-    return f"make the warmup about 5-10% of the run (e.g. {suggested} steps); check its unit (steps vs epochs)."
+    steps = f"{suggested} step{'s' if suggested != 1 else ''}"
+    return f"make the warmup about 5-10% of the run (e.g. {steps}); check its unit (steps vs epochs)."

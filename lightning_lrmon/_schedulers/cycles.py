@@ -23,6 +23,7 @@ from torch.optim import lr_scheduler as tls
 
 from lightning_lrmon._schedulers.arith import StepError, Unsupported, base_lrs, epochs
 from lightning_lrmon._schedulers.record import SchedulerRecord, fmt, register
+from lightning_lrmon._schedulers.refit import refit_cycle, refit_one_cycle
 
 __all__: list[str] = []
 
@@ -71,8 +72,10 @@ register(
         arg_value=lambda s: int(round(s.total_size * s.step_ratio)),
         long_horizon_fix=lambda s, span: (
             f"use step_size_up={max(1, span // 2)} (step_size_down unset: one whole cycle, up and down, over the "
-            f"run's {span} scheduler steps)."
+            f"run's {span} scheduler steps).",
+            max(1, span // 2),
         ),
+        refit=refit_cycle,
         arg_types={
             "base_lr": _FloatOrList,
             "max_lr": _FloatOrList,
@@ -192,6 +195,7 @@ register(
     SchedulerRecord(
         tls.OneCycleLR,
         describe=_safe_describe_onecycle,
+        refit=refit_one_cycle,
         shape="warmup_decay",
         horizon_arg="total_steps",
         arg_types={

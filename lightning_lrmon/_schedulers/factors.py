@@ -139,6 +139,16 @@ def _f_step(s: Any, e0: int, n: int) -> np.ndarray:
     return np.where((e != 0) & (e % s.step_size == 0), s.gamma, 1.0).astype(np.float64)
 
 
+def _step_size_fix(s: Any, span: int) -> tuple[str, int]:
+    """A period that drops twice inside a run of ``span`` steps (at a third and two thirds of it)."""
+    size = max(1, -(-span // 3))
+    return (
+        f"use step_size={size} (the LR drops at scheduler steps {size} and {2 * size} of the run's {span}), "
+        "or MultiStepLR with milestones inside the run.",
+        size,
+    )
+
+
 register(
     SchedulerRecord(
         tls.StepLR,
@@ -147,6 +157,7 @@ register(
         arg_types={"step_size": int, "gamma": float},
         judges_short_horizon=False,  # its horizon is the period of the steps, not where the decay ends
         decay_hint=_hint_gamma,
+        long_horizon_fix=_step_size_fix,
         factors=_f_step,
         reset0=_closed(lambda s, b, e: b * s.gamma ** (e // s.step_size)),
         scales=_proportional,
@@ -176,7 +187,8 @@ register(
         arg_types={"milestones": list[int], "gamma": float},
         decay_hint=_hint_gamma,
         long_horizon_fix=lambda s, span: (
-            f"put the milestones within the run's {span} scheduler steps (or use interval='step')."
+            f"put the milestones within the run's {span} scheduler steps (or use interval='step').",
+            None,
         ),
         factors=_f_multistep,
         reset0=_closed(lambda s, b, e: b * s.gamma ** bisect_right(sorted(s.milestones.elements()), e)),

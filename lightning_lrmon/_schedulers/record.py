@@ -101,7 +101,10 @@ class SchedulerRecord:
         periodic: past its horizon the schedule climbs back up instead of staying flat.
         judges_short_horizon: a horizon that ends early is a mistake (not for a step decay's period).
         decay_hint: the fix text for a rise in a schedule that should decay.
-        long_horizon_fix: ``(s, span) -> fix`` when the horizon is longer than the run (default: set the arg).
+        long_horizon_fix: ``(s, span) -> (fix, value)`` when the horizon is longer than the run: the fix and the
+            value it suggests for ``horizon_arg`` (default: the run's steps).
+        refit: ``(s, arg, value) -> s'``: a copy of ``s`` with ``arg=value`` and what the class derives from it
+            re-derived, to simulate a fix before suggesting it (default: the attribute replaced; see ``refit``).
         warmup_hint: ``(s, suggested_steps) -> fix`` for a warmup that takes most of the run.
         collapse_fix: ``(s, peak, configured) -> fix`` when the groups' different LRs collapse to one.
         kernel: the vectorised simulation (see ``Kernel``); ``factors`` builds one for chainable classes.
@@ -132,7 +135,8 @@ class SchedulerRecord:
     periodic: bool = False
     judges_short_horizon: bool = True
     decay_hint: Callable[[Any], str] = _generic_decay_hint
-    long_horizon_fix: Callable[[Any, int], str] | None = None
+    long_horizon_fix: Callable[[Any, int], tuple[str, int | None]] | None = None
+    refit: Callable[[Any, str, int], Any] | None = None
     warmup_hint: Callable[[Any, int], str] | None = None
     collapse_fix: Callable[[Any, float, list[float]], str] | None = None
     kernel: Kernel | None = None

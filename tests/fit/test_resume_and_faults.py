@@ -313,3 +313,17 @@ def test_a_resumed_and_extended_run_gets_a_horizon_counted_from_step_zero(tmp_pa
         ).fit(TinyModule(cosine), loader(64, 4), ckpt_path=str(tmp_path / "ckpt" / "epoch=3-step=64.ckpt"))
     (short,) = [w for w in lr_warnings(record) if w.startswith("horizon-too-short")]
     assert "use T_max=8 (the run's scheduler steps)" in short, short
+    assert "A resume restores T_max=4" in short, short
+
+    def cosine8(m):  # the fix written into the code, then resumed from the same checkpoint
+        opt = SGD(m.parameters(), lr=0.1)
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=8)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "epoch"}}
+
+    fixed = TinyModule(cosine8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LRScheduleWarning)
+        trainer(
+            tmp_path, [LRMonitor(), _ckpt(tmp_path / "ckpt")], max_epochs=8, max_steps=-1, enable_checkpointing=True
+        ).fit(fixed, loader(64, 4), ckpt_path=str(tmp_path / "ckpt" / "epoch=3-step=64.ckpt"))
+    assert fixed.trainer.lr_scheduler_configs[0].scheduler.T_max == 4  # what the remark says: the checkpoint's

@@ -88,6 +88,9 @@ def test_horizon_findings_agree_with_torchs_stepping_and_their_fix_ends_with_the
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         got, _ = reviews(build(optimizer(), h), n, chunk)
+    for f in check_schedule(build(optimizer(), h), n):  # lightning-lrmon simulated its own suggestion, and it held
+        if f.code in RUN_LENGTH and f.data.get("arg") and isinstance(f.data.get("suggested"), int):
+            assert f.data["verified"] is True, (name, h, n, f.hint)
     for code, _step, _group, message, hint in got[0]:
         if code not in ("horizon-too-short", "horizon-too-long", "lr-zero-early"):
             continue
