@@ -7,6 +7,7 @@ import os
 import warnings
 from typing import Any
 
+import lightning.pytorch.callbacks
 import numpy as np
 import pytest
 import torch
@@ -298,11 +299,12 @@ MATRIX: dict[str, tuple[dict[str, Any], int]] = {
     "bf16-mixed": ({"precision": "bf16-mixed"}, 48),
     "val_check_interval": ({"val_check_interval": 5, "limit_val_batches": 1}, 48),
     "limit_train_batches+accumulate": ({"limit_train_batches": 5, "accumulate_grad_batches": 2}, 9),
-    "EMAWeightAveraging": ({"callbacks": "ema"}, 48),
     "ModelPruning": ({"callbacks": "pruning"}, 48),
     "BatchSizeFinder first": ({"callbacks": "bsf-first"}, 12),
     "BatchSizeFinder last": ({"callbacks": "bsf-last"}, 12),
 }
+if hasattr(lightning.pytorch.callbacks, "EMAWeightAveraging"):  # Lightning 2.6 and later
+    MATRIX["EMAWeightAveraging"] = ({"callbacks": "ema"}, 48)
 
 
 @pytest.mark.parametrize("case", list(MATRIX))
@@ -322,6 +324,9 @@ def test_trainer_features_bind_auto_to_the_real_run_and_log_what_the_step_used(t
         t = trainer(tmp_path, callbacks, **{"max_steps": -1, "max_epochs": 3, **kwargs})
         t.fit(module, None if bsf else loader(64, 4))
     cosine = next(c.scheduler for c in t.lr_scheduler_configs)
+    if bsf:  # the batch size the finder settles on differs across Lightning releases (16 from 2.6; 32 in 2.5)
+        assert module.batch_size in (16, 32)
+        steps = 3 * (64 // module.batch_size)
     assert t.global_step == steps and (cosine.T_max, cosine.last_epoch) == (steps, steps)
     assert schedule_warnings(record) == []
     if kwargs.get("logger", "tb") is not False:
