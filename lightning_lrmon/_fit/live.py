@@ -65,6 +65,7 @@ class SteppingCheck:
             if c.interval == "epoch" and not c.reduce_on_plateau
         ]
         self._n0: dict[int, int] = {}  # optimizer steps counted before a rebase, by optimizer
+        self._first: dict[int, tuple[int, int]] = {}  # (moved, allowed) at a per-step scheduler's first check
         self._watched = [
             (
                 c,
@@ -96,11 +97,21 @@ class SteppingCheck:
             allowed = steps_done(self._facts, "step", freq, global_step=self._g0 + done, epoch=0) - done0
             moved = scheduler_position(config.scheduler) - pos0
             v = self._voice
-            found = double_step(name, moved=moved, allowed=allowed, done=done, step=step, voice=v)
+            found = self._double_step(config, name, moved, allowed, done, step)
             if found is None and counts_steps(config.scheduler):  # a foreign class may keep no step counter
                 found = stalled(name, moved=moved, allowed=allowed, done=done, step=step, hook=self._hook, voice=v)
             out.append(self._held_against_the_plan(config, name, allowed, moved, found, step))
         return out
+
+    def _double_step(self, config: Any, name: str, moved: int, allowed: int, done: int, step: int) -> Finding | None:
+        """``double-step`` with the rate measured between this check and the first: a step() the user makes in
+        ``training_step`` has already run for the step under way when the check reads the count, so the counts
+        since the start overstate the rate (3 in 1 step for a scheduler stepped twice per step)."""
+        first = self._first.setdefault(id(config), (moved, allowed))
+        if allowed <= first[1]:
+            return None
+        rate = (moved - first[0]) / (allowed - first[1])
+        return double_step(name, moved=moved, allowed=allowed, done=done, step=step, voice=self._voice, rate=rate)
 
     @property
     def needs_every_step(self) -> bool:

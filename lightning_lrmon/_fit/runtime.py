@@ -6,7 +6,7 @@ names, the restored callback state) and emits what these return, once each.
 Examples:
     >>> f = double_step("StepLR(step_size=5)", moved=20, allowed=10, done=10, step=10)
     >>> f.code, f.message.split(" (")[0]
-    ('double-step', 'StepLR(step_size=5) was stepped 20 times in the first 10 optimizer steps')
+    ('double-step', 'StepLR(step_size=5) was stepped 20 times by optimizer step 10')
     >>> double_step("StepLR(step_size=5)", moved=10, allowed=10, done=10, step=10) is None
     True
 """
@@ -42,7 +42,14 @@ __all__ = [
 
 
 def double_step(
-    scheduler: str, *, moved: int, allowed: int, done: int, step: int, voice: Voice = LIGHTNING
+    scheduler: str,
+    *,
+    moved: int,
+    allowed: int,
+    done: int,
+    step: int,
+    voice: Voice = LIGHTNING,
+    rate: float | None = None,
 ) -> Finding | None:
     """``double-step``: the scheduler moved at least twice as often as Lightning steps it.
 
@@ -52,17 +59,23 @@ def double_step(
         allowed: scheduler steps Lightning takes over the same optimizer steps.
         done: optimizer steps completed since the check started.
         step: the run's optimizer step, for the finding.
+        rate: scheduler steps per step Lightning takes, measured (default ``moved / allowed``).
     """
-    if moved <= allowed + 1 or moved < 2 * max(allowed, 1):
+    rate = moved / max(allowed, 1) if rate is None else rate
+    if moved <= allowed + 1 or moved < 2 * max(allowed, 1) or rate < 1.5:
         return None
     return Finding(
         "double-step",
         "warning",
-        f"{scheduler} was stepped {moved} times in the first {done} optimizer steps ({voice.steps_it.format(n=allowed)}"
-        f"): the schedule runs {moved / max(allowed, 1):.1f}x too fast.",
+        f"{scheduler} was stepped {_times(moved)} by optimizer step {step} "
+        f"({voice.steps_it.format(n=_times(allowed))}): the schedule runs {rate:.1f}x too fast.",
         step,
         voice.fix_extra,
     )
+
+
+def _times(n: int) -> str:
+    return "once" if n == 1 else f"{n} times"
 
 
 def lr_outside_plan(

@@ -2,8 +2,8 @@
 the loop's terms for ``LoopMonitor``. The checks are the same; only these phrases differ.
 
 Examples:
-    >>> LIGHTNING.steps_it.format(n=3), LOOP.steps_it.format(n=3)
-    ('Lightning steps it 3 times there', 'one scheduler.step() per optimizer step is 3 there')
+    >>> LIGHTNING.steps_it.format(n="3 times"), LOOP.steps_it.format(n="once")
+    ('Lightning steps it 3 times by then', 'one step() per optimizer step steps it once by then')
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class Voice:
 
 
 LIGHTNING = Voice(
-    steps_it="Lightning steps it {n} times there",
+    steps_it="Lightning steps it {n} by then",
     stepped_it="Lightning stepped it {n} times",
     per_step=" (interval='step')",
     in_place="the scheduler is where Lightning's stepping puts it",
@@ -52,7 +52,7 @@ LIGHTNING = Voice(
 )
 
 LOOP = Voice(
-    steps_it="one scheduler.step() per optimizer step is {n} there",
+    steps_it="one step() per optimizer step steps it {n} by then",
     stepped_it="one scheduler.step() per optimizer step makes {n}",
     per_step="",
     in_place="the scheduler is where one step() per optimizer step puts it",
