@@ -230,6 +230,18 @@ def _review_stacked(session: Session, trainer: Any, configs: list[Any], facts: R
         return None
 
 
+def _hold_the_stack(r: Review | None, group: list[Any], automatic: bool, plans: dict[int, PlanRows] | None) -> None:
+    """The plan of several schedulers on one optimizer (in optimizer steps, as Lightning steps them together) held
+    against the run through its per-step schedulers stepped at every step (none: held at no step)."""
+    if r is None or r.plan_rows is None or plans is None or not automatic:
+        return
+    if any(getattr(c, "reduce_on_plateau", False) for c in group):
+        return  # a plateau cuts the LR when its metric stalls: the plan holds only until then
+    for c in group:  # each per-step member reads the one plan: the one whose count is off says where it parted
+        if c.interval == "step" and max(1, int(c.frequency)) == 1 and not getattr(c, "reduce_on_plateau", False):
+            plans[id(c)] = r.plan_rows
+
+
 def _run_notes(session: Session, trainer: Any, r: Review, facts: RunFacts) -> None:
     """What the run does to the review: a smoke test, SWA taking over, a time limit."""
     _smoke_test(session, trainer, r)
@@ -269,7 +281,8 @@ def review_configs(
     plans: dict[int, PlanRows] | None = None,
 ) -> list[Review]:
     """Every scheduler config reviewed (alone, or with its optimizer's others); ``plans`` gets each lone
-    scheduler's planned LRs by ``id`` of its config, for the live check."""
+    scheduler's planned LRs by ``id`` of its config, and each stack's under its first per-step scheduler, for the
+    live check."""
     ours = {id(b.config): b for b in built}
     automatic = getattr(pl_module, "automatic_optimization", True)
     cli = configured_by_lightningcli(pl_module)
@@ -281,6 +294,7 @@ def review_configs(
             if group[0] is not config:
                 continue  # reviewed with the first of its optimizer's schedulers
             r = _review_stacked(session, trainer, group, facts)
+            _hold_the_stack(r, group, automatic, plans)
         else:
             b = ours.get(id(config))
             hook = overrides_step(pl_module)

@@ -65,12 +65,12 @@ class Stack:
 
 
 def stacked(configs: Sequence[Any]) -> list[list[Any]]:
-    """The Trainer's scheduler configs grouped by optimizer, for optimizers with more than one (a metric-driven
-    ``ReduceLROnPlateau`` is not stepped by the run's length and stays out)."""
+    """The Trainer's scheduler configs grouped by optimizer, for optimizers with more than one. A metric-driven
+    ``ReduceLROnPlateau`` is in its optimizer's group (a warm-up before it is a warm-up, not a decay that rises),
+    simulated as holding the LR: what it will cut is not known before the run."""
     by_opt: dict[int, list[Any]] = {}
     for c in configs:
-        if not getattr(c, "reduce_on_plateau", False):
-            by_opt.setdefault(id(c.scheduler.optimizer), []).append(c)
+        by_opt.setdefault(id(c.scheduler.optimizer), []).append(c)
     return [group for group in by_opt.values() if len(group) > 1]
 
 
@@ -129,12 +129,22 @@ def simulate_stack(
                     return Simulation(out, g - start + 1, truncated=True, method="shadow")
             if g < start:
                 continue
-            for i in due:
-                try:
-                    copies[i].step()
-                except Exception as err:
-                    return Simulation(out, g - start + 1, error=f"{type(err).__name__}: {err}", method="shadow")
+            error = _step_due(configs, copies, due)
+            if error is not None:
+                return Simulation(out, g - start + 1, error=error, method="shadow")
     return Simulation(out, steps, method="shadow")
+
+
+def _step_due(configs: Sequence[Any], copies: Sequence[Any], due: Sequence[int]) -> str | None:
+    """Step the copies of the configs due after one optimizer step; the error of the first that raises."""
+    for i in due:
+        if getattr(configs[i], "reduce_on_plateau", False):
+            continue  # held: what its metric will do is not known before the run
+        try:
+            copies[i].step()
+        except Exception as err:
+            return f"{type(err).__name__}: {err}"
+    return None
 
 
 def _changed_rows(a: np.ndarray, b: np.ndarray) -> int:

@@ -15,9 +15,17 @@ import torch
 from helpers import SGD, TinyModule, loader, lr_warnings, trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
-from torch.optim.lr_scheduler import CosineAnnealingLR, CyclicLR, OneCycleLR, StepLR
+from torch.optim.lr_scheduler import (
+    CosineAnnealingLR,
+    CyclicLR,
+    ExponentialLR,
+    LinearLR,
+    OneCycleLR,
+    ReduceLROnPlateau,
+    StepLR,
+)
 
-from lightning_lrmon import LRMonitor, LRScheduleWarning
+from lightning_lrmon import LRMonitor, LRMonitorNote, LRScheduleWarning
 
 
 class WithValidation(TinyModule):
@@ -308,7 +316,6 @@ class WarmupInOptimizerStep(TinyModule):
 
 
 def test_a_warmup_written_in_optimizer_step_is_a_note_never_a_schedule_finding(tmp_path):
-    from lightning_lrmon import LRMonitorNote
 
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
@@ -357,6 +364,59 @@ def test_an_occasional_extra_step_is_said_in_the_epoch_the_run_leaves_its_plan(t
     assert f"was stepped {at + 1} times where Lightning stepped it {at} times: 1 extra step() call(s)" in double
     (finding,) = [f for f in cb.findings if f.code == "double-step"]
     assert finding.step == at and f"The applied LR left the plan: at optimizer step {at}" in double
+
+
+def warmup_and_decay_stacked(m: TinyModule) -> Any:
+    """Two per-step schedulers on one optimizer (a warm-up and a decay, both stepped by Lightning)."""
+    opt = SGD(m.parameters(), lr=0.1)
+    warmup = {"scheduler": LinearLR(opt, start_factor=0.25, total_iters=8), "interval": "step"}
+    decay = {"scheduler": ExponentialLR(opt, gamma=0.97), "interval": "step"}
+    return [opt], [warmup, decay]
+
+
+class ExtraDecayStepFromEpochTwo(TinyModule):
+    """From epoch 2 on, one extra step() of the stack's decay at each epoch's first batch."""
+
+    def training_step(self, batch: Any, batch_idx: int) -> Any:
+        if self.current_epoch >= 2 and batch_idx == 0:
+            self.lr_schedulers()[1].step()
+        return super().training_step(batch, batch_idx)
+
+
+def test_a_stack_is_held_against_its_plan_and_names_the_scheduler_stepped_once_too_often(tmp_path):
+    cb = LRMonitor()
+    found = fit(tmp_path, ExtraDecayStepFromEpochTwo(warmup_and_decay_stacked), max_epochs=4, max_steps=-1, monitor=cb)
+    (double,) = [w for w in found if w.startswith("double-step")]
+    assert double.startswith("double-step: ExponentialLR(gamma=0.97) was stepped 33 times where Lightning stepped it "
+                             "32 times: 1 extra step() call(s)"), double  # fmt: skip
+    (finding,) = [f for f in cb.findings if f.code == "double-step"]
+    assert finding.step == 32 and "The applied LR left the plan: at optimizer step 32" in double
+    assert not [f for f in cb.findings if f.code == "lr-outside-plan"]  # the warm-up is in place: not blamed
+
+
+def warmup_then_plateau(m: TinyModule) -> Any:
+    """A per-step warm-up, then ReduceLROnPlateau per epoch, on one optimizer (set to cut the LR every epoch)."""
+    opt = SGD(m.parameters(), lr=0.1)
+    warmup = {"scheduler": LinearLR(opt, start_factor=0.25, total_iters=8), "interval": "step"}
+    plateau = ReduceLROnPlateau(opt, patience=0, factor=0.5, threshold=10.0)
+    return [opt], [warmup, {"scheduler": plateau, "interval": "epoch", "monitor": "train_loss"}]
+
+
+def test_a_warm_up_before_reduce_on_plateau_is_a_warm_up_and_the_plateaus_cuts_are_not_outside_writes(tmp_path):
+    # before: the warm-up was reviewed alone, as LinearLR's documented decay: horizon-too-short and decay-increases;
+    # the plateau's first cut was an lr-outside-plan note ("something else writes the LR")
+    module = TinyModule(warmup_then_plateau)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        trainer(tmp_path, [LRMonitor()], max_epochs=4, max_steps=-1).fit(module, loader(64, 4))
+    assert [str(w.message) for w in record if issubclass(w.category, (LRScheduleWarning, LRMonitorNote))] == []
+    applied = [a[0] for a in module.optimizers().optimizer.applied]
+    assert applied[0] == 0.025 and max(applied) == pytest.approx(0.1) and applied[-1] == pytest.approx(0.1 * 0.5**3)
+    assert len(set(applied[8:])) == 4  # the peak, then one cut at each of 3 epoch ends
+
+
+def test_a_healthy_stack_stays_silent_at_every_step(tmp_path):
+    assert fit(tmp_path, TinyModule(warmup_and_decay_stacked), max_epochs=4, max_steps=-1) == []
 
 
 # ---------------------------------------------------------------------------------------------------------------
