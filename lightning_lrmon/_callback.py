@@ -165,7 +165,8 @@ class LRMonitor(Callback):
         self._publish_every = 0
         self._manual = False
         self._calls = 0  # on_before_optimizer_step calls this fit (automatic optimization: one optimizer)
-        self._base = 0  # trainer.global_step - self._calls, re-read every 256 calls
+        self._base = 0  # trainer.global_step - self._calls, re-read every 256 calls (every call once they drift)
+        self._mask, self._drifted = 0, False  # re-read when not calls & mask
         self.log_every_n_steps = check_every("log_every_n_steps", log_every_n_steps)
         self.tensorboard_every_n_steps = check_every("tensorboard_every_n_steps", tensorboard_every_n_steps)
         check_word("logging_interval", logging_interval, INTERVALS, none_ok=True)
@@ -247,6 +248,7 @@ class LRMonitor(Callback):
         self._publish_every = publish_every(trainer, session)
         self._manual = not getattr(pl_module, "automatic_optimization", True)
         self._calls, self._base = 0, trainer.global_step
+        self._mask, self._drifted = 0, False
         read_sparsely(session, trainer, prog_bar=self.prog_bar, manual=self._manual)
         if self.summary and trainer.is_global_zero and self._reviews:
             logging.getLogger(f"{self._package}.callbacks.lrmon").info(console_summary(self._reviews))
@@ -262,8 +264,8 @@ class LRMonitor(Callback):
         if self._manual:
             step = manual_step(trainer)
         else:
-            if not n & 255:
-                self._base = trainer.global_step - n
+            if not n & self._mask:
+                self._resync(trainer.global_step, n)
             step = self._base + n
         session = self.session
         if step < session.next_read:
@@ -276,6 +278,17 @@ class LRMonitor(Callback):
             _publish(trainer, session)  # for a callback that monitors an LR tag, at the Trainer's logging steps
         if session.log.wants_raise and trainer.world_size == 1:
             decide_raise(session, trainer)
+
+    def _resync(self, global_step: int, n: int) -> None:
+        """The Trainer's step re-read: read at the first calls, then every 256; every call once it has drifted from
+        the count (an ``optimizer_step`` that skips ``optimizer.step()`` on some batches: Lightning counts the batch,
+        and steps a per-step scheduler, but this hook does not run)."""
+        base = global_step - n
+        if n and base != self._base:
+            self._drifted, self._mask = True, 0
+        elif n >= 3 and not self._drifted:
+            self._mask = 255
+        self._base = base
 
     @override
     def on_train_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:

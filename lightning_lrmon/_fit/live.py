@@ -94,7 +94,10 @@ class SteppingCheck:
                 continue
             done = n - 1 - self._n0.get(id(opt), 0)
             freq = max(1, int(config.frequency))
-            allowed = steps_done(self._facts, "step", freq, global_step=self._g0 + done, epoch=0) - done0
+            # the Trainer's step when it is ahead of the count: an optimizer_step that skips optimizer.step() on some
+            # batches, which Lightning still counts and steps a per-step scheduler after
+            at = max(self._g0 + done, step)
+            allowed = steps_done(self._facts, "step", freq, global_step=at, epoch=0) - done0
             moved = scheduler_position(config.scheduler) - pos0
             v = self._voice
             found = self._double_step(config, name, moved, allowed, done, step)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import torch
-from helpers import SGD, TinyModule, loader, lr_warnings, trainer
+from helpers import SGD, TinyModule, f32, loader, lr_warnings, read_scalars, run_dir, series, trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 from torch.optim.lr_scheduler import (
@@ -413,6 +413,43 @@ def test_a_warm_up_before_reduce_on_plateau_is_a_warm_up_and_the_plateaus_cuts_a
     applied = [a[0] for a in module.optimizers().optimizer.applied]
     assert applied[0] == 0.025 and max(applied) == pytest.approx(0.1) and applied[-1] == pytest.approx(0.1 * 0.5**3)
     assert len(set(applied[8:])) == 4  # the peak, then one cut at each of 3 epoch ends
+
+
+class SkipsOddBatches(TinyModule):
+    """An ``optimizer_step`` that runs the closure on every batch but ``optimizer.step()`` only on even ones:
+    Lightning still counts each batch in ``global_step`` and steps a per-step scheduler after it."""
+
+    def optimizer_step(self, epoch: int, batch_idx: int, optimizer: Any, optimizer_closure: Any = None) -> None:
+        if batch_idx % 2 == 0:
+            optimizer.step(closure=optimizer_closure)
+        else:
+            optimizer_closure()
+
+
+def per_batch_cosine(m: TinyModule) -> Any:
+    opt = SGD(m.parameters(), lr=0.1)
+    sched = CosineAnnealingLR(opt, T_max=int(m.trainer.estimated_stepping_batches))
+    return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+
+def test_an_optimizer_step_that_skips_some_steps_is_logged_at_the_trainers_steps_in_silence(tmp_path):
+    # before: a false double-step ("remove the extra scheduler.step() call": there is none, Lightning steps it per
+    # batch) and the LRs logged at steps 0..15 where the steps that used them were 0, 2, ..., 30
+    from lightning.pytorch.callbacks import LearningRateMonitor
+
+    lrs = {}
+    for name, cb in {"ours": LRMonitor(), "lightning": LearningRateMonitor(logging_interval="step")}.items():
+        module = SkipsOddBatches(per_batch_cosine)
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            trainer(tmp_path / name, [cb], max_epochs=2, max_steps=-1, log_every_n_steps=1).fit(module, loader(64, 4))
+        assert [str(w.message) for w in record if issubclass(w.category, (LRScheduleWarning, LRMonitorNote))] == []
+        steps, values = series(read_scalars(run_dir(tmp_path / name)), "lr-SGD")
+        lrs[name] = dict(zip(steps, values))
+        if name == "ours":
+            applied = [a[0] for a in module.optimizers().optimizer.applied]
+            assert list(steps) == list(range(0, 32, 2)) and list(values) == list(f32(applied))
+    assert all(lrs["lightning"][s] == v for s, v in lrs["ours"].items())  # LearningRateMonitor's points there
 
 
 def test_a_healthy_stack_stays_silent_at_every_step(tmp_path):
