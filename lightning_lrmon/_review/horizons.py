@@ -35,7 +35,7 @@ from lightning_lrmon._schedulers import Phases, describe, horizon_of, lookup
 from lightning_lrmon._simulation.columns import Columns
 from lightning_lrmon._simulation.shadow import probe_lambda
 
-__all__ = ["lambda_too_long", "lambda_too_short", "phases_too_long"]
+__all__ = ["HORIZON_NAME", "lambda_too_long", "lambda_too_short", "phases_too_long"]
 
 #: a phase counts as cut when its own horizon is at least this many times the span its milestone gives it
 PHASE_CUT_RATIO = 2.0
@@ -44,7 +44,7 @@ PROBE_RUNS, PROBE_POINTS = 16, 2048
 
 
 #: init arguments that name where a schedule ends (bolts' ``max_epochs``, ``total_steps``, ``max_iters``, ...)
-_HORIZON_NAME = re.compile(
+HORIZON_NAME = re.compile(
     r"^(t_max|epochs?|(max|total|num|training)_?(training_)?(epochs?|steps?|iters?|iterations?|updates?))$"
 )
 
@@ -72,7 +72,7 @@ def _lambda_arg(s: Any, value: int) -> tuple[str, int] | None:
     elif not isinstance(s, tls.LRScheduler):
         candidates = {k: v for k, v in vars(s).items() if not k.startswith("_")}
     elif _unrecorded(s):
-        candidates = {k: v for k, v in _init_args(s).items() if _HORIZON_NAME.match(k.lower())}
+        candidates = {k: v for k, v in _init_args(s).items() if HORIZON_NAME.match(k.lower())}
     else:
         return None
     for key, v in candidates.items():

@@ -220,7 +220,8 @@ def _zero_tail(ctx: CheckContext, g: int, start: int, n: int, peak: float) -> tu
         + (" ('auto')" if ctx.auto_ok else "")
         + ", raise gamma closer to 1, or set a floor (eta_min / end_factor / min LR)."
     )
-    return msg, hint, {}
+    lambda_fix = {"suggested": ctx.cols.n + steps_so_far(ctx.scheduler)} if hasattr(ctx.scheduler, "lr_lambdas") else {}
+    return msg, hint, lambda_fix  # a lambda's horizon keyword is looked for by simulation (verify.py)
 
 
 def check_lr_zero_early(ctx: CheckContext) -> list[Finding]:

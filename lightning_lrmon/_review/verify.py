@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import contextvars
 import dataclasses
+import functools
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +29,7 @@ import numpy as np
 
 from lightning_lrmon._findings import Finding
 from lightning_lrmon._review.context import CheckContext
+from lightning_lrmon._review.horizons import HORIZON_NAME
 from lightning_lrmon._schedulers.refit import refit
 
 __all__ = ["FIX_CODES", "verify_fixes"]
@@ -37,6 +40,9 @@ FIX_CODES = frozenset({"horizon-too-long", "horizon-too-short", "lr-zero-early"}
 #: ``review(scheduler, steps) -> (findings, simulated LRs)`` of the fixed schedule (given by ``run_checks``, so
 #: this module imports no check)
 Review = Callable[[Any, int], "tuple[list[Finding], np.ndarray]"]
+
+#: the phase keywords of a schedule made of phases (transformers' warmup-stable-decay: warm-up, stable, decay)
+PHASE_NAME = re.compile(r"^num_\w+_steps$")
 
 _VERIFYING: contextvars.ContextVar[bool] = contextvars.ContextVar("lrmon_verifying", default=False)
 
@@ -72,7 +78,11 @@ def _moves(lrs: np.ndarray) -> bool:
 
 def _check(f: Finding, ctx: CheckContext, review: Review) -> Finding:
     arg, value = f.data.get("arg"), f.data.get("suggested")
-    if f.code not in FIX_CODES or not isinstance(arg, str) or not isinstance(value, int):
+    if f.code not in FIX_CODES or not isinstance(value, int):
+        return f
+    if arg is None:
+        return _named_by_simulation(f, ctx, review, value)
+    if not isinstance(arg, str):
         return f
     if _restored(ctx.scheduler, arg):
         remark = (
@@ -97,6 +107,57 @@ def _check(f: Finding, ctx: CheckContext, review: Review) -> Finding:
         return dataclasses.replace(f, hint=hint, data={**f.data, "verified": True, "also": {key: new}})
     hint = f"{f.hint} Check its other arguments against the run too: lightning-lrmon simulated {arg}={value} and {why}."
     return dataclasses.replace(f, hint=hint, data={**f.data, "verified": False})
+
+
+def _keywords(scheduler: Any) -> dict[str, int]:
+    """The positive int keywords shared by every ``partial`` lambda of ``scheduler`` (none for another class)."""
+    fns = getattr(scheduler, "lr_lambdas", None) or []
+    if not fns or not all(isinstance(fn, functools.partial) for fn in fns):
+        return {}
+    first = fns[0].keywords
+    return {
+        k: v
+        for k, v in first.items()
+        if isinstance(v, int) and not isinstance(v, bool) and v > 0 and all(fn.keywords.get(k) == v for fn in fns)
+    }
+
+
+def _phases(keywords: dict[str, int], value: int) -> dict[str, int] | None:
+    """The phase lengths (``num_*_steps``: warm-up, stable, decay) scaled to sum to ``value`` (``None``: fewer
+    than two phases)."""
+    keys = [k for k in keywords if PHASE_NAME.match(k)]
+    total = sum(keywords[k] for k in keys)
+    if len(keys) < 2 or total <= 0:
+        return None
+    out = {k: max(0, round(keywords[k] * value / total)) for k in keys}
+    out[keys[-1]] += value - sum(out.values())
+    return out if out[keys[-1]] >= 0 else None
+
+
+def _named_by_simulation(f: Finding, ctx: CheckContext, review: Review, value: int) -> Finding:
+    """A lambda whose horizon no keyword equals (a decay that ends at a cycle's end, or at the sum of its phases):
+    each horizon-like keyword sized to the run is simulated, then the phases scaled together; the first fix whose
+    schedule ends with the run is named. Otherwise the finding is left as it is."""
+    keywords, n, s = _keywords(ctx.scheduler), ctx.cols.n, ctx.scheduler
+    if _VERIFYING.get() or not keywords or max(getattr(s, "last_epoch", 0), 0) > 0:
+        return f
+    for key in [k for k in keywords if HORIZON_NAME.match(k.lower())]:
+        fixed = refit(s, key, value)
+        if fixed is not None and _what_is_wrong(fixed, n, review) is None:
+            hint = f"use {key}={value} (the run's scheduler steps){ctx.or_auto(key)}."
+            return dataclasses.replace(f, hint=hint, data={**f.data, "arg": key, "verified": True})
+    phases = _phases(keywords, value)
+    fixed = s
+    for key, v in (phases or {}).items():
+        fixed = refit(fixed, key, v) if fixed is not None else None
+    if phases is None or fixed is None or _what_is_wrong(fixed, n, review) is not None:
+        return f
+    was = " + ".join(f"{k}={keywords[k]}" for k in phases)
+    hint = (
+        f"use {', '.join(f'{k}={v}' for k, v in phases.items())}: the phases ({was}) scaled to the run's {value} "
+        "scheduler steps (lightning-lrmon simulated them: the decay then ends with the run)."
+    )
+    return dataclasses.replace(f, hint=hint, data={**f.data, "arg": list(phases), "also": phases, "verified": True})
 
 
 #: the warm-up keyword of transformers' factories (a ``partial``'s), scaled with the horizon it precedes

@@ -10,7 +10,11 @@ import re
 import torch
 from schedule_cases import make_optimizer
 from torch.optim import lr_scheduler as L
-from transformers import get_cosine_schedule_with_warmup
+from transformers import (
+    get_cosine_schedule_with_warmup,
+    get_cosine_with_hard_restarts_schedule_with_warmup,
+    get_wsd_schedule,
+)
 
 from lightning_lrmon import check_schedule
 from lightning_lrmon._schedulers import lookup, register_scheduler
@@ -107,3 +111,30 @@ def test_a_resumed_scheduler_whose_state_holds_the_horizon_says_a_resume_keeps_i
     assert f.data["verified"] is None
     before = torch.get_rng_state()
     assert sched.T_max == 4 and sched.last_epoch == 4 and torch.equal(before, torch.get_rng_state())
+
+
+RUN_LENGTH = ("horizon-too-short", "horizon-too-long", "lr-zero-early", "warmup-too-long")
+
+
+def test_a_warmup_stable_decay_is_fixed_by_scaling_its_phases_to_the_run():
+    # transformers' warmup-stable-decay: no keyword is its horizon (the decay ends at the sum of the phases); before,
+    # the fix was "make the lambda's horizon match" (too long) or "raise gamma closer to 1" (ended early)
+    for total in (1000, 100):
+        sched = get_wsd_schedule(make_optimizer(), total // 10, total // 2, num_training_steps=total)
+        (f,) = [f for f in check_schedule(sched, 300) if f.code in RUN_LENGTH]
+        want = "use num_warmup_steps=30, num_stable_steps=120, num_decay_steps=150: the phases"
+        assert f.hint.startswith(want) and f.data["verified"] is True, (total, f.hint)
+        fixed = get_wsd_schedule(make_optimizer(), 30, 150, num_stable_steps=120)
+        lrs = torch_lrs(fixed, 301)
+        assert max(lrs) == lrs[30] and 0 < lrs[299] < 1e-3 * max(lrs) and lrs[300] == 0.0  # ends with the run
+        assert [g.code for g in check_schedule(get_wsd_schedule(make_optimizer(), 30, 150, num_stable_steps=120), 300)
+                if g.code in RUN_LENGTH] == []  # fmt: skip
+
+
+def test_hard_restarts_whose_first_cycle_ends_before_any_keyword_name_num_training_steps():
+    for total in (1000, 100):
+        sched = get_cosine_with_hard_restarts_schedule_with_warmup(make_optimizer(), total // 10, total, num_cycles=2)
+        (f,) = [f for f in check_schedule(sched, 300) if f.code in RUN_LENGTH]
+        assert f.hint.startswith("use num_training_steps=300 ") and f.data["verified"] is True, (total, f.hint)
+        fixed = get_cosine_with_hard_restarts_schedule_with_warmup(make_optimizer(), total // 10, 300, num_cycles=2)
+        assert [g.code for g in check_schedule(fixed, 300) if g.code in RUN_LENGTH] == []
