@@ -10,7 +10,11 @@ import re
 import sys
 
 import pytest
-import tomllib
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10, which pytest itself brings tomli to
+    import tomli as tomllib
 import torch
 from helpers import ROOT
 
