@@ -74,7 +74,7 @@ class SteppingCheck:
                 describe(c.scheduler),  # once: describing a scheduler costs far more than the check
             )
             for c in configs
-            if c.interval == "step"
+            if c.interval == "step" and not c.reduce_on_plateau  # a plateau's cuts follow its metric, not a plan
         ]
         # foreign schedulers with a pure LR of t and no step counter (timm's): the t a step used, read off its LR
         self._by_t = [

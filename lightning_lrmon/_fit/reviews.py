@@ -302,7 +302,7 @@ def review_configs(
             r = _review_config(session, trainer, config, facts, b, options, contract)
             if r is not None and contract.by == "user":
                 _hold_for_the_first_epoch(r)
-            if r is not None and r.plan_rows is not None and plans is not None:
+            if r is not None and r.plan_rows is not None and plans is not None and not config.reduce_on_plateau:
                 plans[id(config)] = r.plan_rows
         if r is None:
             continue

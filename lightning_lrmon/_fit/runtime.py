@@ -199,28 +199,42 @@ def plateau_monitor_missing(monitor: str, *, epoch: int, available: Sequence[str
 _VALIDATION_METRIC = re.compile(r"(^|[_/.-])(val|valid|validation)([_/.-]|$)", re.IGNORECASE)
 
 
-def plateau_per_step(monitor: str, *, step: int) -> Finding | None:
-    """``plateau-monitor-missing`` before the first batch: ReduceLROnPlateau stepped after every optimizer step
-    (``"interval": "step"``) on a validation metric, which does not exist yet then (Lightning raises after the
-    first batch).
+def plateau_per_step(
+    monitor: str, *, step: int, frequency: int = 1, first_validation: int | None = None
+) -> Finding | None:
+    """``plateau-monitor-missing`` before the first batch: ReduceLROnPlateau stepped every ``frequency`` optimizer
+    steps (``"interval": "step"``) on a validation metric, which does not exist before the first validation
+    (``first_validation``: the batch after which it runs, ``None``: not in the first epoch): Lightning raises at the
+    first step that comes before it. A ``frequency`` at or past the first validation (Lightning's documented
+    ``"frequency": val_check_interval``) is fine: the metric is there, and stays, from then on.
 
     Examples:
         >>> plateau_per_step("val_loss", step=0).code
         'plateau-monitor-missing'
         >>> plateau_per_step("train_loss", step=0) is None
         True
+        >>> plateau_per_step("val_loss", step=0, frequency=8, first_validation=8) is None
+        True
     """
     if not _VALIDATION_METRIC.search(monitor):
         return None
+    if first_validation is not None and frequency >= first_validation:
+        return None
+    every = "after every optimizer step" if frequency == 1 else f"every {frequency} optimizer steps"
+    when = (
+        "is logged only when validation runs"
+        if first_validation is None
+        else f"exists only after the first validation, after batch {first_validation}"
+    )
     return Finding(
         "plateau-monitor-missing",
         "warning",
-        f"ReduceLROnPlateau watches {monitor!r} with interval='step': Lightning steps it after every optimizer step, "
-        f"reading {monitor!r} then, but a validation metric is logged only when validation runs, so Lightning will "
-        "raise after the first batch ('ReduceLROnPlateau conditioned on metric ... which is not available').",
+        f"ReduceLROnPlateau watches {monitor!r} with interval='step': Lightning steps it {every}, reading "
+        f"{monitor!r} then, but a validation metric {when}, so Lightning will raise at its first step, after batch "
+        f"{frequency} ('ReduceLROnPlateau conditioned on metric ... which is not available').",
         step,
-        f"use 'interval': 'epoch' (Lightning steps it after validation, when {monitor!r} exists), or monitor a "
-        "metric you self.log() in training_step.",
+        f"use 'interval': 'epoch' (Lightning steps it after validation, when {monitor!r} exists), set 'frequency' to "
+        "the batches between validations (val_check_interval), or monitor a metric you self.log() in training_step.",
     )
 
 

@@ -78,7 +78,8 @@ def train_start(
     _resume_checks(session, trainer, built, restored, run)
     for config in configs:
         if config.reduce_on_plateau and config.interval == "step" and config.monitor:
-            session.emit(runtime.plateau_per_step(str(config.monitor), step=g0))
+            freq, first = max(1, int(config.frequency)), first_validation(trainer)
+            session.emit(runtime.plateau_per_step(str(config.monitor), step=g0, frequency=freq, first_validation=first))
     plans: dict[int, Any] = {}
     reviews = review_configs(session, trainer, pl_module, built, options, run, plans)
     session.follow(plans)
@@ -89,6 +90,18 @@ def train_start(
         session.write_text("lrmon/summary", markdown_summary(reviews), trainer.global_step)
         session.write_layout(session.tracker.charts(), output.log_plan)
     return reviews
+
+
+def first_validation(trainer: Any) -> int | None:
+    """The batch of the first epoch after which validation first runs (``None``: none runs in the first epoch), from
+    the Trainer's public attributes at train start."""
+    every, epochs = getattr(trainer, "val_check_batch", None), getattr(trainer, "check_val_every_n_epoch", 1)
+    batches = getattr(trainer, "num_val_batches", None) or []
+    if epochs not in (1, None) or not sum(b for b in batches if isinstance(b, (int, float))):
+        return None
+    if not isinstance(every, (int, float)) or not 0 < every < float("inf"):
+        return None
+    return int(every)
 
 
 def user_location(pl_module: Any) -> tuple[str, int, str] | None:

@@ -283,6 +283,41 @@ class StepsPlainly(TinyModule):
         scheduler.step()
 
 
+def plateau_every(frequency: int) -> Any:
+    def configure(m: TinyModule) -> Any:
+        opt = SGD(m.parameters(), lr=0.1)
+        sched = ReduceLROnPlateau(opt, patience=0, threshold=10.0)  # cuts at each step it takes
+        config = {"scheduler": sched, "monitor": "val_loss", "interval": "step", "frequency": frequency}
+        return {"optimizer": opt, "lr_scheduler": config}
+
+    return configure
+
+
+@pytest.mark.parametrize("frequency", [8, 12])
+def test_reduce_on_plateau_stepped_at_or_after_the_first_validation_is_silent(tmp_path, frequency):
+    # Lightning's documented pattern, "frequency" = val_check_interval: before, a false plateau-monitor-missing
+    # ("Lightning will raise after the first batch") and each of the plateau's own cuts an lr-outside-plan note
+    module = WithValidation(plateau_every(frequency))
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        trainer(tmp_path, [LRMonitor()], max_epochs=2, max_steps=-1, val_check_interval=8, limit_val_batches=2).fit(
+            module, loader(64, 4), loader(16, 4)
+        )
+    assert [str(w.message) for w in record if issubclass(w.category, (LRScheduleWarning, LRMonitorNote))] == []
+    assert len({a[0] for a in module.optimizers().optimizer.applied}) > 1  # the plateau did cut the LR
+
+
+def test_reduce_on_plateau_stepped_before_the_first_validation_is_said_before_lightning_raises(tmp_path):
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always", LRScheduleWarning)
+        with pytest.raises(Exception, match="val_loss"):  # Lightning's own error, at the plateau's first step
+            trainer(tmp_path, [LRMonitor()], max_epochs=2, max_steps=-1, val_check_interval=8).fit(
+                WithValidation(plateau_every(4)), loader(64, 4), loader(16, 4)
+            )
+    (found,) = lr_warnings(record)
+    assert "every 4 optimizer steps" in found and "after the first validation, after batch 8" in found, found
+
+
 def test_an_lr_scheduler_step_that_steps_plainly_is_silent(tmp_path):
     assert fit(tmp_path, StepsPlainly(with_interval(onecycle, "step")), max_epochs=5, max_steps=-1) == []
 
