@@ -9,15 +9,8 @@ from typing import Any
 
 from lightning_lrmon._findings import Finding
 from lightning_lrmon._fit.cursor import PlanCursor, parted, parted_groups
-from lightning_lrmon._fit.runtime import (
-    counts_steps,
-    double_step,
-    loader_length_changed,
-    lr_outside_plan,
-    off_count,
-    scheduler_position,
-    stalled,
-)
+from lightning_lrmon._fit.position import counts_steps, fractional_epochs, scheduler_position
+from lightning_lrmon._fit.runtime import double_step, loader_length_changed, lr_outside_plan, off_count, stalled
 from lightning_lrmon._fit.timm import t_mismatch
 from lightning_lrmon._fit.voice import LIGHTNING, Voice
 from lightning_lrmon._schedulers import describe
@@ -101,7 +94,7 @@ class SteppingCheck:
             moved = scheduler_position(config.scheduler) - pos0
             v = self._voice
             found = self._double_step(config, name, moved, allowed, done, step)
-            if found is None and counts_steps(config.scheduler):  # a foreign class may keep no step counter
+            if found is None and counts_steps(config.scheduler) and not fractional_epochs(config.scheduler):
                 found = stalled(name, moved=moved, allowed=allowed, done=done, step=step, hook=self._hook, voice=v)
             out.append(self._held_against_the_plan(config, name, allowed, moved, found, step))
         return out
@@ -179,7 +172,8 @@ class SteppingCheck:
         g = groups[0]
         first = self._first_part.setdefault(id(config), (step, g, applied[g], float(planned[g])))
         early = allowed < 4  # too few steps to tell a stall or a double step from one stray call: wait for more
-        if found is None and moved != allowed and not early and counts_steps(config.scheduler):
+        steps_by_count = counts_steps(config.scheduler) and not fractional_epochs(config.scheduler)
+        if found is None and moved != allowed and not early and steps_by_count:
             found = off_count(name, moved=moved, allowed=allowed, step=step, voice=self._voice)
         if found is not None:
             at, g0, a0, p0 = first  # the first step seen to part, which may be before the cause shows

@@ -33,8 +33,6 @@ __all__ = [
     "plateau_per_step",
     "run_length_changed",
     "scheduler_out_of_place",
-    "scheduler_position",
-    "counts_steps",
     "spec_changed",
     "stalled",
     "user_stepping_note",
@@ -323,33 +321,6 @@ def scheduler_out_of_place(
         step,
         voice.fix_resume,
     )
-
-
-def counts_steps(scheduler: Any) -> bool:
-    """Whether ``scheduler`` keeps a count of its steps (``last_epoch``, as every torch scheduler does).
-
-    Examples:
-        >>> import torch
-        >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
-        >>> counts_steps(torch.optim.lr_scheduler.StepLR(opt, 5)), counts_steps(object())
-        (True, False)
-    """
-    return isinstance(getattr(scheduler, "last_epoch", None), int) or isinstance(
-        getattr(scheduler, "_step_count", None), int
-    )
-
-
-def scheduler_position(scheduler: Any) -> int:
-    """How many times ``scheduler`` was stepped (``last_epoch`` for every torch scheduler).
-
-    Examples:
-        >>> import torch
-        >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
-        >>> scheduler_position(torch.optim.lr_scheduler.StepLR(opt, 5))
-        0
-    """
-    pos = getattr(scheduler, "last_epoch", None)
-    return pos if isinstance(pos, int) else int(getattr(scheduler, "_step_count", 0))
 
 
 def loader_length_changed(

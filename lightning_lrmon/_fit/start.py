@@ -11,8 +11,8 @@ from lightning_lrmon._fit.build import rebind
 from lightning_lrmon._fit.live import LengthWatch, ObservedStepping, SteppingCheck
 from lightning_lrmon._fit.options import Options, Output
 from lightning_lrmon._fit.outputs import choose_sinks, logger_notes, logging_cadence, lr_logged_twice
+from lightning_lrmon._fit.position import scheduler_position
 from lightning_lrmon._fit.reviews import review_configs, scheduler_steps_done
-from lightning_lrmon._fit.runtime import scheduler_position
 from lightning_lrmon._fit.session import Built, Session
 from lightning_lrmon._review.pipeline import Review
 from lightning_lrmon._review.render import markdown_summary

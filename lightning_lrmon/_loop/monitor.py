@@ -34,8 +34,9 @@ from lightning_lrmon._findings import Finding, tooling
 from lightning_lrmon._fit.live import SteppingCheck
 from lightning_lrmon._fit.options import Options, Spec, check_every, validate
 from lightning_lrmon._fit.outputs import tensorboard_every
+from lightning_lrmon._fit.position import counts_steps, scheduler_position
 from lightning_lrmon._fit.reviews import check_failed
-from lightning_lrmon._fit.runtime import counts_steps, scheduler_out_of_place, scheduler_position
+from lightning_lrmon._fit.runtime import scheduler_out_of_place
 from lightning_lrmon._fit.session import Session
 from lightning_lrmon._fit.tags import optimizer_label
 from lightning_lrmon._fit.voice import LOOP

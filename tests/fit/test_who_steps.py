@@ -17,6 +17,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 from torch.optim.lr_scheduler import (
     CosineAnnealingLR,
+    CosineAnnealingWarmRestarts,
     CyclicLR,
     ExponentialLR,
     LinearLR,
@@ -316,6 +317,38 @@ def test_reduce_on_plateau_stepped_before_the_first_validation_is_said_before_li
             )
     (found,) = lr_warnings(record)
     assert "every 4 optimizer steps" in found and "after the first validation, after batch 8" in found, found
+
+
+class StepsByEpochFraction(TinyModule):
+    """CosineAnnealingWarmRestarts as its docstring steps it, by the fraction of epochs done, through
+    ``lr_scheduler_step`` (``whole``: by the epoch alone, which stalls it for a whole epoch)."""
+
+    def __init__(self, configure: Any, whole: bool = False) -> None:
+        super().__init__(configure)
+        self.whole = whole
+
+    def lr_scheduler_step(self, scheduler: Any, metric: Any) -> None:
+        done = (self.trainer.fit_loop.epoch_loop.batch_idx + 1) / self.trainer.num_training_batches
+        scheduler.step(self.current_epoch if self.whole else self.current_epoch + done)
+
+
+def warm_restarts_per_step(m: TinyModule) -> Any:
+    opt = SGD(m.parameters(), lr=0.1)
+    sched = CosineAnnealingWarmRestarts(opt, T_0=2)
+    return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+
+def test_warm_restarts_stepped_by_the_fraction_of_epochs_is_silent(tmp_path):
+    # before: scheduler-not-stepped ("moved 0 steps ... passing the epoch"), whose fix breaks this documented use
+    module = StepsByEpochFraction(warm_restarts_per_step)
+    assert fit(tmp_path, module, max_epochs=4, max_steps=-1) == []
+    applied = [a[0] for a in module.optimizers().optimizer.applied]
+    assert len(set(applied[:16])) == 16  # the LR moves every step, though last_epoch moves once per epoch
+
+
+def test_warm_restarts_stepped_by_the_whole_epoch_is_still_said(tmp_path):
+    found = fit(tmp_path, StepsByEpochFraction(warm_restarts_per_step, whole=True), max_epochs=4, max_steps=-1)
+    assert [w.split(":")[0] for w in found] == ["scheduler-not-stepped"], found
 
 
 def test_an_lr_scheduler_step_that_steps_plainly_is_silent(tmp_path):
