@@ -326,6 +326,7 @@ class ObservedStepping:
     def __init__(self, configs: Sequence[Any], *, epoch: int) -> None:
         self._start = [(c, scheduler_position(c.scheduler)) for c in configs if not c.reduce_on_plateau]
         self._epoch, self._seen = epoch, False
+        self._waiting: list[tuple[Any, int]] = []
 
     def first_epoch_ended(self, epoch: int, *, final: bool = False) -> list[tuple[Any, int]]:
         """Once, when the fit's first epoch is over (``epoch`` is past it, or ``final``: the fit ended): each config
@@ -334,3 +335,16 @@ class ObservedStepping:
             return []
         self._seen = True
         return [(c, scheduler_position(c.scheduler) - p0) for c, p0 in self._start]
+
+    def wait(self, config: Any) -> None:
+        """Judge ``config`` (not stepped in the first epoch) later: stepped every few epochs, as Lightning's docs
+        show (``if self.trainer.is_last_batch and (epoch + 1) % N == 0``), it has not moved yet."""
+        self._waiting += [(c, p0) for c, p0 in self._start if c is config]
+
+    def never_moved(self, *, final: bool) -> list[Any]:
+        """The configs waited for that have not moved by the fit's end (``final``); those that moved are let go."""
+        self._waiting = [(c, p0) for c, p0 in self._waiting if scheduler_position(c.scheduler) == p0]
+        if not final:
+            return []
+        out, self._waiting = [c for c, _ in self._waiting], []
+        return out

@@ -261,6 +261,38 @@ def test_manual_optimization_stepped_per_epoch_in_on_train_epoch_end(tmp_path):
     assert "you step it yourself: 1 time in the first epoch, so 5 times in this run" in long
 
 
+class ManualEveryTwoEpochs(Manual):
+    """Lightning's documented "step every N epochs" under manual optimization, N = 2 (``stepping``: at all)."""
+
+    def __init__(self, configure: Any, *, stepping: bool = True) -> None:
+        super().__init__(configure, steps_scheduler=False)
+        self.stepping = stepping
+
+    def training_step(self, batch: Any, batch_idx: int) -> None:
+        super().training_step(batch, batch_idx)
+        if self.stepping and self.trainer.is_last_batch and (self.trainer.current_epoch + 1) % 2 == 0:
+            self.lr_schedulers().step()
+
+
+def halving(m: TinyModule) -> Any:
+    opt = SGD(m.parameters(), lr=0.1)
+    return [opt], [StepLR(opt, step_size=1, gamma=0.5)]
+
+
+def test_manual_optimization_stepped_every_few_epochs_is_silent(tmp_path):
+    # before: scheduler-not-stepped after the first epoch ("was never stepped in 16 optimizer steps")
+    module = ManualEveryTwoEpochs(halving)
+    assert fit(tmp_path, module, max_epochs=4, max_steps=-1) == []
+    applied = [a[0] for a in module.optimizers().optimizer.applied]
+    assert applied[0] == applied[31] == 0.1 and applied[32] == applied[63] == 0.05  # stepped at epoch 2's end
+
+
+def test_manual_optimization_never_stepped_is_said_by_the_fits_end_when_not_sized_per_step(tmp_path):
+    found = fit(tmp_path, ManualEveryTwoEpochs(halving, stepping=False), max_epochs=4, max_steps=-1)
+    assert [w.split(":")[0] for w in found] == ["scheduler-not-stepped"]
+    assert "was never stepped in 64 optimizer steps" in found[0]
+
+
 def test_manual_optimization_one_epoch_nobody_steps(tmp_path):
     found = fit(tmp_path, Manual(warmup_cosine, steps_scheduler=False), max_epochs=1, max_steps=-1)
     assert [w.split(":")[0] for w in found] == ["scheduler-not-stepped"]
