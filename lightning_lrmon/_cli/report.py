@@ -117,6 +117,7 @@ def terminal_plot(entries: Sequence[ConfigSchedule]) -> str:
         out.append(plt.uncolorize(plt.build()))
         for f in p.findings:
             out.append(f"  | {f.code} at step {f.step}")
+        out += [f"  note: {n}" for n in p.notes]  # e.g. simulated on lr=1.0: the curve is in multiples of the LR
     return "\n".join(out)
 
 

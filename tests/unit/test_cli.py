@@ -83,6 +83,9 @@ def test_preview_terminal_and_png(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "decay-increases at step 0" in out and "LinearLR" in out
     assert "lr-SGD" in out and "group 0" not in out  # the series has the tag every other output uses
+    assert "simulated on lr=1.0" not in out
+    assert main(["preview", cfg("seed.yaml")]) == 1  # the LR is in the model's code: the curve is in multiples of it
+    assert "note: no `optimizer:` in the config: simulated on lr=1.0" in capsys.readouterr().out
     png = tmp_path / "schedule.png"
     assert main(["preview", cfg("good.yaml"), "--steps-per-epoch", "32", "--out", str(png)]) == 0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
