@@ -116,19 +116,23 @@ def test_a_resumed_scheduler_whose_state_holds_the_horizon_says_a_resume_keeps_i
 RUN_LENGTH = ("horizon-too-short", "horizon-too-long", "lr-zero-early", "warmup-too-long")
 
 
+def wsd(opt: torch.optim.Optimizer, warmup: int, stable: int, decay: int) -> L.LambdaLR:
+    return get_wsd_schedule(opt, num_warmup_steps=warmup, num_stable_steps=stable, num_decay_steps=decay)
+
+
 def test_a_warmup_stable_decay_is_fixed_by_scaling_its_phases_to_the_run():
     # transformers' warmup-stable-decay: no keyword is its horizon (the decay ends at the sum of the phases); before,
     # the fix was "make the lambda's horizon match" (too long) or "raise gamma closer to 1" (ended early)
     for total in (1000, 100):
-        sched = get_wsd_schedule(make_optimizer(), total // 10, total // 2, num_training_steps=total)
+        warmup, decay = total // 10, total // 2  # by keyword: transformers 4.42 and 5 order the arguments differently
+        sched = wsd(make_optimizer(), warmup, total - warmup - decay, decay)
         (f,) = [f for f in check_schedule(sched, 300) if f.code in RUN_LENGTH]
         want = "use num_warmup_steps=30, num_stable_steps=120, num_decay_steps=150: the phases"
         assert f.hint.startswith(want) and f.data["verified"] is True, (total, f.hint)
-        fixed = get_wsd_schedule(make_optimizer(), 30, 150, num_stable_steps=120)
+        fixed = wsd(make_optimizer(), 30, 120, 150)
         lrs = torch_lrs(fixed, 301)
         assert max(lrs) == lrs[30] and 0 < lrs[299] < 1e-3 * max(lrs) and lrs[300] == 0.0  # ends with the run
-        assert [g.code for g in check_schedule(get_wsd_schedule(make_optimizer(), 30, 150, num_stable_steps=120), 300)
-                if g.code in RUN_LENGTH] == []  # fmt: skip
+        assert [g.code for g in check_schedule(wsd(make_optimizer(), 30, 120, 150), 300) if g.code in RUN_LENGTH] == []
 
 
 def test_hard_restarts_whose_first_cycle_ends_before_any_keyword_name_num_training_steps():
