@@ -698,9 +698,20 @@ SAVED_AT = {
 }
 
 
+def warmup_then_halving(m: TinyModule) -> Any:
+    """A stack: a per-step warm-up and a per-epoch halving on one optimizer (held against one plan)."""
+    opt = SGD(m.parameters(), lr=0.1)
+    warmup = {"scheduler": LinearLR(opt, start_factor=0.25, total_iters=8), "interval": "step"}
+    return [opt], [warmup, {"scheduler": StepLR(opt, step_size=1, gamma=0.5), "interval": "epoch"}]
+
+
 @pytest.mark.filterwarnings("ignore:You're resuming from a checkpoint that ended before the epoch ended")
 @pytest.mark.parametrize("saved_at", list(SAVED_AT))
-@pytest.mark.parametrize("configure", [per_epoch_halving, per_step_cosine, "built"], ids=["epoch", "step", "built"])
+@pytest.mark.parametrize(
+    "configure",
+    [per_epoch_halving, per_step_cosine, "built", warmup_then_halving],
+    ids=["epoch", "step", "built", "stack"],
+)
 def test_a_resume_from_any_checkpoint_continues_the_schedule_in_silence(tmp_path, saved_at, configure):
     """Returned per epoch or per step, or built by LRMonitor per epoch (its resume check counts the epochs whose
     last batch ran: at validation end the scheduler is already stepped for the epoch)."""
