@@ -24,9 +24,11 @@ from __future__ import annotations
 import functools
 import inspect
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import torch
 from torch.optim import lr_scheduler as tls
 
 from lightning_lrmon._findings import Finding
@@ -69,6 +71,8 @@ def _lambda_arg(s: Any, value: int) -> tuple[str, int] | None:
     fn = s.lr_lambdas[0] if getattr(s, "lr_lambdas", None) else None
     if isinstance(fn, functools.partial):
         candidates = fn.keywords
+    elif fn is not None:
+        candidates = module_values(fn)
     elif not isinstance(s, tls.LRScheduler):
         candidates = {k: v for k, v in vars(s).items() if not k.startswith("_")}
     elif _unrecorded(s):
@@ -79,6 +83,38 @@ def _lambda_arg(s: Any, value: int) -> tuple[str, int] | None:
         if isinstance(v, int) and not isinstance(v, bool) and abs(v - value) <= max(2, 0.01 * value):
             return key, v
     return None
+
+
+def module_values(fn: Any) -> dict[str, Any]:
+    """The values a lambda defined in ``configure_optimizers`` reads from its module by name: ``self.<name>`` (a plain
+    instance attribute) and ``self.hparams.<name>`` / ``self.hparams["<name>"]``, keyed as the code writes them.
+    Read without running anything but the public ``hparams`` property.
+
+    Examples:
+        >>> import torch
+        >>> class M(torch.nn.Module):
+        ...     def __init__(self): super().__init__(); self.total_steps = 640
+        ...     def lam(self): return lambda step: 1 - step / self.total_steps
+        >>> module_values(M().lam())
+        {'self.total_steps': 640}
+    """
+    code, cells = getattr(fn, "__code__", None), getattr(fn, "__closure__", None) or ()
+    if code is None:
+        return {}
+    names = set(code.co_names) | {c for c in code.co_consts if isinstance(c, str)}
+    out: dict[str, Any] = {}
+    for var, cell in zip(code.co_freevars, cells):
+        try:
+            obj = cell.cell_contents
+        except ValueError:  # an empty cell
+            continue
+        if not isinstance(obj, torch.nn.Module):
+            continue
+        out.update({f"{var}.{n}": v for n, v in vars(obj).items() if n in names})
+        hparams = getattr(obj, "hparams", None) if "hparams" in names else None
+        if isinstance(hparams, Mapping):
+            out.update({f"{var}.hparams.{n}": v for n, v in hparams.items() if n in names})
+    return out
 
 
 def steps_so_far(scheduler: Any) -> int:
@@ -123,6 +159,11 @@ def _fix(ctx: CheckContext, named: tuple[str, int] | None, wanted: int) -> tuple
     if named is None:
         return "", f"make the lambda's horizon match the run's {wanted} scheduler steps ('auto' in a config)."
     key, value = named
+    if "." in key:  # a value the lambda reads from its module (self.hparams.total_steps)
+        return _unit_remark(ctx, key, value, wanted), (
+            f"the lambda reads {key}={value}: make it {wanted} (the run's scheduler steps), e.g. from "
+            "self.trainer.estimated_stepping_batches."
+        )
     return _unit_remark(ctx, key, value, wanted), f"use {key}={wanted} (the run's scheduler steps){ctx.or_auto(key)}."
 
 

@@ -142,3 +142,37 @@ def test_hard_restarts_whose_first_cycle_ends_before_any_keyword_name_num_traini
         assert f.hint.startswith("use num_training_steps=300 ") and f.data["verified"] is True, (total, f.hint)
         fixed = get_cosine_with_hard_restarts_schedule_with_warmup(make_optimizer(), total // 10, 300, num_cycles=2)
         assert [g.code for g in check_schedule(fixed, 300) if g.code in RUN_LENGTH] == []
+
+
+def test_a_lambda_reading_its_horizon_from_the_module_names_that_value():
+    # the way Lightning users write a schedule (a lambda in configure_optimizers reading self.hparams or self): before,
+    # the fix was "make the lambda's horizon match"; it names what the lambda reads now
+    import lightning.pytorch as pl
+
+    class Module(pl.LightningModule):
+        def __init__(self, total_steps: int = 640, warmup_steps: int = 5) -> None:
+            super().__init__()
+            self.save_hyperparameters()
+            self.layer = torch.nn.Linear(2, 1)
+            self.decay_steps = total_steps
+
+        def schedulers(self) -> tuple[L.LambdaLR, L.LambdaLR]:
+            def from_hparams(step: int) -> float:
+                if step < self.hparams.warmup_steps:
+                    return (step + 1) / self.hparams["warmup_steps"]
+                return max(0.0, 1 - step / self.hparams.total_steps)
+
+            return (
+                L.LambdaLR(make_optimizer(), from_hparams),
+                L.LambdaLR(make_optimizer(), lambda step: max(0.0, 1 - step / self.decay_steps)),
+            )
+
+    module = Module()
+    before = {k: v for k, v in vars(module).items() if not k.startswith("_")}
+    for sched, key in zip(module.schedulers(), ("self.hparams.total_steps", "self.decay_steps")):
+        (f,) = [f for f in check_schedule(sched, 64) if f.code in RUN_LENGTH]
+        assert f.code == "horizon-too-long" and "its decay ends at step 640" in f.message, f.message
+        assert f.hint.startswith(f"the lambda reads {key}=640: make it 64 (the run's scheduler steps)"), f.hint
+    assert {
+        k: v for k, v in vars(module).items() if not k.startswith("_")
+    } == before and module.hparams.total_steps == 640
