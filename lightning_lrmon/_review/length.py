@@ -26,7 +26,7 @@ from lightning_lrmon._review.horizons import (
     phases_too_long,
     steps_so_far,
 )
-from lightning_lrmon._schedulers import SchedulerRecord, describe, horizon_of, lookup
+from lightning_lrmon._schedulers import SchedulerRecord, describe, horizon_of, init_args_of, lookup
 
 __all__ = [
     "check_horizon_too_long",
@@ -35,6 +35,12 @@ __all__ = [
     "check_scheduler_overrun",
     "check_warmup_too_long",
 ]
+
+
+def _steps_before(seg: Segment) -> int:
+    """The steps ``seg``'s scheduler took before the review: a resumed one's, for the phase that starts the run
+    (a later phase starts from its own step 0)."""
+    return 0 if seg.start > 0 else steps_so_far(seg.scheduler)
 
 
 def check_horizon_too_short(ctx: CheckContext) -> list[Finding]:
@@ -48,7 +54,7 @@ def check_horizon_too_short(ctx: CheckContext) -> list[Finding]:
         h = horizon_of(seg.scheduler)
         if h is None or h <= 0:
             continue
-        e_now = 0 if seg.start > 0 else max(getattr(seg.scheduler, "last_epoch", 0), 0)
+        e_now = _steps_before(seg)
         end_row = max(seg.start + h - e_now, 0)  # a resumed run can be past the horizon already
         span = seg.stop - seg.start
         if end_row >= seg.stop - 1:
@@ -68,7 +74,7 @@ def _short_finding(
     rest of the phase, so decay-increases and lr-jump do not report the climb again."""
     # the horizon that ends with the run, counted from the scheduler's own step 0 (a resumed or already stepped
     # scheduler is part-way through it)
-    e_now = 0 if seg.start > 0 else max(getattr(seg.scheduler, "last_epoch", 0), 0)
+    e_now = _steps_before(seg)
     arg, wanted = info.horizon_arg, ctx.total_steps - seg.start + e_now
     if climb is not None:
         restarts = int(np.ceil((seg.stop - end_row) / (2 * h)))
@@ -129,7 +135,7 @@ def _long_fix(ctx: CheckContext, seg: Segment, info: SchedulerRecord, span: int,
 
 def _long_horizon(ctx: CheckContext, seg: Segment, info: SchedulerRecord, h: int) -> Finding | None:
     """``horizon-too-long`` of a schedule whose decay ends at its horizon: the run covers too little of it."""
-    e_now = 0 if seg.start > 0 else max(getattr(seg.scheduler, "last_epoch", 0), 0)
+    e_now = _steps_before(seg)
     remaining, span = h - e_now, seg.stop - seg.start
     if remaining <= 0 or span >= HORIZON_LONG_COVERAGE * remaining:
         return None
@@ -149,7 +155,7 @@ def _long_horizon(ctx: CheckContext, seg: Segment, info: SchedulerRecord, h: int
 def _no_drop_yet(ctx: CheckContext, seg: Segment, info: SchedulerRecord, h: int) -> bool:
     """A step decay whose LR stays flat over a run of a few steps or more, its drops (a period, or milestones
     still ahead) after the run's end."""
-    span, e_now = seg.stop - seg.start, 0 if seg.start > 0 else max(getattr(seg.scheduler, "last_epoch", 0), 0)
+    span, e_now = seg.stop - seg.start, _steps_before(seg)
     if info.shape != "decay" or span < 4 or (info.judges_short_horizon and h - e_now < span):
         return False
     return bool(ctx.cols.max(seg.start, seg.stop, 0) <= ctx.cols.min(seg.start, seg.stop, 0))
@@ -157,10 +163,9 @@ def _no_drop_yet(ctx: CheckContext, seg: Segment, info: SchedulerRecord, h: int)
 
 def _no_drop_in_the_run(ctx: CheckContext, seg: Segment, info: SchedulerRecord, h: int) -> Finding:
     """``horizon-too-long`` of a step decay (StepLR, MultiStepLR) whose first drop comes after the run."""
-    e_now = 0 if seg.start > 0 else max(getattr(seg.scheduler, "last_epoch", 0), 0)
+    e_now = _steps_before(seg)
     span = seg.stop - seg.start
-    written = getattr(seg.scheduler, info.horizon_arg or "", h)
-    written = sorted(written.elements()) if hasattr(written, "elements") else written  # MultiStepLR's Counter
+    written = init_args_of(seg.scheduler).get(info.horizon_arg or "", h)  # MultiStepLR's milestones as a list
     msg = (
         f"{describe(seg.scheduler)} on {ctx.optimizer_label}: its first drop ({info.horizon_arg}={written}) comes "
         f"after the {span} scheduler steps this run takes, so the LR stays at "

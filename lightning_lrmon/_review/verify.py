@@ -29,7 +29,8 @@ import numpy as np
 
 from lightning_lrmon._findings import Finding
 from lightning_lrmon._review.context import CheckContext
-from lightning_lrmon._review.horizons import HORIZON_NAME
+from lightning_lrmon._review.horizons import HORIZON_NAME, steps_so_far
+from lightning_lrmon._schedulers import lookup
 from lightning_lrmon._schedulers.refit import refit
 
 __all__ = ["FIX_CODES", "verify_fixes"]
@@ -65,9 +66,10 @@ def _what_is_wrong(fixed: Any, steps: int, review: Review) -> str | None:
 def _restored(scheduler: Any, arg: str) -> bool:
     """A resumed scheduler whose state (what ``load_state_dict`` restores: its attributes, its children's) holds
     ``arg``: changing the argument in code does not change the resumed run."""
-    if max(getattr(scheduler, "last_epoch", 0), 0) == 0:
+    if steps_so_far(scheduler) == 0:
         return False
-    kids = getattr(scheduler, "_schedulers", None) or []
+    record = lookup(scheduler)
+    kids = record.children(scheduler) if record is not None and record.children is not None else []
     return any(arg in vars(s) for s in [scheduler, *kids] if hasattr(s, "__dict__"))
 
 
@@ -139,7 +141,7 @@ def _named_by_simulation(f: Finding, ctx: CheckContext, review: Review, value: i
     each horizon-like keyword sized to the run is simulated, then the phases scaled together; the first fix whose
     schedule ends with the run is named. Otherwise the finding is left as it is."""
     keywords, n, s = _keywords(ctx.scheduler), ctx.cols.n, ctx.scheduler
-    if _VERIFYING.get() or not keywords or max(getattr(s, "last_epoch", 0), 0) > 0:
+    if _VERIFYING.get() or not keywords or steps_so_far(s) > 0:
         return f
     for key in [k for k in keywords if HORIZON_NAME.match(k.lower())]:
         fixed = refit(s, key, value)
@@ -166,13 +168,10 @@ WARMUP_KEYWORD = "num_warmup_steps"
 
 def _warmup_scaled(scheduler: Any, fixed: Any, arg: str, value: int) -> tuple[Any, str, int, int] | None:
     """``fixed`` with its warm-up scaled as its horizon was (``None``: it has no warm-up keyword)."""
-    fn = (getattr(scheduler, "lr_lambdas", None) or [None])[0]
-    keywords = getattr(fn, "keywords", None)
-    if not isinstance(keywords, dict) or arg not in keywords or WARMUP_KEYWORD not in keywords:
+    keywords = _keywords(scheduler)  # a warm-up or horizon of 0 (or not an int) has nothing to scale
+    if arg not in keywords or WARMUP_KEYWORD not in keywords:
         return None
     old, horizon = keywords[WARMUP_KEYWORD], keywords[arg]
-    if not isinstance(old, int) or not isinstance(horizon, int) or horizon <= 0:
-        return None
     new = max(0, round(old * value / horizon))
     scaled = refit(fixed, WARMUP_KEYWORD, new)
     return None if scaled is None or new == old else (scaled, WARMUP_KEYWORD, old, new)
