@@ -196,7 +196,7 @@ class LRMonitor(Callback):
     def logged(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """What the last fit logged, ``{tag: (steps, values)}``: every step up to 65,536 values (steps x tags), then
         thinned by halves (bounded memory), whatever the logger."""
-        return self.session.kept.series()
+        return self.session.logged()
 
     @property
     @override

@@ -20,10 +20,14 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 __all__ = ["PlanCursor", "parted", "parted_groups"]
 
 #: planned values held at a time (a window of rows): 4096 floats, whatever the number of groups
 _WINDOW_VALUES = 4096
+#: float noise between a planned and an applied LR: a relative 1e-6 (closed forms against torch's recursive updates)
+_NOISE = 1e-6
 
 
 class PlanCursor:
@@ -41,6 +45,11 @@ class PlanCursor:
         #: ``n``-th step counted)
         self.a = 0
         self.rows: list[list[float]] = []
+        #: the window's rows, and the first group's planned LR less and plus float noise at each (the per-step path
+        #: holds the first group inside ``[lo[i], hi[i]]`` with two comparisons and no call)
+        self.size = 0
+        self.lo: list[float] = []
+        self.hi: list[float] = []
 
     def at(self, k: int) -> list[float] | None:
         """Each group's planned LR at row ``k`` (``None`` past the plan, or when it cannot be read)."""
@@ -51,13 +60,17 @@ class PlanCursor:
         got = self._plan.rows(k, k + self._window) if k >= 0 else None
         if got is None or not len(got):
             return None
-        self.a, self.rows = k, got.tolist()
+        got = np.asarray(got, dtype=np.float64)
+        first = got[:, 0]
+        noise = np.abs(first) * _NOISE
+        self.a, self.rows, self.size = k, got.tolist(), len(got)
+        self.lo, self.hi = (first - noise).tolist(), (first + noise).tolist()
         return self.rows[0]
 
 
 def parted_groups(applied: Sequence[float], planned: Sequence[float]) -> list[int]:
     """The groups whose LR a step used parts from the planned one beyond float noise (a relative 1e-6)."""
-    return [g for g, (a, p) in enumerate(zip(applied, planned)) if not math.isclose(a, p, rel_tol=1e-6)]
+    return [g for g, (a, p) in enumerate(zip(applied, planned)) if not math.isclose(a, p, rel_tol=_NOISE)]
 
 
 def parted(applied: Sequence[float], planned: Sequence[float]) -> bool:

@@ -42,6 +42,11 @@ class Kept:
             self._rows = rows[::2]
             self.stride *= 2
 
+    def add_rows(self, rows: Sequence[tuple[float, int, Sequence[str], Sequence[float]]]) -> None:
+        """Many rows ``(wall, step, tags, values)`` at once (a TensorBoard writer's buffered steps), as ``add``."""
+        for _, step, tags, values in rows:
+            self.add(step, tags, values)
+
     def series(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """``{tag: (steps, values)}`` of every tag kept."""
         out: dict[str, tuple[list[int], list[float]]] = {}

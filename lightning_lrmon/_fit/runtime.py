@@ -16,7 +16,10 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Mapping, Sequence
+from itertools import chain
 from typing import Any
+
+import numpy as np
 
 from lightning_lrmon._findings import Finding, tooling
 from lightning_lrmon._fit.voice import LIGHTNING, Voice
@@ -26,6 +29,7 @@ __all__ = [
     "double_step",
     "loader_length_changed",
     "lr_invalid_at_runtime",
+    "lr_invalid_in_rows",
     "lr_outside_plan",
     "not_stepped",
     "off_count",
@@ -253,6 +257,20 @@ def lr_invalid_at_runtime(tags: Sequence[str], values: Sequence[float], step: in
         step,
         "check the scheduler's formula and its horizon; a NaN/inf/negative LR destroys the weights.",
     )
+
+
+def lr_invalid_in_rows(rows: Sequence[tuple[float, int, Sequence[str], Sequence[float]]]) -> Finding | None:
+    """``lr-invalid`` for the first invalid LR among buffered rows ``(wall, step, tags, values)``, tested at once.
+
+    Examples:
+        >>> lr_invalid_in_rows([(0.0, 3, ["lr-SGD"], [0.1]), (0.0, 4, ["lr-SGD"], [-0.1])]).message
+        'the LR of lr-SGD is -0.1 at optimizer step 4.'
+    """
+    flat = np.fromiter(chain.from_iterable(row[3] for row in rows), dtype=np.float64)
+    if bool(np.all(flat >= 0.0)) and bool(np.all(flat < np.inf)):  # NaN fails both
+        return None
+    found = (lr_invalid_at_runtime(tags, values, step) for _, step, tags, values in rows)
+    return next((f for f in found if f is not None), None)
 
 
 def spec_changed(saved: Mapping[str, str], now: Mapping[str, str], step: int) -> Finding | None:

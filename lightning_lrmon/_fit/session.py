@@ -20,16 +20,15 @@ Examples:
 from __future__ import annotations
 
 import math
-import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from lightning_lrmon._exceptions import LRMonitorNote, LRScheduleWarning
 from lightning_lrmon._findings import Finding
+from lightning_lrmon._fit.findinglog import FindingLog
 from lightning_lrmon._fit.kept import Kept
 from lightning_lrmon._fit.live import LengthWatch, ObservedStepping, SteppingCheck
-from lightning_lrmon._fit.runtime import lr_invalid_at_runtime
+from lightning_lrmon._fit.runtime import lr_invalid_at_runtime, lr_invalid_in_rows
 from lightning_lrmon._fit.sinks import LoggerSink, TensorBoardSink
 from lightning_lrmon._fit.track import LRTracker, Track
 from lightning_lrmon._review.render import finding_markdown
@@ -38,7 +37,7 @@ from lightning_lrmon._vocab import OnMisconfig
 if TYPE_CHECKING:
     from lightning_lrmon._review.series import PlannedSeries
 
-__all__ = ["Built", "FindingLog", "Session"]
+__all__ = ["Built", "Session"]
 
 #: optimizer-step counts at which the stepping checks run (then every 1024 steps)
 _CHECK_AT = frozenset((2, 3, 10))
@@ -57,63 +56,6 @@ class Built:
     configured_lrs: list[float]
     config: Any = None
     groups_before: list[dict[str, Any]] = field(default_factory=list)  # the param groups' keys before the build
-
-
-class FindingLog:
-    """Every finding of a fit, in order; each warned once on rank zero, or marked for raising.
-
-    Args:
-        on_misconfig: ``"warn"``, ``"raise"`` or ``"ignore"``.
-        is_zero: this process is rank zero (only it warns).
-    """
-
-    def __init__(self, on_misconfig: OnMisconfig | str, is_zero: bool) -> None:
-        self.on_misconfig = on_misconfig
-        self.is_zero = is_zero
-        self.findings: list[Finding] = []
-        #: where warnings point: ``(file, line, module)`` of the user's ``configure_optimizers`` (or class)
-        self.location: tuple[str, int, str] | None = None
-        #: finds ``location`` at the first warning (reading the user's source costs about a millisecond)
-        self.locate: Callable[[], tuple[str, int, str] | None] | None = None
-        #: a schedule problem was found under ``on_misconfig="raise"`` and no raise has happened yet
-        self.wants_raise = False
-        self._said: set[str] = set()
-
-    def add(self, finding: Finding, *, once_per_code: bool = True) -> bool:
-        """Record ``finding`` (``False``: said before, nothing done); warn or mark it for raising."""
-        if once_per_code and any(f.code == finding.code for f in self.findings):
-            return False
-        text = str(finding)
-        if text in self._said:
-            return False
-        self._said.add(text)
-        self.findings.append(finding)
-        if self.on_misconfig == "raise" and finding.is_schedule_problem:
-            self.wants_raise = True
-        elif self.on_misconfig != "ignore" and self.is_zero:
-            self._warn(text, LRScheduleWarning if finding.is_schedule_problem else LRMonitorNote)
-        return True
-
-    def _warn(self, text: str, category: type[Warning]) -> None:
-        """Warn at ``location`` (the user's ``configure_optimizers``) when known: a place worth opening, and
-        one Lightning's console formatter prints with the category (it drops it for paths inside Lightning)."""
-        if self.locate is not None:
-            self.location, self.locate = self.locate(), None
-        if self.location is None:
-            warnings.warn(text, category, stacklevel=6)
-            return
-        filename, lineno, module = self.location
-        warnings.warn_explicit(text, category, filename, lineno, module=module)
-
-    def schedule_problems(self) -> list[Finding]:
-        return [f for f in self.findings if f.is_schedule_problem]
-
-    def raise_now(self, others_want_it: bool | None = None) -> bool:
-        """Whether to raise now: this rank's wish, or the ranks' vote when one was taken (``others_want_it``)."""
-        decision = self.wants_raise if others_want_it is None else others_want_it
-        if decision:
-            self.wants_raise = False
-        return decision
 
 
 class Session:
@@ -151,6 +93,7 @@ class Session:
         self.next_read = -1
         self._sparse_every = 0  # the other loggers' cadence in steps (0: they log by epoch)
         self._read_at: int | None = None  # the step of the last read
+        self._late: list[Finding] = []  # found at a flush of the writer, said once it has let go of its file
 
     @property
     def findings(self) -> list[Finding]:
@@ -173,6 +116,8 @@ class Session:
         """The sinks, the stepping check and the length watch of this fit (owned by the session from now on)."""
         self._tensorboard, self._others, self._stepping = tensorboard, others, stepping
         self.length_watch = length_watch
+        if tensorboard is not None:
+            self._after_tensorboard(tensorboard, tensorboard.lend(self._tapped))
 
     def read_sparsely(self, last_step: int | None) -> None:
         """With no TensorBoard writer (it logs every step), read the LRs only at the steps the other loggers log at
@@ -244,6 +189,12 @@ class Session:
 
     def flush(self) -> None:
         self._to_tensorboard("flush")
+        self._say_late()
+
+    def logged(self) -> dict[str, Any]:
+        """``{tag: (steps, values)}`` of what was logged so far (the writer's buffered steps flushed first)."""
+        self.flush()
+        return self.kept.series()
 
     def rebase_stepping(self, facts: Any) -> None:
         """The loader's length changed: the stepping check counts from here with ``facts``."""
@@ -286,6 +237,7 @@ class Session:
                     self.emit(others.scalars(track.last_step, track.all_tags, track.values))
         self._to_tensorboard("close")
         self._tensorboard = None
+        self._say_late()
 
     # -- per optimizer step --------------------------------------------------------------------------------------
 
@@ -293,8 +245,8 @@ class Session:
         """Log the LRs ``optimizer``'s coming step uses at ``step``; returns the values (``None``: not ours).
 
         The per-step path, kept lean (it runs between the backward pass and the update, with cold caches): one
-        read, one buffered append, one validity test, one counter; under sparse reading a step that nothing logs
-        or checks is only counted (the LRs are not read).
+        read, one buffered append, one counter and two comparisons against the plan; under sparse reading a step
+        that nothing logs or checks is only counted (the LRs are not read).
         """
         track = self.tracker.read(optimizer)
         if track is None:
@@ -332,39 +284,75 @@ class Session:
             self._log_the_idle(others, track, step)
 
     def _log(self, optimizer: Any, track: Track, step: int) -> None:
-        """The values just read into ``track``: kept, written, validated, counted and checked."""
+        """The values just read into ``track``: written, kept, validated, counted and held against the plan.
+
+        With LRMonitor's TensorBoard writer taking every step, its buffer is the only per-step copy: the kept series
+        and the validity of every group are done at each flush (``_tapped``); the step itself holds the first group
+        in the plan's noise band (a valid LR), and validates at once only outside it or with no plan.
+        """
         tags, values = track.all_tags, track.values
-        self.kept.add(step, tags, values)
         tb = self._tensorboard
-        if tb is not None:  # called directly, not through _to_tensorboard's lookup: this is the per-step path
-            failed = tb.scalars(step, tags, values)
-            if failed is not None:
-                self._after_tensorboard(tb, failed)
+        direct = tb.direct if tb is not None else None
+        if direct is not None:
+            try:
+                direct.add_scalars(step, tags, values)
+            except OSError as err:
+                assert tb is not None  # the writer is lent by this sink
+                self._after_tensorboard(tb, tb.failed(err))
+            if self._late:
+                self._say_late()
+        else:
+            self._keep_and_validate(tb, step, tags, values)
         others = self._others
         if others is not None:
             self._to_others(others, track, step)
+        n = track.count = track.count + 1
+        plan = track.plan
+        if plan is not None and n & 1023 and n not in _CHECK_AT:
+            i = n - 1 - plan.a
+            if 0 <= i < plan.size and plan.lo[i] <= values[0] <= plan.hi[i]:
+                return
+        if direct is not None:
+            self._validate(tags, values, step)
+        self._hold(optimizer, track, n, step, values)
+
+    def _keep_and_validate(self, tb: TensorBoardSink | None, step: int, tags: list[str], values: list[float]) -> None:
+        """No writer takes every step: keep and validate this one now, and hand it to the writer's cadence."""
+        self.kept.add(step, tags, values)
+        if tb is not None:
+            self._after_tensorboard(tb, tb.scalars(step, tags, values))
+        self._validate(tags, values, step)
+
+    def _validate(self, tags: list[str], values: list[float], step: int) -> None:
         if not (min(values) >= 0.0 and max(values) < _INF):  # NaN fails both comparisons
             self.emit(lr_invalid_at_runtime(tags, values, step))
-        self._hold(optimizer, track, step, values)
 
-    def _hold(self, optimizer: Any, track: Track, step: int, values: list[float]) -> None:
-        """The step counted, and held against the plan: all of it at the check counts, else the first group."""
-        n = track.count = track.count + 1
+    def _tapped(self, rows: list[Any]) -> None:
+        """The writer's buffered steps, at its flush: kept for ``plot``, and their LRs validated (the first invalid
+        one is said once the writer has let go of its file: ``_say_late``)."""
+        self.kept.add_rows(rows)
+        found = lr_invalid_in_rows(rows)
+        if found is not None:
+            self._late.append(found)
+
+    def _say_late(self) -> None:
+        late, self._late = self._late, []
+        for finding in late:
+            self.emit(finding)
+
+    def _hold(self, optimizer: Any, track: Track, n: int, step: int, values: list[float]) -> None:
+        """The ``n``-th step held against the plan where the first group's band did not settle it: all of it at
+        the check counts, else each group on a miss."""
         stepping = self._stepping
         if stepping is None:
             return
         found: Sequence[Finding | None]
         if n & 1023 == 0 or n in _CHECK_AT:
             found = stepping.check(optimizer, n, step)
-        else:  # the step's LRs against the plan's, every step read: the first group in place, the rest on a miss
+        else:
             plan = track.plan
             if plan is None:
                 return
-            i, rows = n - 1 - plan.a, plan.rows
-            if 0 <= i < len(rows):
-                a, p = values[0], rows[i][0]
-                if a == p or abs(a - p) <= 1e-6 * abs(p):
-                    return
             found, keep = stepping.compare(optimizer, n, step, values)
             if not keep:
                 track.plan = None

@@ -52,6 +52,23 @@ class TensorBoardSink:
         self.state: PrefixState = "learning" if logger is not None else "ready"
         self._logger = logger
         self._waiting: list[_Waiting] = []
+        #: the writer, once the per-step path may append to it itself (prefix known, every step written, tapped)
+        self.direct: EventWriter | None = None
+        self._tap: Callable[[list[Any]], None] | None = None
+
+    def lend(self, tap: Callable[[list[Any]], None]) -> Finding | None:
+        """Let the per-step path append to the writer itself once the prefix is known and every step is written;
+        ``tap`` then gets the buffered steps at each flush (one call per flush instead of one per step)."""
+        self._tap = tap
+        return self._go_direct()
+
+    def _go_direct(self) -> Finding | None:
+        if self._tap is None or self.state != "ready" or self.every != 1 or self.direct is not None:
+            return None
+        failed = self._write("flush", ())  # the steps buffered so far were kept by the caller: not through the tap
+        if self.state == "ready":
+            self.writer.tap, self.direct = self._tap, self.writer
+        return failed
 
     # -- per step ------------------------------------------------------------------------------------------------
 
@@ -63,7 +80,7 @@ class TensorBoardSink:
             try:
                 self.writer.add_scalars(step, tags, values)
             except OSError as err:
-                return self._failed(err)
+                return self.failed(err)
             return None
         if self.state == "learning":
             return self._learn(step, tags, values)
@@ -94,7 +111,7 @@ class TensorBoardSink:
         rest = slice(1 if written else 0, None)
         if self.state == "ready" and tags[rest]:  # a waiting write that failed does not drop this step's values
             failed = self.scalars(step, tags[rest], values[rest]) or failed
-        return failed
+        return self._go_direct() or failed
 
     def _prefix_known(self, prefix: str) -> Finding | None:
         """Write what waited for the prefix; from now on every step goes straight to the writer."""
@@ -127,7 +144,7 @@ class TensorBoardSink:
             if failed is not None:
                 return failed
         failed = self._write("close", ())
-        self.state = "closed"
+        self.state, self.direct = "closed", None
         return failed
 
     def _write(self, kind: str, args: tuple[Any, ...]) -> Finding | None:
@@ -139,7 +156,7 @@ class TensorBoardSink:
         try:
             self._do(kind, args)
         except OSError as err:  # a full or vanished disk must not kill training
-            return self._failed(err)
+            return self.failed(err)
         except Exception as err:  # runs inside an optimizer-step hook: nothing may escape into training
             return tooling(
                 "logger-failed",
@@ -152,9 +169,10 @@ class TensorBoardSink:
     def _do(self, kind: str, args: tuple[Any, ...]) -> None:
         _WRITES[kind](self.writer, *args)
 
-    def _failed(self, err: OSError) -> Finding:
+    def failed(self, err: OSError) -> Finding:
+        """A write raised ``err``: drop the file and step aside, said as a ``logger-failed`` note."""
         self.writer.abandon()
-        self.state = "closed"
+        self.state, self.direct = "closed", None
         return tooling(
             "logger-failed",
             f"writing TensorBoard events to {self.writer.path} failed ({err}); LRMonitor keeps training, stops "

@@ -192,7 +192,7 @@ class LoopMonitor:
     @property
     def logged(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """What was logged, ``{tag: (steps, values)}``: every step up to 65,536 values, then thinned by halves."""
-        return self.session.kept.series()
+        return self.session.logged()
 
     def state_dict(self) -> dict[str, Any]:
         """What ``fabric.save`` keeps: the steps taken and, for a scheduler LoopMonitor built, its state."""

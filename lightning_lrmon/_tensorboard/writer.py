@@ -28,7 +28,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -97,6 +97,9 @@ class EventWriter:
         self._flush_at = math.inf
         self._lock = threading.Lock()
         self.closed = False
+        #: called with the buffered steps just before they are encoded (or dropped): a reader of every step that
+        #: needs no per-step call of its own (LRMonitor keeps and validates its series there); it must not write
+        self.tap: Callable[[list[Pending]], None] | None = None
         if not self.shared:
             self._fh.write(frame(version_event()))
 
@@ -168,6 +171,8 @@ class EventWriter:
                 return
             pending, self._pending = self._pending, []
             self._flush_at = math.inf
+            if pending and self.tap is not None:
+                self.tap(pending)
             chunks = self._encoder.encode_pending(pending) if pending else []
             if extra:
                 chunks.extend(frame(p) for p in extra)
@@ -206,7 +211,9 @@ class EventWriter:
     def abandon(self) -> None:
         """Drop what is buffered and release the file without writing (after a write failed)."""
         with self._lock:
-            self._pending = []
+            pending, self._pending = self._pending, []
+            if pending and self.tap is not None:
+                self.tap(pending)
             self.closed = True
             with contextlib.suppress(OSError):
                 self._fh.close()

@@ -179,6 +179,35 @@ def test_nan_lr_at_runtime_is_reported_once_with_its_step(tmp_path):
     assert "lrmon/lr-invalid" in read_texts(run_dir(tmp_path))
 
 
+class WritesNaN(Callback):
+    """Something outside the scheduler writes a NaN into one group's LR at optimizer step ``at``."""
+
+    def __init__(self, group: int, at: int) -> None:
+        self.group, self.at = group, at
+
+    def on_train_batch_start(self, trainer: Any, pl_module: Any, batch: Any, batch_idx: int) -> None:
+        if trainer.global_step == self.at:
+            trainer.optimizers[0].param_groups[self.group]["lr"] = float("nan")
+
+
+@pytest.mark.parametrize("group", [0, 1])
+def test_nan_lr_in_any_group_of_a_held_plan_is_reported_with_its_step(tmp_path, group):
+    """Every step goes to TensorBoard and the first group is held against a cosine plan: a NaN in the first group
+    leaves the plan at once, one in the second is found among the buffered steps; both name the step and group."""
+
+    def configure(mod):
+        opt = SGD([{"params": mod.body.parameters()}, {"params": mod.head.parameters(), "lr": 0.05}], lr=0.1)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": CosineAnnealingLR(opt, T_max=30), "interval": "step"}}
+
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        trainer(tmp_path, [LRMonitor(), WritesNaN(group, 7)], max_steps=30).fit(TinyModule(configure), loader(64, 2))
+    said = [str(w.message) for w in record if issubclass(w.category, LRScheduleWarning)]
+    invalid = [m for m in said if m.startswith("lr-invalid")]
+    expected = f"lr-invalid: the LR of lr-SGD/pg{group + 1} is nan at optimizer step 7"
+    assert len(invalid) == 1 and invalid[0].startswith(expected)
+
+
 def test_double_step_is_reported(tmp_path):
     m = TinyModule(lambda mod: SGD(mod.parameters(), lr=0.1), extra_step=True)
     with pytest.warns(LRScheduleWarning, match="^double-step") as rec:
