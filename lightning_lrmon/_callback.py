@@ -10,6 +10,8 @@ Examples:
 from __future__ import annotations
 
 import functools
+import importlib
+import importlib.util
 import logging
 import sys
 from collections.abc import Callable
@@ -66,9 +68,13 @@ def register_with_jsonargparse() -> None:
     jsonargparse would resolve a ``class_path`` mapping itself: it demands a dotted path when the spec holds
     ``"auto"`` (it checks ``"auto"`` against the scheduler's ``int`` annotation, then cannot import a bare name).
     Its public ``register_type`` makes ``SchedulerConfig``, the first member of ``SchedulerSpec``, take any
-    value as it is; LRMonitor resolves bare torch names and binds ``"auto"`` itself.
+    value as it is; LRMonitor resolves bare torch names and binds ``"auto"`` itself. Registered when this module is
+    imported, with jsonargparse imported for it where it is installed (about 25 ms): a script that imports
+    lightning-lrmon before ``lightning.pytorch.cli`` has its specs passed through too.
     """
     module = sys.modules.get("jsonargparse.typing")
+    if module is None and importlib.util.find_spec("jsonargparse") is not None:
+        module = importlib.import_module("jsonargparse.typing")
     if module is not None:
         module.register_type(
             SchedulerConfig,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import warnings
 
@@ -103,6 +104,26 @@ def test_the_readmes_natural_yaml_trains_under_lightningcli(tmp_path, monkeypatc
     path = tmp_path / "bare.yaml"
     path.write_text(yaml.safe_dump(CONFIGS["bare-name-with-auto"][0]))
     assert run_lightningcli(str(path), False, tmp_path, monkeypatch)
+
+
+def test_the_natural_yaml_trains_when_lightning_lrmon_is_imported_before_lightningcli(tmp_path):
+    """A fresh interpreter that imports lightning-lrmon before ``lightning.pytorch.cli`` (a script's own import
+    order): the bare name with "auto" still reaches LRMonitor untouched (0.3 registered its spec type only when
+    jsonargparse was already loaded, and LightningCLI then refused the bare name)."""
+    path = tmp_path / "bare.yaml"
+    path.write_text(yaml.safe_dump(CONFIGS["bare-name-with-auto"][0]))
+    code = (
+        "import sys, warnings\n"
+        "from lightning_lrmon import LRMonitor, LRMonitorNote\n"
+        "warnings.simplefilter('ignore', LRMonitorNote)\n"
+        f"sys.path.insert(0, {EXAMPLES!r})\n"
+        "from main import main\n"
+        f"cli = main(['fit', '--config', {str(path)!r}])\n"
+        "print('trained', cli.trainer.global_step)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "trained" in done.stdout
 
 
 def test_fast_mode_skips_lightningclis_parser(tmp_path, capsys):
