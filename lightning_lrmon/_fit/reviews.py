@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 from lightning_lrmon._exceptions import LRMonitorConfigError
@@ -19,6 +20,7 @@ from lightning_lrmon._simulation.stack import stacked
 from lightning_lrmon._stepping.contract import (
     Contract,
     configured_by_lightningcli,
+    frequency_cause,
     overrides_step,
     per_epoch_cause,
     read_contract,
@@ -76,6 +78,7 @@ def _subject(
         step_offset=trainer.global_step if interval == "step" else 0,
         interval=interval,
         accumulate=facts.accumulate if interval == "step" else 1,
+        auto_ok=built is not None,  # 'auto' is bound by LRMonitor's own build: torch's classes reject it
     )
 
 
@@ -174,8 +177,11 @@ def _review_config(
             "lr_scheduler_step passes changes), whatever the interval"
         )
     per_update = t_unit(config.scheduler) == "step" and contract.by == "lr_scheduler_step"
+    tags = list(subject.tags or [])
     if (contract.by == "lightning" or per_update) and interval == "epoch" and not config.reduce_on_plateau:
-        _name_the_interval(r, config, trainer, facts, contract, list(subject.tags or []))
+        _name_the_interval(r, config, trainer, facts, contract, tags)
+    elif contract.by == "lightning" and interval == "step" and not config.reduce_on_plateau:
+        _name_the_frequency(r, config, trainer, facts, contract, tags)
     return r
 
 
@@ -195,17 +201,40 @@ def _name_the_interval(
     if not any(f.code in RUN_LENGTH_CODES for f in r.findings):
         return
     per_step = dataclasses.replace(contract, interval="step", frequency=1)
-    subject = _subject(per_step, trainer, facts, None, Options(), tags, scheduler=config.scheduler)
-    if subject is None:
+    steps = _fits_when(per_step, trainer, facts, config, tags)
+    if steps is not None:
+        _recause(r, lambda f: per_epoch_cause(f, contract, epoch_steps=r.steps, optimizer_steps=steps))
+
+
+def _name_the_frequency(
+    r: Review, config: Any, trainer: Any, facts: RunFacts, contract: Contract, tags: list[str]
+) -> None:
+    """Horizon findings of a per-step scheduler whose horizon counts optimizer steps while Lightning steps it every
+    ``frequency``-th one (a horizon in micro-batches is named by the review itself)."""
+    if not any(f.code in RUN_LENGTH_CODES for f in r.findings):
         return
+    if contract.frequency > 1:
+        every = dataclasses.replace(contract, frequency=1)
+        steps = _fits_when(every, trainer, facts, config, tags)
+        if steps is not None:
+            _recause(r, lambda f: frequency_cause(f, contract, optimizer_steps=steps, scheduler_steps=r.steps))
+
+
+def _fits_when(stepping: Any, trainer: Any, facts: RunFacts, config: Any, tags: list[str]) -> int | None:
+    """The scheduler steps of the run with ``stepping`` and ``facts`` when the scheduler's review there has no
+    run-length finding (``None``: it would not fit either, or could not be reviewed)."""
+    subject = _subject(stepping, trainer, facts, None, Options(), tags, scheduler=config.scheduler)
+    if subject is None:
+        return None
     try:
         other = review(subject, with_series=False)
     except Exception:  # the cause stays unnamed; the findings stand as they are
-        return
-    if any(f.code in RUN_LENGTH_CODES for f in other.findings):
-        return
-    steps = {"epoch_steps": r.steps, "optimizer_steps": subject.steps}
-    r.findings[:] = [per_epoch_cause(f, contract, **steps) if f.code in RUN_LENGTH_CODES else f for f in r.findings]
+        return None
+    return None if any(f.code in RUN_LENGTH_CODES for f in other.findings) else subject.steps
+
+
+def _recause(r: Review, cause: Callable[[Finding], Finding]) -> None:
+    r.findings[:] = [cause(f) if f.code in RUN_LENGTH_CODES else f for f in r.findings]
 
 
 def _review_stacked(session: Session, trainer: Any, configs: list[Any], facts: RunFacts) -> Review | None:
@@ -328,6 +357,8 @@ def review_observed(session: Session, trainer: Any, config: Any, per_epoch: int,
         steps_per_epoch=per_epoch if per_epoch > 1 else None,
         step_offset=trainer.global_step,
         interval="step" if per_epoch > 1 else "epoch",
+        auto_ok=False,  # the user's own scheduler: torch's classes reject 'auto'
+        resumed=trainer.ckpt_path is not None,  # stepped by the user this fit, not restored
     )
     try:
         r = review(subject, with_series=False)

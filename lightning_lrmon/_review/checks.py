@@ -153,6 +153,7 @@ def run_checks(
         ratios=ratios,
         offset=subject.step_offset,
         auto_ok=subject.auto_ok,
+        resumed=subject.resumed,
     )
     out = _tooling_findings(sim, subject)
     if sim.method in ("static", "unavailable") or sim.valid_steps == 0:

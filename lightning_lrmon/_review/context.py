@@ -79,6 +79,7 @@ class CheckContext:
     found: list[Finding] = field(default_factory=list)  # findings so far: a check may defer to a specific one
     offset: int = 0  # optimizer step of row 0 (a resumed run starts part-way)
     auto_ok: bool = True  # the door binds 'auto' (LightningCLI's top-level lr_scheduler: does not)
+    resumed: bool | None = None  # its state came from a checkpoint (None: it was stepped before the review)
 
     def at(self, row: int) -> int:
         """The run's optimizer step of simulation row ``row``."""

@@ -37,7 +37,7 @@ from lightning_lrmon._schedulers import Phases, describe, horizon_of, lookup
 from lightning_lrmon._simulation.columns import Columns
 from lightning_lrmon._simulation.shadow import probe_lambda
 
-__all__ = ["HORIZON_NAME", "lambda_too_long", "lambda_too_short", "phases_too_long"]
+__all__ = ["HORIZON_NAME", "lambda_too_long", "lambda_too_short", "phases_too_long", "unit_remark"]
 
 #: a phase counts as cut when its own horizon is at least this many times the span its milestone gives it
 PHASE_CUT_RATIO = 2.0
@@ -142,7 +142,9 @@ def horizon_fix(ctx: CheckContext, named: tuple[str, int]) -> tuple[str, str]:
     return _fix(ctx, named, wanted)
 
 
-def _unit_remark(ctx: CheckContext, key: str, value: int, wanted: int) -> str:
+def unit_remark(ctx: CheckContext, key: str, value: int, wanted: int) -> str:
+    """What ``key=value`` looks like when it is not the run's ``wanted`` scheduler steps: micro-batches under
+    gradient accumulation, or epochs of a scheduler stepped per step (else nothing)."""
     acc = ctx.accumulate
     if acc > 1 and abs(value - wanted * acc) <= max(acc, 0.01 * value):
         return (
@@ -160,11 +162,11 @@ def _fix(ctx: CheckContext, named: tuple[str, int] | None, wanted: int) -> tuple
         return "", f"make the lambda's horizon match the run's {wanted} scheduler steps ('auto' in a config)."
     key, value = named
     if "." in key:  # a value the lambda reads from its module (self.hparams.total_steps)
-        return _unit_remark(ctx, key, value, wanted), (
+        return unit_remark(ctx, key, value, wanted), (
             f"the lambda reads {key}={value}: make it {wanted} (the run's scheduler steps), e.g. from "
             "self.trainer.estimated_stepping_batches."
         )
-    return _unit_remark(ctx, key, value, wanted), f"use {key}={wanted} (the run's scheduler steps){ctx.or_auto(key)}."
+    return unit_remark(ctx, key, value, wanted), f"use {key}={wanted} (the run's scheduler steps){ctx.or_auto(key)}."
 
 
 def _lambda_column(ctx: CheckContext) -> tuple[Columns, int, float] | None:

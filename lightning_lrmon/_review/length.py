@@ -25,6 +25,7 @@ from lightning_lrmon._review.horizons import (
     named_horizon,
     phases_too_long,
     steps_so_far,
+    unit_remark,
 )
 from lightning_lrmon._schedulers import SchedulerRecord, describe, horizon_of, init_args_of, lookup
 
@@ -137,7 +138,7 @@ def _long_horizon(ctx: CheckContext, seg: Segment, info: SchedulerRecord, h: int
     """``horizon-too-long`` of a schedule whose decay ends at its horizon: the run covers too little of it."""
     e_now = _steps_before(seg)
     remaining, span = h - e_now, seg.stop - seg.start
-    if remaining <= 0 or span >= HORIZON_LONG_COVERAGE * remaining:
+    if remaining <= 0 or span > HORIZON_LONG_COVERAGE * remaining:
         return None
     first, last = float(ctx.cols.row(seg.start).max()), float(ctx.cols.row(seg.stop - 1).max())
     shown = info.arg_value(seg.scheduler) if info.arg_value is not None else h
@@ -147,6 +148,8 @@ def _long_horizon(ctx: CheckContext, seg: Segment, info: SchedulerRecord, h: int
         f"{remaining / max(span, 1):.1f}x longer than the {span} scheduler steps this run takes, so the run "
         f"ends {100 * span / remaining:.0f}% of the way through the schedule (LR {first:.3g} -> {last:.3g})."
     )
+    if isinstance(shown, int) and info.horizon_arg:
+        msg += unit_remark(ctx, info.horizon_arg, shown, span + e_now)  # T_max in micro-batches, say
     fix, wanted = _long_fix(ctx, seg, info, span, e_now)
     arg = info.horizon_arg
     return finding(ctx, "horizon-too-long", "warning", msg, None, fix, arg=arg, value=shown, suggested=wanted)

@@ -60,6 +60,7 @@ class Subject:
         interval: ``"step"`` or ``"epoch"`` (for summaries).
         budget_s: time budget of exact stepping for classes without a fast simulator.
         auto_ok: whether fixes may suggest ``'auto'`` (not for LightningCLI's top-level ``lr_scheduler:``).
+        resumed: the scheduler's state came from a checkpoint (``None``: it has been stepped before the review).
     """
 
     scheduler: Any
@@ -74,6 +75,7 @@ class Subject:
     budget_s: float = DEFAULT_FALLBACK_BUDGET_S
     accumulate: int = 1
     auto_ok: bool = True
+    resumed: bool | None = None
 
     def __post_init__(self) -> None:
         check_word("expect", self.expect, SHAPES, none_ok=True)  # every door builds a Subject: checked here once

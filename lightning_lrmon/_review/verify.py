@@ -86,7 +86,7 @@ def _check(f: Finding, ctx: CheckContext, review: Review) -> Finding:
         return _named_by_simulation(f, ctx, review, value)
     if not isinstance(arg, str):
         return f
-    if _restored(ctx.scheduler, arg):
+    if ctx.resumed is not False and _restored(ctx.scheduler, arg):
         remark = (
             f" A resume restores {arg}={f.data.get('value')} with the scheduler's state (Lightning loads it from "
             "the checkpoint), so the new value takes effect in a run started afresh."

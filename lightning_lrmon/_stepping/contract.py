@@ -23,6 +23,7 @@ from lightning_lrmon._findings import Finding
 __all__ = [
     "Contract",
     "configured_by_lightningcli",
+    "frequency_cause",
     "interval_fix",
     "overrides_step",
     "per_epoch_cause",
@@ -150,3 +151,31 @@ def per_epoch_cause(finding: Finding, contract: Contract, *, epoch_steps: int, o
         f"in this run), but with {why} Lightning {steps} once per epoch, {epoch_steps} times in this run."
     )
     return dataclasses.replace(finding, message=message, hint=interval_fix(contract) + ".")
+
+
+def frequency_cause(finding: Finding, contract: Contract, *, optimizer_steps: int, scheduler_steps: int) -> Finding:
+    """``finding`` with its cause: the horizon counts optimizer steps, and Lightning steps the scheduler only every
+    ``frequency``-th one.
+
+    Examples:
+        >>> f = Finding("horizon-too-long", "warning", "CosineAnnealingLR(T_max=80) ...", 0, "use T_max=20.")
+        >>> c = Contract(by="lightning", interval="step", frequency=4, built=False)
+        >>> frequency_cause(f, c, optimizer_steps=80, scheduler_steps=20).hint.split("; ")[1]
+        'or keep it and use T_max=20.'
+    """
+    f = contract.frequency
+    message = (
+        f"{finding.message} The cause is how it is stepped: its horizon counts optimizer steps ({optimizer_steps} "
+        f'in this run), but with "frequency": {f} Lightning steps it once every {f} optimizer steps, '
+        f"{scheduler_steps} times in this run."
+    )
+    where = (
+        "pass LRMonitor(..., frequency=1)" if contract.built else f'drop "frequency": {f} from the lr_scheduler dict'
+    )
+    hint = f"{where}, so Lightning steps it after every optimizer step; or keep it and {_lower(finding.hint)}"
+    return dataclasses.replace(finding, message=message, hint=hint)
+
+
+def _lower(hint: str | None) -> str:
+    text = (hint or "").strip()
+    return text[:1].lower() + text[1:] if text else "size the horizon to the run's scheduler steps."

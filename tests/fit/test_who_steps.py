@@ -141,6 +141,57 @@ def test_the_same_schedule_stepped_per_step_is_silent(tmp_path, name):
     assert found == []
 
 
+def cosine_every(total, frequency: int = 1):
+    """A per-step cosine whose T_max is ``total(module)``, stepped every ``frequency`` optimizer steps."""
+
+    def configure(m: TinyModule) -> Any:
+        opt = SGD(m.parameters(), lr=0.1)
+        config = {"scheduler": CosineAnnealingLR(opt, T_max=total(m)), "interval": "step", "frequency": frequency}
+        return {"optimizer": opt, "lr_scheduler": config}
+
+    return configure
+
+
+@pytest.mark.parametrize("frequency", [2, 4])
+def test_a_horizon_in_optimizer_steps_stepped_every_few_steps_names_the_frequency(tmp_path, frequency):
+    """T_max = estimated_stepping_batches with "frequency": N: Lightning steps it N times less, so the cosine ends a
+    fraction of the way (at N=2 exactly half way: 0.3 said nothing there, and never named the frequency)."""
+    found = fit(tmp_path, TinyModule(cosine_every(steps_of, frequency)), max_epochs=5, max_steps=-1)
+    (long,) = [w for w in found if w.startswith("horizon-too-long")]
+    assert f'with "frequency": {frequency} Lightning steps it once every {frequency} optimizer steps' in long
+    assert "its horizon counts optimizer steps (80 in this run)" in long
+    assert f'Fix: drop "frequency": {frequency} from the lr_scheduler dict' in long
+    assert long.endswith(f"or keep it and use T_max={80 // frequency} (the run's scheduler steps).")
+
+
+def test_a_horizon_sized_for_the_frequency_is_silent(tmp_path):
+    assert fit(tmp_path, TinyModule(cosine_every(lambda m: steps_of(m) // 2, 2)), max_epochs=5, max_steps=-1) == []
+
+
+@pytest.mark.parametrize("accumulate", [2, 4])
+def test_a_horizon_in_batches_under_gradient_accumulation_is_named(tmp_path, accumulate):
+    """T_max = len(loader) * max_epochs under accumulate_grad_batches: the horizon counts batches, the scheduler
+    optimizer steps (at 2, exactly half of the cosine runs: 0.3 said nothing). The fix is a number: 'auto' is
+    LRMonitor's own spec word, and torch's CosineAnnealingLR in configure_optimizers would reject it."""
+    total = 16 * 5
+    found = fit(
+        tmp_path,
+        TinyModule(cosine_every(lambda m: total)),
+        max_epochs=5,
+        max_steps=-1,
+        accumulate_grad_batches=accumulate,
+    )
+    (long,) = [w for w in found if w.startswith("horizon-too-long")]
+    steps = total // accumulate
+    assert f"T_max={total} looks like micro-batches: this run takes {steps} optimizer steps" in long
+    assert long.endswith(f"Fix: use T_max={steps} (the run's scheduler steps).") and "'auto'" not in long
+
+
+def test_a_horizon_from_estimated_stepping_batches_under_accumulation_is_silent(tmp_path):
+    module = TinyModule(cosine_every(steps_of))
+    assert fit(tmp_path, module, max_epochs=5, max_steps=-1, accumulate_grad_batches=2) == []
+
+
 def test_an_epoch_schedule_sized_in_epochs_keeps_its_own_fix(tmp_path):
     """A cosine that really counts epochs but is sized for another run: the interval is not the cause."""
 
@@ -227,6 +278,8 @@ def test_manual_optimization_an_epoch_sized_horizon_stepped_every_batch_is_too_s
     (short,) = [w for w in found if w.startswith("horizon-too-short")]
     assert "you step it yourself: 16 times in the first epoch, so 80 times in this run" in short
     assert "its horizon T_max=5 ends at step 16" in short and "use T_max=80" in short  # counted from step 0
+    # the user's own CosineAnnealingLR takes no 'auto', and a scheduler stepped this fit was not resumed
+    assert short.endswith("Fix: use T_max=80 (the run's scheduler steps).")
 
 
 def test_manual_optimization_with_two_optimizers_each_stepped_is_silent(tmp_path):
