@@ -8,6 +8,7 @@ from typing import Any
 
 from lightning_lrmon._exceptions import LRScheduleError
 from lightning_lrmon._fit import runtime
+from lightning_lrmon._fit.plateau import plateau_monitor_missing
 from lightning_lrmon._fit.reviews import review_observed
 from lightning_lrmon._fit.session import Session
 from lightning_lrmon._schedulers import describe
@@ -76,7 +77,7 @@ def epoch_end_checks(session: Session, trainer: Any, pl_module: Any, package: st
             continue
         if _validation_ran_this_epoch(trainer, pl_module, package):
             session.emit(
-                runtime.plateau_monitor_missing(
+                plateau_monitor_missing(
                     config.monitor,
                     epoch=trainer.current_epoch,
                     available=list(trainer.callback_metrics),

@@ -14,7 +14,6 @@ Examples:
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Mapping, Sequence
 from itertools import chain
 from typing import Any
@@ -33,8 +32,6 @@ __all__ = [
     "lr_outside_plan",
     "not_stepped",
     "off_count",
-    "plateau_monitor_missing",
-    "plateau_per_step",
     "run_length_changed",
     "scheduler_out_of_place",
     "spec_changed",
@@ -177,66 +174,6 @@ def not_stepped(scheduler: str, *, expected: int | None, done: int, step: int) -
         step,
         "call self.lr_schedulers().step() in training_step after opt.step() (once per optimizer step for "
         "interval='step'), or use automatic optimization.",
-    )
-
-
-def plateau_monitor_missing(monitor: str, *, epoch: int, available: Sequence[str], step: int) -> Finding:
-    """``plateau-monitor-missing``: ReduceLROnPlateau's metric is not among the logged ones.
-
-    Examples:
-        >>> plateau_monitor_missing("val_los", epoch=0, available=["val_loss"], step=16).hint
-        "self.log('val_los', ...) in training/validation, or set monitor to one of ['val_loss']."
-    """
-    names = sorted(available)
-    return Finding(
-        "plateau-monitor-missing",
-        "warning",
-        f"ReduceLROnPlateau watches {monitor!r}, but no such metric was logged in epoch {epoch}; available: {names}. "
-        "It will never reduce the LR.",
-        step,
-        f"self.log({monitor!r}, ...) in training/validation, or set monitor to one of {names}.",
-    )
-
-
-_VALIDATION_METRIC = re.compile(r"(^|[_/.-])(val|valid|validation)([_/.-]|$)", re.IGNORECASE)
-
-
-def plateau_per_step(
-    monitor: str, *, step: int, frequency: int = 1, first_validation: int | None = None
-) -> Finding | None:
-    """``plateau-monitor-missing`` before the first batch: ReduceLROnPlateau stepped every ``frequency`` optimizer
-    steps (``"interval": "step"``) on a validation metric, which does not exist before the first validation
-    (``first_validation``: the batch after which it runs, ``None``: not in the first epoch): Lightning raises at the
-    first step that comes before it. A ``frequency`` at or past the first validation (Lightning's documented
-    ``"frequency": val_check_interval``) is fine: the metric is there, and stays, from then on.
-
-    Examples:
-        >>> plateau_per_step("val_loss", step=0).code
-        'plateau-monitor-missing'
-        >>> plateau_per_step("train_loss", step=0) is None
-        True
-        >>> plateau_per_step("val_loss", step=0, frequency=8, first_validation=8) is None
-        True
-    """
-    if not _VALIDATION_METRIC.search(monitor):
-        return None
-    if first_validation is not None and frequency >= first_validation:
-        return None
-    every = "after every optimizer step" if frequency == 1 else f"every {frequency} optimizer steps"
-    when = (
-        "is logged only when validation runs"
-        if first_validation is None
-        else f"exists only after the first validation, after batch {first_validation}"
-    )
-    return Finding(
-        "plateau-monitor-missing",
-        "warning",
-        f"ReduceLROnPlateau watches {monitor!r} with interval='step': Lightning steps it {every}, reading "
-        f"{monitor!r} then, but a validation metric {when}, so Lightning will raise at its first step, after batch "
-        f"{frequency} ('ReduceLROnPlateau conditioned on metric ... which is not available').",
-        step,
-        f"use 'interval': 'epoch' (Lightning steps it after validation, when {monitor!r} exists), set 'frequency' to "
-        "the batches between validations (val_check_interval), or monitor a metric you self.log() in training_step.",
     )
 
 

@@ -6,7 +6,7 @@ import inspect
 import os
 from typing import Any
 
-from lightning_lrmon._fit import runtime
+from lightning_lrmon._fit import plateau, runtime
 from lightning_lrmon._fit.build import rebind
 from lightning_lrmon._fit.live import LengthWatch, ObservedStepping, SteppingCheck
 from lightning_lrmon._fit.options import Options, Output
@@ -77,9 +77,7 @@ def train_start(
     lr_logged_twice(trainer, session, output.package)
     _resume_checks(session, trainer, built, restored, run)
     for config in configs:
-        if config.reduce_on_plateau and config.interval == "step" and config.monitor:
-            freq, first = max(1, int(config.frequency)), first_validation(trainer)
-            session.emit(runtime.plateau_per_step(str(config.monitor), step=g0, frequency=freq, first_validation=first))
+        _plateau_before_validation(session, trainer, config)
     plans: dict[int, Any] = {}
     reviews = review_configs(session, trainer, pl_module, built, options, run, plans)
     session.follow(plans)
@@ -90,6 +88,32 @@ def train_start(
         session.write_text("lrmon/summary", markdown_summary(reviews), trainer.global_step)
         session.write_layout(session.tracker.charts(), output.log_plan)
     return reviews
+
+
+def _plateau_before_validation(session: Session, trainer: Any, config: Any) -> None:
+    """A ReduceLROnPlateau on a validation metric that Lightning will step before (or without) a validation."""
+    if not config.reduce_on_plateau or not config.monitor or not getattr(config, "strict", True):
+        return
+    monitor, freq, g0 = str(config.monitor), max(1, int(config.frequency)), trainer.global_step
+    if config.interval == "step":
+        session.emit(
+            plateau.plateau_per_step(monitor, step=g0, frequency=freq, first_validation=first_validation(trainer))
+        )
+        return
+    val_every = trainer.check_val_every_n_epoch if _validates(trainer) else None
+    first, last = trainer.current_epoch, trainer.max_epochs
+    session.emit(
+        plateau.plateau_every_epochs(
+            monitor, step=g0, frequency=freq, val_every=val_every, first_epoch=first, max_epochs=last
+        )
+    )
+
+
+def _validates(trainer: Any) -> bool:
+    """The fit will validate: the module has its own ``validation_step`` and ``limit_val_batches`` is not 0 (the
+    validation loaders are only set up when validation first runs)."""
+    own = overrides_step(trainer.lightning_module, "validation_step")
+    return own and trainer.limit_val_batches != 0
 
 
 def first_validation(trainer: Any) -> int | None:

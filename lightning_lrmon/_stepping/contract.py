@@ -91,8 +91,8 @@ def configured_by_lightningcli(module: Any) -> bool:
     return str(getattr(func, "__module__", "")).endswith(("lightning.pytorch.cli", "pytorch_lightning.cli"))
 
 
-def overrides_step(module: Any) -> bool:
-    """Whether the module's class overrides ``lr_scheduler_step`` (Lightning's own definition does not count).
+def overrides_step(module: Any, hook: str = "lr_scheduler_step") -> bool:
+    """Whether the module's class overrides ``hook`` (Lightning's own definition does not count).
 
     Examples:
         >>> class Mine:
@@ -101,7 +101,7 @@ def overrides_step(module: Any) -> bool:
         (True, False)
     """
     for cls in type(module).__mro__:
-        if "lr_scheduler_step" in vars(cls):
+        if hook in vars(cls):
             return not cls.__module__.startswith(("lightning.", "pytorch_lightning."))
     return False
 

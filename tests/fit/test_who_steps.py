@@ -457,6 +457,40 @@ def test_reduce_on_plateau_per_step_on_a_validation_metric_is_said_before_lightn
     assert "use 'interval': 'epoch'" in found
 
 
+def plateau_per_epoch(frequency: int, **extra: Any):
+    def configure(m: TinyModule) -> Any:
+        opt = SGD(m.parameters(), lr=0.1)
+        sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt)
+        config = {"scheduler": sched, "monitor": "val_loss", "interval": "epoch", "frequency": frequency, **extra}
+        return {"optimizer": opt, "lr_scheduler": config}
+
+    return configure
+
+
+def test_reduce_on_plateau_per_epoch_between_validations_is_said_before_lightning_raises(tmp_path):
+    """check_val_every_n_epoch=2 and a ReduceLROnPlateau on val_loss stepped every epoch: Lightning raises at the end
+    of epoch 0, where no validation ran (0.3 said nothing)."""
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        with pytest.raises(Exception, match="val_loss"):  # Lightning's own error, at the end of epoch 0
+            trainer(tmp_path, [LRMonitor()], max_epochs=4, max_steps=-1, check_val_every_n_epoch=2).fit(
+                WithValidation(plateau_per_epoch(1)), loader(64, 4), loader(16, 4)
+            )
+    (found,) = lr_warnings(record)
+    assert found.startswith("plateau-monitor-missing: ReduceLROnPlateau watches 'val_loss' with interval='epoch'")
+    assert "check_val_every_n_epoch=2" in found and "at the end of epoch 0" in found
+    assert "Fix: set 'frequency': 2 in the lr_scheduler dict" in found
+
+
+@pytest.mark.parametrize("extra", [{"frequency": 2}, {"frequency": 1, "strict": False}])
+def test_reduce_on_plateau_stepped_after_each_validation_or_not_strict_is_silent(tmp_path, extra):
+    m = WithValidation(plateau_per_epoch(**extra))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*strict is set to `False`")  # Lightning's own, when it skips
+        found = fit(tmp_path, m, max_epochs=4, max_steps=-1, check_val_every_n_epoch=2, val=loader(16, 4))
+    assert found == [] and m.current_epoch == 4
+
+
 class WarmupInOptimizerStep(TinyModule):
     """The warm-up of Lightning's docs: the LR written into param_groups in optimizer_step for the first 8 steps."""
 
