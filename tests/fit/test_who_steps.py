@@ -164,6 +164,16 @@ def test_a_horizon_in_optimizer_steps_stepped_every_few_steps_names_the_frequenc
     assert long.endswith(f"or keep it and use T_max={80 // frequency} (the run's scheduler steps).")
 
 
+def test_a_horizon_from_max_steps_in_a_run_that_max_epochs_ends_is_named(tmp_path):
+    """T_max=self.trainer.max_steps with only max_epochs set: T_max=-1. 0.3 said decay-increases with the fix "use a
+    smaller eta_min (e.g. 0)" (it was 0 already) and an lr-jump; the cause is the horizon."""
+    found = fit(tmp_path, TinyModule(cosine_every(lambda m: m.trainer.max_steps)), max_epochs=5, max_steps=-1)
+    (short,) = found
+    assert short.startswith("horizon-too-short: CosineAnnealingLR(T_max=-1, eta_min=0) on lr-SGD: its horizon T_max=-1")
+    assert "-1 is Trainer.max_steps when max_epochs ends the run" in short
+    assert short.endswith("Fix: use T_max=80 (the run's scheduler steps, self.trainer.estimated_stepping_batches).")
+
+
 def test_a_horizon_sized_for_the_frequency_is_silent(tmp_path):
     assert fit(tmp_path, TinyModule(cosine_every(lambda m: steps_of(m) // 2, 2)), max_epochs=5, max_steps=-1) == []
 
