@@ -70,6 +70,7 @@ READS: dict[str, tuple[str, ...]] = {
     "horizon-too-long": ("horizon-too-short",),  # a lambda's decay ends early: not also "too long"
     "decay-increases": ("horizon-too-short", "horizon-too-long"),  # a climbing cosine, a milestone's jump
     "lr-zero-early": ("horizon-too-short",),
+    "warmup-too-long": ("horizon-too-short",),  # a lambda that divides by -1 climbs: not a long warm-up
     "lr-jump": ("horizon-too-short", "horizon-too-long", "decay-increases"),
 }
 

@@ -27,6 +27,7 @@ from lightning_lrmon._review.horizons import (
     steps_so_far,
     unit_remark,
 )
+from lightning_lrmon._review.negative import lambda_negative
 from lightning_lrmon._schedulers import SchedulerRecord, describe, horizon_of, init_args_of, lookup
 
 __all__ = [
@@ -45,7 +46,7 @@ def _steps_before(seg: Segment) -> int:
 
 
 def check_horizon_too_short(ctx: CheckContext) -> list[Finding]:
-    out = lambda_too_short(ctx)
+    out = lambda_negative(ctx) or lambda_too_short(ctx)
     for seg in ctx.segments:
         info = lookup(seg.scheduler)
         if seg.warmup_phase or info is None or info.horizon_arg is None or seg.shape != "decay":
@@ -298,7 +299,7 @@ def check_warmup_too_long(ctx: CheckContext) -> list[Finding]:
             return []
         peak, first = float(cols.mx[:, g].max()), float(cols.row(0)[g])
         p = cols.first_at_least(0, n, g, peak * (1 - 1e-9)) or 0
-        if p < WARMUP_MAX_FRACTION * n or not (peak > first * 1.5):
+        if p < WARMUP_MAX_FRACTION * n or not (peak > first * 1.5) or ctx.claimed(g, p):
             continue
         never = p >= n - 1
         msg = (

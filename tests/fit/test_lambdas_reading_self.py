@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import torch
-from helpers import loader, trainer
+from helpers import loader, lr_warnings, trainer
 from lightning.pytorch import LightningModule
 
 from lightning_lrmon import LRMonitor
@@ -96,3 +96,73 @@ def test_training_is_bit_identical_with_and_without_the_monitor(tmp_path, how):
     for a, b in zip(with_it.parameters(), without.parameters()):
         assert torch.equal(a, b)
     assert with_it.lr_schedulers().last_epoch == without.lr_schedulers().last_epoch == 32
+
+
+class LinearDecay(LightningModule):
+    """A linear decay sized with ``self.trainer.max_steps``, which is -1 in a run that ``max_epochs`` ends."""
+
+    def __init__(self, how: str) -> None:
+        super().__init__()
+        self.net = torch.nn.Linear(4, 1)
+        self.how = how
+
+    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        x, y = batch
+        return torch.nn.functional.mse_loss(self.net(x), y)
+
+    def configure_optimizers(self) -> Any:
+        from transformers import get_linear_schedule_with_warmup
+
+        opt = torch.optim.SGD(self.parameters(), lr=0.1)
+        total = self.trainer.max_steps
+        lambdas = {
+            "self.trainer.max_steps": lambda s: max(0.0, 1 - s / self.trainer.max_steps),
+            "total": lambda s: max(0.0, 1 - s / total),
+            "estimated": lambda s: max(0.0, 1 - s / self.trainer.estimated_stepping_batches),
+            "guarded": self.guarded,
+        }
+        if self.how == "num_training_steps":
+            sched = get_linear_schedule_with_warmup(opt, num_warmup_steps=4, num_training_steps=total)
+        else:
+            sched = torch.optim.lr_scheduler.LambdaLR(opt, lambdas[self.how])
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+    def guarded(self, step: int) -> float:
+        """Reads max_steps, and the run's real length where max_steps is not set: a correct decay."""
+        total = self.trainer.max_steps if self.trainer.max_steps > 0 else self.trainer.estimated_stepping_batches
+        return max(0.0, 1 - step / total)
+
+
+def decay_warnings(tmp_path: Any, how: str) -> tuple[list[str], int]:
+    """The LRScheduleWarnings of a 4-epoch run (max_steps left at -1) and the optimizer steps it took."""
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        t = trainer(tmp_path, [LRMonitor()], max_epochs=4, max_steps=-1)
+        t.fit(LinearDecay(how), loader(128, 4))
+    return lr_warnings(record), t.global_step
+
+
+@pytest.mark.parametrize("how", ["self.trainer.max_steps", "total", "num_training_steps"])
+def test_a_lambda_sized_with_max_steps_in_a_run_that_max_epochs_ends_is_named(tmp_path, how):
+    """The lambda divides by -1: its LR climbs 128x (or a factory's drops to 0 after the warm-up). 0.3 said
+    warmup-too-long ("make the warmup about 5-10% of the run") or horizon-too-short with "use num_warmup_steps=128":
+    fixes that change the wrong number."""
+    found, steps = decay_warnings(tmp_path, how)
+    (short,) = found
+    assert short.startswith("horizon-too-short: LambdaLR(") and f"its lambda reads {how}=-1" in short
+    assert f"over the run's {steps} scheduler steps its LR goes from" in short
+    if how == "num_training_steps":
+        assert short.endswith(f"Fix: use num_training_steps={steps} (the run's scheduler steps, " + ESB)
+    elif how == "total":
+        assert short.endswith(f"Fix: use total={steps} (the run's scheduler steps, " + ESB)
+    else:
+        assert "(Trainer.max_steps is -1 when max_epochs ends the run)" in short
+        assert short.endswith(f"Fix: size it with the run's scheduler steps ({steps}, {ESB[:-2]}) in place of {how}.")
+
+
+ESB = "self.trainer.estimated_stepping_batches)."
+
+
+@pytest.mark.parametrize("how", ["estimated", "guarded"])
+def test_a_lambda_sized_with_the_runs_steps_is_silent(tmp_path, how):
+    assert decay_warnings(tmp_path, how)[0] == []
