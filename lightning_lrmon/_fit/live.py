@@ -30,7 +30,7 @@ class SteppingCheck:
         facts: the run's numbers (for steps a ``frequency`` allows).
         global_step: the optimizer step the check begins at.
         epoch: the epoch it begins at.
-        hook: the module overrides ``lr_scheduler_step``.
+        hook: what the module's ``lr_scheduler_step`` override calls (``stepping_hook``; "": none).
         owner: what holds the run's configs as ``lr_scheduler_configs`` (the Trainer's strategy): a config it no
             longer holds (``StochasticWeightAveraging`` swaps in its SWALR) is not checked any more.
         voice: who the findings say steps the schedulers (Lightning, or the user's loop).
@@ -43,12 +43,12 @@ class SteppingCheck:
         global_step: int,
         *,
         epoch: int = 0,
-        hook: bool = False,
+        hook: str = "",
         owner: Any = None,
         voice: Voice = LIGHTNING,
     ) -> None:
         self._owner, self._voice = owner, voice
-        self._facts, self._g0, self._hook = facts, global_step, hook  # hook: the module overrides lr_scheduler_step
+        self._facts, self._g0, self._hook = facts, global_step, hook
         self._plans: dict[int, Any] = {}
         self._first_part: dict[int, tuple[int, int, float, float]] = {}  # by id of the config
         self._cursors: dict[int, PlanCursor] = {}  # by id of the optimizer: its per-step scheduler's plan, read on

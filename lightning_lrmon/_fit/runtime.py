@@ -126,33 +126,46 @@ def off_count(scheduler: str, *, moved: int, allowed: int, step: int, voice: Voi
     )
 
 
+#: why a scheduler Lightning steps through the module's ``lr_scheduler_step`` barely moves, and the fix, by what
+#: the override's code calls: ``"steps"`` (a step method: it passes the epoch, or skips calls), ``"never"`` (none)
+HOOK_STALLS: dict[str, tuple[str, str]] = {
+    "steps": (
+        "your lr_scheduler_step override does not advance it once per call: passing the epoch "
+        "(scheduler.step(epoch=self.current_epoch)) moves it once per epoch, so the schedule runs an epoch at a time",
+        LIGHTNING.fix_stall,
+    ),
+    "never": (
+        "your lr_scheduler_step override never calls scheduler.step(), and Lightning steps schedulers only through "
+        "it, so the LR stays at its start",
+        "call scheduler.step() in lr_scheduler_step (or remove the override: Lightning's own steps it), unless you "
+        "step the scheduler elsewhere on purpose.",
+    ),
+}
+
+
 def stalled(
-    scheduler: str, *, moved: int, allowed: int, done: int, step: int, hook: bool, voice: Voice = LIGHTNING
+    scheduler: str, *, moved: int, allowed: int, done: int, step: int, hook: str = "", voice: Voice = LIGHTNING
 ) -> Finding | None:
     """``scheduler-not-stepped``: a step-interval scheduler that Lightning steps every optimizer step barely moves
     (an ``lr_scheduler_step`` that passes the epoch, ``scheduler.step(epoch=self.current_epoch)``, or skips the call).
+    ``hook``: what the module's ``lr_scheduler_step`` override calls (a key of ``HOOK_STALLS``; "": no override).
 
     Examples:
-        >>> stalled("OneCycleLR(total_steps=300)", moved=0, allowed=9, done=9, step=9, hook=True).code
+        >>> stalled("OneCycleLR(total_steps=300)", moved=0, allowed=9, done=9, step=9, hook="steps").code
         'scheduler-not-stepped'
-        >>> stalled("OneCycleLR(total_steps=300)", moved=9, allowed=9, done=9, step=9, hook=True) is None
+        >>> stalled("OneCycleLR(total_steps=300)", moved=9, allowed=9, done=9, step=9, hook="steps") is None
         True
     """
     if allowed < 4 or 2 * moved >= allowed:
         return None
-    why = (
-        "your lr_scheduler_step override does not advance it once per call: passing the epoch "
-        "(scheduler.step(epoch=self.current_epoch)) moves it once per epoch, so the schedule runs an epoch at a time"
-        if hook
-        else voice.stall_why
-    )
+    why, fix = HOOK_STALLS.get(hook, (voice.stall_why, voice.fix_stall))
     return Finding(
         "scheduler-not-stepped",
         "warning",
         f"{scheduler} moved {moved} steps in the first {done} optimizer steps, while "
         f"{voice.stepped_it.format(n=allowed)}{voice.per_step}: {why}.",
         step,
-        voice.fix_stall,
+        fix,
     )
 
 

@@ -18,7 +18,7 @@ from lightning_lrmon._review.pipeline import Review
 from lightning_lrmon._review.render import markdown_summary
 from lightning_lrmon._schedulers import describe
 from lightning_lrmon._spec.bind import has_auto
-from lightning_lrmon._stepping.contract import overrides_step
+from lightning_lrmon._stepping.contract import overrides_step, stepping_hook
 from lightning_lrmon._stepping.runlength import RunFacts, facts_from_trainer
 
 __all__ = ["read_sparsely", "train_start", "user_location"]
@@ -67,7 +67,7 @@ def train_start(
     session.tracker.start(trainer.optimizers, list(trainer.lr_scheduler_configs))
     automatic = getattr(pl_module, "automatic_optimization", True)
     configs, g0, e0 = trainer.lr_scheduler_configs, trainer.global_step, trainer.current_epoch
-    hook, owner = overrides_step(pl_module), trainer.strategy
+    hook, owner = stepping_hook(pl_module), trainer.strategy
     stepping = SteppingCheck(configs, run, g0, epoch=e0, hook=hook, owner=owner) if automatic else None
     session.observed = None if automatic else ObservedStepping(configs, epoch=e0)
     watch = LengthWatch(configs, run, global_step=g0, epoch=e0)

@@ -157,16 +157,21 @@ def _long_fix(ctx: CheckContext, seg: Segment, info: SchedulerRecord, span: int,
 def _long_horizon(ctx: CheckContext, seg: Segment, info: SchedulerRecord, h: int) -> Finding | None:
     """``horizon-too-long`` of a schedule whose decay ends at its horizon: the run covers too little of it."""
     e_now = _steps_before(seg)
-    remaining, span = h - e_now, seg.stop - seg.start
-    if remaining <= 0 or span > HORIZON_LONG_COVERAGE * remaining:
+    span = seg.stop - seg.start
+    # a resumed scheduler is judged on what is left of it; one this fit stepped before the review (the user's
+    # own stepping, observed in the first epoch) from its step 0, as the user counts it
+    from_zero = ctx.resumed is False and e_now > 0
+    runs, ahead = (span + e_now, h) if from_zero else (span, h - e_now)
+    if ahead <= 0 or runs > HORIZON_LONG_COVERAGE * ahead:
         return None
     first, last = float(ctx.cols.row(seg.start).max()), float(ctx.cols.row(seg.stop - 1).max())
     shown = info.arg_value(seg.scheduler) if info.arg_value is not None else h
     whole = f" ({h} steps in all)" if shown != h else ""
+    at = f" at scheduler step {e_now}" if from_zero else ""
     msg = (
         f"{describe(seg.scheduler)} on {ctx.optimizer_label}: its horizon {info.horizon_arg}={shown}{whole} is "
-        f"{remaining / max(span, 1):.1f}x longer than the {span} scheduler steps this run takes, so the run "
-        f"ends {100 * span / remaining:.0f}% of the way through the schedule (LR {first:.3g} -> {last:.3g})."
+        f"{ahead / max(runs, 1):.1f}x longer than the {runs} scheduler steps this run takes, so the run "
+        f"ends {100 * runs / ahead:.0f}% of the way through the schedule (LR {first:.3g}{at} -> {last:.3g})."
     )
     if isinstance(shown, int) and info.horizon_arg:
         msg += unit_remark(ctx, info.horizon_arg, shown, span + e_now)  # T_max in micro-batches, say
@@ -188,10 +193,11 @@ def _no_drop_in_the_run(ctx: CheckContext, seg: Segment, info: SchedulerRecord, 
     """``horizon-too-long`` of a step decay (StepLR, MultiStepLR) whose first drop comes after the run."""
     e_now = _steps_before(seg)
     span = seg.stop - seg.start
+    runs = span + e_now if ctx.resumed is False else span  # stepped this fit before the review: from its step 0
     written = init_args_of(seg.scheduler).get(info.horizon_arg or "", h)  # MultiStepLR's milestones as a list
     msg = (
         f"{describe(seg.scheduler)} on {ctx.optimizer_label}: its first drop ({info.horizon_arg}={written}) comes "
-        f"after the {span} scheduler steps this run takes, so the LR stays at "
+        f"after the {runs} scheduler steps this run takes, so the LR stays at "
         f"{float(ctx.cols.row(seg.start).max()):.3g} for the whole run.{epochs_remark(ctx, h, span + e_now)}"
     )
     fix, wanted = _long_fix(ctx, seg, info, span, e_now)

@@ -28,6 +28,7 @@ __all__ = [
     "overrides_step",
     "per_epoch_cause",
     "read_contract",
+    "stepping_hook",
     "t_unit",
 ]
 
@@ -104,6 +105,26 @@ def overrides_step(module: Any, hook: str = "lr_scheduler_step") -> bool:
         if hook in vars(cls):
             return not cls.__module__.startswith(("lightning.", "pytorch_lightning."))
     return False
+
+
+def stepping_hook(module: Any) -> str:
+    """What the module's ``lr_scheduler_step`` override calls: ``""`` (no override), ``"never"`` (its code names no
+    step at all: ``pass``, a print), else ``"steps"``.
+
+    Examples:
+        >>> class Quiet:
+        ...     def lr_scheduler_step(self, scheduler, metric): pass
+        >>> class ByEpoch:
+        ...     def lr_scheduler_step(self, scheduler, metric): scheduler.step(epoch=self.current_epoch)
+        >>> stepping_hook(Quiet()), stepping_hook(ByEpoch()), stepping_hook(object())
+        ('never', 'steps', '')
+    """
+    if not overrides_step(module):
+        return ""
+    code = getattr(getattr(type(module), "lr_scheduler_step", None), "__code__", None)
+    if code is None or any("step" in name for name in code.co_names):  # a call it makes may step (super(), a helper)
+        return "steps"
+    return "never"
 
 
 def interval_fix(contract: Contract) -> str:

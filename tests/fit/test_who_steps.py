@@ -361,6 +361,82 @@ def test_manual_optimization_one_epoch_nobody_steps(tmp_path):
     assert [w.split(":")[0] for w in found] == ["scheduler-not-stepped"]
 
 
+class ManualAccumulation(Manual):
+    """Manual optimization with the gradient accumulation of Lightning's docs: the optimizer and the scheduler step
+    every 2nd batch."""
+
+    def training_step(self, batch: Any, batch_idx: int) -> None:
+        x, y = batch
+        self.manual_backward(torch.nn.functional.mse_loss(self(x), y) / 2)
+        if (batch_idx + 1) % 2 == 0:
+            self.optimizers().step()
+            self.optimizers().zero_grad()
+            self.lr_schedulers().step()
+
+
+class ManualOnLastBatch(Manual):
+    """Manual optimization, the scheduler stepped on each epoch's last batch (Lightning's docs)."""
+
+    def training_step(self, batch: Any, batch_idx: int) -> None:
+        super().training_step(batch, batch_idx)
+        if self.trainer.is_last_batch:
+            self.lr_schedulers().step()
+
+
+def cosine_of(total) -> Any:
+    def configure(m: TinyModule) -> Any:
+        opt = SGD(m.parameters(), lr=0.1)
+        return [opt], [CosineAnnealingLR(opt, T_max=total(m))]
+
+    return configure
+
+
+@pytest.mark.parametrize(
+    "module, t_max, runs",
+    [(ManualAccumulation, steps_of, 40), (ManualOnLastBatch, lambda m: 80, 5)],
+    ids=["every-2nd-batch", "last-batch"],
+)
+def test_manual_stepping_counts_the_horizon_from_the_schedulers_step_0(tmp_path, module, t_max, runs):
+    """The horizon judged after the first epoch (the user's stepping observed) is counted from the scheduler's step
+    0, as the user counts it: 0.3 said "2.2x longer than the 32 scheduler steps this run takes" (the steps left)
+    next to "so 40 times in this run"."""
+    m = module(cosine_of(t_max), steps_scheduler=False)
+    found = fit(tmp_path, m, max_epochs=5, max_steps=-1)
+    assert m.lr_schedulers().last_epoch == runs  # the scheduler steps the run really took
+    (long,) = [w for w in found if w.startswith("horizon-too-long")]
+    ratio, share = 80 / runs, 100 * runs / 80
+    assert f"is {ratio:.1f}x longer than the {runs} scheduler steps this run takes" in long
+    assert f"the run ends {share:.0f}% of the way through the schedule" in long
+    assert f"so {runs} times in this run" in long
+    assert long.endswith(f"Fix: use T_max={runs} (the run's scheduler steps).")
+    first_epoch = runs // 5
+    at = CosineAnnealingLR(SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1), T_max=80)
+    for _ in range(first_epoch):
+        at.optimizer.step()
+        at.step()
+    assert f"(LR {at.get_last_lr()[0]:.3g} at scheduler step {first_epoch} -> " in long  # torch's own LR there
+
+
+def test_manual_stepping_sized_to_the_users_steps_is_silent(tmp_path):
+    m = ManualAccumulation(cosine_of(lambda m: 40), steps_scheduler=False)
+    assert fit(tmp_path, m, max_epochs=5, max_steps=-1) == []
+    assert m.lr_schedulers().last_epoch == 40
+
+
+class NeverSteps(TinyModule):
+    def lr_scheduler_step(self, scheduler: Any, metric: Any) -> None:
+        pass  # e.g. left from a refactor: Lightning steps schedulers only through this hook
+
+
+def test_an_lr_scheduler_step_that_never_steps_says_so(tmp_path):
+    """0.3 said the override passes the epoch, with the fix "call scheduler.step() without the epoch"."""
+    found = fit(tmp_path, NeverSteps(with_interval(onecycle, "step")), max_epochs=5, max_steps=-1)
+    (stall,) = [w for w in found if w.startswith("scheduler-not-stepped")]
+    assert "moved 0 steps in the first 4 optimizer steps" in stall
+    assert "your lr_scheduler_step override never calls scheduler.step()" in stall and "epoch" not in stall
+    assert "Fix: call scheduler.step() in lr_scheduler_step (or remove the override" in stall
+
+
 class StepsWithTheEpoch(TinyModule):
     def lr_scheduler_step(self, scheduler: Any, metric: Any) -> None:
         scheduler.step(epoch=self.current_epoch)  # moves a per-step schedule once per epoch
