@@ -93,18 +93,26 @@ def judge_the_users_stepping(session: Session, trainer: Any, *, final: bool = Fa
     observed = session.observed
     if observed is None:
         return
+    if not observed.begun:
+        for found in observed.begin(trainer.current_epoch, trainer.global_step):
+            session.emit(found, once_per_code=False)
+        return
     run, step = facts_from_trainer(trainer), trainer.global_step
     for config, per_epoch in observed.first_epoch_ended(trainer.current_epoch, final=final):
+        name = observed.unreturned(config)
         if per_epoch == 0 and step > 0:
-            if final or not review_observed(session, trainer, config, step, run):
+            if final or not review_observed(session, trainer, config, step, run, unreturned=name):
                 # sized for a step() per optimizer step (or the fit is over): not stepped at all is a mistake now
-                found = runtime.not_stepped(describe(config.scheduler), expected=None, done=step, step=step)
+                found = runtime.not_stepped(
+                    describe(config.scheduler), expected=None, done=step, step=step, unreturned=name
+                )
                 session.emit(found, once_per_code=False)
             else:
                 observed.wait(config)  # perhaps stepped every few epochs: judged when it moves or the fit ends
             continue
-        for finding in review_observed(session, trainer, config, per_epoch, run):
+        for finding in review_observed(session, trainer, config, per_epoch, run, unreturned=name):
             session.emit(finding, once_per_code=False)
     for config in observed.never_moved(final=final):
-        found = runtime.not_stepped(describe(config.scheduler), expected=None, done=step, step=step)
+        name = observed.unreturned(config)
+        found = runtime.not_stepped(describe(config.scheduler), expected=None, done=step, step=step, unreturned=name)
         session.emit(found, once_per_code=False)

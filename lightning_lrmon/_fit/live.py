@@ -1,5 +1,5 @@
 """The objects that watch the live run: the stepping check (double and stalled steps, the plan held against
-the applied LR), the length watch (a loader whose length changes), the stepping observed under manual optimization."""
+the applied LR), the length watch (a loader whose length changes)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from lightning_lrmon._simulation.shadow import lr_function
 from lightning_lrmon._stepping.contract import t_unit
 from lightning_lrmon._stepping.runlength import RunFacts, scheduler_steps, steps_done
 
-__all__ = ["LengthWatch", "ObservedStepping", "SteppingCheck"]
+__all__ = ["LengthWatch", "SteppingCheck"]
 
 
 class SteppingCheck:
@@ -313,38 +313,3 @@ class LengthWatch:
             self._watched[key] = (c, total, pos0)
         self.facts = dataclasses.replace(self.facts, batches_per_epoch=batches)
         return True, out
-
-
-class ObservedStepping:
-    """Under manual optimization Lightning steps no scheduler: how often the user steps each one, observed over the
-    first epoch of the fit (``None`` until that epoch ends).
-
-    Args:
-        configs: the Trainer's scheduler configs.
-    """
-
-    def __init__(self, configs: Sequence[Any], *, epoch: int) -> None:
-        self._start = [(c, scheduler_position(c.scheduler)) for c in configs if not c.reduce_on_plateau]
-        self._epoch, self._seen = epoch, False
-        self._waiting: list[tuple[Any, int]] = []
-
-    def first_epoch_ended(self, epoch: int, *, final: bool = False) -> list[tuple[Any, int]]:
-        """Once, when the fit's first epoch is over (``epoch`` is past it, or ``final``: the fit ended): each config
-        with the scheduler steps the user took in that epoch."""
-        if self._seen or (epoch <= self._epoch and not final):
-            return []
-        self._seen = True
-        return [(c, scheduler_position(c.scheduler) - p0) for c, p0 in self._start]
-
-    def wait(self, config: Any) -> None:
-        """Judge ``config`` (not stepped in the first epoch) later: stepped every few epochs, as Lightning's docs
-        show (``if self.trainer.is_last_batch and (epoch + 1) % N == 0``), it has not moved yet."""
-        self._waiting += [(c, p0) for c, p0 in self._start if c is config]
-
-    def never_moved(self, *, final: bool) -> list[Any]:
-        """The configs waited for that have not moved by the fit's end (``final``); those that moved are let go."""
-        self._waiting = [(c, p0) for c, p0 in self._waiting if scheduler_position(c.scheduler) == p0]
-        if not final:
-            return []
-        out, self._waiting = [c for c, _ in self._waiting], []
-        return out

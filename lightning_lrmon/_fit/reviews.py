@@ -342,20 +342,27 @@ def review_configs(
     return out
 
 
-def review_observed(session: Session, trainer: Any, config: Any, per_epoch: int, facts: RunFacts) -> list[Finding]:
-    """Under manual optimization, once the first epoch is over: the horizon findings of ``config``'s scheduler for the
-    stepping the user was seen to do (``per_epoch`` steps in the first epoch), over the rest of the run."""
+def review_observed(
+    session: Session, trainer: Any, config: Any, per_epoch: int, facts: RunFacts, *, unreturned: str | None = None
+) -> list[Finding]:
+    """Under manual optimization (or for a scheduler kept on the module, ``unreturned``), once the first epoch is
+    over: the horizon findings of ``config``'s scheduler for the stepping the user was seen to do (``per_epoch``
+    steps in the first epoch), over the rest of the run."""
     total = _user_steps_in_run(per_epoch, trainer, facts)
     if total is None:
         return []
     tags = _tags_of(session, config.scheduler.optimizer)
+    observed = session.observed
+    start = observed.at_start(config) if observed is not None else None
+    # judged from the fit's start (a copy taken then), else from where it stands after the first epoch
+    scheduler, done, offset = start if start is not None else (config.scheduler, per_epoch, trainer.global_step)
     subject = Subject(
-        config.scheduler,
-        max(total - per_epoch, 0),
+        scheduler,
+        max(total - done, 0),
         label=optimizer_label(tags, config.scheduler.optimizer.param_groups),
         tags=tags,
         steps_per_epoch=per_epoch if per_epoch > 1 else None,
-        step_offset=trainer.global_step,
+        step_offset=offset,
         interval="step" if per_epoch > 1 else "epoch",
         auto_ok=False,  # the user's own scheduler: torch's classes reject 'auto'
         resumed=trainer.ckpt_path is not None,  # stepped by the user this fit, not restored
@@ -366,7 +373,7 @@ def review_observed(session: Session, trainer: Any, config: Any, per_epoch: int,
         session.emit(check_failed(f"{describe(config.scheduler)} on {subject.label}", err, "scheduler's"))
         return []
     timed = [f for f in r.findings if f.code in RUN_LENGTH_CODES]
-    return [user_stepping_note(f, per_epoch=per_epoch, total=total) for f in timed]
+    return [user_stepping_note(f, per_epoch=per_epoch, total=total, unreturned=unreturned) for f in timed]
 
 
 def _user_steps_in_run(per_epoch: int, trainer: Any, facts: RunFacts) -> int | None:

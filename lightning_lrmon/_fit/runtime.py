@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from lightning_lrmon._findings import Finding, tooling
+from lightning_lrmon._fit.unreturned import NOT_RETURNED_FIX
 from lightning_lrmon._fit.voice import LIGHTNING, Voice
 from lightning_lrmon._schedulers import describe, horizon_of, lookup
 
@@ -169,16 +170,30 @@ def stalled(
     )
 
 
-def not_stepped(scheduler: str, *, expected: int | None, done: int, step: int) -> Finding | None:
-    """``scheduler-not-stepped``: under manual optimization nobody steps the scheduler LRMonitor built.
+def not_stepped(
+    scheduler: str, *, expected: int | None, done: int, step: int, unreturned: str | None = None
+) -> Finding | None:
+    """``scheduler-not-stepped``: under manual optimization nobody steps the scheduler LRMonitor built; or nobody
+    steps a scheduler kept on the module (``unreturned``: its name, ``self.scheduler``) that Lightning never sees.
 
     Examples:
         >>> not_stepped("CosineAnnealingLR(T_max=300)", expected=300, done=300, step=300).code
         'scheduler-not-stepped'
+        >>> "not returned" in not_stepped("StepLR()", expected=None, done=9, step=9, unreturned="self.sch").message
+        True
     """
     if expected is not None and expected < 2:
         return None
     plan = f" (the plan stepped it {expected} times)" if expected is not None else ""
+    if unreturned is not None:
+        return Finding(
+            "scheduler-not-stepped",
+            "warning",
+            f"{unreturned} ({scheduler}) was never stepped in {done} optimizer steps: it is not returned from "
+            "configure_optimizers, so Lightning does not step it, and the LR stays at its start.",
+            step,
+            NOT_RETURNED_FIX,
+        )
     return Finding(
         "scheduler-not-stepped",
         "warning",
@@ -323,8 +338,9 @@ def loader_length_changed(
     )
 
 
-def user_stepping_note(finding: Finding, *, per_epoch: int, total: int) -> Finding:
-    """A horizon finding judged from the stepping the user really does under manual optimization.
+def user_stepping_note(finding: Finding, *, per_epoch: int, total: int, unreturned: str | None = None) -> Finding:
+    """A horizon finding judged from the stepping the user really does under manual optimization (or of a scheduler
+    kept on the module, ``unreturned``, that Lightning never sees).
 
     Examples:
         >>> f = Finding("horizon-too-short", "warning", "CosineAnnealingLR(T_max=5) ends early.", 5, "use T_max=80.")
@@ -332,8 +348,13 @@ def user_stepping_note(finding: Finding, *, per_epoch: int, total: int) -> Findi
         'CosineAnnealingLR(T_max=5) ends early. Under manual optimization you step it yourself: 16 times in the \
 first epoch, so 80 times in this run.'
     """
+    who = (
+        "Under manual optimization you step it yourself"
+        if unreturned is None
+        else f"It is {unreturned}, not returned from configure_optimizers: you step it yourself"
+    )
     message = (
-        f"{finding.message} Under manual optimization you step it yourself: {per_epoch} time"
-        f"{'s' if per_epoch != 1 else ''} in the first epoch, so {total} times in this run."
+        f"{finding.message} {who}: {per_epoch} time{'s' if per_epoch != 1 else ''} in the first epoch, so {total} "
+        "times in this run."
     )
     return dataclasses.replace(finding, message=message)

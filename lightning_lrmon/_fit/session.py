@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 from lightning_lrmon._findings import Finding
 from lightning_lrmon._fit.findinglog import FindingLog
 from lightning_lrmon._fit.kept import Kept
-from lightning_lrmon._fit.live import LengthWatch, ObservedStepping, SteppingCheck
+from lightning_lrmon._fit.live import LengthWatch, SteppingCheck
+from lightning_lrmon._fit.observed import ObservedStepping
 from lightning_lrmon._fit.runtime import lr_invalid_at_runtime, lr_invalid_in_rows
 from lightning_lrmon._fit.sinks import LoggerSink, TensorBoardSink
 from lightning_lrmon._fit.track import LRTracker, Track

@@ -8,12 +8,14 @@ from typing import Any
 
 from lightning_lrmon._fit import plateau, runtime
 from lightning_lrmon._fit.build import rebind
-from lightning_lrmon._fit.live import LengthWatch, ObservedStepping, SteppingCheck
+from lightning_lrmon._fit.live import LengthWatch, SteppingCheck
+from lightning_lrmon._fit.observed import ObservedStepping
 from lightning_lrmon._fit.options import Options, Output
 from lightning_lrmon._fit.outputs import choose_sinks, logger_notes, logging_cadence, lr_logged_twice
 from lightning_lrmon._fit.position import scheduler_position
 from lightning_lrmon._fit.reviews import review_configs, scheduler_steps_done
 from lightning_lrmon._fit.session import Built, Session
+from lightning_lrmon._fit.unreturned import unreturned
 from lightning_lrmon._review.pipeline import Review
 from lightning_lrmon._review.render import markdown_summary
 from lightning_lrmon._schedulers import describe
@@ -69,7 +71,11 @@ def train_start(
     configs, g0, e0 = trainer.lr_scheduler_configs, trainer.global_step, trainer.current_epoch
     hook, owner = stepping_hook(pl_module), trainer.strategy
     stepping = SteppingCheck(configs, run, g0, epoch=e0, hook=hook, owner=owner) if automatic else None
-    session.observed = None if automatic else ObservedStepping(configs, epoch=e0)
+    hidden = unreturned(pl_module, trainer.optimizers, configs)
+    observe = ([] if automatic else list(configs)) + [c for _, c in hidden]
+    names = {id(c): name for name, c in hidden}
+    ours = {id(b.config) for b in built}
+    session.observed = ObservedStepping(observe, names=names, built=ours) if observe else None
     watch = LengthWatch(configs, run, global_step=g0, epoch=e0)
     cadence = logging_cadence(trainer, output, run, sum(len(t.tags) for t in session.tracker.tracks()))
     session.attach(*choose_sinks(trainer, cadence, output), stepping, watch)

@@ -287,7 +287,8 @@ def test_manual_optimization_an_epoch_sized_horizon_stepped_every_batch_is_too_s
     found = fit(tmp_path, Manual(cosine_epochs, steps_scheduler=True), max_epochs=5, max_steps=-1)
     (short,) = [w for w in found if w.startswith("horizon-too-short")]
     assert "you step it yourself: 16 times in the first epoch, so 80 times in this run" in short
-    assert "its horizon T_max=5 ends at step 16" in short and "use T_max=80" in short  # counted from step 0
+    # judged from the fit's start (0.3: "ends at step 16, but this run steps it 64 times", the steps left)
+    assert "its horizon T_max=5 ends at step 5, but this run steps it 80 times" in short
     # the user's own CosineAnnealingLR takes no 'auto', and a scheduler stepped this fit was not resumed
     assert short.endswith("Fix: use T_max=80 (the run's scheduler steps).")
 
@@ -397,9 +398,9 @@ def cosine_of(total) -> Any:
     ids=["every-2nd-batch", "last-batch"],
 )
 def test_manual_stepping_counts_the_horizon_from_the_schedulers_step_0(tmp_path, module, t_max, runs):
-    """The horizon judged after the first epoch (the user's stepping observed) is counted from the scheduler's step
-    0, as the user counts it: 0.3 said "2.2x longer than the 32 scheduler steps this run takes" (the steps left)
-    next to "so 40 times in this run"."""
+    """The horizon judged after the first epoch (the user's stepping observed) is judged from the scheduler as the fit
+    started, as the user counts it: 0.3 said "2.2x longer than the 32 scheduler steps this run takes" (the steps
+    left) next to "so 40 times in this run"."""
     m = module(cosine_of(t_max), steps_scheduler=False)
     found = fit(tmp_path, m, max_epochs=5, max_steps=-1)
     assert m.lr_schedulers().last_epoch == runs  # the scheduler steps the run really took
@@ -409,12 +410,11 @@ def test_manual_stepping_counts_the_horizon_from_the_schedulers_step_0(tmp_path,
     assert f"the run ends {share:.0f}% of the way through the schedule" in long
     assert f"so {runs} times in this run" in long
     assert long.endswith(f"Fix: use T_max={runs} (the run's scheduler steps).")
-    first_epoch = runs // 5
     at = CosineAnnealingLR(SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1), T_max=80)
-    for _ in range(first_epoch):
+    for _ in range(runs - 1):
         at.optimizer.step()
         at.step()
-    assert f"(LR {at.get_last_lr()[0]:.3g} at scheduler step {first_epoch} -> " in long  # torch's own LR there
+    assert f"(LR 0.1 -> {at.get_last_lr()[0]:.3g})" in long  # from the start to torch's own LR at the run's last step
 
 
 def test_manual_stepping_sized_to_the_users_steps_is_silent(tmp_path):
@@ -909,3 +909,84 @@ def test_a_resume_from_any_checkpoint_continues_the_schedule_in_silence(tmp_path
     assert found == []
     applied = [a[0] for a in resumed.optimizers().optimizer.applied]
     assert applied == reference[len(reference) - len(applied) :] and len(applied) in (44, 32)
+
+
+class KeepsItsScheduler(TinyModule):
+    """The scheduler kept on ``self`` and stepped after every batch; ``configure_optimizers`` returns the optimizer
+    alone (a port of a plain PyTorch loop): Lightning neither steps it nor saves it in checkpoints."""
+
+    def __init__(self, num_training_steps: int, *, steps: bool = True, saves: bool = False) -> None:
+        super().__init__()
+        self.num_training_steps, self.steps, self.saves = num_training_steps, steps, saves
+
+    def configure_optimizers(self) -> Any:
+        from transformers import get_linear_schedule_with_warmup
+
+        opt = SGD(self.parameters(), lr=0.1)
+        self.scheduler = get_linear_schedule_with_warmup(opt, 4, self.num_training_steps)
+        return opt
+
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        if self.steps:
+            self.scheduler.step()
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        if self.saves:
+            checkpoint["my_scheduler"] = self.scheduler.state_dict()
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        if self.saves:
+            self._saved = checkpoint["my_scheduler"]
+
+    def on_train_start(self) -> None:
+        if self.saves and hasattr(self, "_saved"):
+            self.scheduler.load_state_dict(self._saved)  # configure_optimizers built it again after the load
+
+
+def test_a_scheduler_kept_on_the_module_is_judged_by_the_users_stepping(tmp_path):
+    """Not returned from configure_optimizers, it was not reviewed at all: its decay ends at step 10 of 80 and the LR
+    sits at 0 for the rest, in silence."""
+    module = KeepsItsScheduler(10)
+    found = fit(tmp_path, module, max_epochs=5, max_steps=-1)
+    assert module.scheduler.last_epoch == 80
+    (short,) = found
+    assert short.startswith("horizon-too-short: LambdaLR(lr_lambda=_get_linear_schedule_with_warmup_lr_lambda(")
+    assert "its decay ends at step 10, but this run steps it 80 times; the LR sits at its floor (0)" in short
+    assert "It is self.scheduler, not returned from configure_optimizers: you step it yourself: 16 times" in short
+    assert short.endswith("Fix: use num_training_steps=80 (the run's scheduler steps).")
+
+
+def test_a_scheduler_kept_on_the_module_and_sized_to_the_run_is_silent(tmp_path):
+    assert fit(tmp_path, KeepsItsScheduler(80), max_epochs=5, max_steps=-1) == []
+
+
+def test_a_scheduler_kept_on_the_module_that_nobody_steps(tmp_path):
+    (found,) = fit(tmp_path, KeepsItsScheduler(80, steps=False), max_epochs=2, max_steps=-1)
+    # a schedule that need not move every step (sized for the run at one step per epoch, say) may still move later:
+    # said by the fit's end
+    assert found.startswith("scheduler-not-stepped: self.scheduler (LambdaLR(") and "never stepped in 32" in found
+    assert 'Fix: return it from configure_optimizers ({"optimizer": opt, "lr_scheduler"' in found
+
+
+@pytest.mark.parametrize("saves", [False, True])
+def test_a_resume_restarts_a_scheduler_kept_on_the_module(tmp_path, saves):
+    """The checkpoint does not hold it: on resume it is built again at step 0 and the warm-up starts over, unless the
+    module saves and loads its state itself."""
+
+    def ckpt() -> ModelCheckpoint:
+        return ModelCheckpoint(dirpath=tmp_path / "ckpt", save_top_k=-1, every_n_epochs=1)
+
+    kw: dict[str, Any] = dict(max_steps=-1, enable_checkpointing=True)
+    fit(tmp_path / "a", KeepsItsScheduler(64, saves=saves), callbacks=[ckpt()], max_epochs=2, **kw)
+    path = str(tmp_path / "ckpt" / "epoch=1-step=32.ckpt")
+    module = KeepsItsScheduler(64, saves=saves)
+    found = fit(tmp_path / "b", module, callbacks=[ckpt()], ckpt_path=path, max_epochs=4, **kw)
+    assert module.scheduler.last_epoch == (64 if saves else 32)
+    if saves:
+        assert found == []
+    else:
+        (restart,) = [w for w in found if w.startswith("resume-mismatch")]
+        assert (
+            "self.scheduler (LambdaLR(" in restart
+            and "is at its step 0 on this resume from optimizer step 32" in restart
+        )

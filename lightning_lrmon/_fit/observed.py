@@ -1,0 +1,93 @@
+"""The stepping the user does, observed over the fit's first epoch: under manual optimization, and for schedulers
+kept on the module that ``configure_optimizers`` does not return."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
+
+from lightning_lrmon._findings import Finding
+from lightning_lrmon._fit.position import scheduler_position
+from lightning_lrmon._fit.unreturned import restarted
+from lightning_lrmon._simulation.shadow import shadows
+
+__all__ = ["ObservedStepping"]
+
+
+class ObservedStepping:
+    """Under manual optimization Lightning steps no scheduler: how often the user steps each one, observed over the
+    first epoch of the fit. Also for schedulers kept on the module and not returned (Lightning never sees those).
+
+    Observation begins at the fit's first epoch start (``begin``), after every ``on_train_start``: a module that
+    restores a scheduler of its own there is seen restored.
+
+    Args:
+        configs: the Trainer's scheduler configs (and those of schedulers kept on the module, not returned).
+        names: the module attribute of each of the latter, by ``id`` of its config.
+        built: ``id`` of the configs whose scheduler LRMonitor built from a spec.
+    """
+
+    def __init__(
+        self, configs: Sequence[Any], *, names: Mapping[int, str] | None = None, built: Collection[int] = ()
+    ) -> None:
+        self._configs = [c for c in configs if not c.reduce_on_plateau]
+        self._names = dict(names or {})  # by id of the config: a scheduler kept on the module, not returned
+        self._built = set(built)
+        self._start: list[tuple[Any, int]] = []
+        self._epoch, self._seen, self.begun = 0, False, False
+        self._waiting: list[tuple[Any, int]] = []
+        self._at_start: dict[int, tuple[Any, int, int]] = {}
+
+    def begin(self, epoch: int, global_step: int) -> list[Finding | None]:
+        """Start observing (the fit's first epoch start); a scheduler kept on the module found at its step 0 on a
+        resume is said (the checkpoint does not hold it)."""
+        self.begun, self._epoch = True, epoch
+        self._start = [(c, scheduler_position(c.scheduler)) for c in self._configs]
+        # each scheduler as the fit starts (a parameter-free copy): judged from there, as the user counts its steps;
+        # one LRMonitor built is judged from where it stands (its 'auto' was bound to the run's optimizer steps)
+        own = [(c, p0) for c, p0 in self._start if id(c) not in self._built]
+        self._at_start = {id(c): (copy, p0, global_step) for c, p0 in own if (copy := _copy(c.scheduler))}
+        return [
+            restarted(self._names[id(c)], c.scheduler, position=p0, step=global_step)
+            for c, p0 in self._start
+            if id(c) in self._names
+        ]
+
+    def at_start(self, config: Any) -> tuple[Any, int, int] | None:
+        """A copy of ``config``'s scheduler as the fit started, its step count then, and the fit's first optimizer
+        step (``None``: it could not be copied apart from the run)."""
+        return self._at_start.get(id(config))
+
+    def unreturned(self, config: Any) -> str | None:
+        """The name of ``config``'s scheduler on the module (``self.scheduler``) when the Trainer does not have it."""
+        return self._names.get(id(config))
+
+    def first_epoch_ended(self, epoch: int, *, final: bool = False) -> list[tuple[Any, int]]:
+        """Once, when the fit's first epoch is over (``epoch`` is past it, or ``final``: the fit ended): each config
+        with the scheduler steps the user took in that epoch."""
+        if self._seen or (epoch <= self._epoch and not final):
+            return []
+        self._seen = True
+        return [(c, scheduler_position(c.scheduler) - p0) for c, p0 in self._start]
+
+    def wait(self, config: Any) -> None:
+        """Judge ``config`` (not stepped in the first epoch) later: stepped every few epochs, as Lightning's docs
+        show (``if self.trainer.is_last_batch and (epoch + 1) % N == 0``), it has not moved yet."""
+        self._waiting += [(c, p0) for c, p0 in self._start if c is config]
+
+    def never_moved(self, *, final: bool) -> list[Any]:
+        """The configs waited for that have not moved by the fit's end (``final``); those that moved are let go."""
+        self._waiting = [(c, p0) for c, p0 in self._waiting if scheduler_position(c.scheduler) == p0]
+        if not final:
+            return []
+        out, self._waiting = [c for c, _ in self._waiting], []
+        return out
+
+
+def _copy(scheduler: Any) -> Any:
+    """A deep copy of ``scheduler`` on a parameter-free copy of its optimizer, its callables isolated (``None``: one
+    could not be isolated, or the copy failed: the scheduler is then judged from where it stands)."""
+    try:
+        return shadows([scheduler])[0]
+    except Exception:  # a copy is a convenience: never what stops a run
+        return None
