@@ -65,6 +65,10 @@ class ViewRefused(NotIsolated):
     """User code did something through a ``ReadOnlyView`` other than reading a value: do not simulate it."""
 
 
+#: the run's counters (a ``LightningModule``'s and the ``Trainer``'s): a formula that reads one follows the live run,
+#: which a simulation made at fit start cannot (Lightning #18588: a warm-up of ``self.trainer.global_step``)
+LIVE_COUNTERS = frozenset({"global_step", "current_epoch", "is_last_batch"})
+
 #: what a view hands out as it is: values nothing can change through
 _PLAIN = (int, float, bool, str, bytes, complex, type(None), np.number, np.bool_, torch.device, torch.dtype)
 
@@ -126,6 +130,8 @@ class ReadOnlyView:
 
     def __getattr__(self, name: str) -> Any:
         what = f"{self._lrmon_what}.{name}"
+        if name in LIVE_COUNTERS:  # a simulation at fit start would hold it at its start value
+            raise ViewRefused(f"reads {what}, which changes as training runs")
         return _viewed(getattr(self._lrmon_target, name), what)
 
     def __getitem__(self, key: Any) -> Any:

@@ -166,3 +166,31 @@ ESB = "self.trainer.estimated_stepping_batches)."
 @pytest.mark.parametrize("how", ["estimated", "guarded"])
 def test_a_lambda_sized_with_the_runs_steps_is_silent(tmp_path, how):
     assert decay_warnings(tmp_path, how)[0] == []
+
+
+class ReadsTheRun(Warmup):
+    """A warm-up that reads the run's counter instead of its step argument (Lightning #18588)."""
+
+    def configure_optimizers(self) -> Any:
+        opt = torch.optim.SGD(self.parameters(), lr=0.1)
+        reads = {
+            "global_step": lambda s: min(1.0, (self.trainer.global_step + 1) / self.warmup_steps),
+            "current_epoch": lambda s: 0.5**self.current_epoch,
+        }
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, reads[self.how])
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+
+@pytest.mark.parametrize("how", ["global_step", "current_epoch"])
+def test_a_lambda_that_reads_the_runs_counter_is_not_simulated(tmp_path, how):
+    """Simulated at fit start with the counter held at 0, its plan was flat, and the live check then blamed
+    "something else writes the LR" (lr-outside-plan) for the lambda's own warm-up."""
+    torch.manual_seed(0)
+    cb = LRMonitor()
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        trainer(tmp_path, [cb], max_epochs=3, max_steps=-1).fit(ReadsTheRun(10, how), loader(128, 4))
+    assert [f.code for f in cb.findings] == ["not-simulated"]
+    assert f"reads self.{'trainer.' if how == 'global_step' else ''}{how}, which changes as training runs" in (
+        cb.findings[0].message
+    )
