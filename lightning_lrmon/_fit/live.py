@@ -178,7 +178,9 @@ class SteppingCheck:
         if found is not None:
             at, g0, a0, p0 = first  # the first step seen to part, which may be before the cause shows
             where = f"optimizer step {at}, group {g0} uses {a0:.6g} where the plan has {p0:.6g}"
-            return dataclasses.replace(found, message=f"{found.message} The applied LR left the plan: at {where}.")
+            # an epoch-interval scheduler is held against its plan at epoch ends: where it was seen, not where it left
+            left = "left the plan" if config.interval != "epoch" else "is off the plan at the epoch's end"
+            return dataclasses.replace(found, message=f"{found.message} The applied LR {left}: at {where}.")
         if moved != allowed or sum(p is plan for p in self._plans.values()) > 1:
             return None  # another scheduler of a stack (sharing this plan) may be the one out of place
         return lr_outside_plan(name, group=g, applied=applied[g], planned=planned[g], step=step, voice=self._voice)

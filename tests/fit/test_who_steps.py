@@ -230,6 +230,7 @@ def test_an_epoch_scheduler_the_user_also_steps_is_a_double_step(tmp_path, modul
     found = fit(tmp_path, module(epoch_scheduler), max_epochs=3, max_steps=-1)
     (double,) = [w for w in found if w.startswith("double-step")]
     assert "StepLR(step_size=2, gamma=0.5) was stepped" in double and "remove the extra scheduler.step()" in double
+    assert "The applied LR is off the plan at the epoch's end: at optimizer step 16, group 0 uses" in double
 
 
 def test_an_epoch_scheduler_stepped_by_lightning_alone_is_silent(tmp_path):
