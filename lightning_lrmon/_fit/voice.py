@@ -39,8 +39,8 @@ LIGHTNING = Voice(
     stepped_it="Lightning stepped it {n} times",
     per_step=" (interval='step')",
     in_place="the scheduler is where Lightning's stepping puts it",
-    fix_extra="remove the extra scheduler.step() call (e.g. in training_step or an epoch hook); with automatic "
-    "optimization Lightning steps the schedulers itself.",
+    fix_extra="remove the extra scheduler.step() call (e.g. in training_step, optimizer_step or an epoch hook); "
+    "with automatic optimization Lightning steps the schedulers itself.",
     fix_skipped="look for what skips scheduler.step(): an lr_scheduler_step override that returns early or passes "
     "the epoch, or a callback that restores the scheduler's state.",
     fix_stall="call scheduler.step() without the epoch in lr_scheduler_step (a timm scheduler stepped per optimizer "

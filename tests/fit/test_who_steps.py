@@ -991,3 +991,18 @@ def test_a_resume_restarts_a_scheduler_kept_on_the_module(tmp_path, saves):
             "self.scheduler (LambdaLR(" in restart
             and "is at its step 0 on this resume from optimizer step 32" in restart
         )
+
+
+class AlsoStepsInOptimizerStep(TinyModule):
+    """The Lightning 1.x habit: the scheduler stepped in an optimizer_step override, on top of Lightning's own step."""
+
+    def optimizer_step(self, epoch: int, batch_idx: int, optimizer: Any, optimizer_closure: Any = None) -> None:
+        optimizer.step(closure=optimizer_closure)
+        self.lr_schedulers().step()
+
+
+def test_a_scheduler_also_stepped_in_optimizer_step_is_a_double_step(tmp_path):
+    found = fit(tmp_path, AlsoStepsInOptimizerStep(with_interval(cosine_steps, "step")), max_epochs=2, max_steps=-1)
+    (double,) = [w for w in found if w.startswith("double-step")]
+    assert "was stepped 4 times by optimizer step 2 (Lightning steps it 2 times by then)" in double
+    assert "the schedule runs 2.0x too fast" in double and "in training_step, optimizer_step or an epoch hook" in double
