@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["PlanCursor", "parted", "parted_groups"]
+__all__ = ["EpochRows", "PlanCursor", "parted", "parted_groups"]
 
 #: planned values held at a time (a window of rows): 4096 floats, whatever the number of groups
 _WINDOW_VALUES = 4096
@@ -66,6 +66,32 @@ class PlanCursor:
         self.a, self.rows, self.size = k, got.tolist(), len(got)
         self.lo, self.hi = (first - noise).tolist(), (first + noise).tolist()
         return self.rows[0]
+
+
+class EpochRows:
+    """An epoch-interval scheduler's plan (a row per epoch) read per optimizer step: step ``k`` of the fit uses row
+    ``k // steps_per_epoch``, so the run can be held against it at every step, like a per-step scheduler's.
+
+    Examples:
+        >>> import numpy as np
+        >>> class Plan:
+        ...     def rows(self, a, b): return np.array([[0.1 * 0.5**e] for e in range(a, min(b, 3))])
+        >>> EpochRows(Plan(), 2).rows(1, 5).ravel().tolist()
+        [0.1, 0.05, 0.05, 0.025]
+    """
+
+    def __init__(self, plan: Any, steps_per_epoch: int) -> None:
+        self._plan, self._spe = plan, max(1, steps_per_epoch)
+
+    def rows(self, a: int, b: int) -> np.ndarray | None:
+        """Rows ``[a, b)`` by optimizer step (clipped to the plan's epochs; ``None`` when it cannot be read)."""
+        spe = self._spe
+        e_a, e_b = a // spe, (b - 1) // spe + 1
+        got = self._plan.rows(e_a, e_b)
+        if got is None or not len(got):
+            return None
+        per_step: np.ndarray = np.repeat(np.asarray(got, dtype=np.float64), spe, axis=0)
+        return per_step[a - e_a * spe : b - e_a * spe]
 
 
 def parted_groups(applied: Sequence[float], planned: Sequence[float]) -> list[int]:

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lightning_lrmon._findings import Finding
-from lightning_lrmon._fit.cursor import PlanCursor, parted, parted_groups
+from lightning_lrmon._fit.cursor import EpochRows, PlanCursor, parted, parted_groups
 from lightning_lrmon._fit.position import counts_steps, fractional_epochs, scheduler_position
 from lightning_lrmon._fit.runtime import double_step, loader_length_changed, lr_outside_plan, off_count, stalled
 from lightning_lrmon._fit.timm import t_mismatch
@@ -51,6 +51,9 @@ class SteppingCheck:
         self._facts, self._g0, self._hook = facts, global_step, hook
         self._plans: dict[int, Any] = {}
         self._first_part: dict[int, tuple[int, int, float, float]] = {}  # by id of the config
+        self._epoch_part: dict[int, tuple[int, int, float, float]] = {}  # the same, seen at a step this epoch
+        self._epoch_held: dict[int, Any] = {}  # by id of the optimizer: its epoch scheduler, held at every step
+        self._stepwise: set[int] = set()  # ids of epoch configs whose first part was seen at a step
         self._cursors: dict[int, PlanCursor] = {}  # by id of the optimizer: its per-step scheduler's plan, read on
         self._by_epoch = [  # epoch-interval schedulers, checked at epoch boundaries (a user's extra step() shows there)
             (c, scheduler_position(c.scheduler), epoch, describe(c.scheduler))
@@ -80,6 +83,8 @@ class SteppingCheck:
     def check(self, optimizer: Any, n: int, step: int) -> list[Finding | None]:
         """The findings for ``optimizer``'s schedulers after its ``n``-th step since the check began."""
         opt = getattr(optimizer, "optimizer", optimizer)
+        if id(opt) in self._epoch_held:  # the check counts skip the per-step band: hold the epoch scheduler here
+            self.compare(optimizer, n, step, [float(g["lr"]) for g in opt.param_groups])
         out: list[Finding | None] = []
         live = self._live()
         for config, pos0, done0, name in self._watched:
@@ -128,6 +133,25 @@ class SteppingCheck:
             plan, opt = self._plans.get(id(config)), config.scheduler.optimizer
             if plan is not None and max(1, int(config.frequency)) == 1:
                 self._cursors[id(getattr(opt, "optimizer", opt))] = PlanCursor(plan, len(opt.param_groups))
+        self._follow_epochs()
+
+    def _follow_epochs(self) -> None:
+        """An epoch-interval scheduler alone on its optimizer, stepped every epoch in a run of equal epochs that
+        starts at an epoch's start: held at every step read too, so a finding names the step where the run parted
+        (it is still said at the epoch's end, where the count shows the cause)."""
+        facts, self._epoch_held = self._facts, {}
+        batches, acc = facts.batches_per_epoch, facts.accumulate
+        if not batches or facts.accumulate_schedule:
+            return
+        spe = -(-batches // max(1, acc))  # Lightning steps the optimizer on each epoch's last batch too
+        epoch0 = self._epoch_start[0]
+        for config, _pos, _epoch, _name in self._by_epoch:
+            plan, opt = self._plans.get(id(config)), config.scheduler.optimizer
+            key = id(getattr(opt, "optimizer", opt))
+            if plan is None or max(1, int(config.frequency)) != 1 or key in self._cursors or self._g0 != epoch0 * spe:
+                continue
+            self._cursors[key] = PlanCursor(EpochRows(plan, spe), len(opt.param_groups))
+            self._epoch_held[key] = config
 
     def cursor_of(self, optimizer: Any) -> PlanCursor | None:
         """The plan of ``optimizer``'s per-step scheduler, read step by step (``None``: not held every step)."""
@@ -150,6 +174,13 @@ class SteppingCheck:
             values = values[: len(planned)]
         if not parted(values, planned):
             return (), True
+        key = id(getattr(optimizer, "optimizer", optimizer))
+        config = self._epoch_held.pop(key, None)
+        if config is not None:  # an epoch scheduler: the cause shows in its count at the epoch's end
+            g = parted_groups(values, planned)[0]
+            self._epoch_part.setdefault(id(config), (step, g, float(values[g]), float(planned[g])))
+            self._cursors.pop(key, None)
+            return (), False
         found = self.check(optimizer, n, step)
         if any(f is not None for f in found) or n > 4:  # said, or past the steps a stall needs to show
             self._cursors.pop(id(getattr(optimizer, "optimizer", optimizer)), None)
@@ -161,6 +192,7 @@ class SteppingCheck:
     ) -> Finding | None:
         """``found`` (a stepping finding) with the step where the applied LR left the plan and both values; with no
         stepping cause, an LR written outside the scheduler is an ``lr-outside-plan`` note."""
+        seen = self._epoch_part.pop(id(config), None)  # where a step read this epoch parted (an epoch scheduler)
         plan = self._plans.get(id(config))
         planned = plan.at(allowed) if plan is not None else None
         if planned is None:
@@ -170,7 +202,9 @@ class SteppingCheck:
         if not groups or len(applied) != len(planned):
             return found
         g = groups[0]
-        first = self._first_part.setdefault(id(config), (step, g, applied[g], float(planned[g])))
+        if id(config) not in self._first_part and seen is not None:
+            self._stepwise.add(id(config))
+        first = self._first_part.setdefault(id(config), seen or (step, g, applied[g], float(planned[g])))
         early = allowed < 4  # too few steps to tell a stall or a double step from one stray call: wait for more
         steps_by_count = counts_steps(config.scheduler) and not fractional_epochs(config.scheduler)
         if found is None and moved != allowed and not early and steps_by_count:
@@ -178,8 +212,10 @@ class SteppingCheck:
         if found is not None:
             at, g0, a0, p0 = first  # the first step seen to part, which may be before the cause shows
             where = f"optimizer step {at}, group {g0} uses {a0:.6g} where the plan has {p0:.6g}"
-            # an epoch-interval scheduler is held against its plan at epoch ends: where it was seen, not where it left
-            left = "left the plan" if config.interval != "epoch" else "is off the plan at the epoch's end"
+            # an epoch-interval scheduler not held at every step is seen off its plan at the epoch's end, not where
+            # it left it
+            stepwise = id(config) in self._stepwise or config.interval != "epoch"
+            left = "left the plan" if stepwise else "is off the plan at the epoch's end"
             return dataclasses.replace(found, message=f"{found.message} The applied LR {left}: at {where}.")
         if moved != allowed or sum(p is plan for p in self._plans.values()) > 1:
             return None  # another scheduler of a stack (sharing this plan) may be the one out of place
