@@ -10,7 +10,14 @@ from typing import Any
 from lightning_lrmon._findings import Finding
 from lightning_lrmon._fit.cursor import EpochRows, PlanCursor, parted, parted_groups
 from lightning_lrmon._fit.position import counts_steps, fractional_epochs, scheduler_position
-from lightning_lrmon._fit.runtime import double_step, loader_length_changed, lr_outside_plan, off_count, stalled
+from lightning_lrmon._fit.runtime import (
+    HOOK_STALLS,
+    double_step,
+    loader_length_changed,
+    lr_outside_plan,
+    off_count,
+    stalled,
+)
 from lightning_lrmon._fit.timm import t_mismatch
 from lightning_lrmon._fit.voice import LIGHTNING, Voice
 from lightning_lrmon._schedulers import describe
@@ -79,9 +86,11 @@ class SteppingCheck:
             if hook and not counts_steps(c.scheduler) and (fn := lr_function(c.scheduler)) is not None
         ]
         self._epoch_start = (epoch, global_step)  # the epoch under way and the optimizer step it began at
+        self._e0 = epoch  # the fit's first epoch
 
-    def check(self, optimizer: Any, n: int, step: int) -> list[Finding | None]:
-        """The findings for ``optimizer``'s schedulers after its ``n``-th step since the check began."""
+    def check(self, optimizer: Any, n: int, step: int, *, epochs: int | None = None) -> list[Finding | None]:
+        """The findings for ``optimizer``'s schedulers after its ``n``-th step since the check began (``epochs``: the
+        epochs this fit has ended, when called at an epoch boundary)."""
         opt = getattr(optimizer, "optimizer", optimizer)
         if id(opt) in self._epoch_held:  # the check counts skip the per-step band: hold the epoch scheduler here
             self.compare(optimizer, n, step, [float(g["lr"]) for g in opt.param_groups])
@@ -100,9 +109,22 @@ class SteppingCheck:
             v = self._voice
             found = self._double_step(config, name, moved, allowed, done, step)
             if found is None and counts_steps(config.scheduler) and not fractional_epochs(config.scheduler):
-                found = stalled(name, moved=moved, allowed=allowed, done=done, step=step, hook=self._hook, voice=v)
-            out.append(self._held_against_the_plan(config, name, allowed, moved, found, step))
+                hook = self._stall_cause(moved, epochs)
+                if hook is not None:
+                    found = stalled(name, moved=moved, allowed=allowed, done=done, step=step, hook=hook, voice=v)
+            wait = self._hook == "steps" and epochs is None  # the override's stepping is judged at the epoch's end
+            out.append(self._held_against_the_plan(config, name, allowed, moved, found, step, wait=wait))
         return out
+
+    def _stall_cause(self, moved: int, epochs: int | None) -> str | None:
+        """What a stall is put down to (a key of ``HOOK_STALLS``, "" for none known); ``None``: not judged yet. An
+        ``lr_scheduler_step`` override that calls a step is judged at the epoch's end, where passing the epoch shows
+        as one step per epoch, apart from an override that steps on some calls only (a delayed start, say)."""
+        if self._hook != "steps":
+            return self._hook
+        if epochs is None:
+            return None
+        return "steps" if moved <= epochs + 1 else "some"
 
     def _double_step(self, config: Any, name: str, moved: int, allowed: int, done: int, step: int) -> Finding | None:
         """``double-step`` with the rate measured between this check and the first: a step() the user makes in
@@ -188,7 +210,7 @@ class SteppingCheck:
         return found, True
 
     def _held_against_the_plan(
-        self, config: Any, name: str, allowed: int, moved: int, found: Finding | None, step: int
+        self, config: Any, name: str, allowed: int, moved: int, found: Finding | None, step: int, *, wait: bool = False
     ) -> Finding | None:
         """``found`` (a stepping finding) with the step where the applied LR left the plan and both values; with no
         stepping cause, an LR written outside the scheduler is an ``lr-outside-plan`` note."""
@@ -205,10 +227,12 @@ class SteppingCheck:
         if id(config) not in self._first_part and seen is not None:
             self._stepwise.add(id(config))
         first = self._first_part.setdefault(id(config), seen or (step, g, applied[g], float(planned[g])))
-        early = allowed < 4  # too few steps to tell a stall or a double step from one stray call: wait for more
+        early = allowed < 4 or wait  # too few steps to tell a stall or a double step from one stray call: wait
         steps_by_count = counts_steps(config.scheduler) and not fractional_epochs(config.scheduler)
         if found is None and moved != allowed and not early and steps_by_count:
             found = off_count(name, moved=moved, allowed=allowed, step=step, voice=self._voice)
+            if moved < allowed and self._hook == "steps":  # the module's lr_scheduler_step skips calls
+                found = dataclasses.replace(found, hint=HOOK_STALLS["some"][1])
         if found is not None:
             at, g0, a0, p0 = first  # the first step seen to part, which may be before the cause shows
             where = f"optimizer step {at}, group {g0} uses {a0:.6g} where the plan has {p0:.6g}"
@@ -237,7 +261,8 @@ class SteppingCheck:
         out: list[Finding | None] = []
         for opt, n in steps:
             if n > 0:
-                out += self.check(opt, n + 1, global_step)  # n steps taken, and the scheduler stepped after each
+                # n steps taken, and the scheduler stepped after each
+                out += self.check(opt, n + 1, global_step, epochs=epochs_done - self._e0)
         out += self._held_by_t(epochs_done, global_step, used)
         live = self._live()
         for config, pos0, epoch0, name in self._by_epoch:

@@ -128,12 +128,19 @@ def off_count(scheduler: str, *, moved: int, allowed: int, step: int, voice: Voi
 
 
 #: why a scheduler Lightning steps through the module's ``lr_scheduler_step`` barely moves, and the fix, by what
-#: the override's code calls: ``"steps"`` (a step method: it passes the epoch, or skips calls), ``"never"`` (none)
+#: the override's code calls and what it did: ``"steps"`` (it moved about once per epoch: it passes the epoch),
+#: ``"some"`` (more, on some calls only), ``"never"`` (its code names no step)
 HOOK_STALLS: dict[str, tuple[str, str]] = {
     "steps": (
         "your lr_scheduler_step override does not advance it once per call: passing the epoch "
         "(scheduler.step(epoch=self.current_epoch)) moves it once per epoch, so the schedule runs an epoch at a time",
         LIGHTNING.fix_stall,
+    ),
+    "some": (
+        "your lr_scheduler_step override steps it on some calls only, so the schedule falls behind the one Lightning "
+        "would step",
+        "call scheduler.step() on every call of lr_scheduler_step; if skipping is deliberate (a delayed start, a step "
+        "every few calls), size the schedule for the steps it really takes.",
     ),
     "never": (
         "your lr_scheduler_step override never calls scheduler.step(), and Lightning steps schedulers only through "

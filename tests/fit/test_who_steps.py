@@ -449,7 +449,8 @@ class StepsWithTheEpoch(TinyModule):
 def test_an_lr_scheduler_step_that_passes_the_epoch_is_named(tmp_path):
     found = fit(tmp_path, StepsWithTheEpoch(with_interval(onecycle, "step")), max_epochs=5, max_steps=-1)
     (stall,) = [w for w in found if w.startswith("scheduler-not-stepped")]
-    assert "moved 0 steps in the first 4 optimizer steps, while Lightning stepped it 4 times" in stall
+    # judged at the first epoch's end, where passing the epoch shows as one step per epoch (a delayed start would not)
+    assert "moved 0 steps in the first 16 optimizer steps, while Lightning stepped it 16 times" in stall
     assert "The applied LR left the plan: at optimizer step 1, group 0 uses 0.004 where" in stall  # where it parted
     assert "passing the epoch" in stall and "scheduler.step() without the epoch" in stall
 
@@ -1017,3 +1018,27 @@ def test_a_scheduler_also_stepped_in_optimizer_step_is_a_double_step(tmp_path):
     (double,) = [w for w in found if w.startswith("double-step")]
     assert "was stepped 4 times by optimizer step 2 (Lightning steps it 2 times by then)" in double
     assert "the schedule runs 2.0x too fast" in double and "in training_step, optimizer_step or an epoch hook" in double
+
+
+class StepsAfterItsOwnWarmup(TinyModule):
+    """A warm-up written in optimizer_step for 8 steps, the scheduler stepped in lr_scheduler_step only after it."""
+
+    def optimizer_step(self, epoch: int, batch_idx: int, optimizer: Any, optimizer_closure: Any = None) -> None:
+        optimizer.step(closure=optimizer_closure)
+        if self.trainer.global_step < 8:
+            for pg in optimizer.param_groups:
+                pg["lr"] = 0.1 * (self.trainer.global_step + 1) / 8
+
+    def lr_scheduler_step(self, scheduler: Any, metric: Any) -> None:
+        if self.trainer.global_step >= 8:
+            scheduler.step()
+
+
+def test_an_lr_scheduler_step_that_skips_some_calls_is_not_told_it_passes_the_epoch(tmp_path):
+    """0.3 said at step 4 that the override passes the epoch; it starts stepping late. Said at the epoch's end with
+    the count, and a fix that allows for a deliberate delay."""
+    module = StepsAfterItsOwnWarmup(with_interval(cosine_steps, "step"))
+    (stall,) = fit(tmp_path, module, max_epochs=5, max_steps=-1)
+    assert module.lr_schedulers().last_epoch == 80 - 7  # every call from global_step 8 on
+    assert "was stepped 9 times where Lightning stepped it 16 times: 7 step(s) were skipped" in stall
+    assert "epoch" not in stall.split("Fix:")[1] and "if skipping is deliberate (a delayed start" in stall
