@@ -22,15 +22,20 @@ NOT_RETURNED_FIX = (
 )
 
 
+#: a list, tuple or dict on the module longer than this is data, not a handful of schedulers: not looked into
+_SMALL = 16
+
+
 def _attributes(module: Any) -> Iterator[tuple[str, Any]]:
-    """The module's plain attributes, and the items of a list, tuple or dict held in one, by the name code uses."""
+    """The module's plain attributes, and the items of a small list, tuple or dict held in one, by the name code
+    uses."""
     for name, value in vars(module).items():
         if name.startswith("_"):
             continue
         yield f"self.{name}", value
-        if isinstance(value, (list, tuple)):
+        if isinstance(value, (list, tuple)) and len(value) <= _SMALL:
             yield from ((f"self.{name}[{i}]", v) for i, v in enumerate(value))
-        elif isinstance(value, dict):
+        elif isinstance(value, dict) and len(value) <= _SMALL:
             yield from ((f"self.{name}[{k!r}]", v) for k, v in value.items())
 
 
