@@ -17,13 +17,13 @@ $(STAMP): pyproject.toml requirements-lock.txt
 demo: $(STAMP)
 	$(PY) examples/demo.py
 
-## test: lint, type-check, build the docs strictly and run the whole test suite (what CI runs)
+## test: lint, type-check, build the docs strictly and run the whole test suite (what CI runs), one worker per core
 test: $(STAMP) lint docs
-	$(PY) -m pytest --durations=15
+	$(PY) -m pytest -n auto --durations=15
 
 ## test-fast: the unit and fit tiers only (no subprocesses: DDP, package build, mypy, benchmarks)
 test-fast: $(STAMP)
-	$(PY) -m pytest -m "not system" --durations=15
+	$(PY) -m pytest -n auto -m "not system" --durations=15
 
 ## docs: the documentation site from docs/ (mkdocs + mkdocstrings), strict: a broken link or reference fails
 docs: $(STAMP)
