@@ -205,7 +205,7 @@ class SteppingCheck:
             return (), False
         found = self.check(optimizer, n, step)
         if any(f is not None for f in found) or n > 4:  # said, or past the steps a stall needs to show
-            self._cursors.pop(id(getattr(optimizer, "optimizer", optimizer)), None)
+            self._cursors.pop(key, None)
             return found, False
         return found, True
 

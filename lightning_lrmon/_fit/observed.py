@@ -9,6 +9,7 @@ from typing import Any
 from lightning_lrmon._findings import Finding
 from lightning_lrmon._fit.position import scheduler_position
 from lightning_lrmon._fit.unreturned import restarted
+from lightning_lrmon._schedulers import describe
 from lightning_lrmon._simulation.shadow import shadows
 
 __all__ = ["ObservedStepping"]
@@ -48,7 +49,7 @@ class ObservedStepping:
         own = [(c, p0) for c, p0 in self._start if id(c) not in self._built]
         self._at_start = {id(c): (copy, p0, global_step) for c, p0 in own if (copy := _copy(c.scheduler))}
         return [
-            restarted(self._names[id(c)], c.scheduler, position=p0, step=global_step)
+            restarted(self._names[id(c)], describe(c.scheduler), position=p0, step=global_step)
             for c, p0 in self._start
             if id(c) in self._names
         ]

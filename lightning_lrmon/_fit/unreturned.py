@@ -12,7 +12,6 @@ from lightning.pytorch.utilities.types import LRSchedulerConfig
 from torch.optim.lr_scheduler import LRScheduler
 
 from lightning_lrmon._findings import Finding
-from lightning_lrmon._schedulers import describe
 
 __all__ = ["NOT_RETURNED_FIX", "restarted", "unreturned"]
 
@@ -64,9 +63,10 @@ def unreturned(module: Any, optimizers: Sequence[Any], configs: Sequence[Any]) -
     return out
 
 
-def restarted(name: str, scheduler: Any, *, position: int, step: int) -> Finding | None:
+def restarted(name: str, scheduler: str, *, position: int, step: int) -> Finding | None:
     """``resume-mismatch``: a scheduler not returned from ``configure_optimizers`` is at its step 0 on a resume from
-    optimizer step ``step`` (the checkpoint does not hold it), so its schedule starts again.
+    optimizer step ``step`` (the checkpoint does not hold it), so its schedule starts again (``scheduler``: as
+    ``describe`` gives it).
 
     Examples:
         >>> restarted("self.scheduler", "StepLR(step_size=5)", position=0, step=40).code
@@ -76,11 +76,10 @@ def restarted(name: str, scheduler: Any, *, position: int, step: int) -> Finding
     """
     if position > 0 or step <= 0:
         return None
-    what = scheduler if isinstance(scheduler, str) else describe(scheduler)
     return Finding(
         "resume-mismatch",
         "warning",
-        f"{name} ({what}) is at its step 0 on this resume from optimizer step {step}: it is not returned from "
+        f"{name} ({scheduler}) is at its step 0 on this resume from optimizer step {step}: it is not returned from "
         "configure_optimizers, so the checkpoint does not hold its state, and its schedule starts again.",
         step,
         NOT_RETURNED_FIX[:-1] + "; or save its state_dict() in on_save_checkpoint and load it after the resume.",

@@ -37,7 +37,7 @@ from lightning_lrmon._schedulers import Phases, describe, horizon_of, lookup
 from lightning_lrmon._simulation.columns import Columns
 from lightning_lrmon._simulation.shadow import probe_lambda
 
-__all__ = ["HORIZON_NAME", "lambda_too_long", "lambda_too_short", "phases_too_long", "unit_remark"]
+__all__ = ["HORIZON_NAME", "closure_values", "lambda_too_long", "lambda_too_short", "phases_too_long", "unit_remark"]
 
 #: a phase counts as cut when its own horizon is at least this many times the span its milestone gives it
 PHASE_CUT_RATIO = 2.0
@@ -85,6 +85,26 @@ def _lambda_arg(s: Any, value: int) -> tuple[str, int] | None:
     return None
 
 
+def closure_values(fn: Any) -> list[tuple[str, Any]]:
+    """A function's closure values by the variable names its code uses (empty cells left out).
+
+    Examples:
+        >>> total = 640
+        >>> closure_values((lambda: lambda step: step / total)())
+        []
+        >>> closure_values((lambda t: lambda step: step / t)(640))
+        [('t', 640)]
+    """
+    code, cells = getattr(fn, "__code__", None), getattr(fn, "__closure__", None) or ()
+    out: list[tuple[str, Any]] = []
+    for var, cell in zip(code.co_freevars if code is not None else (), cells):
+        try:
+            out.append((var, cell.cell_contents))
+        except ValueError:  # an empty cell
+            continue
+    return out
+
+
 def module_values(fn: Any) -> dict[str, Any]:
     """The values a lambda defined in ``configure_optimizers`` reads from its module by name: ``self.<name>`` (a plain
     instance attribute) and ``self.hparams.<name>`` / ``self.hparams["<name>"]``, keyed as the code writes them.
@@ -98,16 +118,12 @@ def module_values(fn: Any) -> dict[str, Any]:
         >>> module_values(M().lam())
         {'self.total_steps': 640}
     """
-    code, cells = getattr(fn, "__code__", None), getattr(fn, "__closure__", None) or ()
+    code = getattr(fn, "__code__", None)
     if code is None:
         return {}
     names = set(code.co_names) | {c for c in code.co_consts if isinstance(c, str)}
     out: dict[str, Any] = {}
-    for var, cell in zip(code.co_freevars, cells):
-        try:
-            obj = cell.cell_contents
-        except ValueError:  # an empty cell
-            continue
+    for var, obj in closure_values(fn):
         if not isinstance(obj, torch.nn.Module):
             continue
         out.update({f"{var}.{n}": v for n, v in vars(obj).items() if n in names})

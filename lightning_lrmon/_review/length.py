@@ -27,7 +27,7 @@ from lightning_lrmon._review.horizons import (
     steps_so_far,
     unit_remark,
 )
-from lightning_lrmon._review.negative import lambda_negative
+from lightning_lrmon._review.negative import lambda_negative, phase_negative
 from lightning_lrmon._schedulers import SchedulerRecord, describe, horizon_of, init_args_of, lookup
 
 __all__ = [
@@ -55,7 +55,7 @@ def check_horizon_too_short(ctx: CheckContext) -> list[Finding]:
             continue
         h = horizon_of(seg.scheduler)
         if h is not None and h < 0:
-            out.append(_negative_horizon(ctx, seg, info, h))
+            out.append(phase_negative(ctx, seg, str(info.horizon_arg), h, _steps_before(seg)))
             continue
         if h is None or h == 0:
             continue
@@ -70,22 +70,6 @@ def check_horizon_too_short(ctx: CheckContext) -> list[Finding]:
             continue
         out.append(_short_finding(ctx, seg, info, h, end_row, span, rise if climbs else None))
     return out
-
-
-def _negative_horizon(ctx: CheckContext, seg: Segment, info: SchedulerRecord, h: int) -> Finding:
-    """``horizon-too-short`` of a negative horizon (``T_max=self.trainer.max_steps`` in a run that ``max_epochs``
-    ends, where Lightning's ``max_steps`` is -1): the formula runs backwards, so the phase is claimed whole and not
-    reported again as a rising decay or a jump."""
-    arg, wanted = info.horizon_arg, ctx.total_steps - seg.start + _steps_before(seg)
-    why = " (-1 is Trainer.max_steps when max_epochs ends the run: self.trainer.max_steps)" if h == -1 else ""
-    msg = (
-        f"{describe(seg.scheduler)} on {ctx.optimizer_label}: its horizon {arg}={h} is not a number of steps{why}, "
-        f"so the LR it gives over the run's {seg.stop - seg.start} scheduler steps is not the schedule its class "
-        "documents."
-    )
-    ctx.claim(seg.start, seg.stop)
-    hint = f"use {arg}={wanted} (the run's scheduler steps, self.trainer.estimated_stepping_batches){ctx.or_auto(arg)}."
-    return finding(ctx, "horizon-too-short", "warning", msg, None, hint, arg=arg, value=h, suggested=wanted)
 
 
 def _short_finding(

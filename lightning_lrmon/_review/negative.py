@@ -1,5 +1,6 @@
-"""A lambda whose horizon is not a number of steps: ``self.trainer.max_steps`` (-1 in a run that ``max_epochs`` ends)
-read by the lambda, or passed on as ``num_training_steps`` to a factory such as transformers'."""
+"""A horizon that is not a number of steps: ``self.trainer.max_steps`` (-1 in a run that ``max_epochs`` ends) given
+as a scheduler's horizon (``T_max=-1``), read by a lambda, or passed on as ``num_training_steps`` to a factory such as
+transformers'."""
 
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ from typing import Any
 import torch
 
 from lightning_lrmon._findings import Finding
-from lightning_lrmon._review.context import CheckContext, finding
-from lightning_lrmon._review.horizons import module_values, steps_so_far
+from lightning_lrmon._review.context import CheckContext, Segment, finding
+from lightning_lrmon._review.horizons import closure_values, module_values, steps_so_far
 from lightning_lrmon._schedulers import describe
 
-__all__ = ["lambda_negative", "negative_read", "trainer_reads"]
+__all__ = ["lambda_negative", "negative_read", "phase_negative", "trainer_reads"]
 
 #: the Trainer's run lengths a lambda may read through its module; -1 means "not set" for either
 TRAINER_LENGTHS = ("max_steps", "max_epochs")
@@ -24,16 +25,8 @@ LENGTH_NAME = re.compile(r"step|iter|epoch|total|horizon|t_max|updates|len")
 
 def _owners(fn: Any) -> list[tuple[str, Any]]:
     """The objects a lambda reads by name: its closure cells (by variable) and a bound method's ``self``."""
-    code, cells = getattr(fn, "__code__", None), getattr(fn, "__closure__", None) or ()
-    out: list[tuple[str, Any]] = []
-    for var, cell in zip(code.co_freevars if code is not None else (), cells):
-        try:
-            out.append((var, cell.cell_contents))
-        except ValueError:  # an empty cell
-            continue
-    if getattr(fn, "__self__", None) is not None:
-        out.append(("self", fn.__self__))
-    return out
+    owner = getattr(fn, "__self__", None)
+    return closure_values(fn) + ([("self", owner)] if owner is not None else [])
 
 
 def trainer_reads(fn: Any) -> dict[str, Any]:
@@ -122,3 +115,18 @@ def lambda_negative(ctx: CheckContext) -> list[Finding]:
         hint = f"use {key}={wanted} (the run's scheduler steps{per_step}){ctx.or_auto(key)}."
     ctx.claim(0, n)
     return [finding(ctx, "horizon-too-short", "warning", msg, None, hint, arg=key, value=value, suggested=wanted)]
+
+
+def phase_negative(ctx: CheckContext, seg: Segment, arg: str, h: int, steps_before: int) -> Finding:
+    """``horizon-too-short`` of a phase whose horizon ``arg`` is negative (``T_max=self.trainer.max_steps`` in a run
+    that ``max_epochs`` ends; ``steps_before``: the scheduler's steps before the review): the formula runs backwards,
+    so the phase is claimed whole and not reported again as a rising decay or a jump."""
+    wanted = ctx.total_steps - seg.start + steps_before
+    msg = (
+        f"{describe(seg.scheduler)} on {ctx.optimizer_label}: its horizon {arg}={h} is not a number of steps"
+        f"{_why(arg, h)}, so the LR it gives over the run's {seg.stop - seg.start} scheduler steps is not the schedule "
+        "its class documents."
+    )
+    ctx.claim(seg.start, seg.stop)
+    hint = f"use {arg}={wanted} (the run's scheduler steps, self.trainer.estimated_stepping_batches){ctx.or_auto(arg)}."
+    return finding(ctx, "horizon-too-short", "warning", msg, None, hint, arg=arg, value=h, suggested=wanted)
