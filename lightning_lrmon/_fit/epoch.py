@@ -7,7 +7,9 @@ import math
 from typing import Any
 
 from lightning_lrmon._exceptions import LRScheduleError
+from lightning_lrmon._findings import Finding
 from lightning_lrmon._fit import runtime
+from lightning_lrmon._fit.observed import ObservedStepping
 from lightning_lrmon._fit.plateau import plateau_monitor_missing
 from lightning_lrmon._fit.reviews import review_observed
 from lightning_lrmon._fit.session import Session
@@ -99,6 +101,9 @@ def judge_the_users_stepping(session: Session, trainer: Any, *, final: bool = Fa
         return
     run, step = facts_from_trainer(trainer), trainer.global_step
     for config, per_epoch in observed.first_epoch_ended(trainer.current_epoch, final=final):
+        if observed.by_override(config):
+            _judge_the_overrides_cadence(session, trainer, config, per_epoch, final=final)
+            continue
         name = observed.unreturned(config)
         if per_epoch == 0 and step > 0:
             if final or not review_observed(session, trainer, config, step, run, unreturned=name):
@@ -112,7 +117,36 @@ def judge_the_users_stepping(session: Session, trainer: Any, *, final: bool = Fa
             continue
         for finding in review_observed(session, trainer, config, per_epoch, run, unreturned=name):
             session.emit(finding, once_per_code=False)
+    _never_moved(session, observed, step, final=final)
+
+
+def _never_moved(session: Session, observed: ObservedStepping, step: int, *, final: bool) -> None:
+    """The schedulers waited for after the first epoch that have not moved by the fit's end."""
     for config in observed.never_moved(final=final):
-        name = observed.unreturned(config)
-        found = runtime.not_stepped(describe(config.scheduler), expected=None, done=step, step=step, unreturned=name)
+        name, what = observed.unreturned(config), describe(config.scheduler)
+        found: Finding | None
+        if observed.by_override(config):
+            found = runtime.never_stepped_by_hook(what, done=step - observed.g0, step=step)
+        else:
+            found = runtime.not_stepped(what, expected=None, done=step, step=step, unreturned=name)
         session.emit(found, once_per_code=False)
+
+
+def _judge_the_overrides_cadence(session: Session, trainer: Any, config: Any, per_epoch: int, *, final: bool) -> None:
+    """A per-step scheduler an ``lr_scheduler_step`` override steps on a condition, once the first epoch is over:
+    stepped on most of Lightning's calls, its horizon is judged for a step per call (a skipped call is the stepping
+    check's); on fewer (once per epoch at its last batch, every few steps), for the steps it was seen to take; not
+    at all, it is waited for (a start after a long warm-up) and said if it never moves."""
+    observed, step = session.observed, trainer.global_step
+    assert observed is not None
+    calls = step - observed.g0
+    if per_epoch == 0:
+        if final:
+            session.emit(runtime.never_stepped_by_hook(describe(config.scheduler), done=calls, step=step))
+        else:
+            observed.wait(config)
+        return
+    rate = calls if 2 * per_epoch >= calls else per_epoch
+    run = facts_from_trainer(trainer)
+    for finding in review_observed(session, trainer, config, rate, run, calls=calls):
+        session.emit(finding, once_per_code=False)

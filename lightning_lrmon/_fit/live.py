@@ -40,6 +40,9 @@ class SteppingCheck:
         hook: what the module's ``lr_scheduler_step`` override calls (``stepping_hook``; "": none).
         owner: what holds the run's configs as ``lr_scheduler_configs`` (the Trainer's strategy): a config it no
             longer holds (``StochasticWeightAveraging`` swaps in its SWALR) is not checked any more.
+        gated: the configs an ``lr_scheduler_step`` override steps on a condition of the run: while it steps them on
+            fewer than half of Lightning's calls (once per epoch, every few steps, not yet) that is its cadence,
+            judged from the first epoch (``ObservedStepping``), not a stall.
         voice: who the findings say steps the schedulers (Lightning, or the user's loop).
     """
 
@@ -52,9 +55,10 @@ class SteppingCheck:
         epoch: int = 0,
         hook: str = "",
         owner: Any = None,
+        gated: Sequence[Any] = (),
         voice: Voice = LIGHTNING,
     ) -> None:
-        self._owner, self._voice = owner, voice
+        self._owner, self._voice, self._gated = owner, voice, {id(c) for c in gated}
         self._facts, self._g0, self._hook = facts, global_step, hook
         self._plans: dict[int, Any] = {}
         self._first_part: dict[int, tuple[int, int, float, float]] = {}  # by id of the config
@@ -108,6 +112,9 @@ class SteppingCheck:
             moved = scheduler_position(config.scheduler) - pos0
             v = self._voice
             found = self._double_step(config, name, moved, allowed, done, step)
+            if found is None and id(config) in self._gated and 2 * moved < allowed:
+                out.append(None)  # the override's own cadence: judged once the first epoch is over
+                continue
             if found is None and counts_steps(config.scheduler) and not fractional_epochs(config.scheduler):
                 hook = self._stall_cause(moved, epochs)
                 if hook is not None:

@@ -7,12 +7,15 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from lightning_lrmon._findings import Finding
-from lightning_lrmon._fit.position import scheduler_position
+from lightning_lrmon._fit.position import counts_steps, scheduler_position
 from lightning_lrmon._fit.unreturned import restarted
+from lightning_lrmon._review.checks import RUN_LENGTH_CODES
+from lightning_lrmon._review.pipeline import Review
 from lightning_lrmon._schedulers import describe
 from lightning_lrmon._simulation.shadow import shadows
+from lightning_lrmon._stepping.contract import gates_its_step
 
-__all__ = ["ObservedStepping"]
+__all__ = ["ObservedStepping", "gated_configs", "hold_for_the_first_epoch"]
 
 
 class ObservedStepping:
@@ -22,18 +25,29 @@ class ObservedStepping:
     Observation begins at the fit's first epoch start (``begin``), after every ``on_train_start``: a module that
     restores a scheduler of its own there is seen restored.
 
+    Also for per-step schedulers stepped by an ``lr_scheduler_step`` override that steps on a condition of the run
+    (``overridden``): Lightning calls it after every optimizer step, the override decides which calls step.
+
     Args:
         configs: the Trainer's scheduler configs (and those of schedulers kept on the module, not returned).
         names: the module attribute of each of the latter, by ``id`` of its config.
         built: ``id`` of the configs whose scheduler LRMonitor built from a spec.
+        overridden: ``id`` of the configs stepped through such an override.
     """
 
     def __init__(
-        self, configs: Sequence[Any], *, names: Mapping[int, str] | None = None, built: Collection[int] = ()
+        self,
+        configs: Sequence[Any],
+        *,
+        names: Mapping[int, str] | None = None,
+        built: Collection[int] = (),
+        overridden: Collection[int] = (),
     ) -> None:
         self._configs = [c for c in configs if not c.reduce_on_plateau]
         self._names = dict(names or {})  # by id of the config: a scheduler kept on the module, not returned
         self._built = set(built)
+        self._overridden = set(overridden)
+        self.g0 = 0  # the optimizer step the observation began at
         self._start: list[tuple[Any, int]] = []
         self._epoch, self._seen, self.begun = 0, False, False
         self._waiting: list[tuple[Any, int]] = []
@@ -42,7 +56,7 @@ class ObservedStepping:
     def begin(self, epoch: int, global_step: int) -> list[Finding | None]:
         """Start observing (the fit's first epoch start); a scheduler kept on the module found at its step 0 on a
         resume is said (the checkpoint does not hold it)."""
-        self.begun, self._epoch = True, epoch
+        self.begun, self._epoch, self.g0 = True, epoch, global_step
         self._start = [(c, scheduler_position(c.scheduler)) for c in self._configs]
         # each scheduler as the fit starts (a parameter-free copy): judged from there, as the user counts its steps;
         # one LRMonitor built is judged from where it stands (its 'auto' was bound to the run's optimizer steps)
@@ -58,6 +72,10 @@ class ObservedStepping:
         """A copy of ``config``'s scheduler as the fit started, its step count then, and the fit's first optimizer
         step (``None``: it could not be copied apart from the run)."""
         return self._at_start.get(id(config))
+
+    def by_override(self, config: Any) -> bool:
+        """Whether ``config``'s scheduler is stepped by an ``lr_scheduler_step`` override that steps on a condition."""
+        return id(config) in self._overridden
 
     def unreturned(self, config: Any) -> str | None:
         """The name of ``config``'s scheduler on the module (``self.scheduler``) when the Trainer does not have it."""
@@ -83,6 +101,39 @@ class ObservedStepping:
             return []
         out, self._waiting = [c for c, _ in self._waiting], []
         return out
+
+
+def gated_configs(pl_module: Any, configs: Any) -> list[Any]:
+    """The per-step schedulers stepped by an ``lr_scheduler_step`` override that steps on a condition of the run
+    (``if self.trainer.is_last_batch: scheduler.step()``): how often it steps them is observed in the first epoch."""
+    if not getattr(pl_module, "automatic_optimization", True) or not gates_its_step(pl_module):
+        return []
+    return [
+        c
+        for c in configs
+        if c.interval == "step"
+        and max(1, int(c.frequency)) == 1
+        and not c.reduce_on_plateau
+        and counts_steps(c.scheduler)
+    ]
+
+
+def hold_for_the_first_epoch(r: Review, *, by_hook: bool = False) -> None:
+    """Under manual optimization (or ``by_hook``: an ``lr_scheduler_step`` override that steps on a condition of the
+    run) the config's interval says nothing of the stepping: the horizon findings wait for the stepping that really
+    happens (judged once the first epoch is over)."""
+    held = sorted({f.code for f in r.findings if f.code in RUN_LENGTH_CODES})
+    r.findings[:] = [f for f in r.findings if f.code not in RUN_LENGTH_CODES]
+    who = (
+        "your lr_scheduler_step override steps this scheduler on a condition of the run"
+        if by_hook
+        else "manual optimization: Lightning does not step this scheduler; call sch.step() where you step the optimizer"
+    )
+    r.notes.append(
+        f"{who}. Its horizon is judged once the first epoch is over, from the steps "
+        f"{'it takes' if by_hook else 'you take'} (LRMonitor warns if it is never stepped)"
+        + (f"; {', '.join(held)} held until then." if held else ".")
+    )
 
 
 def _copy(scheduler: Any) -> Any:

@@ -8,6 +8,7 @@ from typing import Any
 
 from lightning_lrmon._exceptions import LRMonitorConfigError
 from lightning_lrmon._findings import Finding, tooling
+from lightning_lrmon._fit.observed import gated_configs, hold_for_the_first_epoch
 from lightning_lrmon._fit.options import Options
 from lightning_lrmon._fit.runtime import user_stepping_note
 from lightning_lrmon._fit.session import Built, Session
@@ -129,18 +130,6 @@ def _smoke_test(session: Session, trainer: Any, r: Review) -> None:
     )
     r.notes.append(note)
     session.emit(tooling("not-judged", f"{r.label}: {note}", "run without fast_dev_run."), once_per_code=True)
-
-
-def _hold_for_the_first_epoch(r: Review) -> None:
-    """Under manual optimization the config's interval says nothing of the stepping: the horizon findings wait for
-    the stepping the user really does (judged once the first epoch is over)."""
-    held = sorted({f.code for f in r.findings if f.code in RUN_LENGTH_CODES})
-    r.findings[:] = [f for f in r.findings if f.code not in RUN_LENGTH_CODES]
-    r.notes.append(
-        "manual optimization: Lightning does not step this scheduler; call sch.step() where you step the optimizer. "
-        "Its horizon is judged once the first epoch is over, from the steps you take (LRMonitor warns if it is never "
-        "stepped)" + (f"; {', '.join(held)} held until then." if held else ".")
-    )
 
 
 def _tags_of(session: Session, optimizer: Any) -> list[str]:
@@ -316,6 +305,7 @@ def review_configs(
     automatic = getattr(pl_module, "automatic_optimization", True)
     cli = configured_by_lightningcli(pl_module)
     stack_of = {id(c): group for group in stacked(trainer.lr_scheduler_configs) for c in group}
+    gated = {id(c) for c in gated_configs(pl_module, trainer.lr_scheduler_configs)}
     out = []
     for config in trainer.lr_scheduler_configs:
         group = stack_of.get(id(config))
@@ -329,8 +319,8 @@ def review_configs(
             hook = overrides_step(pl_module)
             contract = read_contract(config, automatic=automatic, overrides_step=hook, built=b is not None, cli=cli)
             r = _review_config(session, trainer, config, facts, b, options, contract)
-            if r is not None and contract.by == "user":
-                _hold_for_the_first_epoch(r)
+            if r is not None and (contract.by == "user" or id(config) in gated):
+                hold_for_the_first_epoch(r, by_hook=contract.by != "user")
             if r is not None and r.plan_rows is not None and plans is not None and not config.reduce_on_plateau:
                 plans[id(config)] = r.plan_rows
         if r is None:
@@ -343,11 +333,19 @@ def review_configs(
 
 
 def review_observed(
-    session: Session, trainer: Any, config: Any, per_epoch: int, facts: RunFacts, *, unreturned: str | None = None
+    session: Session,
+    trainer: Any,
+    config: Any,
+    per_epoch: int,
+    facts: RunFacts,
+    *,
+    unreturned: str | None = None,
+    calls: int | None = None,
 ) -> list[Finding]:
-    """Under manual optimization (or for a scheduler kept on the module, ``unreturned``), once the first epoch is
-    over: the horizon findings of ``config``'s scheduler for the stepping the user was seen to do (``per_epoch``
-    steps in the first epoch), over the rest of the run."""
+    """Under manual optimization (or for a scheduler kept on the module, ``unreturned``; or stepped on a condition
+    by an ``lr_scheduler_step`` override that Lightning ``calls`` after each optimizer step), once the first epoch is
+    over: the horizon findings of ``config``'s scheduler for the stepping seen (``per_epoch`` steps in the first
+    epoch), over the rest of the run."""
     total = _user_steps_in_run(per_epoch, trainer, facts)
     if total is None:
         return []
@@ -373,7 +371,7 @@ def review_observed(
         session.emit(check_failed(f"{describe(config.scheduler)} on {subject.label}", err, "scheduler's"))
         return []
     timed = [f for f in r.findings if f.code in RUN_LENGTH_CODES]
-    return [user_stepping_note(f, per_epoch=per_epoch, total=total, unreturned=unreturned) for f in timed]
+    return [user_stepping_note(f, per_epoch=per_epoch, total=total, unreturned=unreturned, calls=calls) for f in timed]
 
 
 def _user_steps_in_run(per_epoch: int, trainer: Any, facts: RunFacts) -> int | None:

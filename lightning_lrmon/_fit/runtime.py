@@ -212,6 +212,23 @@ def not_stepped(
     )
 
 
+def never_stepped_by_hook(scheduler: str, *, done: int, step: int) -> Finding:
+    """``scheduler-not-stepped``: an ``lr_scheduler_step`` override that steps on a condition never stepped it.
+
+    Examples:
+        >>> never_stepped_by_hook("StepLR(step_size=2)", done=64, step=64).code
+        'scheduler-not-stepped'
+    """
+    return Finding(
+        "scheduler-not-stepped",
+        "warning",
+        f"{scheduler} was never stepped in {done} optimizer steps: your lr_scheduler_step override steps it on a "
+        "condition that was never true in this run, so the LR stays at its start.",
+        step,
+        "check the condition in lr_scheduler_step (or call scheduler.step() on every call, as Lightning's own does).",
+    )
+
+
 def lr_invalid_at_runtime(tags: Sequence[str], values: Sequence[float], step: int) -> Finding | None:
     """``lr-invalid`` during the run: the first NaN, infinite or negative LR among ``values``.
 
@@ -345,9 +362,12 @@ def loader_length_changed(
     )
 
 
-def user_stepping_note(finding: Finding, *, per_epoch: int, total: int, unreturned: str | None = None) -> Finding:
+def user_stepping_note(
+    finding: Finding, *, per_epoch: int, total: int, unreturned: str | None = None, calls: int | None = None
+) -> Finding:
     """A horizon finding judged from the stepping the user really does under manual optimization (or of a scheduler
-    kept on the module, ``unreturned``, that Lightning never sees).
+    kept on the module, ``unreturned``, that Lightning never sees; or stepped by an ``lr_scheduler_step`` override on
+    some of the ``calls`` Lightning makes in the first epoch).
 
     Examples:
         >>> f = Finding("horizon-too-short", "warning", "CosineAnnealingLR(T_max=5) ends early.", 5, "use T_max=80.")
@@ -360,8 +380,8 @@ first epoch, so 80 times in this run.'
         if unreturned is None
         else f"It is {unreturned}, not returned from configure_optimizers: you step it yourself"
     )
-    message = (
-        f"{finding.message} {who}: {per_epoch} time{'s' if per_epoch != 1 else ''} in the first epoch, so {total} "
-        "times in this run."
-    )
+    times = f"{per_epoch} time{'s' if per_epoch != 1 else ''} in the first epoch"
+    if calls is not None:
+        who, times = "Your lr_scheduler_step override steps it", f"{times} (of Lightning's {calls} calls)"
+    message = f"{finding.message} {who}: {times}, so {total} times in this run."
     return dataclasses.replace(finding, message=message)

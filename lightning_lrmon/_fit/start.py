@@ -9,7 +9,7 @@ from typing import Any
 from lightning_lrmon._fit import plateau, runtime
 from lightning_lrmon._fit.build import rebind
 from lightning_lrmon._fit.live import LengthWatch, SteppingCheck
-from lightning_lrmon._fit.observed import ObservedStepping
+from lightning_lrmon._fit.observed import ObservedStepping, gated_configs
 from lightning_lrmon._fit.options import Options, Output
 from lightning_lrmon._fit.outputs import choose_sinks, logger_notes, logging_cadence, lr_logged_twice
 from lightning_lrmon._fit.position import scheduler_position
@@ -69,13 +69,13 @@ def train_start(
     session.tracker.start(trainer.optimizers, list(trainer.lr_scheduler_configs))
     automatic = getattr(pl_module, "automatic_optimization", True)
     configs, g0, e0 = trainer.lr_scheduler_configs, trainer.global_step, trainer.current_epoch
-    hook, owner = stepping_hook(pl_module), trainer.strategy
-    stepping = SteppingCheck(configs, run, g0, epoch=e0, hook=hook, owner=owner) if automatic else None
+    hook, owner, gated = stepping_hook(pl_module), trainer.strategy, gated_configs(pl_module, configs)
+    stepping = SteppingCheck(configs, run, g0, epoch=e0, hook=hook, owner=owner, gated=gated) if automatic else None
     hidden = unreturned(pl_module, trainer.optimizers, configs)
-    observe = ([] if automatic else list(configs)) + [c for _, c in hidden]
+    observe = ([] if automatic else list(configs)) + [c for _, c in hidden] + gated
     names = {id(c): name for name, c in hidden}
-    ours = {id(b.config) for b in built}
-    session.observed = ObservedStepping(observe, names=names, built=ours) if observe else None
+    ours, by_hook = {id(b.config) for b in built}, {id(c) for c in gated}
+    session.observed = ObservedStepping(observe, names=names, built=ours, overridden=by_hook) if observe else None
     watch = LengthWatch(configs, run, global_step=g0, epoch=e0)
     cadence = logging_cadence(trainer, output, run, sum(len(t.tags) for t in session.tracker.tracks()))
     session.attach(*choose_sinks(trainer, cadence, output), stepping, watch)

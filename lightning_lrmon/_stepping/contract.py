@@ -14,8 +14,11 @@ configure_optimizers, so Lightning steps it after every optimizer step'
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
+import dis
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any, Literal
 
 from lightning_lrmon._findings import Finding
@@ -24,6 +27,7 @@ __all__ = [
     "Contract",
     "configured_by_lightningcli",
     "frequency_cause",
+    "gates_its_step",
     "interval_fix",
     "overrides_step",
     "per_epoch_cause",
@@ -125,6 +129,37 @@ def stepping_hook(module: Any) -> str:
     if code is None or any("step" in name for name in code.co_names):  # a call it makes may step (super(), a helper)
         return "steps"
     return "never"
+
+
+def gates_its_step(module: Any) -> bool:
+    """Whether the module's ``lr_scheduler_step`` override steps on a condition of the run (``if
+    self.trainer.is_last_batch``, ``if self.global_step >= warmup``): how often it steps shows only as the run goes.
+    A branch on the metric or on the scheduler's class alone (Lightning's own ``if metric is None``) does not count,
+    nor one that reads the epoch (it may pass it: ``scheduler.step(epoch=...)``, which the stepping check names).
+
+    Examples:
+        >>> class AtEpochEnd:
+        ...     def lr_scheduler_step(self, scheduler, metric):
+        ...         if self.trainer.is_last_batch: scheduler.step()
+        >>> class Plain:
+        ...     def lr_scheduler_step(self, scheduler, metric):
+        ...         if metric is None: scheduler.step()
+        ...         else: scheduler.step(metric)
+        >>> gates_its_step(AtEpochEnd()), gates_its_step(Plain()), gates_its_step(object())
+        (True, False, False)
+    """
+    if stepping_hook(module) != "steps":
+        return False
+    func = getattr(type(module), "lr_scheduler_step", None)
+    code = getattr(func, "__code__", None)
+    if code is None or "current_epoch" in code.co_names:  # one that passes the epoch: the stepping check names it
+        return False
+    if not any("JUMP_IF" in i.opname or "POP_JUMP" in i.opname for i in dis.get_instructions(code)):
+        return False
+    found = getattr(func, "__globals__", {})
+    plain = {"step", "step_update", *dir(builtins)}
+    run_state = [n for n in code.co_names if n not in plain and not isinstance(found.get(n), (type, ModuleType))]
+    return bool(run_state)
 
 
 def interval_fix(contract: Contract) -> str:

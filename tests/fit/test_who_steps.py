@@ -1042,3 +1042,72 @@ def test_an_lr_scheduler_step_that_skips_some_calls_is_not_told_it_passes_the_ep
     assert module.lr_schedulers().last_epoch == 80 - 7  # every call from global_step 8 on
     assert "was stepped 9 times where Lightning stepped it 16 times: 7 step(s) were skipped" in stall
     assert "epoch" not in stall.split("Fix:")[1] and "if skipping is deliberate (a delayed start" in stall
+
+
+class StepsAtTheEpochsEnd(TinyModule):
+    """A pattern of real projects (an OCR trainer's): schedulers returned with "interval": "step" so that a warm-up
+    can be written in optimizer_step, and lr_scheduler_step steps them only at each epoch's last batch."""
+
+    warmup = 8
+
+    def optimizer_step(self, epoch: int, batch_idx: int, optimizer: Any, optimizer_closure: Any = None) -> None:
+        optimizer.step(closure=optimizer_closure)
+        if self.trainer.global_step < self.warmup:
+            for pg in optimizer.param_groups:
+                pg["lr"] = 0.1 * (self.trainer.global_step + 1) / self.warmup
+
+    def lr_scheduler_step(self, scheduler: Any, metric: Any) -> None:
+        if self.trainer.global_step >= self.warmup and self.trainer.is_last_batch:
+            scheduler.step()
+
+
+class StepsEveryFourCalls(TinyModule):
+    def lr_scheduler_step(self, scheduler: Any, metric: Any) -> None:
+        if self.trainer.global_step % 4 == 0:
+            scheduler.step()
+
+
+class NeverTrue(TinyModule):
+    def lr_scheduler_step(self, scheduler: Any, metric: Any) -> None:
+        if self.trainer.global_step > 10_000:
+            scheduler.step()
+
+
+def cosine_per_step_config(t_max: int):
+    def configure(m: TinyModule) -> Any:
+        opt = SGD(m.parameters(), lr=0.1)
+        return {
+            "optimizer": opt,
+            "lr_scheduler": {"scheduler": CosineAnnealingLR(opt, T_max=t_max), "interval": "step"},
+        }
+
+    return configure
+
+
+@pytest.mark.parametrize(("module", "t_max"), [(StepsAtTheEpochsEnd, 4), (StepsEveryFourCalls, 16)])
+def test_an_lr_scheduler_step_that_steps_on_its_own_cadence_sized_for_it_is_silent(tmp_path, module, t_max):
+    """0.3 said horizon-too-short at fit start (a step per call assumed) and scheduler-not-stepped at the first
+    epoch's end, with fixes that would break a schedule sized for the steps the override takes."""
+    m = module(cosine_per_step_config(t_max))
+    assert fit(tmp_path, m, max_epochs=4, max_steps=-1) == []
+    assert m.lr_schedulers().last_epoch == t_max  # stepped once per epoch / every 4th of 64 calls
+
+
+@pytest.mark.parametrize(
+    ("module", "per_epoch", "fix"), [(StepsAtTheEpochsEnd, 1, "T_max=4"), (StepsEveryFourCalls, 4, "T_max=16")]
+)
+def test_an_lr_scheduler_step_cadence_with_a_horizon_in_calls_is_judged_by_its_steps(tmp_path, module, per_epoch, fix):
+    (found,) = fit(tmp_path, module(cosine_per_step_config(64)), max_epochs=4, max_steps=-1)
+    assert found.startswith("horizon-too-long"), found
+    times = "time" if per_epoch == 1 else "times"
+    assert (
+        f"Your lr_scheduler_step override steps it: {per_epoch} {times} in the first epoch (of Lightning's 16 calls)"
+        in found
+    )
+    assert f"so {4 * per_epoch} times in this run" in found and fix in found.split("Fix:")[1]
+
+
+def test_an_lr_scheduler_step_whose_condition_is_never_true_is_said_by_the_fits_end(tmp_path):
+    (found,) = fit(tmp_path, NeverTrue(cosine_per_step_config(64)), max_epochs=4, max_steps=-1)
+    assert found.startswith("scheduler-not-stepped") and "condition that was never true" in found, found
+    assert "passing the epoch" not in found
