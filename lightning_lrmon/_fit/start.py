@@ -20,8 +20,8 @@ from lightning_lrmon._review.pipeline import Review
 from lightning_lrmon._review.render import markdown_summary
 from lightning_lrmon._schedulers import describe
 from lightning_lrmon._spec.bind import has_auto
-from lightning_lrmon._stepping.contract import overrides_step, stepping_hook
-from lightning_lrmon._stepping.runlength import RunFacts, facts_from_trainer
+from lightning_lrmon._stepping.contract import frequency_past_the_epoch, overrides_step, read_contract, stepping_hook
+from lightning_lrmon._stepping.runlength import RunFacts, facts_from_trainer, steps_done
 
 __all__ = ["read_sparsely", "train_start", "user_location"]
 
@@ -84,6 +84,7 @@ def train_start(
     _resume_checks(session, trainer, built, restored, run)
     for config in configs:
         _plateau_before_validation(session, trainer, config)
+        _frequency_past_the_epoch(session, trainer, config, run, built, automatic)
     plans: dict[int, Any] = {}
     reviews = review_configs(session, trainer, pl_module, built, options, run, plans)
     session.follow(plans)
@@ -94,6 +95,20 @@ def train_start(
         session.write_text("lrmon/summary", markdown_summary(reviews), trainer.global_step)
         session.write_layout(session.tracker.charts(), output.log_plan)
     return reviews
+
+
+def _frequency_past_the_epoch(
+    session: Session, trainer: Any, config: Any, run: RunFacts, built: list[Built], automatic: bool
+) -> None:
+    """A per-step scheduler whose ``frequency`` is more than an epoch's batches: Lightning never steps it."""
+    if run.batches_per_epoch is None or run.varies() or config.reduce_on_plateau:
+        return
+    ours = any(b.config is config for b in built)
+    contract = read_contract(config, automatic=automatic, overrides_step=False, built=ours)
+    what, batches, freq = describe(config.scheduler), run.batches_per_epoch, max(1, int(config.frequency))
+    per_epoch = steps_done(run, "step", freq, global_step=run.optimizer_steps_per_epoch() or 0, epoch=0)
+    found = frequency_past_the_epoch(what, contract, batches=batches, per_epoch=per_epoch, step=trainer.global_step)
+    session.emit(found)
 
 
 def _plateau_before_validation(session: Session, trainer: Any, config: Any) -> None:

@@ -27,6 +27,7 @@ __all__ = [
     "Contract",
     "configured_by_lightningcli",
     "frequency_cause",
+    "frequency_past_the_epoch",
     "gates_its_step",
     "interval_fix",
     "overrides_step",
@@ -230,6 +231,38 @@ def frequency_cause(finding: Finding, contract: Contract, *, optimizer_steps: in
     )
     hint = f"{where}, so Lightning steps it after every optimizer step; or keep it and {_lower(finding.hint)}"
     return dataclasses.replace(finding, message=message, hint=hint)
+
+
+def frequency_past_the_epoch(
+    scheduler: str, contract: Contract, *, batches: int, per_epoch: int, step: int
+) -> Finding | None:
+    """``scheduler-not-stepped`` at fit start: a per-step scheduler whose ``frequency`` no optimizer step of an epoch
+    reaches (``per_epoch``: the scheduler steps Lightning takes in an epoch of ``batches`` batches). Lightning counts
+    a per-step ``frequency`` on the batch index within each epoch, which restarts every epoch, so ``"frequency":
+    300`` with 100 batches per epoch never steps it (Lightning issue #17544).
+
+    Examples:
+        >>> c = Contract(by="lightning", interval="step", frequency=20, built=False)
+        >>> frequency_past_the_epoch("StepLR(step_size=1)", c, batches=16, per_epoch=0, step=0).hint.split(";")[0]
+        'drop "frequency": 20 from the lr_scheduler dict and make its horizon 20x longer (step_size, T_max, \
+total_iters, milestones: counted in optimizer steps)'
+    """
+    f = contract.frequency
+    if contract.by != "lightning" or contract.interval != "step" or f <= 1 or per_epoch > 0:
+        return None
+    where = (
+        "pass LRMonitor(..., frequency=1)" if contract.built else f'drop "frequency": {f} from the lr_scheduler dict'
+    )
+    return Finding(
+        "scheduler-not-stepped",
+        "warning",
+        f'{scheduler} is never stepped in this run: with "interval": "step" Lightning counts "frequency": {f} on the '
+        f"batch index within each epoch, which restarts every epoch, and an epoch here has {batches} batches: no "
+        f"optimizer step falls on a multiple of {f}, so the LR stays at its start.",
+        step,
+        f"{where} and make its horizon {f}x longer (step_size, T_max, total_iters, milestones: counted in optimizer "
+        f"steps); or use a frequency that divides the epoch's {batches} batches.",
+    )
 
 
 def _lower(hint: str | None) -> str:

@@ -1111,3 +1111,31 @@ def test_an_lr_scheduler_step_whose_condition_is_never_true_is_said_by_the_fits_
     (found,) = fit(tmp_path, NeverTrue(cosine_per_step_config(64)), max_epochs=4, max_steps=-1)
     assert found.startswith("scheduler-not-stepped") and "condition that was never true" in found, found
     assert "passing the epoch" not in found
+
+
+def step_decay_every(frequency: int):
+    def configure(m: TinyModule) -> Any:
+        opt = SGD(m.parameters(), lr=0.1)
+        sched = StepLR(opt, step_size=1, gamma=0.5)
+        return [opt], [{"scheduler": sched, "interval": "step", "frequency": frequency}]
+
+    return configure
+
+
+@pytest.mark.parametrize(("frequency", "accumulate"), [(20, 1), (5, 4)])
+def test_a_per_step_frequency_no_optimizer_step_of_an_epoch_reaches_is_said_at_fit_start(
+    tmp_path, frequency, accumulate
+):
+    """Lightning issue #17544: the frequency is counted on the batch index within each epoch (16 batches here), so
+    Lightning never steps the scheduler; 0.3 said nothing."""
+    module = TinyModule(step_decay_every(frequency))
+    (found,) = fit(tmp_path, module, max_epochs=3, max_steps=-1, accumulate_grad_batches=accumulate)
+    assert found.startswith("scheduler-not-stepped") and f'"frequency": {frequency} on the batch index' in found
+    assert f'drop "frequency": {frequency}' in found.split("Fix:")[1]
+    assert {a[0] for a in module.optimizers().optimizer.applied} == {0.1}  # Lightning never stepped it
+
+
+def test_a_per_step_frequency_reached_within_the_epoch_is_silent(tmp_path):
+    module = TinyModule(step_decay_every(16))
+    assert fit(tmp_path, module, max_epochs=3, max_steps=-1) == []
+    assert module.lr_schedulers().last_epoch == 3
