@@ -29,6 +29,7 @@ from lightning_lrmon._exceptions import LRMonitorConfigError
 from lightning_lrmon._findings import Finding
 from lightning_lrmon._fit.build import build_all, config_type, state_of
 from lightning_lrmon._fit.epoch import decide_raise, epoch_end_checks, judge_the_users_stepping, manual_step, recount
+from lightning_lrmon._fit.hotpath import HotPath, hot_path
 from lightning_lrmon._fit.options import Options, Output, check_every, validate
 from lightning_lrmon._fit.outputs import publish_every
 from lightning_lrmon._fit.session import Built, Session
@@ -173,6 +174,8 @@ class LRMonitor(Callback):
         self._calls = 0  # on_before_optimizer_step calls this fit (automatic optimization: one optimizer)
         self._base = 0  # trainer.global_step - self._calls, re-read every 256 calls (every call once they drift)
         self._mask, self._drifted = 0, False  # re-read when not calls & mask
+        self._hot: HotPath | None = None  # the ordinary step's path (rebuilt after any other hook or step)
+        self._hot_ok = False  # a fit where it may be used (automatic optimization, one optimizer, no prog_bar)
         self.log_every_n_steps = check_every("log_every_n_steps", log_every_n_steps)
         self.tensorboard_every_n_steps = check_every("tensorboard_every_n_steps", tensorboard_every_n_steps)
         check_word("logging_interval", logging_interval, INTERVALS, none_ok=True)
@@ -256,6 +259,8 @@ class LRMonitor(Callback):
         self._calls, self._base = 0, trainer.global_step
         self._mask, self._drifted = 0, False
         read_sparsely(session, trainer, prog_bar=self.prog_bar, manual=self._manual)
+        self._hot, self._hot_ok = None, not (self._manual or self.prog_bar or self._publish_every)
+        self._hot_ok = self._hot_ok and len(trainer.optimizers) == 1
         if self.summary and trainer.is_global_zero and self._reviews:
             logging.getLogger(f"{self._package}.callbacks.lrmon").info(console_summary(self._reviews))
         decide_raise(session, trainer)
@@ -266,6 +271,12 @@ class LRMonitor(Callback):
         # the optimizer steps taken (trainer.global_step: counted here, re-read every 256 calls, as reading it costs
         # more than the rest of this hook), under manual optimization the batches completed
         n = self._calls
+        hot = self._hot
+        if hot is not None:
+            if n & self._mask and hot.take(optimizer, self._base + n):
+                self._calls = n + 1
+                return  # an ordinary step: read, held in the plan's band and buffered on one object
+            self._drop_hot()
         self._calls = n + 1
         if self._manual:
             step = manual_step(trainer)
@@ -284,6 +295,15 @@ class LRMonitor(Callback):
             _publish(trainer, session)  # for a callback that monitors an LR tag, at the Trainer's logging steps
         if session.log.wants_raise and trainer.world_size == 1:
             decide_raise(session, trainer)
+        if self._hot_ok:
+            self._hot = hot_path(session, optimizer)
+
+    def _drop_hot(self) -> None:
+        """A hook may read or change what the ordinary step relies on: the count handed back, the next step takes the
+        full path."""
+        hot, self._hot = self._hot, None
+        if hot is not None:
+            hot.sync()
 
     def _resync(self, global_step: int, n: int) -> None:
         """The Trainer's step re-read: read at the first calls, then every 256; every call once it has drifted from
@@ -298,11 +318,13 @@ class LRMonitor(Callback):
 
     @override
     def on_train_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self._drop_hot()
         self.session.epoch_started()
         recount(self.session, trainer)
 
     @override
     def on_train_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self._drop_hot()
         _publish(trainer, self.session)
         epoch_end_checks(self.session, trainer, pl_module, self._package)
         self.session.flush()
@@ -310,15 +332,18 @@ class LRMonitor(Callback):
 
     @override
     def on_validation_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self._drop_hot()
         if trainer.state.fn == "fit":
             _publish(trainer, self.session)
 
     @override
     def on_exception(self, trainer: Trainer, pl_module: LightningModule, exception: BaseException) -> None:
+        self._drop_hot()
         self.session.close()
 
     @override
     def on_fit_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self._drop_hot()
         judge_the_users_stepping(self.session, trainer, final=True)  # a one-epoch run, manual optimization
         self.session.close()
 

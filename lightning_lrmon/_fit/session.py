@@ -81,7 +81,7 @@ class Session:
         #: what was logged, thinned, for ``plot`` whatever the logger
         self.kept = Kept()
         self._tensorboard: TensorBoardSink | None = None
-        self._others: LoggerSink | None = None
+        self.others: LoggerSink | None = None
         self._stepping: SteppingCheck | None = None
         #: the re-count at each epoch start (a loader whose length changes between epochs)
         self.length_watch: LengthWatch | None = None
@@ -94,7 +94,7 @@ class Session:
         self.next_read = -1
         self._sparse_every = 0  # the other loggers' cadence in steps (0: they log by epoch)
         self._read_at: int | None = None  # the step of the last read
-        self._late: list[Finding] = []  # found at a flush of the writer, said once it has let go of its file
+        self.late: list[Finding] = []  # found at a flush of the writer, said once it has let go of its file
 
     @property
     def findings(self) -> list[Finding]:
@@ -115,7 +115,7 @@ class Session:
         length_watch: LengthWatch | None = None,
     ) -> None:
         """The sinks, the stepping check and the length watch of this fit (owned by the session from now on)."""
-        self._tensorboard, self._others, self._stepping = tensorboard, others, stepping
+        self._tensorboard, self.others, self._stepping = tensorboard, others, stepping
         self.length_watch = length_watch
         if tensorboard is not None:
             self._after_tensorboard(tensorboard, tensorboard.lend(self._tapped))
@@ -125,11 +125,11 @@ class Session:
         (Lightning's cadence, each epoch's first) and the checks run at, until ``last_step`` (the run's last, read
         for the final row); ``None``: the run's length is unknown, read every step. A timm-style scheduler is judged
         from the LRs of each epoch's last step, so it keeps every step read."""
-        if last_step is None or self._tensorboard is not None or self._others is None:
+        if last_step is None or self._tensorboard is not None or self.others is None:
             return
         if getattr(self._stepping, "needs_every_step", False):
             return
-        self._sparse_every = self._others.every if self._others.by_step else 0
+        self._sparse_every = self.others.every if self.others.by_step else 0
         self.sparse_until, self.next_read = last_step, 0
 
     def follow(self, plans: Any) -> None:
@@ -221,7 +221,7 @@ class Session:
     def epoch_started(self) -> None:
         """A training epoch begins: each optimizer's next step goes to the other loggers (LearningRateMonitor logs
         at every epoch start)."""
-        others = self._others
+        others = self.others
         if others is not None and others.at_epoch_start:
             for track in self.tracker.tracks():
                 track.epoch_due = track.by_epoch or not others.by_step  # logging_interval="epoch": every optimizer
@@ -230,7 +230,7 @@ class Session:
 
     def close(self) -> None:
         """The run's last step to the other loggers (when it was not logged), then the TensorBoard file."""
-        others = self._others
+        others = self.others
         if others is not None:
             for track in self.tracker.tracks():
                 if track.values and track.last_step > track.sent_step:
@@ -300,11 +300,11 @@ class Session:
             except OSError as err:
                 assert tb is not None  # the writer is lent by this sink
                 self._after_tensorboard(tb, tb.failed(err))
-            if self._late:
+            if self.late:
                 self._say_late()
         else:
             self._keep_and_validate(tb, step, tags, values)
-        others = self._others
+        others = self.others
         if others is not None:
             self._to_others(others, track, step)
         n = track.count = track.count + 1
@@ -334,10 +334,10 @@ class Session:
         self.kept.add_rows(rows)
         found = lr_invalid_in_rows(rows)
         if found is not None:
-            self._late.append(found)
+            self.late.append(found)
 
     def _say_late(self) -> None:
-        late, self._late = self._late, []
+        late, self.late = self.late, []
         for finding in late:
             self.emit(finding)
 

@@ -119,6 +119,10 @@ class LRTracker:
             out += [f"{n}-weight_decay" for n in names]
         return out
 
+    def track_of(self, optimizer: Any) -> Track | None:
+        """The ``Track`` of ``optimizer`` (or of the optimizer it wraps); ``None`` for one the run does not have."""
+        return self._tracks.get(id(getattr(optimizer, "optimizer", optimizer)))
+
     def tags_of(self, optimizer: Any) -> list[str]:
         """The LR tags of ``optimizer``'s groups (empty for an optimizer the run does not have)."""
         track = self._tracks.get(id(getattr(optimizer, "optimizer", optimizer)))

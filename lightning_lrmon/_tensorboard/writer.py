@@ -90,7 +90,7 @@ class EventWriter:
         self._encoder = ScalarEncoder(tag_prefix)
         # O_APPEND: every write lands whole at the end, also between the records of another appending writer
         self._fh = open(self.path, "ab", buffering=0)  # noqa: SIM115 - closed in close()
-        self._pending: list[Pending] = []
+        self._pending: list[Pending] = []  # the same list for the writer's life (``quiet_window`` lends it)
         self._max_pending = max_pending
         self._max_age_s = max_age_s
         # wall time by which buffered steps are flushed (set when the first step of a batch is buffered)
@@ -135,6 +135,24 @@ class EventWriter:
         elif len(pending) == 1:
             self._flush_at = wall + self._max_age_s
 
+    def quiet_window(self) -> tuple[list[Pending], int, float]:
+        """For a caller that buffers rows ``(wall, step, tags, values)`` itself between ``add_scalars`` calls: the
+        buffer (the same list for the writer's life), how many rows it takes before a flush is due (0: none, the
+        buffer is empty or the writer closed: the next row is ``add_scalars``'s), and the wall time a flush is due at.
+
+        Examples:
+            >>> import tempfile
+            >>> w = EventWriter(tempfile.mkdtemp(), max_pending=4)
+            >>> w.quiet_window()[1]
+            0
+            >>> w.add_scalars(3, ["lr"], [0.5]); w.quiet_window()[1]
+            2
+            >>> w.close()
+        """
+        pending = self._pending
+        room = 0 if not pending or self.closed else max(0, self._max_pending - len(pending) - 1)
+        return pending, room, self._flush_at
+
     def add_session_start(self, step: int) -> None:
         """A ``SessionLog.START`` at ``step``: TensorBoard's own way to drop what earlier files logged at ``step`` and
         later (a resumed run logs those steps again).
@@ -169,7 +187,8 @@ class EventWriter:
         with self._lock:
             if self.closed:
                 return
-            pending, self._pending = self._pending, []
+            pending = self._pending.copy()
+            self._pending.clear()
             self._flush_at = math.inf
             if pending and self.tap is not None:
                 self.tap(pending)
@@ -211,7 +230,8 @@ class EventWriter:
     def abandon(self) -> None:
         """Drop what is buffered and release the file without writing (after a write failed)."""
         with self._lock:
-            pending, self._pending = self._pending, []
+            pending = self._pending.copy()
+            self._pending.clear()
             if pending and self.tap is not None:
                 self.tap(pending)
             self.closed = True
