@@ -44,18 +44,33 @@ class HotPath:
         writer: LRMonitor's TensorBoard writer, taking every step.
     """
 
-    __slots__ = ("count", "flush_at", "groups", "n", "pending", "plan", "tags", "track", "until", "values", "wrapper")
+    __slots__ = (
+        "a",
+        "count",
+        "flush_at",
+        "groups",
+        "hi",
+        "lo",
+        "n",
+        "pending",
+        "tags",
+        "track",
+        "until",
+        "values",
+        "wrapper",
+    )
 
     def __init__(self, wrapper: Any, track: Track, writer: EventWriter) -> None:
         self.wrapper, self.track = wrapper, track
-        self.groups, self.plan = track.opt.param_groups, track.plan
-        self.n, self.tags = track.n, track.tags
+        self.groups, self.n, self.tags = track.opt.param_groups, track.n, track.tags
         self.count, self.values = track.count, track.values
         self.pending, room, self.flush_at = writer.quiet_window()
+        plan = track.plan  # its window (moved by the full path only, after which this path is built again)
+        self.a, self.lo, self.hi = plan.a, plan.lo, plan.hi
         c = track.count
-        # the first count this path declines: a check count, the writer's flush by size, past the plan's window
+        # the first count this path declines: a check count, the writer's flush by size, the end of the plan's window
         checks = [k for k in (*_CHECK_AT, (c // 1024 + 1) * 1024) if k > c]
-        self.until = min(*checks, c + 1 + room)
+        self.until = min(*checks, c + 1 + room, plan.a + plan.size + 1)
 
     def take(self, optimizer: Any, step: int) -> bool:
         """Log ``step``'s LRs (``True``); ``False``: not an ordinary step, nothing was done (``sync`` was)."""
@@ -64,9 +79,8 @@ class HotPath:
         if c >= self.until or optimizer is not self.wrapper or len(groups) != self.n:
             return self.sync()
         values = [float(g["lr"]) for g in groups]
-        plan = self.plan
-        i = c - 1 - plan.a
-        if not (0 <= i < plan.size and plan.lo[i] <= values[0] <= plan.hi[i]):
+        i = c - 1 - self.a
+        if not self.lo[i] <= values[0] <= self.hi[i]:
             return self.sync()
         wall = _now()
         if wall > self.flush_at:
@@ -91,6 +105,6 @@ def hot_path(session: Any, optimizer: Any) -> HotPath | None:
     if session.late or session.log.wants_raise:
         return None
     track = session.tracker.track_of(optimizer)
-    if track is None or track.plan is None or track.all_tags is not track.tags:
+    if track is None or track.plan is None or track.all_tags is not track.tags or track.count < track.plan.a:
         return None
     return HotPath(optimizer, track, writer)
