@@ -100,10 +100,9 @@ def judge_the_users_stepping(session: Session, trainer: Any, *, final: bool = Fa
             session.emit(found, once_per_code=False)
         return
     run, step = facts_from_trainer(trainer), trainer.global_step
+    for config, moved, calls, taken in observed.cadence(trainer.current_epoch, step, final=final):
+        _judge_the_overrides_cadence(session, trainer, config, (moved, calls, taken), final=final)
     for config, per_epoch in observed.first_epoch_ended(trainer.current_epoch, final=final):
-        if observed.by_override(config):
-            _judge_the_overrides_cadence(session, trainer, config, per_epoch, final=final)
-            continue
         name = observed.unreturned(config)
         if per_epoch == 0 and step > 0:
             if final or not review_observed(session, trainer, config, step, run, unreturned=name):
@@ -132,21 +131,29 @@ def _never_moved(session: Session, observed: ObservedStepping, step: int, *, fin
         session.emit(found, once_per_code=False)
 
 
-def _judge_the_overrides_cadence(session: Session, trainer: Any, config: Any, per_epoch: int, *, final: bool) -> None:
-    """A per-step scheduler an ``lr_scheduler_step`` override steps on a condition, once the first epoch is over:
-    stepped on most of Lightning's calls, its horizon is judged for a step per call (a skipped call is the stepping
-    check's); on fewer (once per epoch at its last batch, every few steps), for the steps it was seen to take; not
-    at all, it is waited for (a start after a long warm-up) and said if it never moves."""
+def _judge_the_overrides_cadence(
+    session: Session, trainer: Any, config: Any, seen: tuple[int, int, int], *, final: bool
+) -> None:
+    """A per-step scheduler an ``lr_scheduler_step`` override steps on a condition, once its cadence is seen
+    (``seen``: the steps it took in an epoch, Lightning's calls in it, its steps since the fit began): the horizon
+    findings for the steps it took and, at that cadence, will take by the run's end; one not stepped yet is waited
+    for (a start after a warm-up longer than an epoch) and said if it never moves."""
     observed, step = session.observed, trainer.global_step
     assert observed is not None
-    calls = step - observed.g0
-    if per_epoch == 0:
+    moved, calls, taken = seen
+    if taken == 0:
         if final:
-            session.emit(runtime.never_stepped_by_hook(describe(config.scheduler), done=calls, step=step))
+            session.emit(runtime.never_stepped_by_hook(describe(config.scheduler), done=step - observed.g0, step=step))
         else:
             observed.wait(config)
         return
-    rate = calls if 2 * per_epoch >= calls else per_epoch
     run = facts_from_trainer(trainer)
-    for finding in review_observed(session, trainer, config, rate, run, calls=calls):
+    ope, steps = run.optimizer_steps_per_epoch(), run.optimizer_steps()
+    if calls <= 0 or not ope or steps is None:
+        return
+    start = observed.at_start(config)
+    total = (start[1] if start is not None else 0) + taken + round(moved * max(steps - step, 0) / calls)
+    per_epoch = max(1, round(moved * ope / calls))
+    found = review_observed(session, trainer, config, per_epoch, run, calls=calls, total=total, taken=taken)
+    for finding in found:
         session.emit(finding, once_per_code=False)

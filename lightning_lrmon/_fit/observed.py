@@ -48,6 +48,8 @@ class ObservedStepping:
         self._built = set(built)
         self._overridden = set(overridden)
         self.g0 = 0  # the optimizer step the observation began at
+        self._marks: tuple[int, dict[int, int]] | None = None  # step and positions as the first epoch ended
+        self._cadence_seen = False
         self._start: list[tuple[Any, int]] = []
         self._epoch, self._seen, self.begun = 0, False, False
         self._waiting: list[tuple[Any, int]] = []
@@ -77,6 +79,26 @@ class ObservedStepping:
         """Whether ``config``'s scheduler is stepped by an ``lr_scheduler_step`` override that steps on a condition."""
         return id(config) in self._overridden
 
+    def cadence(self, epoch: int, global_step: int, *, final: bool = False) -> list[tuple[Any, int, int, int]]:
+        """Once, for the configs stepped by an ``lr_scheduler_step`` override on a condition: each with the steps it
+        took and Lightning's calls over the fit's second epoch (the first may hold a warm-up written in
+        ``optimizer_step``), and its steps since the fit began; over the first epoch for a fit that ends within it."""
+        if self._cadence_seen or not self.begun or not self._overridden:
+            return []
+        moved = {id(c): scheduler_position(c.scheduler) for c, _ in self._start if id(c) in self._overridden}
+        if self._marks is None and epoch > self._epoch and not final:
+            self._marks = (global_step, moved)  # the first epoch is over: the second is the one measured
+            return []
+        if not final and epoch <= self._epoch + 1:
+            return []
+        self._cadence_seen = True
+        step0, at = self._marks if self._marks is not None and global_step > self._marks[0] else (self.g0, {})
+        out = []
+        for c, p0 in self._start:
+            if id(c) in moved:
+                out.append((c, moved[id(c)] - at.get(id(c), p0), global_step - step0, moved[id(c)] - p0))
+        return out
+
     def unreturned(self, config: Any) -> str | None:
         """The name of ``config``'s scheduler on the module (``self.scheduler``) when the Trainer does not have it."""
         return self._names.get(id(config))
@@ -87,7 +109,7 @@ class ObservedStepping:
         if self._seen or (epoch <= self._epoch and not final):
             return []
         self._seen = True
-        return [(c, scheduler_position(c.scheduler) - p0) for c, p0 in self._start]
+        return [(c, scheduler_position(c.scheduler) - p0) for c, p0 in self._start if id(c) not in self._overridden]
 
     def wait(self, config: Any) -> None:
         """Judge ``config`` (not stepped in the first epoch) later: stepped every few epochs, as Lightning's docs
@@ -129,8 +151,9 @@ def hold_for_the_first_epoch(r: Review, *, by_hook: bool = False) -> None:
         if by_hook
         else "manual optimization: Lightning does not step this scheduler; call sch.step() where you step the optimizer"
     )
+    when = "its second epoch (the first may hold a warm-up)" if by_hook else "the first epoch"
     r.notes.append(
-        f"{who}. Its horizon is judged once the first epoch is over, from the steps "
+        f"{who}. Its horizon is judged once {when} is over, from the steps "
         f"{'it takes' if by_hook else 'you take'} (LRMonitor warns if it is never stepped)"
         + (f"; {', '.join(held)} held until then." if held else ".")
     )

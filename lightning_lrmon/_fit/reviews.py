@@ -341,19 +341,22 @@ def review_observed(
     *,
     unreturned: str | None = None,
     calls: int | None = None,
+    total: int | None = None,
+    taken: int | None = None,
 ) -> list[Finding]:
     """Under manual optimization (or for a scheduler kept on the module, ``unreturned``; or stepped on a condition
-    by an ``lr_scheduler_step`` override that Lightning ``calls`` after each optimizer step), once the first epoch is
-    over: the horizon findings of ``config``'s scheduler for the stepping seen (``per_epoch`` steps in the first
-    epoch), over the rest of the run."""
-    total = _user_steps_in_run(per_epoch, trainer, facts)
+    by an ``lr_scheduler_step`` override in ``per_epoch`` of Lightning's ``calls``), once the first epoch is over:
+    the horizon findings of ``config``'s scheduler for the stepping seen (``per_epoch`` steps in the first epoch),
+    over the rest of the run (``total``: its steps in the whole run when known, ``taken``: this fit's so far)."""
+    total = _user_steps_in_run(per_epoch, trainer, facts) if total is None else total
     if total is None:
         return []
     tags = _tags_of(session, config.scheduler.optimizer)
     observed = session.observed
     start = observed.at_start(config) if observed is not None else None
     # judged from the fit's start (a copy taken then), else from where it stands after the first epoch
-    scheduler, done, offset = start if start is not None else (config.scheduler, per_epoch, trainer.global_step)
+    now = (config.scheduler, per_epoch if taken is None else taken, trainer.global_step)
+    scheduler, done, offset = start if start is not None else now
     subject = Subject(
         scheduler,
         max(total - done, 0),

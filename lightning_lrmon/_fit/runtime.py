@@ -382,6 +382,7 @@ first epoch, so 80 times in this run.'
     )
     times = f"{per_epoch} time{'s' if per_epoch != 1 else ''} in the first epoch"
     if calls is not None:
-        who, times = "Your lr_scheduler_step override steps it", f"{times} (of Lightning's {calls} calls)"
+        who = "Your lr_scheduler_step override steps it"
+        times = f"{per_epoch} time{'s' if per_epoch != 1 else ''} per epoch (seen over {calls} of Lightning's calls)"
     message = f"{finding.message} {who}: {times}, so {total} times in this run."
     return dataclasses.replace(finding, message=message)

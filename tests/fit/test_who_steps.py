@@ -1101,7 +1101,7 @@ def test_an_lr_scheduler_step_cadence_with_a_horizon_in_calls_is_judged_by_its_s
     assert found.startswith("horizon-too-long"), found
     times = "time" if per_epoch == 1 else "times"
     assert (
-        f"Your lr_scheduler_step override steps it: {per_epoch} {times} in the first epoch (of Lightning's 16 calls)"
+        f"Your lr_scheduler_step override steps it: {per_epoch} {times} per epoch (seen over 16 of Lightning's calls)"
         in found
     )
     assert f"so {4 * per_epoch} times in this run" in found and fix in found.split("Fix:")[1]
@@ -1139,3 +1139,20 @@ def test_a_per_step_frequency_reached_within_the_epoch_is_silent(tmp_path):
     module = TinyModule(step_decay_every(16))
     assert fit(tmp_path, module, max_epochs=3, max_steps=-1) == []
     assert module.lr_schedulers().last_epoch == 3
+
+
+class StartsLate(TinyModule):
+    """A warm-up written over the first 12 of an epoch's 16 steps; the scheduler stepped on every call after it."""
+
+    def lr_scheduler_step(self, scheduler: Any, metric: Any) -> None:
+        if self.trainer.global_step >= 12:
+            scheduler.step()
+
+
+def test_a_late_start_in_an_lr_scheduler_step_is_judged_by_the_cadence_after_it(tmp_path):
+    """Judged over the fit's second epoch (a step per call there), so a horizon of 53, the steps it takes, is not
+    called too long; judged over the first (5 steps in 16 calls) it was projected to 20 steps: horizon-too-long."""
+    module = StartsLate(cosine_per_step_config(53))
+    found = fit(tmp_path, module, max_epochs=4, max_steps=-1)
+    assert module.lr_schedulers().last_epoch == 53
+    assert not [f for f in found if f.startswith("horizon-")], found
