@@ -259,8 +259,8 @@ class LRMonitor(Callback):
         self._calls, self._base = 0, trainer.global_step
         self._mask, self._drifted = 0, False
         read_sparsely(session, trainer, prog_bar=self.prog_bar, manual=self._manual)
-        self._hot, self._hot_ok = None, not (self._manual or self.prog_bar or self._publish_every)
-        self._hot_ok = self._hot_ok and len(trainer.optimizers) == 1
+        self._hot = None
+        self._hot_ok = len(trainer.optimizers) == 1 and not (self._manual or self.prog_bar or self._publish_every)
         if self.summary and trainer.is_global_zero and self._reviews:
             logging.getLogger(f"{self._package}.callbacks.lrmon").info(console_summary(self._reviews))
         decide_raise(session, trainer)

@@ -16,8 +16,10 @@ Examples:
     >>> track.plan = SimpleNamespace(a=0, size=8, lo=[0.1] * 8, hi=[0.1] * 8)  # the plan's band: 0.1 for 8 steps
     >>> writer.add_scalars(0, track.tags, [0.1])  # a batch's first row is the full path's
     >>> hot = HotPath(opt, track, writer)
-    >>> hot.take(opt, 1), hot.take(opt, 2), track.count  # step 2 is a check count: handed back
-    (True, False, 1)
+    >>> hot.take(opt, 1), hot.take(opt, 2)  # step 2 is a check count: the full path's
+    (True, False)
+    >>> hot.sync(); track.count
+    1
     >>> writer.close()
 """
 
@@ -26,13 +28,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from lightning_lrmon._fit.session import next_check
 from lightning_lrmon._fit.track import Track
 from lightning_lrmon._tensorboard.writer import EventWriter
 
 __all__ = ["HotPath", "hot_path"]
 
 _now = time.time
-_CHECK_AT = (2, 3, 10)  # the stepping checks' counts (the session's): the full path takes them
 
 
 class HotPath:
@@ -69,31 +71,30 @@ class HotPath:
         self.a, self.lo, self.hi = plan.a, plan.lo, plan.hi
         c = track.count
         # the first count this path declines: a check count, the writer's flush by size, the end of the plan's window
-        checks = [k for k in (*_CHECK_AT, (c // 1024 + 1) * 1024) if k > c]
-        self.until = min(*checks, c + 1 + room, plan.a + plan.size + 1)
+        self.until = min(next_check(c), c + 1 + room, plan.a + plan.size + 1)
 
     def take(self, optimizer: Any, step: int) -> bool:
-        """Log ``step``'s LRs (``True``); ``False``: not an ordinary step, nothing was done (``sync`` was)."""
+        """Log ``step``'s LRs (``True``); ``False``: not an ordinary step, nothing was done (the caller hands the
+        count back with ``sync`` and takes the full path)."""
         c = self.count + 1
         groups = self.groups
         if c >= self.until or optimizer is not self.wrapper or len(groups) != self.n:
-            return self.sync()
+            return False
         values = [float(g["lr"]) for g in groups]
         i = c - 1 - self.a
         if not self.lo[i] <= values[0] <= self.hi[i]:
-            return self.sync()
+            return False
         wall = _now()
         if wall > self.flush_at:
-            return self.sync()
+            return False
         self.pending.append((wall, step, self.tags, values))
         self.values, self.count = values, c
         return True
 
-    def sync(self) -> bool:
-        """Hand the count and the last values to the track (before anything else reads them); ``False``."""
+    def sync(self) -> None:
+        """Hand the count and the last values to the track (before anything else reads them)."""
         track = self.track
         track.count, track.values = self.count, self.values
-        return False
 
 
 def hot_path(session: Any, optimizer: Any) -> HotPath | None:

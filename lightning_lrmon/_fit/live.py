@@ -42,7 +42,7 @@ class SteppingCheck:
             longer holds (``StochasticWeightAveraging`` swaps in its SWALR) is not checked any more.
         gated: the configs an ``lr_scheduler_step`` override steps on a condition of the run: while it steps them on
             fewer than half of Lightning's calls (once per epoch, every few steps, not yet) that is its cadence,
-            judged from the first epoch (``ObservedStepping``), not a stall.
+            judged from the steps it takes (``ObservedStepping.cadence``), not a stall.
         voice: who the findings say steps the schedulers (Lightning, or the user's loop).
     """
 
@@ -113,7 +113,7 @@ class SteppingCheck:
             v = self._voice
             found = self._double_step(config, name, moved, allowed, done, step)
             if found is None and id(config) in self._gated and 2 * moved < allowed:
-                out.append(None)  # the override's own cadence: judged once the first epoch is over
+                out.append(None)  # the override's own cadence: judged by ObservedStepping.cadence
                 continue
             if found is None and counts_steps(config.scheduler) and not fractional_epochs(config.scheduler):
                 hook = self._stall_cause(moved, epochs)

@@ -8,7 +8,7 @@ from typing import Any
 
 from lightning_lrmon._exceptions import LRMonitorConfigError
 from lightning_lrmon._findings import Finding, tooling
-from lightning_lrmon._fit.observed import gated_configs, hold_for_the_first_epoch
+from lightning_lrmon._fit.observed import hold_for_the_first_epoch
 from lightning_lrmon._fit.options import Options
 from lightning_lrmon._fit.runtime import user_stepping_note
 from lightning_lrmon._fit.session import Built, Session
@@ -305,7 +305,7 @@ def review_configs(
     automatic = getattr(pl_module, "automatic_optimization", True)
     cli = configured_by_lightningcli(pl_module)
     stack_of = {id(c): group for group in stacked(trainer.lr_scheduler_configs) for c in group}
-    gated = {id(c) for c in gated_configs(pl_module, trainer.lr_scheduler_configs)}
+    observed = session.observed  # set before the review: it knows the schedulers an override steps on a condition
     out = []
     for config in trainer.lr_scheduler_configs:
         group = stack_of.get(id(config))
@@ -319,7 +319,8 @@ def review_configs(
             hook = overrides_step(pl_module)
             contract = read_contract(config, automatic=automatic, overrides_step=hook, built=b is not None, cli=cli)
             r = _review_config(session, trainer, config, facts, b, options, contract)
-            if r is not None and (contract.by == "user" or id(config) in gated):
+            gated = observed is not None and observed.by_override(config)
+            if r is not None and (contract.by == "user" or gated):
                 hold_for_the_first_epoch(r, by_hook=contract.by != "user")
             if r is not None and r.plan_rows is not None and plans is not None and not config.reduce_on_plateau:
                 plans[id(config)] = r.plan_rows

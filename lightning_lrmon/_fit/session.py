@@ -42,6 +42,18 @@ __all__ = ["Built", "Session"]
 
 #: optimizer-step counts at which the stepping checks run (then every 1024 steps)
 _CHECK_AT = frozenset((2, 3, 10))
+
+
+def next_check(n: int) -> int:
+    """The first optimizer-step count after ``n`` at which the stepping checks run.
+
+    Examples:
+        >>> next_check(0), next_check(3), next_check(10), next_check(2048)
+        (2, 10, 1024, 3072)
+    """
+    return min(c for c in (*_CHECK_AT, (n // 1024 + 1) * 1024) if c > n)
+
+
 _INF = math.inf
 
 
@@ -268,7 +280,7 @@ class Session:
     def _plan_next_read(self, track: Track, step: int) -> None:
         """Sparse reading, after the read at ``step``: the next step a logger logs at or a check runs at."""
         n = track.count
-        check = min(c for c in (*_CHECK_AT, (n // 1024 + 1) * 1024) if c > n)
+        check = next_check(n)
         at = step + check - n
         every = self._sparse_every
         if every:
